@@ -1,0 +1,19 @@
+"""Backtesting: the shared cost model and result type, rebalancing schedules, the engines."""
+
+from quantdesk.backtest.costs import CostModel, FillTiming, Side
+from quantdesk.backtest.rebalance import Frequency, dates_mask, period_end_mask
+from quantdesk.backtest.result import BacktestResult, round_trip_trades
+from quantdesk.backtest.vectorized import WeightsError, run_allocation
+
+__all__ = [
+    "BacktestResult",
+    "CostModel",
+    "FillTiming",
+    "Frequency",
+    "Side",
+    "WeightsError",
+    "dates_mask",
+    "period_end_mask",
+    "round_trip_trades",
+    "run_allocation",
+]

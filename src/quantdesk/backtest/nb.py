@@ -1,0 +1,413 @@
+"""Numba kernels of the backtest engines: numpy in, numpy out, no Python objects.
+
+Money is float64 in the account currency; rates are fractions (the callers convert bp).
+"""
+
+# Numba kernels take their arrays positionally (no keyword-only parameters in nopython mode)
+# and the simulation loops read top to bottom as the rules state them.
+# ruff: noqa: PLR0912, PLR0915, PLR0917
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# trades smaller than this fraction of equity are float noise from re-targeting an unchanged
+# weight; sending them would charge a flat commission for nothing
+_NOISE = 1e-12
+
+
+@njit(cache=True)
+def _commission_nb(
+    quantity: float, price: float, per_order: float, per_share: float, rate: float
+) -> float:
+    if quantity == 0.0:
+        return 0.0
+    return per_order + per_share * quantity + rate * quantity * price
+
+
+@njit(cache=True)
+def _order_deltas_nb(
+    positions: np.ndarray,
+    target: np.ndarray,
+    marks: np.ndarray,
+    equity: float,
+    fractional: bool,
+    min_trade_value: float,
+    min_trade_weight: float,
+) -> np.ndarray:
+    """Signed share deltas that move ``positions`` to ``target`` weights of ``equity``."""
+    n = positions.shape[0]
+    deltas = np.zeros(n)
+    for j in range(n):
+        price = marks[j]
+        if not (price > 0.0):  # no price yet (NaN) or a bad one: cannot trade this name
+            continue
+        shares = target[j] * equity / price
+        if not fractional:
+            shares = np.trunc(shares)
+        delta = shares - positions[j]
+        notional = abs(delta) * price
+        if notional <= _NOISE * abs(equity):
+            continue
+        if shares != 0.0 and (notional < min_trade_value or notional < min_trade_weight * equity):
+            continue
+        deltas[j] = delta
+    return deltas
+
+
+# buy notionals closer than this fraction of equity are ties (broken by symbol order)
+TIE_TOLERANCE = 1e-9
+
+# order record columns: decision row, fill row, column, ordered, filled, fill price, commission
+RECORD_FIELDS = 7
+
+
+@njit(cache=True)
+def _record_nb(
+    records: np.ndarray,
+    n_rec: int,
+    decision_row: int,
+    fill_row: int,
+    column: int,
+    ordered: float,
+    filled: float,
+    price: float,
+    fee: float,
+) -> tuple[np.ndarray, int]:
+    if n_rec == records.shape[0]:
+        grown = np.empty((2 * records.shape[0], RECORD_FIELDS))
+        grown[:n_rec] = records[:n_rec]
+        records = grown
+    records[n_rec, 0] = decision_row
+    records[n_rec, 1] = fill_row
+    records[n_rec, 2] = column
+    records[n_rec, 3] = ordered
+    records[n_rec, 4] = filled
+    records[n_rec, 5] = price
+    records[n_rec, 6] = fee
+    return records, n_rec + 1
+
+
+@njit(cache=True)
+def _execute_nb(
+    t: int,
+    decision_row: int,
+    deltas: np.ndarray,
+    base_prices: np.ndarray,
+    position: np.ndarray,
+    cash: float,
+    equity_ref: float,
+    costs: tuple[float, float, float, float],
+    fractional: bool,
+    allow_leverage: bool,
+    turnover: np.ndarray,
+    paid: np.ndarray,
+    records: np.ndarray,
+    n_rec: int,
+) -> tuple[float, np.ndarray, int]:
+    """Fill ``deltas`` (signed shares) at ``base_prices``: sells first (column order), then buys
+    in ascending notional (ties by column); the buy cash cannot pay is trimmed to what it can.
+
+    ``equity_ref`` is the decision equity (positive; the caller never trades on zero equity).
+    """
+    per_order, per_share, rate, slippage = costs
+    n = deltas.shape[0]
+    buy_notional = np.full(n, np.inf)
+    for j in range(n):
+        q = deltas[j]
+        if q == 0.0:
+            continue
+        base = base_prices[j]
+        if q > 0.0:
+            # equal target values differ by float noise (w·V/p·p); notionals within
+            # TIE_TOLERANCE of equity count as ties, which the column (symbol) order breaks
+            buy_notional[j] = np.round(q * base / (TIE_TOLERANCE * (abs(equity_ref) + 1.0)))
+            continue
+        price = base * (1.0 - slippage)
+        fee = _commission_nb(-q, price, per_order, per_share, rate)
+        filled = q
+        if cash + (-q * price - fee) < 0.0 and not allow_leverage:
+            filled, fee = 0.0, 0.0  # the flat fee would exceed both the proceeds and the cash
+        else:
+            cash += -q * price - fee
+            position[j] += q
+            turnover[t] += -q * price
+            paid[t] += fee - q * (base - price)
+        records, n_rec = _record_nb(records, n_rec, decision_row, t, j, q, filled, price, fee)
+    order = np.argsort(buy_notional, kind="mergesort")
+    for k in range(n):
+        j = order[k]
+        if buy_notional[j] == np.inf:
+            break
+        q = deltas[j]
+        base = base_prices[j]
+        price = base * (1.0 + slippage)
+        fee = _commission_nb(q, price, per_order, per_share, rate)
+        filled = q
+        trimmed = False
+        if q * price + fee > cash and not allow_leverage:
+            budget = cash - per_order
+            filled = budget / (price * (1.0 + rate) + per_share) if budget > 0.0 else 0.0
+            if not fractional:
+                filled = np.floor(filled)
+            fee = _commission_nb(filled, price, per_order, per_share, rate)
+            trimmed = fractional
+        if filled > 0.0:
+            if trimmed:
+                # the trimmed buy spends exactly the cash left; float rounding goes to the fee
+                fee = cash - filled * price
+                cash = 0.0
+            else:
+                cash -= filled * price + fee
+                if cash < 0.0 and not allow_leverage:
+                    cash = 0.0  # rounding of an exactly affordable whole-share buy
+            position[j] += filled
+            turnover[t] += filled * price
+            paid[t] += fee + filled * (price - base)
+        else:
+            filled, fee = 0.0, 0.0
+        records, n_rec = _record_nb(records, n_rec, decision_row, t, j, q, filled, price, fee)
+    if equity_ref > 0.0:
+        turnover[t] /= equity_ref
+    return cash, records, n_rec
+
+
+@njit(cache=True)
+def _drifted_nb(
+    position: np.ndarray, marks: np.ndarray, equity: float, target: np.ndarray, threshold: float
+) -> bool:
+    for j in range(position.shape[0]):
+        held = position[j] * marks[j] if position[j] != 0.0 else 0.0
+        if abs(held / equity - target[j]) > threshold:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _equity_nb(position: np.ndarray, marks: np.ndarray, cash: float) -> float:
+    value = cash
+    for j in range(position.shape[0]):
+        if position[j] != 0.0:
+            value += position[j] * marks[j]
+    return value
+
+
+@njit(cache=True)
+def allocation_nb(
+    marks: np.ndarray,
+    exec_prices: np.ndarray,
+    targets: np.ndarray,
+    is_rebalance: np.ndarray,
+    delay: int,
+    initial_cash: float,
+    costs: tuple[float, float, float, float],
+    thresholds: tuple[float, float],
+    fractional: bool,
+    allow_leverage: bool,
+    drift_threshold: float,
+) -> tuple[np.ndarray, ...]:
+    """Simulate target-weight rebalancing over ``T`` bars and ``N`` assets.
+
+    ``marks`` (T×N): valuation prices, forward-filled, NaN before a name's first price; orders
+    are sized from them at the decision close.  ``exec_prices`` (T×N): base fill price of orders
+    executing on each row (the close, or the open with the close where the open is missing).
+    ``targets`` (T×N): weights (fractions, NaN = 0) on rows where ``is_rebalance``.
+    ``delay``: 0 fills at the decision close, 1 at the next row.  ``costs``: (flat fee per order,
+    fee per share, commission rate, slippage rate), rates as fractions of notional.
+    ``thresholds``: (min trade value in currency, min trade weight as a fraction of equity).
+    ``drift_threshold``: NaN disables; else re-target to the last weights at any close where a
+    weight differs from its target by more than this fraction.
+
+    Returns end-of-row positions (T×N), weights (T×N, position value / equity), equity, cash,
+    turnover (fraction of decision equity), costs paid (currency), decided (bool per row) and
+    the order records (see ``RECORD_FIELDS``).
+    """
+    T, N = marks.shape
+    positions = np.zeros((T, N))
+    weights = np.zeros((T, N))
+    equity_out = np.empty(T)
+    cash_out = np.empty(T)
+    turnover = np.zeros(T)
+    paid = np.zeros(T)
+    decided = np.zeros(T, dtype=np.bool_)
+    records = np.empty((max(16, 4 * N), RECORD_FIELDS))
+    n_rec = 0
+    min_value, min_weight = thresholds
+    use_drift = not math.isnan(drift_threshold)
+
+    position = np.zeros(N)
+    cash = initial_cash
+    target = np.zeros(N)
+    have_target = False
+    pending = np.zeros(N)
+    pending_row = -1
+    pending_equity = 0.0
+    for t in range(T):
+        if pending_row >= 0:
+            cash, records, n_rec = _execute_nb(
+                t, pending_row, pending, exec_prices[t], position, cash, pending_equity,
+                costs, fractional, allow_leverage, turnover, paid, records, n_rec,
+            )  # fmt: skip
+            pending_row = -1
+        equity = _equity_nb(position, marks[t], cash)
+        decide = False
+        if is_rebalance[t]:
+            for j in range(N):
+                weight = targets[t, j]
+                target[j] = 0.0 if math.isnan(weight) else weight
+            have_target = True
+            decide = True
+        elif use_drift and have_target and equity > 0.0:
+            decide = _drifted_nb(position, marks[t], equity, target, drift_threshold)
+        if decide:
+            decided[t] = True
+            deltas = _order_deltas_nb(
+                position, target, marks[t], equity, fractional, min_value, min_weight
+            )
+            if delay == 0:
+                cash, records, n_rec = _execute_nb(
+                    t, t, deltas, exec_prices[t], position, cash, equity,
+                    costs, fractional, allow_leverage, turnover, paid, records, n_rec,
+                )  # fmt: skip
+            elif t + 1 < T:
+                pending = deltas
+                pending_row = t
+                pending_equity = equity
+        positions[t] = position
+        cash_out[t] = cash
+        equity_out[t] = _equity_nb(position, marks[t], cash)
+        for j in range(N):
+            if position[j] != 0.0:
+                weights[t, j] = position[j] * marks[t, j] / equity_out[t]
+    return (
+        positions,
+        weights,
+        equity_out,
+        cash_out,
+        turnover,
+        paid,
+        decided,
+        records[:n_rec].copy(),
+    )
+
+
+@njit(cache=True)
+def round_trips_nb(
+    codes: np.ndarray,
+    quantities: np.ndarray,
+    prices: np.ndarray,
+    commissions: np.ndarray,
+    dates: np.ndarray,
+    last_prices: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Round trips from fills in time order (see ``result.round_trip_trades``).
+
+    ``quantities`` are signed (buys positive); ``dates`` int64 nanoseconds; ``last_prices`` per
+    code marks trips still open.  Returns code, entry date, exit date (int64 min when open),
+    signed quantity opened, entry price, exit price, pnl, return, is_open.
+    """
+    n_codes = last_prices.shape[0]
+    cap = codes.shape[0] + n_codes
+    out_code = np.empty(cap, dtype=np.int64)
+    out_entry = np.empty(cap, dtype=np.int64)
+    out_exit = np.empty(cap, dtype=np.int64)
+    out_qty = np.empty(cap)
+    out_entry_px = np.empty(cap)
+    out_exit_px = np.empty(cap)
+    out_pnl = np.empty(cap)
+    out_ret = np.empty(cap)
+    out_open = np.zeros(cap, dtype=np.bool_)
+    position = np.zeros(n_codes)
+    opened = np.zeros(n_codes)
+    entry_notional = np.zeros(n_codes)
+    exit_qty = np.zeros(n_codes)
+    exit_notional = np.zeros(n_codes)
+    fees = np.zeros(n_codes)
+    entry_date = np.zeros(n_codes, dtype=np.int64)
+    n_out = 0
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        q = quantities[i]
+        remaining = abs(q)
+        direction = 1.0 if q > 0 else -1.0
+        if q == 0.0:
+            continue
+        if position[c] != 0.0 and direction * position[c] < 0.0:
+            closing = min(remaining, abs(position[c]))
+            exit_qty[c] += closing
+            exit_notional[c] += closing * prices[i]
+            fees[c] += commissions[i] * closing / abs(q)
+            position[c] -= np.sign(position[c]) * closing
+            remaining -= closing
+            if abs(position[c]) <= 1e-9 * abs(opened[c]):
+                side = np.sign(opened[c])
+                pnl = side * (exit_notional[c] - entry_notional[c]) - fees[c]
+                out_code[n_out] = c
+                out_entry[n_out] = entry_date[c]
+                out_exit[n_out] = dates[i]
+                out_qty[n_out] = opened[c]
+                out_entry_px[n_out] = entry_notional[c] / abs(opened[c])
+                out_exit_px[n_out] = exit_notional[c] / exit_qty[c]
+                out_pnl[n_out] = pnl
+                out_ret[n_out] = pnl / entry_notional[c] if entry_notional[c] > 0 else np.nan
+                n_out += 1
+                position[c] = 0.0
+                opened[c] = 0.0
+                entry_notional[c] = 0.0
+                exit_qty[c] = 0.0
+                exit_notional[c] = 0.0
+                fees[c] = 0.0
+        if remaining > 1e-12 * abs(q):
+            if position[c] == 0.0:
+                entry_date[c] = dates[i]
+            position[c] += direction * remaining
+            opened[c] += direction * remaining
+            entry_notional[c] += remaining * prices[i]
+            fees[c] += commissions[i] * remaining / abs(q)
+    for c in range(n_codes):
+        if position[c] == 0.0:
+            continue
+        side = np.sign(opened[c])
+        held = abs(position[c])
+        exit_value = exit_notional[c] + held * last_prices[c]
+        pnl = side * (exit_value - entry_notional[c]) - fees[c]
+        out_code[n_out] = c
+        out_entry[n_out] = entry_date[c]
+        out_exit[n_out] = np.iinfo(np.int64).min
+        out_qty[n_out] = opened[c]
+        out_entry_px[n_out] = entry_notional[c] / abs(opened[c])
+        out_exit_px[n_out] = exit_value / (exit_qty[c] + held)
+        out_pnl[n_out] = pnl
+        out_ret[n_out] = pnl / entry_notional[c] if entry_notional[c] > 0 else np.nan
+        out_open[n_out] = True
+        n_out += 1
+    return (
+        out_code[:n_out],
+        out_entry[:n_out],
+        out_exit[:n_out],
+        out_qty[:n_out],
+        out_entry_px[:n_out],
+        out_exit_px[:n_out],
+        out_pnl[:n_out],
+        out_ret[:n_out],
+        out_open[:n_out],
+    )
+
+
+@njit(cache=True)
+def forward_fill_nb(values: np.ndarray) -> np.ndarray:
+    """Copy of a T×N array with each NaN replaced by the last finite value above it."""
+    out = values.copy()
+    T, N = values.shape
+    last = np.full(N, np.nan)
+    for t in range(T):  # row by row: the arrays are C-ordered
+        for j in range(N):
+            v = values[t, j]
+            if math.isnan(v):
+                out[t, j] = last[j]
+            else:
+                last[j] = v
+    return out

@@ -1,0 +1,21 @@
+"""The ``quantdesk`` command. Sub-commands import their dependencies lazily so start-up is fast."""
+
+from __future__ import annotations
+
+import typer
+
+from quantdesk.cli import data, db, demo
+
+app = typer.Typer(
+    name="quantdesk",
+    help="Systematic portfolio management: data, research, backtests, trading, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

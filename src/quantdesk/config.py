@@ -1,0 +1,58 @@
+"""Settings from the environment (``QUANTDESK_*``), typed and frozen.
+
+Secrets are :class:`pydantic.SecretStr`: they print as ``**********`` in reprs, logs and JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("quantdesk", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything quantdesk reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="QUANTDESK_", frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: a SQLite file quantdesk.sqlite in data_dir.",
+    )
+    log_level: LogLevel = "INFO"
+    log_json: bool = False
+    cache_ttl_seconds: int = Field(default=12 * 3600, ge=0)
+    alphavantage_api_key: SecretStr | None = None
+    polygon_api_key: SecretStr | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'quantdesk.sqlite'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

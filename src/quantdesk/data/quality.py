@@ -1,0 +1,543 @@
+"""Data quality report for a bars frame: what is wrong, how often, and where.
+
+Every check is vectorised over the whole frame (one sort, then numpy), so millions of bars take
+seconds. Errors (``ok`` turns False) are values that cannot be right: NaN or non-positive prices,
+high < low, open/close outside [low, high], duplicate bars. Warnings are things a human should
+look at but real data often has: gaps against the exchange calendar, bars on non-session days,
+large one-day jumps (and likely unadjusted splits), stale symbols.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quantdesk.core.errors import DataValidationError, Problem
+from quantdesk.data.calendar import TradingCalendar
+from quantdesk.data.ports import BAR_COLUMNS
+
+PRICE_FIELDS = ("open", "high", "low", "close")
+# Split ratios seen in US equities (forward and, as reciprocals, reverse splits).
+SPLIT_RATIOS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 50.0, 100.0)
+# A split-day close is the split ratio times that day's genuine move; 6 % covers normal days.
+SPLIT_RATIO_TOLERANCE = 0.06
+# Split-adjusted prices are quotients, so allow rounding noise before calling open > high.
+_RANGE_TOLERANCE = 1e-9
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class IssueKind(StrEnum):
+    MISSING_PRICE = "missing_price"
+    NON_POSITIVE_PRICE = "non_positive_price"
+    NEGATIVE_VOLUME = "negative_volume"
+    HIGH_BELOW_LOW = "high_below_low"
+    OUTSIDE_HIGH_LOW = "outside_high_low"
+    DUPLICATE_BAR = "duplicate_bar"
+    OFF_CALENDAR_BAR = "off_calendar_bar"
+    MISSING_SESSION = "missing_session"
+    PRICE_JUMP = "price_jump"
+    UNADJUSTED_SPLIT = "unadjusted_split"
+    STALE_SYMBOL = "stale_symbol"
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.ERROR if self in _ERRORS else Severity.WARNING
+
+
+_ERRORS = frozenset(
+    {
+        IssueKind.MISSING_PRICE,
+        IssueKind.NON_POSITIVE_PRICE,
+        IssueKind.NEGATIVE_VOLUME,
+        IssueKind.HIGH_BELOW_LOW,
+        IssueKind.OUTSIDE_HIGH_LOW,
+        IssueKind.DUPLICATE_BAR,
+    }
+)
+_CALENDAR_KINDS = (IssueKind.OFF_CALENDAR_BAR, IssueKind.MISSING_SESSION)
+
+
+@dataclass(frozen=True, slots=True)
+class QualityExample:
+    """One finding: which bar (or symbol) and which value."""
+
+    symbol: str
+    ts: datetime | None
+    field: str | None
+    value: float | None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "ts": self.ts.isoformat() if self.ts is not None else None,
+            "field": self.field,
+            "value": _json_float(self.value),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QualityIssue:
+    """All findings of one kind: ``count`` of them over ``symbols`` distinct symbols.
+
+    ``count`` counts bad values (cells) for per-field checks, bars for per-bar checks, missing
+    sessions for :attr:`IssueKind.MISSING_SESSION` and symbols for
+    :attr:`IssueKind.STALE_SYMBOL`.
+    """
+
+    kind: IssueKind
+    count: int
+    symbols: int
+    examples: tuple[QualityExample, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return self.kind.severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity.value,
+            "count": self.count,
+            "symbols": self.symbols,
+            "examples": [example.to_dict() for example in self.examples],
+        }
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """The result of :func:`check_quality`."""
+
+    source: str
+    as_of: date
+    calendar: str | None
+    symbols: int
+    bars: int
+    first_date: date | None
+    last_date: date | None
+    issues: tuple[QualityIssue, ...]
+    missing_sessions_by_symbol: Mapping[str, int] = field(default_factory=dict)
+    stale_symbols: Mapping[str, date] = field(default_factory=dict)
+
+    def issue(self, kind: IssueKind) -> QualityIssue:
+        """The issue of ``kind``; a zero-count issue if that check found nothing or was skipped."""
+        for issue in self.issues:
+            if issue.kind == kind:
+                return issue
+        return QualityIssue(kind, 0, 0)
+
+    @property
+    def ok(self) -> bool:
+        """True when no error-severity issue was found (warnings do not count)."""
+        return self.error_count == 0
+
+    @property
+    def error_count(self) -> int:
+        return sum(i.count for i in self.issues if i.severity is Severity.ERROR)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(i.count for i in self.issues if i.severity is Severity.WARNING)
+
+    @property
+    def skipped_checks(self) -> tuple[IssueKind, ...]:
+        checked = {issue.kind for issue in self.issues}
+        return tuple(kind for kind in IssueKind if kind not in checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (dates as ISO strings, NaN as null)."""
+        return {
+            "source": self.source,
+            "as_of": self.as_of.isoformat(),
+            "calendar": self.calendar,
+            "ok": self.ok,
+            "summary": {
+                "symbols": self.symbols,
+                "bars": self.bars,
+                "first_date": _iso(self.first_date),
+                "last_date": _iso(self.last_date),
+                "errors": self.error_count,
+                "warnings": self.warning_count,
+            },
+            "issues": {issue.kind.value: issue.to_dict() for issue in self.issues},
+            "skipped_checks": [kind.value for kind in self.skipped_checks],
+            "missing_sessions_by_symbol": dict(self.missing_sessions_by_symbol),
+            "stale_symbols": {s: d.isoformat() for s, d in self.stale_symbols.items()},
+        }
+
+
+def check_quality(
+    bars: pd.DataFrame,
+    calendar: TradingCalendar | None,
+    as_of: date,
+    *,
+    stale_after_days: int = 5,
+    jump_threshold: float = 0.4,
+    max_examples: int = 10,
+    source: str = "bars",
+) -> QualityReport:
+    """Check a bars frame (see :mod:`quantdesk.data.ports`) and report every problem found.
+
+    ``calendar`` enables the gap and off-calendar checks (skipped when ``None``; staleness then
+    counts weekdays). A symbol is stale when more than ``stale_after_days`` sessions lie after
+    its last bar up to and including ``as_of``. A one-bar close move is a jump when
+    ``|close / previous close - 1| > jump_threshold`` (a fraction: 0.4 = 40 %); it is a likely
+    unadjusted split when the price ratio is within 6 % of a common split ratio (2, 3, 1/2, 10,
+    …) and ``adj_close`` is missing or did not jump. ``source`` names the input in errors.
+    """
+    if stale_after_days < 0:
+        raise ValueError(f"stale_after_days must be >= 0, got {stale_after_days}")
+    if not jump_threshold > 0:
+        raise ValueError(f"jump_threshold must be a positive fraction, got {jump_threshold}")
+    frame = _Bars.from_frame(bars, source)
+    builder = _IssueBuilder(frame, max_examples)
+    issues = [
+        *_value_issues(frame, builder),
+        _duplicate_issue(frame, builder),
+    ]
+    kept = frame.without(builder.duplicates)
+    missing: dict[str, int] = {}
+    sessions: pd.DatetimeIndex | None = None
+    if calendar is not None and kept.size:
+        end = max(kept.days.max().astype(date), as_of)
+        sessions = calendar.sessions(kept.days.min().astype(date), end)
+        off, gaps, missing = _calendar_issues(kept, sessions, builder)
+        issues += [off, gaps]
+    issues += _jump_issues(kept, jump_threshold, builder)
+    stale_issue, stale = _stale_issue(kept, sessions, as_of, stale_after_days, builder)
+    issues.append(stale_issue)
+    order = list(IssueKind)
+    issues.sort(key=lambda issue: order.index(issue.kind))
+    return QualityReport(
+        source=source,
+        as_of=as_of,
+        calendar=calendar.name if calendar is not None else None,
+        symbols=len(np.unique(frame.codes)),
+        bars=frame.size,
+        first_date=frame.days.min().astype(date) if frame.size else None,
+        last_date=frame.days.max().astype(date) if frame.size else None,
+        issues=tuple(issues),
+        missing_sessions_by_symbol=missing,
+        stale_symbols=stale,
+    )
+
+
+@dataclass(frozen=True)
+class _Bars:
+    """The frame as sorted numpy arrays (by symbol, then time)."""
+
+    names: np.ndarray  # symbol name per code
+    codes: np.ndarray
+    ts: np.ndarray  # datetime64[ns], UTC
+    days: np.ndarray  # datetime64[D]
+    values: Mapping[str, np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def from_frame(cls, bars: pd.DataFrame, source: str) -> _Bars:
+        missing = [column for column in BAR_COLUMNS if column not in bars.columns]
+        if missing:
+            raise DataValidationError(
+                [Problem(source, None, None, column, "column is missing") for column in missing]
+            )
+        if bars["symbol"].isna().any():
+            at = int(np.flatnonzero(bars["symbol"].isna().to_numpy())[0])
+            raise DataValidationError(
+                [Problem(source, None, None, "symbol", f"symbol is empty at position {at}")]
+            )
+        ts = bars["ts"]
+        if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+            raise DataValidationError(
+                [Problem(source, None, None, "ts", f"must be timezone-aware UTC, got {ts.dtype}")]
+            )
+        stamps = ts.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
+        if np.isnat(stamps).any():
+            at = int(np.flatnonzero(np.isnat(stamps))[0])
+            symbol = str(bars["symbol"].iloc[at])
+            raise DataValidationError(
+                [Problem(source, None, symbol, "ts", f"timestamp is missing at position {at}")]
+            )
+        codes, names = pd.factorize(bars["symbol"], sort=True)
+        values = {name: _floats(bars, name, source) for name in (*PRICE_FIELDS, "volume")}
+        values["adj_close"] = _floats(bars, "adj_close", source)
+        order = np.lexsort((stamps, codes))
+        return cls(
+            names=np.asarray(names, dtype=object),
+            codes=codes[order],
+            ts=stamps[order],
+            days=stamps[order].astype("datetime64[D]"),
+            values={name: column[order] for name, column in values.items()},
+        )
+
+    def without(self, drop: np.ndarray) -> _Bars:
+        keep = ~drop
+        return _Bars(
+            names=self.names,
+            codes=self.codes[keep],
+            ts=self.ts[keep],
+            days=self.days[keep],
+            values={name: column[keep] for name, column in self.values.items()},
+        )
+
+
+class _IssueBuilder:
+    """Turns boolean masks over the sorted bars into :class:`QualityIssue` values."""
+
+    def __init__(self, frame: _Bars, max_examples: int) -> None:
+        self.frame = frame
+        self.max_examples = max_examples
+        self.duplicates = np.zeros(frame.size, dtype=bool)
+
+    def from_cells(self, kind: IssueKind, masks: Mapping[str, np.ndarray]) -> QualityIssue:
+        frame = self.frame
+        count = sum(int(mask.sum()) for mask in masks.values())
+        any_bad = np.zeros(frame.size, dtype=bool)
+        for mask in masks.values():
+            any_bad |= mask
+        found: list[tuple[int, str]] = []
+        for name, mask in masks.items():
+            found += [(int(row), name) for row in np.flatnonzero(mask)[: self.max_examples]]
+        found.sort()
+        examples = tuple(
+            _example(frame, row, name, frame.values[name][row])
+            for row, name in found[: self.max_examples]
+        )
+        return QualityIssue(kind, count, len(np.unique(frame.codes[any_bad])), examples)
+
+
+def _value_issues(frame: _Bars, builder: _IssueBuilder) -> list[QualityIssue]:
+    values = frame.values
+    high, low = values["high"], values["low"]
+    ordered = high >= low
+    # open/close outside [low, high] only makes sense when the range itself is sane.
+    outside = {
+        name: ordered
+        & (
+            (values[name] > high * (1 + _RANGE_TOLERANCE))
+            | (values[name] < low * (1 - _RANGE_TOLERANCE))
+        )
+        for name in ("open", "close")
+    }
+    inverted = builder.from_cells(IssueKind.HIGH_BELOW_LOW, {"high": high < low})
+    inverted = QualityIssue(
+        inverted.kind,
+        inverted.count,
+        inverted.symbols,
+        tuple(
+            QualityExample(e.symbol, e.ts, e.field, e.value, "high is below low")
+            for e in inverted.examples
+        ),
+    )
+    return [
+        builder.from_cells(IssueKind.MISSING_PRICE, _missing_prices(frame)),
+        builder.from_cells(
+            IssueKind.NON_POSITIVE_PRICE,
+            {name: values[name] <= 0 for name in (*PRICE_FIELDS, "adj_close")},
+        ),
+        builder.from_cells(IssueKind.NEGATIVE_VOLUME, {"volume": values["volume"] < 0}),
+        inverted,
+        builder.from_cells(IssueKind.OUTSIDE_HIGH_LOW, outside),
+    ]
+
+
+def _missing_prices(frame: _Bars) -> dict[str, np.ndarray]:
+    """NaN cells among the fields a symbol provides: a close-only symbol (no open/high/low on
+    any bar) is missing only closes; inventing the rest is not expected of its source."""
+    values = frame.values
+    masks = {name: np.isnan(values[name]) for name in PRICE_FIELDS}
+    has_range = np.zeros(len(frame.names), dtype=bool)
+    for name in ("open", "high", "low"):
+        has_range[np.unique(frame.codes[~masks[name]])] = True
+    provides_range = has_range[frame.codes]
+    for name in ("open", "high", "low"):
+        masks[name] &= provides_range
+    return masks
+
+
+def _duplicate_issue(frame: _Bars, builder: _IssueBuilder) -> QualityIssue:
+    repeat = np.zeros(frame.size, dtype=bool)
+    repeat[1:] = (frame.codes[1:] == frame.codes[:-1]) & (frame.ts[1:] == frame.ts[:-1])
+    builder.duplicates = repeat
+    rows = np.flatnonzero(repeat)
+    examples = []
+    for row in rows[: builder.max_examples]:
+        same = all(
+            _same(frame.values[name][row], frame.values[name][row - 1]) for name in frame.values
+        )
+        note = "identical to the previous bar" if same else "conflicts with the previous bar"
+        examples.append(_example(frame, int(row), "close", frame.values["close"][row], note))
+    symbols = len(np.unique(frame.codes[repeat]))
+    return QualityIssue(IssueKind.DUPLICATE_BAR, len(rows), symbols, tuple(examples))
+
+
+def _calendar_issues(
+    frame: _Bars, sessions: pd.DatetimeIndex, builder: _IssueBuilder
+) -> tuple[QualityIssue, QualityIssue, dict[str, int]]:
+    # One row per (symbol, day) so intraday bars count a day once.
+    first_of_day = np.ones(frame.size, dtype=bool)
+    first_of_day[1:] = (frame.codes[1:] != frame.codes[:-1]) | (frame.days[1:] != frame.days[:-1])
+    codes, days = frame.codes[first_of_day], frame.days[first_of_day]
+    session_days = sessions.to_numpy().astype("datetime64[D]")
+    position = np.searchsorted(session_days, days)
+    on_session = position < len(session_days)
+    on_session[on_session] = session_days[position[on_session]] == days[on_session]
+
+    off_rows = np.flatnonzero(~on_session)
+    off = QualityIssue(
+        IssueKind.OFF_CALENDAR_BAR,
+        len(off_rows),
+        len(np.unique(codes[off_rows])),
+        tuple(
+            QualityExample(
+                str(frame.names[codes[row]]), _midnight(days[row]), None, None, "not a session"
+            )
+            for row in off_rows[: builder.max_examples]
+        ),
+    )
+
+    codes, position = codes[on_session], position[on_session]
+    step = position[1:] - position[:-1]
+    gap = (codes[1:] == codes[:-1]) & (step > 1)
+    sizes = step[gap] - 1
+    per_symbol = np.bincount(codes[1:][gap], weights=sizes, minlength=len(frame.names))
+    missing = {str(frame.names[code]): int(per_symbol[code]) for code in np.flatnonzero(per_symbol)}
+    starts, gap_codes = position[:-1][gap] + 1, codes[1:][gap]
+    largest = np.argsort(-sizes, kind="stable")[: builder.max_examples]
+    examples = tuple(
+        QualityExample(
+            str(frame.names[gap_codes[i]]),
+            _midnight(session_days[starts[i]]),
+            None,
+            float(sizes[i]),
+            f"{sizes[i]} session(s) missing from {session_days[starts[i]]} "
+            f"to {session_days[starts[i] + sizes[i] - 1]}",
+        )
+        for i in largest
+    )
+    gaps = QualityIssue(IssueKind.MISSING_SESSION, int(sizes.sum()), len(missing), examples)
+    return off, gaps, missing
+
+
+def _jump_issues(frame: _Bars, threshold: float, builder: _IssueBuilder) -> list[QualityIssue]:
+    close = frame.values["close"]
+    usable = np.isfinite(close) & (close > 0)
+    codes, close = frame.codes[usable], close[usable]
+    adj = frame.values["adj_close"][usable]
+    rows = np.flatnonzero(usable)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = close[1:] / close[:-1] - 1
+        adj_change = adj[1:] / adj[:-1] - 1
+    jump = (codes[1:] == codes[:-1]) & (np.abs(change) > threshold)
+    at = np.flatnonzero(jump)
+    ratio = close[:-1][at] / close[1:][at]  # previous / current: 2.0 for a 2-for-1 split
+    candidates = np.log(np.concatenate([SPLIT_RATIOS, 1 / np.asarray(SPLIT_RATIOS)]))
+    distance = np.abs(np.log(ratio)[:, None] - candidates[None, :])
+    near = distance.min(axis=1) < np.log1p(SPLIT_RATIO_TOLERANCE)
+    nearest = np.exp(candidates[distance.argmin(axis=1)]) if len(at) else np.array([])
+    adj_moved = adj_change[at]
+    adj_calm = np.isnan(adj_moved) | (np.abs(adj_moved) <= threshold)
+    split = near & adj_calm
+
+    def issue(kind: IssueKind, chosen: np.ndarray) -> QualityIssue:
+        picked = at[chosen]
+        order = np.argsort(-np.abs(np.log(ratio[chosen])), kind="stable")
+        examples = []
+        for i in order[: builder.max_examples]:
+            row = rows[picked[i] + 1]
+            adj_text = (
+                "adj_close missing"
+                if np.isnan(adj_moved[chosen][i])
+                else f"adj_close {adj_moved[chosen][i]:+.1%}"
+            )
+            note = f"close {close[picked[i]]:.4g} -> {close[picked[i] + 1]:.4g} "
+            note += f"({change[picked[i]]:+.1%}), {adj_text}"
+            if kind is IssueKind.UNADJUSTED_SPLIT:
+                note += f"; ratio {ratio[chosen][i]:.3g} ~ {_ratio_text(nearest[chosen][i])}"
+            examples.append(_example(frame, int(row), "close", frame.values["close"][row], note))
+        return QualityIssue(kind, len(picked), len(np.unique(codes[picked])), tuple(examples))
+
+    return [issue(IssueKind.PRICE_JUMP, ~split), issue(IssueKind.UNADJUSTED_SPLIT, split)]
+
+
+def _stale_issue(
+    frame: _Bars,
+    sessions: pd.DatetimeIndex | None,
+    as_of: date,
+    stale_after_days: int,
+    builder: _IssueBuilder,
+) -> tuple[QualityIssue, dict[str, date]]:
+    if not frame.size:
+        return QualityIssue(IssueKind.STALE_SYMBOL, 0, 0), {}
+    last = np.flatnonzero(np.append(frame.codes[1:] != frame.codes[:-1], True))
+    last_days = frame.days[last]
+    end = np.datetime64(as_of, "D")
+    if sessions is not None:
+        session_days = sessions.to_numpy().astype("datetime64[D]")
+        behind = np.searchsorted(session_days, end, side="right") - np.searchsorted(
+            session_days, last_days, side="right"
+        )
+    else:
+        behind = np.busday_count(last_days + 1, end + 1)
+    behind = np.maximum(behind, 0)
+    stale = np.flatnonzero(behind > stale_after_days)
+    found = {str(frame.names[frame.codes[last[i]]]): last_days[i].astype(date) for i in stale}
+    worst = stale[np.argsort(-behind[stale], kind="stable")][: builder.max_examples]
+    examples = tuple(
+        QualityExample(
+            str(frame.names[frame.codes[last[i]]]),
+            _midnight(last_days[i]),
+            None,
+            float(behind[i]),
+            f"last bar {last_days[i]}, {behind[i]} session(s) before {as_of}",
+        )
+        for i in worst
+    )
+    return QualityIssue(IssueKind.STALE_SYMBOL, len(stale), len(stale), examples), found
+
+
+def _floats(bars: pd.DataFrame, name: str, source: str) -> np.ndarray:
+    try:
+        return bars[name].to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError) as error:
+        raise DataValidationError(
+            [Problem(source, None, None, name, f"values are not numeric ({error})")]
+        ) from error
+
+
+def _example(frame: _Bars, row: int, name: str, value: float, note: str = "") -> QualityExample:
+    stamp = pd.Timestamp(frame.ts[row]).tz_localize(UTC).to_pydatetime()
+    return QualityExample(str(frame.names[frame.codes[row]]), stamp, name, float(value), note)
+
+
+def _midnight(day: np.datetime64) -> datetime:
+    return datetime.combine(day.astype(date), datetime.min.time(), tzinfo=UTC)
+
+
+def _same(left: float, right: float) -> bool:
+    return bool(left == right or (np.isnan(left) and np.isnan(right)))
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}:1 split" if ratio >= 1 else f"1:{1 / ratio:.0f} reverse split"
+
+
+def _json_float(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

@@ -1,0 +1,235 @@
+"""Row-level validation of incoming bars, vectorised so a 2.4 M-row file checks in seconds.
+
+Every rejected row becomes a :class:`~quantdesk.core.errors.Problem` naming the source, the row
+number, the symbol and the field. Identical duplicate rows are collapsed silently; duplicates that
+disagree are problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from quantdesk.core.errors import Problem
+from quantdesk.data.ports import BAR_COLUMNS
+
+MAX_PROBLEMS = 1000
+PRICE_COLUMNS = ("open", "high", "low", "close")
+ALIASES = {
+    "adj close": "adj_close",
+    "adjclose": "adj_close",
+    "adjusted_close": "adj_close",
+    "ticker": "symbol",
+    "timestamp": "date",
+    "datetime": "date",
+    "time": "date",
+}
+
+
+@dataclass
+class ValidationResult:
+    """The clean bars frame plus what was wrong with the rest."""
+
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    rejected_rows: int = 0
+    duplicates_collapsed: int = 0
+
+
+class _Collector:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def add(self, row: int | None, symbol: str | None, field_: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.source, row, symbol, field_, message))
+
+    def add_rows(
+        self, mask: np.ndarray, frame: pd.DataFrame, rows: np.ndarray, field_: str, message: str
+    ) -> None:
+        hits = np.flatnonzero(mask)
+        self.count += len(hits)
+        room = MAX_PROBLEMS - len(self.problems)
+        for i in hits[: max(room, 0)]:
+            value = frame[field_].iloc[i] if field_ in frame else None
+            self.problems.append(
+                Problem(
+                    self.source,
+                    int(rows[i]),
+                    str(frame["symbol"].iloc[i]),
+                    field_,
+                    message.format(value=value),
+                )
+            )
+
+
+def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    renamed = {}
+    for column in frame.columns:
+        key = str(column).strip().lower()
+        renamed[column] = ALIASES.get(key, key.replace(" ", "_"))
+    return frame.rename(columns=renamed)
+
+
+def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> ValidationResult:
+    """Check a raw bars table (strings or numbers) and return the clean bars frame.
+
+    ``first_row`` is the file's line number of ``raw``'s first row (2 for a CSV with a header), so
+    problems point at the line a user sees in an editor.
+    """
+    problems = _Collector(source)
+    frame = normalise_columns(raw)
+    missing = _missing_columns(frame)
+    if len(frame) == 0:
+        problems.add(None, None, None, "the file has no data rows")
+    for column in missing:
+        problems.add(None, None, column, f"required column {column!r} is missing")
+    if problems.count:
+        return ValidationResult(_empty(), problems.problems, problems.count)
+
+    rows = np.arange(first_row, first_row + len(frame))
+    frame = frame.reset_index(drop=True)
+    frame["symbol"] = frame["symbol"].astype("string").str.strip().str.upper()
+    bad = np.zeros(len(frame), dtype=bool)
+    bad |= _check_symbols(frame, rows, problems)
+    ts, bad_dates = _parse_dates(frame, rows, problems)
+    bad |= bad_dates
+    numbers, bad_numbers = _parse_numbers(frame, rows, problems)
+    bad |= bad_numbers
+    bad |= _check_ranges(frame, numbers, rows, problems)
+
+    clean = pd.DataFrame({"symbol": frame["symbol"].astype(object), "ts": ts})
+    for column in BAR_COLUMNS[2:]:
+        clean[column] = numbers.get(column, np.full(len(frame), np.nan))
+    clean["_row"] = rows
+    clean = clean.loc[~bad]
+    clean, collapsed, conflicting = _check_duplicates(clean, problems)
+    rejected = int(bad.sum()) + conflicting
+    clean = clean.drop(columns="_row").sort_values(["symbol", "ts"], ignore_index=True)
+    return ValidationResult(clean, problems.problems, problems.count, rejected, collapsed)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS})
+
+
+def _missing_columns(frame: pd.DataFrame) -> list[str]:
+    present = set(frame.columns)
+    missing = [c for c in ("date", "symbol", "close") if c not in present]
+    ohlc = [c for c in ("open", "high", "low") if c in present]
+    if ohlc:  # a partial OHLC set is a broken file, not a close-only one
+        missing += [c for c in ("open", "high", "low") if c not in present]
+    return missing
+
+
+def _check_symbols(frame: pd.DataFrame, rows: np.ndarray, problems: _Collector) -> np.ndarray:
+    mask = (frame["symbol"].isna() | (frame["symbol"] == "")).to_numpy(dtype=bool, na_value=True)
+    problems.add_rows(mask, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
+    return mask
+
+
+def _parse_dates(
+    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector
+) -> tuple[pd.Series, np.ndarray]:
+    raw = frame["date"]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        ts = pd.Series(pd.DatetimeIndex(raw))
+    else:
+        text = raw.astype("string").str.strip()
+        ts = pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
+    # naive timestamps are taken as UTC (documented in the README)
+    ts = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
+    mask = ts.isna().to_numpy()
+    problems.add_rows(
+        mask, frame, rows, "date", "malformed date {value!r} (expected ISO 8601, e.g. 2024-01-31)"
+    )
+    return ts.dt.as_unit("ns"), mask
+
+
+def _parse_numbers(
+    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    bad = np.zeros(len(frame), dtype=bool)
+    numbers: dict[str, np.ndarray] = {}
+    for column in ("open", "high", "low", "close", "volume", "adj_close"):
+        if column not in frame:
+            continue
+        raw = frame[column]
+        if pd.api.types.is_numeric_dtype(raw):
+            values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+            blank = np.isnan(values)
+            garbage = np.zeros(len(frame), dtype=bool)
+        else:
+            text = raw.astype("string").str.strip()
+            blank = text.isna() | (text == "") | text.str.lower().isin(["nan", "null", "na"])
+            blank = blank.to_numpy(dtype=bool, na_value=True)
+            values = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            garbage = np.isnan(values) & ~blank
+        problems.add_rows(garbage, frame, rows, column, "not a number: {value!r}")
+        bad |= garbage
+        if column in PRICE_COLUMNS:
+            problems.add_rows(blank, frame, rows, column, "price is missing (empty or NaN)")
+            bad |= blank
+        numbers[column] = values
+    return numbers, bad
+
+
+def _check_ranges(
+    frame: pd.DataFrame, numbers: dict[str, np.ndarray], rows: np.ndarray, problems: _Collector
+) -> np.ndarray:
+    bad = np.zeros(len(frame), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for column in (*PRICE_COLUMNS, "adj_close"):
+            if column in numbers:
+                values = numbers[column]
+                mask = (values <= 0) | np.isinf(values)
+                problems.add_rows(mask, frame, rows, column, "price must be positive, got {value}")
+                bad |= mask
+        if "volume" in numbers:
+            mask = numbers["volume"] < 0
+            problems.add_rows(
+                mask, frame, rows, "volume", "volume must not be negative, got {value}"
+            )
+            bad |= mask
+        if "high" in numbers:
+            mask = numbers["high"] < numbers["low"]
+            problems.add_rows(
+                mask, frame, rows, "high", "high {value} is below low " + "(same row)"
+            )
+            bad |= mask
+    return bad
+
+
+def _check_duplicates(clean: pd.DataFrame, problems: _Collector) -> tuple[pd.DataFrame, int, int]:
+    """Collapse identical duplicates; reject every row of a (symbol, date) whose rows disagree."""
+    keys = ["symbol", "ts"]
+    dup_any = clean.duplicated(keys, keep=False)
+    if not dup_any.any():
+        return clean, 0, 0
+    value_columns = [c for c in BAR_COLUMNS[2:] if c in clean]
+    exact = clean.duplicated([*keys, *value_columns], keep="first")
+    collapsed = int(exact.sum())
+    clean = clean.loc[~exact]
+    conflicts = clean[clean.duplicated(keys, keep=False)]
+    conflicting_rows = 0
+    for (symbol, ts), group in conflicts.groupby(keys, sort=False):
+        first, *others = group["_row"].tolist()
+        for row in others:
+            problems.add(
+                int(row),
+                str(symbol),
+                "date",
+                f"second row for {pd.Timestamp(ts).date()} with different values "  # type: ignore[arg-type]
+                f"(first at row {first})",
+            )
+        conflicting_rows += len(group)
+    clean = clean.loc[~clean.duplicated(keys, keep=False)]
+    return clean, collapsed, conflicting_rows

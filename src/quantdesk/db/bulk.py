@@ -1,0 +1,255 @@
+"""Fast paths for bar ingestion and panel loads, one per backend.
+
+SQLite: ``executemany`` of an upsert inside the caller's transaction. PostgreSQL: ``COPY`` into a
+temporary staging table, then one ``INSERT … ON CONFLICT`` statement. Either way a re-import of the
+same rows changes nothing: the conflict update only fires when a value really differs.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, text
+
+VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "adj_close")
+_ALL_COLUMNS = ("instrument_id", "timeframe", "ts", *VALUE_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    inserted: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class BarArrays:
+    """Column arrays of bars to write; value arrays are float64 with NaN for missing."""
+
+    instrument_id: np.ndarray  # int64
+    timeframe: str
+    ts: np.ndarray  # int64 Unix seconds
+    values: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def take(self, mask: np.ndarray) -> BarArrays:
+        return BarArrays(
+            self.instrument_id[mask],
+            self.timeframe,
+            self.ts[mask],
+            {k: v[mask] for k, v in self.values.items()},
+        )
+
+
+def write_bars(connection: Connection, bars: BarArrays) -> WriteCounts:
+    """Upsert ``bars`` in the connection's open transaction; returns inserted/updated counts.
+
+    Instruments with no bars yet in this timeframe take a plain bulk insert; the others go
+    through the upsert, which only rewrites rows whose values differ.
+    """
+    if len(bars) == 0:
+        return WriteCounts(0, 0)
+    fresh = _instruments_without_bars(connection, bars)
+    is_fresh = np.isin(bars.instrument_id, fresh)
+    new_part, old_part = bars.take(is_fresh), bars.take(~is_fresh)
+    before = _count_bars(connection) if len(old_part) else 0
+    postgres = connection.dialect.name == "postgresql"
+    writer = _write_postgres if postgres else _write_generic
+    if len(new_part):
+        writer(connection, new_part, upsert=False)
+    if len(old_part) == 0:
+        return WriteCounts(inserted=len(new_part), updated=0)
+    changed = writer(connection, old_part, upsert=True)
+    inserted = _count_bars(connection) - before - len(new_part)
+    return WriteCounts(inserted=len(new_part) + inserted, updated=changed - inserted)
+
+
+def _instruments_without_bars(connection: Connection, bars: BarArrays) -> np.ndarray:
+    probe = text("SELECT 1 FROM bars WHERE instrument_id = :i AND timeframe = :tf LIMIT 1")
+    ids = np.unique(bars.instrument_id)
+    empty = [
+        i
+        for i in ids.tolist()
+        if connection.execute(probe, {"i": i, "tf": bars.timeframe}).first() is None
+    ]
+    return np.array(empty, dtype=np.int64)
+
+
+def _count_bars(connection: Connection) -> int:
+    return int(connection.execute(text("SELECT count(*) FROM bars")).scalar_one())
+
+
+def _differs(dialect: str) -> str:
+    if dialect == "postgresql":
+        targets = ", ".join(f"bars.{c}" for c in VALUE_COLUMNS)
+        sources = ", ".join(f"excluded.{c}" for c in VALUE_COLUMNS)
+        return f"({targets}) IS DISTINCT FROM ({sources})"
+    return " OR ".join(f"bars.{c} IS NOT excluded.{c}" for c in VALUE_COLUMNS)
+
+
+def _upsert_tail(dialect: str) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
+    return (
+        f"ON CONFLICT (instrument_id, timeframe, ts) DO UPDATE SET {updates} "
+        f"WHERE {_differs(dialect)}"
+    )
+
+
+def _write_generic(connection: Connection, bars: BarArrays, *, upsert: bool) -> int:
+    columns = ", ".join(_ALL_COLUMNS)
+    marks = ", ".join("?" for _ in _ALL_COLUMNS)
+    tail = _upsert_tail("sqlite") if upsert else ""
+    sql = f"INSERT INTO bars ({columns}) VALUES ({marks}) {tail}"
+    values = [_nullable(bars.values[c]) for c in VALUE_COLUMNS]
+    rows = zip(
+        bars.instrument_id.tolist(),
+        itertools.repeat(bars.timeframe),
+        bars.ts.tolist(),
+        *values,
+        strict=False,
+    )
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    before = raw.total_changes
+    cursor.executemany(sql, rows)
+    changed = raw.total_changes - before
+    cursor.close()
+    return int(changed)
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    as_list: list[float | None] = values.tolist()
+    if np.isnan(values).any():
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            as_list[i] = None
+    return as_list
+
+
+def _write_postgres(connection: Connection, bars: BarArrays, *, upsert: bool) -> int:
+    target = "bars"
+    if upsert:
+        connection.execute(
+            text(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS bars_stage "
+                "(LIKE bars INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+        )
+        target = "bars_stage"
+    table = pa.table(
+        {
+            "instrument_id": pa.array(bars.instrument_id, pa.int64()),
+            "timeframe": pa.array(itertools.repeat(bars.timeframe, len(bars)), pa.string()),
+            "ts": pa.array(bars.ts, pa.int64()),
+            **{c: pa.array(bars.values[c], pa.float64(), from_pandas=True) for c in VALUE_COLUMNS},
+        }
+    )
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+    raw: Any = connection.connection.driver_connection
+    columns = ", ".join(_ALL_COLUMNS)
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            view = buffer.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+        if not upsert:
+            return len(bars)
+        cursor.execute(
+            f"INSERT INTO bars ({columns}) SELECT {columns} FROM bars_stage "
+            f"{_upsert_tail('postgresql')}"
+        )
+        changed = cursor.rowcount
+        cursor.execute("TRUNCATE bars_stage")
+    return int(changed)
+
+
+def read_bar_columns(
+    connection: Connection,
+    instrument_ids: list[int],
+    timeframe: str,
+    fields: tuple[str, ...],
+    start_ts: int | None,
+    end_ts: int | None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects."""
+    unknown = set(fields) - set(VALUE_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown bar field(s) {sorted(unknown)}; choose from {VALUE_COLUMNS}")
+    from quantdesk.core.enums import Timeframe
+
+    # Every value below is validated (an enum value or ints), so inlining it is safe, and one
+    # literal statement serves both the DB-API cursor and PostgreSQL's COPY.
+    where = [f"timeframe = '{Timeframe(timeframe).value}'"]
+    if start_ts is not None:
+        where.append(f"ts >= {int(start_ts)}")
+    if end_ts is not None:
+        where.append(f"ts <= {int(end_ts)}")
+    id_list = ", ".join(str(int(i)) for i in instrument_ids)
+    where.append(f"instrument_id IN ({id_list})" if instrument_ids else "1 = 0")
+    postgres = connection.dialect.name == "postgresql"
+    # On SQLite, NULL comes back as +inf (9e999 overflows to it) so every value is a float and
+    # the rows stream straight into numpy; validation keeps real infinities out of the table.
+    columns = ", ".join(f if postgres else f"ifnull({f}, 9e999)" for f in fields)
+    select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
+    if postgres:
+        return _read_postgres(connection, select, fields)
+    return _read_generic(connection, select, fields)
+
+
+def _read_generic(
+    connection: Connection, select: str, fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    cursor.execute(select)
+    rows = cursor.fetchall()
+    cursor.close()
+    width = 2 + len(fields)
+    flat = np.fromiter(
+        itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width
+    ).reshape(len(rows), width)
+    values = {}
+    for i, f in enumerate(fields):
+        column = flat[:, 2 + i].copy()
+        column[np.isinf(column)] = np.nan
+        values[f] = column
+    return flat[:, 0].astype(np.int64), flat[:, 1].astype(np.int64), values
+
+
+def _read_postgres(
+    connection: Connection, select: str, fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    raw: Any = connection.connection.driver_connection
+    buffer = io.BytesIO()
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy,
+    ):
+        for block in copy:
+            buffer.write(block)
+    names = ["instrument_id", "ts", *fields]
+    types = {"instrument_id": pa.int64(), "ts": pa.int64(), **{f: pa.float64() for f in fields}}
+    if buffer.tell() == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, {f: np.array([], dtype=np.float64) for f in fields}
+    buffer.seek(0)
+    table = pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(column_types=types),
+    )
+    values = {f: table[f].to_numpy(zero_copy_only=False).astype(np.float64) for f in fields}
+    return (
+        table["instrument_id"].to_numpy().astype(np.int64),
+        table["ts"].to_numpy().astype(np.int64),
+        values,
+    )

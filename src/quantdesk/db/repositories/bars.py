@@ -1,0 +1,181 @@
+"""Bar storage: bulk writes and panel reads through :mod:`quantdesk.db.bulk`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from quantdesk.core.enums import Timeframe
+from quantdesk.core.errors import NotFoundError
+from quantdesk.data.panel import Panel
+from quantdesk.db.bulk import VALUE_COLUMNS, BarArrays, WriteCounts, read_bar_columns, write_bars
+from quantdesk.db.repositories.instruments import instrument_ids
+from quantdesk.db.tables import Bar, Instrument
+
+
+def write_bar_frame(
+    connection: Connection, frame: pd.DataFrame, ids: dict[str, int], timeframe: Timeframe
+) -> WriteCounts:
+    """Upsert a validated bars frame (see :mod:`quantdesk.data.ports`)."""
+    symbol_codes, uniques = pd.factorize(frame["symbol"])
+    id_lookup = np.array([ids[s] for s in uniques], dtype=np.int64)
+    values = {
+        c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        if c in frame
+        else np.full(len(frame), np.nan)
+        for c in VALUE_COLUMNS
+    }
+    arrays = BarArrays(
+        instrument_id=id_lookup[symbol_codes],
+        timeframe=timeframe.value,
+        ts=to_epoch_seconds(frame["ts"]),
+        values=values,
+    )
+    return write_bars(connection, arrays)
+
+
+def to_epoch_seconds(ts: pd.Series) -> np.ndarray:
+    values = pd.DatetimeIndex(ts)
+    if values.tz is None:
+        raise ValueError("bar timestamps must be timezone-aware (UTC)")
+    return values.tz_convert("UTC").as_unit("s").asi8.astype(np.int64)
+
+
+def _epoch(moment: date | datetime | None) -> int | None:
+    if moment is None:
+        return None
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.timestamp())
+
+
+def _end_epoch(moment: date | datetime | None) -> int | None:
+    """An end date includes its whole day; an end datetime is taken as it is."""
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        return _epoch(moment)
+    return int(_epoch(moment) or 0) + 86400 - 1
+
+
+def load_panel(
+    connection: Connection,
+    symbols: list[str] | None,
+    fields: tuple[str, ...] = ("close",),
+    timeframe: Timeframe = Timeframe.D1,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+) -> Panel:
+    """Dates × symbols arrays for ``fields`` in one query. ``symbols=None`` loads every symbol."""
+    if symbols is None:
+        ids = _all_ids(connection)
+    else:
+        ids = instrument_ids(connection, symbols)
+        missing = [s for s in symbols if s not in ids]
+        if missing:
+            raise NotFoundError(f"unknown symbol(s): {', '.join(missing[:10])}")
+    order = sorted(ids)
+    id_array = np.array([ids[s] for s in order], dtype=np.int64)
+    inst, ts, values = read_bar_columns(
+        connection, id_array.tolist(), timeframe.value, fields, _epoch(start), _end_epoch(end)
+    )
+    dates, row = np.unique(ts, return_inverse=True)
+    position = np.full(int(id_array.max(initial=0)) + 1, -1, dtype=np.int64)
+    position[id_array] = np.arange(len(id_array))
+    col = position[inst]
+    arrays = {}
+    for f in fields:
+        grid = np.full((len(dates), len(order)), np.nan)
+        grid[row, col] = values[f]
+        arrays[f] = grid
+    return Panel((dates * 1_000_000_000).astype("datetime64[ns]"), tuple(order), arrays)
+
+
+def _all_ids(connection: Connection) -> dict[str, int]:
+    rows = connection.execute(select(Instrument.symbol, Instrument.id))
+    return {symbol: int(id_) for symbol, id_ in rows}
+
+
+def load_bar_frame(
+    connection: Connection,
+    symbols: list[str] | None,
+    timeframe: Timeframe = Timeframe.D1,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+) -> pd.DataFrame:
+    """Bars in the long frame format of :mod:`quantdesk.data.ports`, sorted by symbol and ts."""
+    ids = _all_ids(connection) if symbols is None else instrument_ids(connection, symbols)
+    by_id = {v: k for k, v in ids.items()}
+    inst, ts, values = read_bar_columns(
+        connection, sorted(by_id), timeframe.value, VALUE_COLUMNS, _epoch(start), _end_epoch(end)
+    )
+    id_order = np.array(sorted(by_id), dtype=np.int64)
+    symbols_by_code = [by_id[int(i)] for i in id_order]
+    codes = np.searchsorted(id_order, inst)
+    frame = pd.DataFrame(
+        {
+            "symbol": np.asarray(symbols_by_code, dtype=object)[codes],
+            "ts": pd.to_datetime(ts, unit="s", utc=True),
+            **values,
+        }
+    )
+    return frame.sort_values(["symbol", "ts"], ignore_index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolCoverage:
+    symbol: str
+    bars: int
+    first: datetime
+    last: datetime
+
+
+def coverage(
+    connection: Connection, timeframe: Timeframe = Timeframe.D1, symbol: str | None = None
+) -> list[SymbolCoverage]:
+    """Bar count and first/last timestamp per symbol (one grouped query)."""
+    query = (
+        select(Instrument.symbol, func.count(), func.min(Bar.ts), func.max(Bar.ts))
+        .join(Instrument, Instrument.id == Bar.instrument_id)
+        .where(Bar.timeframe == timeframe.value)
+        .group_by(Instrument.symbol)
+        .order_by(Instrument.symbol)
+    )
+    if symbol is not None:
+        query = query.where(Instrument.symbol == symbol)
+    return [
+        SymbolCoverage(s, int(n), _from_epoch(lo), _from_epoch(hi))
+        for s, n, lo, hi in connection.execute(query)
+    ]
+
+
+def _from_epoch(seconds: int) -> datetime:
+    return pd.Timestamp(int(seconds), unit="s", tz="UTC").to_pydatetime()
+
+
+def latest_bar(
+    connection: Connection, symbol: str, timeframe: Timeframe = Timeframe.D1
+) -> dict[str, object]:
+    ids = instrument_ids(connection, [symbol])
+    if symbol not in ids:
+        raise NotFoundError(f"unknown symbol {symbol!r}")
+    table = Bar.__table__
+    row = (
+        connection.execute(
+            select(table)
+            .where(table.c.instrument_id == ids[symbol], table.c.timeframe == timeframe.value)
+            .order_by(table.c.ts.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFoundError(f"no {timeframe.value} bars for {symbol!r}")
+    out: dict[str, object] = {"symbol": symbol, "ts": _from_epoch(row["ts"])}
+    out.update({c: row[c] for c in VALUE_COLUMNS})
+    return out

@@ -1,0 +1,100 @@
+"""Instrument rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from quantdesk.core.enums import AssetClass
+from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.db.tables import Instrument
+
+_META = (
+    "name",
+    "asset_class",
+    "sector",
+    "industry",
+    "exchange",
+    "currency",
+    "price_fields",
+    "source",
+)
+
+
+def upsert_instruments(
+    connection: Connection, infos: Iterable[InstrumentInfo], *, overwrite: bool = True
+) -> dict[str, int]:
+    """Insert missing instruments; with ``overwrite`` also refresh the metadata that is given.
+
+    Returns symbol → id for every symbol passed.
+    """
+    infos = list(infos)
+    if not infos:
+        return {}
+    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
+        Instrument
+    )
+    now = datetime.now(UTC)  # audit timestamp of the write, not a trading decision
+    rows = [
+        {
+            "symbol": i.symbol,
+            **{k: _value(getattr(i, k)) for k in _META},
+            "updated_at": now,
+        }
+        for i in infos
+    ]
+    statement = insert.values(rows)
+    if overwrite:
+        refresh = {
+            k: _coalesce(statement.excluded[k], Instrument.__table__.c[k])
+            for k in ("name", "sector", "industry", "exchange", "price_fields", "source")
+        }
+        statement = statement.on_conflict_do_update(index_elements=["symbol"], set_=refresh)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["symbol"])
+    connection.execute(statement)
+    return instrument_ids(connection, [i.symbol for i in infos])
+
+
+def _coalesce(new: object, old: object) -> object:
+    from sqlalchemy import func
+
+    return func.coalesce(new, old)
+
+
+def _value(value: object) -> object:
+    return value.value if isinstance(value, AssetClass) else value
+
+
+def instrument_ids(connection: Connection, symbols: Iterable[str]) -> dict[str, int]:
+    wanted = list(dict.fromkeys(symbols))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 900]
+        rows = connection.execute(
+            select(Instrument.symbol, Instrument.id).where(Instrument.symbol.in_(chunk))
+        )
+        found.update({symbol: int(id_) for symbol, id_ in rows})
+    return found
+
+
+def list_instruments(connection: Connection) -> list[InstrumentInfo]:
+    table = Instrument.__table__
+    rows = connection.execute(select(table).order_by(table.c.symbol)).mappings()
+    return [
+        InstrumentInfo(
+            symbol=r["symbol"],
+            name=r["name"],
+            asset_class=AssetClass(r["asset_class"]),
+            sector=r["sector"],
+            industry=r["industry"],
+            exchange=r["exchange"],
+            currency=r["currency"],
+            price_fields=r["price_fields"],
+            source=r["source"],
+        )
+        for r in rows
+    ]

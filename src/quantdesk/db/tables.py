@@ -1,0 +1,143 @@
+"""SQLAlchemy 2 table definitions. Tables are storage, never API schemas.
+
+Bar timestamps are stored as integer Unix seconds (UTC) in ``bars.ts``: the same on SQLite and
+PostgreSQL, and the cheapest form to scan into numpy panels. Daily bars sit at 00:00 UTC of the
+session date; ``datetime(ts, 'unixepoch')`` (SQLite) or ``to_timestamp(ts)`` (PostgreSQL) shows it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Instrument(Base):
+    __tablename__ = "instruments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    asset_class: Mapped[str] = mapped_column(String(16), default="equity")
+    sector: Mapped[str | None] = mapped_column(String(64))
+    industry: Mapped[str | None] = mapped_column(String(128))
+    exchange: Mapped[str | None] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Which bar fields the source really provides ("ohlcv", "ohlcv+adj", "close", "adj_close").
+    price_fields: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Bar(Base):
+    """One bar. No foreign key to ``instruments``: a per-row check would halve bulk-load speed,
+    and every writer resolves instrument ids in the same transaction (see ``db.bulk``)."""
+
+    __tablename__ = "bars"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (SQLAlchemy reads it as is)
+
+    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String(4), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    open: Mapped[float | None] = mapped_column(Double)
+    high: Mapped[float | None] = mapped_column(Double)
+    low: Mapped[float | None] = mapped_column(Double)
+    close: Mapped[float] = mapped_column(Double)
+    volume: Mapped[float | None] = mapped_column(Double)
+    adj_close: Mapped[float | None] = mapped_column(Double)
+
+
+class Fundamental(Base):
+    __tablename__ = "fundamentals"
+    __table_args__ = (UniqueConstraint("instrument_id", "report_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
+    fiscal_period_end: Mapped[date | None] = mapped_column(Date)
+    report_date: Mapped[date] = mapped_column(Date)
+    release_time: Mapped[str | None] = mapped_column(String(8))
+    eps: Mapped[float | None] = mapped_column(Double)
+    eps_estimate: Mapped[float | None] = mapped_column(Double)
+    source: Mapped[str | None] = mapped_column(String(64))
+
+
+class IndexMembership(Base):
+    """Membership spells. Not unique by (index, symbol, start): tickers get reused (AN was Amoco,
+    then AutoNation), and the published history gives both the same start date."""
+
+    __tablename__ = "index_membership"
+    __table_args__ = (
+        Index("ix_index_membership_index_dates", "index_name", "start_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    index_name: Mapped[str] = mapped_column(String(32))
+    symbol: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class CorporateAction(Base):
+    __tablename__ = "corporate_actions"
+    __table_args__ = (UniqueConstraint("instrument_id", "ex_date", "action_type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
+    ex_date: Mapped[date] = mapped_column(Date)
+    action_type: Mapped[str] = mapped_column(String(16))  # "split" (ratio) | "dividend" (cash)
+    value: Mapped[float] = mapped_column(Double)
+
+
+class DataSource(Base):
+    __tablename__ = "data_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "file" | "remote" | "sample"
+    provides: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FetchLog(Base):
+    __tablename__ = "fetch_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text)  # file path or redacted request
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # "ok" | "partial" | "failed"
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)

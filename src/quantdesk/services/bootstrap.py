@@ -1,0 +1,44 @@
+"""Builds the object graph: settings → database → services. Nothing here is global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quantdesk.config import Settings
+from quantdesk.core.clock import Clock, LiveClock
+from quantdesk.db.database import Database
+from quantdesk.services.data import DataService
+from quantdesk.services.reference_data import ReferenceDataService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every application service, wired to one database and one clock."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    data: DataService
+    reference: ReferenceDataService
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_services(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    database: Database | None = None,
+) -> Services:
+    """Wire the services. The database schema is created or upgraded on first use."""
+    settings = settings if settings is not None else Settings()
+    clock = clock if clock is not None else LiveClock()
+    database = database if database is not None else Database(settings.resolved_database_url)
+    data = DataService(database, clock)
+    return Services(
+        settings=settings,
+        clock=clock,
+        database=database,
+        data=data,
+        reference=ReferenceDataService(database, clock, settings, data),
+    )

@@ -1,0 +1,334 @@
+"""The data service: imports, reads, panels, status and quality."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from quantdesk.core.clock import Clock
+from quantdesk.core.enums import AssetClass, Timeframe
+from quantdesk.core.errors import DataValidationError, NotFoundError
+from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.data.panel import Panel
+from quantdesk.data.sample import sample_datasets
+from quantdesk.data.sources.csv_files import read_and_validate
+from quantdesk.data.validation import ValidationResult, validate_bars
+from quantdesk.db.database import Database
+from quantdesk.db.repositories import bars as bar_repo
+from quantdesk.db.repositories import fetch_log
+from quantdesk.db.repositories import instruments as instrument_repo
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What one import did. ``problems`` holds the first rejected rows as readable strings."""
+
+    source: str
+    target: str
+    rows_read: int
+    inserted: int
+    updated: int
+    rejected: int
+    duplicates_collapsed: int
+    symbols: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> int:
+        return (
+            self.rows_read
+            - self.rejected
+            - self.duplicates_collapsed
+            - self.inserted
+            - (self.updated)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """How fresh and how large the stored data is, as of the service clock."""
+
+    as_of: date
+    symbols: int
+    symbols_with_bars: int
+    bars: int
+    first_date: date | None
+    latest_date: date | None
+    days_old: int | None
+    by_asset_class: dict[str, int]
+    by_timeframe: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("as_of", "first_date", "latest_date"):
+            out[key] = None if out[key] is None else out[key].isoformat()
+        return out
+
+
+class DataService:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._db = database
+        self._clock = clock
+
+    # -- imports ---------------------------------------------------------------------------
+    def import_files(
+        self,
+        paths: Sequence[Path],
+        *,
+        per_symbol: bool = False,
+        skip_bad: bool = False,
+        timeframe: Timeframe = Timeframe.D1,
+        source: str = "file",
+        instruments: Iterable[InstrumentInfo] = (),
+    ) -> ImportReport:
+        """Import long-format or one-file-per-symbol CSV/Parquet files in one transaction.
+
+        Any bad row aborts the whole import (nothing written) unless ``skip_bad``, which writes
+        the good rows and reports the rest.
+        """
+        results = read_and_validate(list(paths), per_symbol=per_symbol)
+        target = ", ".join(str(p) for p in paths)
+        return self._write(results, source, target, timeframe, skip_bad, list(instruments))
+
+    def import_frame(
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str,
+        target: str,
+        timeframe: Timeframe = Timeframe.D1,
+        skip_bad: bool = False,
+        instruments: Iterable[InstrumentInfo] = (),
+    ) -> ImportReport:
+        """Validate and import an in-memory bars table (from a remote source or the sample)."""
+        result = validate_bars(frame, target, first_row=1)
+        return self._write([result], source, target, timeframe, skip_bad, list(instruments))
+
+    def load_sample(self) -> list[ImportReport]:
+        """Load the offline sample (skfolio and bokeh-sampledata prices) into the database."""
+        reports = []
+        for dataset in sample_datasets():
+            with self._db.transaction() as connection:
+                fetch_log.register_source(
+                    connection, dataset.source, "sample", dataset.provides, dataset.description
+                )
+            reports.append(
+                self.import_frame(
+                    dataset.bars,
+                    source=dataset.source,
+                    target=dataset.description,
+                    instruments=dataset.instruments,
+                )
+            )
+        return reports
+
+    def _write(
+        self,
+        results: list[ValidationResult],
+        source: str,
+        target: str,
+        timeframe: Timeframe,
+        skip_bad: bool,
+        instruments: list[InstrumentInfo],
+    ) -> ImportReport:
+        problems = [p for r in results for p in r.problems]
+        total_problems = sum(r.problem_count for r in results)
+        if total_problems and not skip_bad:
+            raise DataValidationError(problems, total_problems)
+        frames = [r.frame for r in results if len(r.frame)]
+        frame = pd.concat(frames, ignore_index=True) if frames else results[0].frame
+        rows_read = sum(len(r.frame) + r.rejected_rows + r.duplicates_collapsed for r in results)
+        started = self._clock.now()
+        known = {i.symbol: i for i in instruments}
+        symbols = sorted(set(frame["symbol"])) if len(frame) else []
+        infos = [known.get(s) or guessed for s, guessed in _default_infos(frame, source).items()]
+        with self._db.transaction() as connection:
+            ids = instrument_repo.upsert_instruments(connection, infos)
+            counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+            rejected = sum(r.rejected_rows for r in results)
+            fetch_log.log_fetch(
+                connection,
+                source=source,
+                target=target[:2000],
+                started_at=started,
+                finished_at=self._clock.now(),
+                status="partial" if rejected else "ok",
+                rows_read=rows_read,
+                rows_inserted=counts.inserted,
+                rows_updated=counts.updated,
+                rows_rejected=rejected,
+                details={"problems": [str(p) for p in problems[:20]]} if problems else None,
+            )
+        return ImportReport(
+            source=source,
+            target=target,
+            rows_read=rows_read,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            rejected=rejected,
+            duplicates_collapsed=sum(r.duplicates_collapsed for r in results),
+            symbols=len(symbols),
+            problems=[str(p) for p in problems[:50]],
+        )
+
+    def import_instruments(self, path: Path) -> int:
+        """Import instrument metadata: a CSV with ``symbol`` and any of name, sector, industry,
+        asset_class/asset_type (stock/etf/index), exchange, currency."""
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "symbol" not in table:
+            raise DataValidationError([_problem(path, "symbol", "required column missing")])
+        infos = [
+            _info_from_row({str(k): v for k, v in r.items()}) for r in table.to_dict("records")
+        ]
+        with self._db.transaction() as connection:
+            return len(instrument_repo.upsert_instruments(connection, infos))
+
+    # -- reads -----------------------------------------------------------------------------
+    def get_symbols(self, asset_class: AssetClass | None = None) -> list[InstrumentInfo]:
+        with self._db.read() as connection:
+            infos = instrument_repo.list_instruments(connection)
+        return [i for i in infos if asset_class is None or i.asset_class == asset_class]
+
+    def get_bars(
+        self,
+        symbols: str | list[str] | None = None,
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        timeframe: Timeframe = Timeframe.D1,
+    ) -> pd.DataFrame:
+        """Bars in the long frame format, sorted by symbol and timestamp."""
+        wanted = [symbols] if isinstance(symbols, str) else symbols
+        with self._db.read() as connection:
+            if wanted is not None:
+                self._require_symbols(connection, wanted)
+            return bar_repo.load_bar_frame(connection, wanted, timeframe, start, end)
+
+    def stream_bars(
+        self,
+        symbols: str | list[str] | None = None,
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        timeframe: Timeframe = Timeframe.D1,
+    ) -> Iterator[pd.DataFrame]:
+        """Bars one timestamp at a time, in time order (all symbols' bars for that moment)."""
+        frame = self.get_bars(symbols, start, end, timeframe)
+        for _, group in frame.groupby("ts", sort=True):
+            yield group.reset_index(drop=True)
+
+    def get_latest_bar(self, symbol: str, timeframe: Timeframe = Timeframe.D1) -> dict[str, Any]:
+        with self._db.read() as connection:
+            return bar_repo.latest_bar(connection, symbol, timeframe)
+
+    def get_date_range(
+        self, symbol: str | None = None, timeframe: Timeframe = Timeframe.D1
+    ) -> tuple[datetime, datetime]:
+        with self._db.read() as connection:
+            rows = bar_repo.coverage(connection, timeframe, symbol)
+        if not rows:
+            raise NotFoundError(
+                f"no {timeframe.value} bars" + (f" for {symbol!r}" if symbol else "")
+            )
+        return min(r.first for r in rows), max(r.last for r in rows)
+
+    def load_panel(
+        self,
+        symbols: list[str] | None = None,
+        fields: tuple[str, ...] = ("close",),
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        timeframe: Timeframe = Timeframe.D1,
+    ) -> Panel:
+        """Dates × symbols arrays of ``fields`` in one query (no per-bar objects)."""
+        with self._db.read() as connection:
+            return bar_repo.load_panel(connection, symbols, fields, timeframe, start, end)
+
+    def status(self) -> DataStatus:
+        as_of = self._clock.now().date()
+        with self._db.read() as connection:
+            infos = instrument_repo.list_instruments(connection)
+            by_timeframe = {
+                tf.value: sum(r.bars for r in bar_repo.coverage(connection, tf)) for tf in Timeframe
+            }
+            daily = bar_repo.coverage(connection, Timeframe.D1)
+        latest = max((r.last for r in daily), default=None)
+        first = min((r.first for r in daily), default=None)
+        by_class: dict[str, int] = {}
+        for info in infos:
+            by_class[info.asset_class.value] = by_class.get(info.asset_class.value, 0) + 1
+        return DataStatus(
+            as_of=as_of,
+            symbols=len(infos),
+            symbols_with_bars=len(daily),
+            bars=sum(by_timeframe.values()),
+            first_date=first.date() if first else None,
+            latest_date=latest.date() if latest else None,
+            days_old=(as_of - latest.date()).days if latest else None,
+            by_asset_class=by_class,
+            by_timeframe={k: v for k, v in by_timeframe.items() if v},
+        )
+
+    def coverage(self, timeframe: Timeframe = Timeframe.D1) -> list[bar_repo.SymbolCoverage]:
+        with self._db.read() as connection:
+            return bar_repo.coverage(connection, timeframe)
+
+    def recent_imports(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self._db.read() as connection:
+            return fetch_log.recent_fetches(connection, limit)
+
+    @staticmethod
+    def _require_symbols(connection: Any, symbols: list[str]) -> None:
+        found = instrument_repo.instrument_ids(connection, symbols)
+        missing = [s for s in symbols if s not in found]
+        if missing:
+            raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
+
+
+def _default_infos(frame: pd.DataFrame, source: str) -> dict[str, InstrumentInfo]:
+    """Instrument rows for symbols the import knows nothing else about, saying which fields the
+    data really has."""
+    if frame.empty:
+        return {}
+    present = frame[["open", "adj_close"]].notna().groupby(frame["symbol"]).any()
+    infos = {}
+    for symbol, has_ohlc, has_adj in present.itertuples():
+        fields = ("ohlcv" if has_ohlc else "close") + ("+adj" if has_adj else "")
+        asset_class = AssetClass.INDEX if str(symbol).startswith("^") else AssetClass.EQUITY
+        infos[str(symbol)] = InstrumentInfo(
+            symbol=str(symbol), asset_class=asset_class, price_fields=fields, source=source
+        )
+    return infos
+
+
+_ASSET_TYPES = {
+    "stock": AssetClass.EQUITY,
+    "equity": AssetClass.EQUITY,
+    "etf": AssetClass.ETF,
+    "index": AssetClass.INDEX,
+}
+
+
+def _info_from_row(row: dict[str, str]) -> InstrumentInfo:
+    kind = (row.get("asset_class") or row.get("asset_type") or "equity").strip().lower()
+    return InstrumentInfo(
+        symbol=row["symbol"].strip().upper(),
+        name=row.get("name") or None,
+        asset_class=_ASSET_TYPES.get(kind, AssetClass.EQUITY),
+        sector=row.get("sector") or None,
+        industry=row.get("industry") or None,
+        exchange=row.get("exchange") or None,
+        currency=(row.get("currency") or "USD").upper(),
+    )
+
+
+def _problem(path: Path, field_name: str, message: str) -> Any:
+    from quantdesk.core.errors import Problem
+
+    return Problem(str(path), None, None, field_name, message)

@@ -1,0 +1,75 @@
+"""``rsi``: buy when the RSI is oversold (below ``lower``), sell when overbought (above ``upper``).
+
+RSI is TA-Lib's (Wilder smoothing) over ``period`` bars of the valuation price, so bar ``t`` only
+uses closes ``≤ t``. Long or flat per symbol, ``1 / N`` of equity per entry; between the bands
+the strategy holds what it has. Confidence grows with the distance beyond the band: a BUY at RSI
+``r`` has ``(lower − r) / lower``, a SELL ``(r − upper) / (100 − upper)``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import talib
+from pydantic import Field, model_validator
+
+from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy, threshold_signals_nb
+from quantdesk.data.panel import Panel
+from quantdesk.strategies.base import StrategyParams
+
+
+class RsiParams(StrategyParams):
+    """``period`` in bars; ``lower`` and ``upper`` are RSI levels on its 0–100 scale."""
+
+    period: int = Field(14, ge=2, description="bars in the RSI")
+    lower: float = Field(30.0, gt=0, lt=100, description="buy below this RSI")
+    upper: float = Field(70.0, gt=0, lt=100, description="sell above this RSI")
+
+    @model_validator(mode="after")
+    def _ordered_bands(self) -> RsiParams:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+
+def relative_strength_index(prices: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib RSI of each column of ``prices`` ``(T, N)`` on the 0–100 scale; NaN in warm-up."""
+    values = np.asarray(prices, dtype=np.float64)
+    out = np.empty_like(values)
+    for j in range(values.shape[1]):
+        out[:, j] = talib.RSI(np.ascontiguousarray(values[:, j]), timeperiod=period)
+    return out
+
+
+class RelativeStrengthIndex(PrecomputedSignalStrategy):
+    """Mean reversion on RSI bands, long or flat per symbol."""
+
+    name: ClassVar[str] = "rsi"
+    Params: ClassVar[type[StrategyParams]] = RsiParams
+    params: RsiParams
+
+    def _rsi(self, data: Panel) -> np.ndarray:
+        _, prices = data.prices()
+        return relative_strength_index(prices, self.params.period)
+
+    def signals(self, data: Panel) -> np.ndarray:
+        """``int8 (T, N)``: +1 where RSI < lower, −1 where RSI > upper, else 0."""
+        rsi = self._rsi(data)
+        out = np.empty(rsi.shape, dtype=np.int8)
+        for j in range(rsi.shape[1]):
+            out[:, j] = threshold_signals_nb(
+                np.ascontiguousarray(rsi[:, j]), self.params.lower, self.params.upper
+            )
+        return out
+
+    def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
+        rsi = self._rsi(data)
+        lower, upper = self.params.lower, self.params.upper
+        with np.errstate(invalid="ignore"):
+            buy = np.clip((lower - rsi) / lower, 0.0, 1.0)
+            sell = np.clip((rsi - upper) / (100.0 - upper), 0.0, 1.0)
+        return np.where(signals > 0, buy, np.where(signals < 0, sell, 0.0))
+
+
+__all__ = ["RelativeStrengthIndex", "RsiParams", "relative_strength_index"]

@@ -1,0 +1,191 @@
+"""Importing bars: good files land once, bad files name the fault and write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from quantdesk.core.errors import DataValidationError
+from quantdesk.services import Services
+
+HEADER = "date,symbol,open,high,low,close,volume,adj_close\n"
+GOOD_ROWS = (
+    "2024-01-02,AAA,10.0,11.0,9.5,10.5,1000,10.4\n"
+    "2024-01-03,AAA,10.5,11.5,10.0,11.0,1200,10.9\n"
+    "2024-01-02,BBB,20.0,21.0,19.0,20.5,500,\n"
+)
+
+
+def write(tmp_path: Path, body: str, name: str = "bars.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+def table_counts(services: Services) -> tuple[int, int, int]:
+    status = services.data.status()
+    return status.symbols, status.bars, len(services.data.recent_imports())
+
+
+def test_valid_file_imports_every_row(services: Services, tmp_path: Path) -> None:
+    report = services.data.import_files([write(tmp_path, HEADER + GOOD_ROWS)])
+
+    assert (report.rows_read, report.inserted, report.updated, report.rejected) == (3, 3, 0, 0)
+    bars = services.data.get_bars("AAA")
+    assert bars["close"].tolist() == [10.5, 11.0]
+    assert bars["ts"].iloc[0] == pd.Timestamp("2024-01-02", tz="UTC")
+    bbb = services.data.get_latest_bar("BBB")
+    assert bbb["adj_close"] is None
+
+
+def test_single_row_file_imports(services: Services, tmp_path: Path) -> None:
+    report = services.data.import_files([write(tmp_path, HEADER + GOOD_ROWS.splitlines()[0])])
+    assert report.inserted == 1
+    assert services.data.status().bars == 1
+
+
+def test_reimport_changes_nothing_and_a_changed_value_updates_one_row(
+    services: Services, tmp_path: Path
+) -> None:
+    path = write(tmp_path, HEADER + GOOD_ROWS)
+    services.data.import_files([path])
+    again = services.data.import_files([path])
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+
+    changed = write(tmp_path, HEADER + GOOD_ROWS.replace("10.5,1000", "10.6,1000"), "v2.csv")
+    report = services.data.import_files([changed])
+    assert (report.inserted, report.updated) == (0, 1)
+    assert services.data.get_bars("AAA")["close"].iloc[0] == 10.6
+
+
+BAD_FILES = {
+    "negative price": (
+        GOOD_ROWS + "2024-01-04,AAA,10.5,11.5,10.0,-11.0,1200,10.9\n",
+        (5, "AAA", "close", "positive"),
+    ),
+    "NaN price": (
+        GOOD_ROWS + "2024-01-04,AAA,10.5,11.5,10.0,NaN,1200,10.9\n",
+        (5, "AAA", "close", "missing"),
+    ),
+    "non-numeric price": (
+        GOOD_ROWS + "2024-01-04,AAA,10.5,abc,10.0,11.0,1200,10.9\n",
+        (5, "AAA", "high", "not a number"),
+    ),
+    "high below low": (
+        GOOD_ROWS + "2024-01-04,AAA,10.5,9.0,10.0,9.5,1200,9.4\n",
+        (5, "AAA", "high", "below low"),
+    ),
+    "malformed date": (
+        GOOD_ROWS + "2024-13-45,AAA,10.5,11.5,10.0,11.0,1200,10.9\n",
+        (5, "AAA", "date", "malformed date"),
+    ),
+    "conflicting duplicate": (
+        GOOD_ROWS + "2024-01-03,AAA,10.5,11.5,10.0,11.2,1200,10.9\n",
+        (5, "AAA", "date", "first at row 3"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_names_the_fault_and_writes_nothing(
+    services: Services, tmp_path: Path, case: str
+) -> None:
+    services.data.import_files([write(tmp_path, HEADER + GOOD_ROWS, "before.csv")])
+    before = table_counts(services)
+    body, (row, symbol, field, words) = BAD_FILES[case]
+    path = write(tmp_path, HEADER + body)
+
+    with pytest.raises(DataValidationError) as raised:
+        services.data.import_files([path])
+
+    problem = raised.value.problems[0]
+    assert (problem.source, problem.row, problem.symbol, problem.field) == (
+        str(path),
+        row,
+        symbol,
+        field,
+    )
+    assert words in problem.message
+    assert str(path) in str(raised.value)
+    assert f"row {row}" in str(raised.value)
+    assert table_counts(services) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ("date,symbol,open,high,close,volume\n2024-01-02,AAA,1,2,1.5,10\n", "low", "missing"),
+        ("date,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n", "symbol", "missing"),
+        ("", None, "no data rows"),
+        (HEADER, None, "no data rows"),
+    ],
+    ids=["missing column", "missing symbol column", "empty file", "header only"],
+)
+def test_structural_problems_are_reported_whole_file(
+    services: Services, tmp_path: Path, body: str, field: str | None, words: str
+) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(DataValidationError) as raised:
+        services.data.import_files([path])
+    problem = raised.value.problems[0]
+    assert problem.row is None
+    assert problem.field == field
+    assert words in problem.message
+    assert services.data.status().bars == 0
+
+
+def test_skip_bad_imports_good_rows_and_reports_the_rest(
+    services: Services, tmp_path: Path
+) -> None:
+    body = GOOD_ROWS + "2024-01-04,AAA,10.5,11.5,10.0,-11.0,1200,10.9\n"
+    report = services.data.import_files([write(tmp_path, HEADER + body)], skip_bad=True)
+    assert (report.inserted, report.rejected) == (3, 1)
+    assert "row 5" in report.problems[0]
+    assert "close" in report.problems[0]
+    assert services.data.recent_imports()[0]["status"] == "partial"
+
+
+def test_identical_duplicate_rows_collapse(services: Services, tmp_path: Path) -> None:
+    body = GOOD_ROWS + GOOD_ROWS.splitlines(keepends=True)[0]
+    report = services.data.import_files([write(tmp_path, HEADER + body)])
+    assert (report.inserted, report.duplicates_collapsed) == (3, 1)
+
+
+def test_one_file_per_symbol_takes_the_symbol_from_the_name(
+    services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "per_symbol"
+    folder.mkdir()
+    (folder / "msft.csv").write_text(
+        "Date,Open,High,Low,Close,Volume,Adj Close\n2024-01-02,370,375,366,370.9,25000000,368.1\n"
+    )
+    (folder / "IBM.csv").write_text(
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,162,163.2,161,162.9,3000000\n"
+    )
+    report = services.data.import_files([folder], per_symbol=True)
+    assert report.symbols == 2
+    assert [i.symbol for i in services.data.get_symbols()] == ["IBM", "MSFT"]
+    assert services.data.get_latest_bar("MSFT")["adj_close"] == 368.1
+
+
+def test_parquet_long_format_imports(services: Services, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+            "symbol": ["AAA", "AAA"],
+            "open": [1.0, 2.0],
+            "high": [2.0, 3.0],
+            "low": [0.5, 1.5],
+            "close": [1.5, 2.5],
+            "volume": [100, 200],
+        }
+    )
+    path = tmp_path / "bars.parquet"
+    frame.to_parquet(path)
+    report = services.data.import_files([path])
+    assert report.inserted == 2
+    panel = services.data.load_panel(["AAA"], ("close", "volume"))
+    assert panel["close"][:, 0].tolist() == [1.5, 2.5]
+    assert panel["volume"][:, 0].tolist() == [100.0, 200.0]
