@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from quantdesk.cli import data, db, demo
+from quantdesk.cli import backtest, data, db, demo, research
 
 app = typer.Typer(
     name="quantdesk",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
+research.register(app)
+backtest.register(app)
 
 
 def main() -> None:

@@ -141,3 +141,151 @@ class FetchLog(Base):
     rows_updated: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+# -- research ------------------------------------------------------------------------------
+class FactorScore(Base):
+    """A stored score of one symbol on one date, with its components and ranks.
+
+    ``score_set`` names what was scored (e.g. ``momentum-composite``); recomputing a set for a
+    date replaces its rows, so stored scores are idempotent.
+    """
+
+    __tablename__ = "factor_scores"
+
+    score_set: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    universe: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Double)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    sector_rank: Mapped[int | None] = mapped_column(Integer)
+    components: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class Signal(Base):
+    """A strategy's target on a date: weight (fraction of equity) and action."""
+
+    __tablename__ = "signals"
+
+    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(8))  # buy | sell | hold
+    target_weight: Mapped[float | None] = mapped_column(Double)
+    confidence: Mapped[float | None] = mapped_column(Double)
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+# -- backtests -----------------------------------------------------------------------------
+class BacktestRun(Base):
+    __tablename__ = "backtest_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(64), index=True)
+    engine: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, object]] = mapped_column(JSON)
+    universe: Mapped[str | None] = mapped_column(String(64))
+    benchmark: Mapped[str | None] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    price_field: Mapped[str] = mapped_column(String(16))
+    initial_cash: Mapped[float] = mapped_column(Double)
+    final_equity: Mapped[float] = mapped_column(Double)
+    metrics: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    bias_checks: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    costs: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    sweep_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BacktestSeries(Base):
+    """Daily equity, returns, cash and benchmark of a run."""
+
+    __tablename__ = "backtest_series"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    equity: Mapped[float] = mapped_column(Double)
+    returns: Mapped[float | None] = mapped_column(Double)
+    cash: Mapped[float | None] = mapped_column(Double)
+    benchmark: Mapped[float | None] = mapped_column(Double)
+    turnover: Mapped[float | None] = mapped_column(Double)
+
+
+class BacktestFill(Base):
+    __tablename__ = "backtest_fills"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[float] = mapped_column(Double)
+    price: Mapped[float] = mapped_column(Double)
+    commission: Mapped[float] = mapped_column(Double)
+
+
+class BacktestTrade(Base):
+    """A round trip: entry to exit of one position."""
+
+    __tablename__ = "backtest_trades"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    entry_date: Mapped[date] = mapped_column(Date)
+    exit_date: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Double)
+    entry_price: Mapped[float] = mapped_column(Double)
+    exit_price: Mapped[float | None] = mapped_column(Double)
+    pnl: Mapped[float | None] = mapped_column(Double)
+    return_: Mapped[float | None] = mapped_column("return", Double)
+
+
+class BacktestWeight(Base):
+    """Target weights on rebalance dates (non-zero only)."""
+
+    __tablename__ = "backtest_weights"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    weight: Mapped[float] = mapped_column(Double)
+
+
+class OptimizationSweep(Base):
+    __tablename__ = "optimization_sweeps"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))  # grid | bayesian | walk-forward
+    space: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    best_params: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, object] | None] = mapped_column(JSON)  # DSR, PBO, folds
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OptimizationTrial(Base):
+    """One evaluated parameter set, written as soon as it finishes."""
+
+    __tablename__ = "optimization_trials"
+
+    sweep_id: Mapped[str] = mapped_column(
+        ForeignKey("optimization_sweeps.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fold: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, object]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Double)
+    metrics: Mapped[dict[str, object] | None] = mapped_column(JSON)

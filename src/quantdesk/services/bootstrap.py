@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock, LiveClock
 from quantdesk.db.database import Database
+from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
+from quantdesk.services.research import ResearchService
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class Services:
     database: Database
     data: DataService
     reference: ReferenceDataService
+    research: ResearchService
+    backtest: BacktestService
 
     def close(self) -> None:
         self.database.dispose()
@@ -35,10 +39,13 @@ def build_services(
     clock = clock if clock is not None else LiveClock()
     database = database if database is not None else Database(settings.resolved_database_url)
     data = DataService(database, clock)
+    reference = ReferenceDataService(database, clock, settings, data)
     return Services(
         settings=settings,
         clock=clock,
         database=database,
         data=data,
-        reference=ReferenceDataService(database, clock, settings, data),
+        reference=reference,
+        research=ResearchService(database, clock, data, reference),
+        backtest=BacktestService(database, clock, data, reference),
     )
