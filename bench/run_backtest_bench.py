@@ -7,7 +7,7 @@ Every engine runs in its own subprocess and prints one JSON line (see bench/peer
 the peers and the numpy reference in the bench-only venv ``bench/.venv-peers`` (set-up in
 bench/README.md), quantdesk's engines in the project venv (``bench/ours_backtest.py s1 DATA``,
 ``bench/ours_signal.py s2|s3 DATA``, one line per engine).  The data sets of
-/work/shared/bench/README.md are generated into bench/.data/ when missing.  The table shows
+../shared/bench/README.md are generated into bench/.data/ when missing.  The table shows
 first-run and warm-median engine seconds, the final equity (S3: mean of the 100 combos) and
 the relative difference to the reference (S3 peers: the largest per-combo difference).
 backtrader runs once per workload (about a minute a run) and so does bt on S3.
@@ -29,7 +29,8 @@ ROOT = BENCH.parent
 DATA = BENCH / ".data"
 PEERS_PYTHON = BENCH / ".venv-peers" / "bin" / "python"
 OURS_PYTHON = ROOT / ".venv" / "bin" / "python"
-MAKE_DATA = Path("/work/shared/bench/make_data.py")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # beside the repository
+MAKE_DATA = SHARED / "bench/make_data.py"
 TIMEOUT = 900
 
 WORKLOADS: dict[str, tuple[str, list[str], str]] = {
@@ -94,6 +95,8 @@ def run_json(cmd: list[str], workload: str, engine: str) -> list[Row]:
         if not line.startswith("{"):
             continue
         record: dict[str, Any] = json.loads(line)
+        if "engine" not in record:  # e.g. a summary line of an engine script
+            continue
         rows.append(
             Row(
                 workload=record.get("workload", workload),

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.backtest.costs import CostModel, FillTiming
+from quantdesk.backtest.nb import TIE_TOLERANCE
 from quantdesk.backtest.orders import (
     ClientOrderIds,
     Fill,
@@ -778,7 +779,10 @@ class AllocationAdapter(SignalStrategy):
             if delta < 0:
                 sells.append((symbol, -delta))
             else:
-                buys.append((delta * price, j, symbol, delta))
+                # the vectorised kernel's rule: notionals within TIE_TOLERANCE of equity tie,
+                # and ties go in symbol (column) order
+                tick = TIE_TOLERANCE * (abs(equity) + 1.0)
+                buys.append((float(np.round(delta * price / tick)), j, symbol, delta))
         for symbol, quantity in sells:
             ctx.sell(symbol, quantity)
         for _, _, symbol, quantity in sorted(buys):

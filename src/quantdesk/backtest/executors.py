@@ -22,6 +22,7 @@ import multiprocessing
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
@@ -149,6 +150,11 @@ class LocalExecutor(_ContextManaged):
                 for future in sorted(done, key=sequence.__getitem__):
                     item = pending.pop(future)
                     yield item, _result_of(future, item)
+        except TaskError as error:
+            # a worker that died (killed, out of memory) breaks the pool: start afresh next time
+            if isinstance(error.__cause__, BrokenProcessPool):
+                self.close()
+            raise
         finally:
             for future in pending:
                 future.cancel()

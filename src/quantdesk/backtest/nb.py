@@ -97,6 +97,7 @@ def _execute_nb(
     decision_row: int,
     deltas: np.ndarray,
     base_prices: np.ndarray,
+    order_prices: np.ndarray,
     position: np.ndarray,
     cash: float,
     equity_ref: float,
@@ -112,6 +113,8 @@ def _execute_nb(
     in ascending notional (ties by column); the buy cash cannot pay is trimmed to what it can.
 
     ``equity_ref`` is the decision equity (positive; the caller never trades on zero equity).
+    ``order_prices`` are the decision-time marks that rank the buys: with next-open fills the
+    order book is fixed before the open is known, exactly as a live desk would send it.
     """
     per_order, per_share, rate, slippage = costs
     n = deltas.shape[0]
@@ -124,7 +127,8 @@ def _execute_nb(
         if q > 0.0:
             # equal target values differ by float noise (w·V/p·p); notionals within
             # TIE_TOLERANCE of equity count as ties, which the column (symbol) order breaks
-            buy_notional[j] = np.round(q * base / (TIE_TOLERANCE * (abs(equity_ref) + 1.0)))
+            notional = q * order_prices[j]
+            buy_notional[j] = np.round(notional / (TIE_TOLERANCE * (abs(equity_ref) + 1.0)))
             continue
         price = base * (1.0 - slippage)
         fee = _commission_nb(-q, price, per_order, per_share, rate)
@@ -248,8 +252,8 @@ def allocation_nb(
     for t in range(T):
         if pending_row >= 0:
             cash, records, n_rec = _execute_nb(
-                t, pending_row, pending, exec_prices[t], position, cash, pending_equity,
-                costs, fractional, allow_leverage, turnover, paid, records, n_rec,
+                t, pending_row, pending, exec_prices[t], marks[pending_row], position, cash,
+                pending_equity, costs, fractional, allow_leverage, turnover, paid, records, n_rec,
             )  # fmt: skip
             pending_row = -1
         equity = _equity_nb(position, marks[t], cash)
@@ -269,7 +273,7 @@ def allocation_nb(
             )
             if delay == 0:
                 cash, records, n_rec = _execute_nb(
-                    t, t, deltas, exec_prices[t], position, cash, equity,
+                    t, t, deltas, exec_prices[t], marks[t], position, cash, equity,
                     costs, fractional, allow_leverage, turnover, paid, records, n_rec,
                 )  # fmt: skip
             elif t + 1 < T:

@@ -1,12 +1,377 @@
-"""``quantdesk backtest | backtests | optimize`` (being written)."""
+"""``quantdesk backtest | backtests | optimize``: run, inspect, compare and optimise backtests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from quantdesk.cli.common import console, handle_errors, open_services, parse_date, print_json
+from quantdesk.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from quantdesk.backtest.costs import CostModel
+    from quantdesk.services.backtest import StoredRun
+
 backtests_app = typer.Typer(help="Stored backtest runs: list, show, compare.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ParamsOption = Annotated[
+    list[str] | None,
+    typer.Option("--params", "-p", help="Strategy parameter as key=value (repeatable)."),
+]
+StartOption = Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")]
+EndOption = Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")]
+UniverseOption = Annotated[
+    str, typer.Option(help="all, etf, index:NAME (point in time) or a comma list of symbols.")
+]
+BenchmarkOption = Annotated[
+    str | None, typer.Option(help="Benchmark symbol (default SP500, else ^GSPC); 'none' for none.")
+]
+CashOption = Annotated[float, typer.Option("--cash", help="Initial cash, in currency.")]
+CommissionOption = Annotated[
+    float, typer.Option("--commission-bps", help="Commission in bp of traded notional.")
+]
+PerOrderOption = Annotated[
+    float, typer.Option("--commission-per-order", help="Flat commission per order, in currency.")
+]
+SlippageOption = Annotated[float, typer.Option("--slippage-bps", help="Slippage in bp.")]
+
+_SUMMARY = (
+    ("CAGR", "cagr", "pct"),
+    ("Sharpe", "sharpe_ratio", "num"),
+    ("Sortino", "sortino_ratio", "num"),
+    ("Max drawdown", "max_drawdown", "pct"),
+    ("Volatility", "volatility", "pct"),
+    ("Alpha", "alpha", "pct"),
+    ("Beta", "beta", "num"),
+    ("Final equity", "final_equity", "money"),
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
+    app.command("backtest")(backtest)
+    app.command("optimize")(optimize)
     app.add_typer(backtests_app, name="backtests")
+
+
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["lookback=126", "frequency=quarterly"]`` → typed values (int, float, bool, JSON, str)."""
+    import json
+
+    values: dict[str, Any] = {}
+    for item in items or []:
+        key, sign, text = (part.strip() for part in item.partition("="))
+        if not sign or not key.isidentifier() or not text:
+            raise ConfigurationError(f"--params {item!r}: write key=value, e.g. lookback=126")
+        if key in values:
+            raise ConfigurationError(f"--params: parameter {key!r} is given twice")
+        values[key] = _value(text, json)
+    return values
+
+
+def _value(text: str, json: Any) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ConfigurationError(f"--params: {text!r} is not valid JSON") from None
+    return text
+
+
+def _costs(per_order: float, commission_bps: float, slippage_bps: float) -> CostModel:
+    from quantdesk.backtest.costs import CostModel
+
+    try:
+        return CostModel(
+            commission_per_order=per_order,
+            commission_bps=commission_bps,
+            slippage_bps=slippage_bps,
+        )
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+@handle_errors
+def backtest(
+    strategy: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    params: ParamsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    universe: UniverseOption = "all",
+    benchmark: BenchmarkOption = None,
+    engine: Annotated[str, typer.Option(help="vector, event or auto.")] = "auto",
+    cash: CashOption = 1_000_000.0,
+    commission_bps: CommissionOption = 0.0,
+    commission_per_order: PerOrderOption = 1.0,
+    slippage_bps: SlippageOption = 0.0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also export CSV/Parquet/JSON into this folder.")
+    ] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
+    values = parse_params(params)
+    costs = _costs(commission_per_order, commission_bps, slippage_bps)
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    with open_services() as services:
+        run = services.backtest.run(
+            strategy,
+            values,
+            start=first,
+            end=last,
+            universe=universe,
+            benchmark=benchmark,
+            engine=engine,
+            costs=costs,
+            initial_cash=cash,
+            store=not no_store,
+        )
+        written: list[Path] = []
+        if out is not None:
+            from quantdesk.services.backtest import export_run
+
+            written = export_run(run, out, ["csv", "parquet", "json"])
+    if as_json:
+        payload = run.meta()
+        payload["stored"] = run.stored
+        payload["timings"] = run.timings
+        payload["files"] = [str(p) for p in written]
+        print_json(payload)
+        return
+    _print_run(run)
+    if written:
+        console.print(f"wrote {len(written)} file(s) to {out}")
+
+
+def _print_run(run: StoredRun) -> None:
+    from rich.table import Table
+
+    header = Table(title=f"backtest {run.run_id}", title_justify="left", show_header=False)
+    header.add_column("")
+    header.add_column("")
+    header.add_row("strategy", f"{run.strategy} {run.params}")
+    header.add_row("period", f"{run.start} → {run.end} ({len(run.series)} days)")
+    header.add_row("engine / prices", f"{run.engine} / {run.price_field}")
+    header.add_row("universe / benchmark", f"{run.universe} / {run.benchmark or 'none'}")
+    console.print(header)
+    summary = Table(title="summary", title_justify="left")
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    for label, key, kind in _SUMMARY:
+        summary.add_row(label, _format(run.metrics.get(key), kind))
+    summary.add_row("Bias checks", _status(run.bias.status.value))
+    console.print(summary)
+    checks = Table(title="bias checks", title_justify="left")
+    checks.add_column("check")
+    checks.add_column("status")
+    checks.add_column("detail")
+    for check in run.bias.checks:
+        checks.add_row(check.name, _status(check.status.value), check.detail)
+    console.print(checks)
+
+
+def _status(value: str) -> str:
+    colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(value, "white")
+    return f"[{colour}]{value}[/]"
+
+
+def _format(value: Any, kind: str) -> str:
+    import math
+
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if kind == "pct":
+        return f"{value:.2%}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:.3f}"
+
+
+@backtests_app.command("list")
+@handle_errors
+def list_(
+    limit: Annotated[int | None, typer.Option(help="Newest N runs only.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stored runs, newest first."""
+    with open_services() as services:
+        runs = services.backtest.list_runs(limit)
+    if as_json:
+        print_json([r.to_dict() for r in runs])
+        return
+    from rich.table import Table
+
+    out = Table(title=f"{len(runs)} stored backtest(s)", title_justify="left")
+    for column in ("id", "strategy", "engine", "period", "final equity", "CAGR", "Sharpe", "bias"):
+        out.add_column(column, justify="right" if column in ("final equity", "CAGR") else "left")
+    for r in runs:
+        out.add_row(
+            r.run_id[:12],
+            r.strategy,
+            r.engine,
+            f"{r.start} → {r.end}",
+            _format(r.final_equity, "money"),
+            _format(r.metrics.get("cagr"), "pct"),
+            _format(r.metrics.get("sharpe_ratio"), "num"),
+            _status(r.bias_status),
+        )
+    console.print(out)
+
+
+@backtests_app.command("show")
+@handle_errors
+def show(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix of 4+ characters).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One stored run: description, metrics and bias checks."""
+    with open_services() as services:
+        run = services.backtest.get_run(run_id)
+    if as_json:
+        print_json(run.meta())
+        return
+    _print_run(run)
+
+
+@backtests_app.command("compare")
+@handle_errors
+def compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Metrics of several runs side by side."""
+    with open_services() as services:
+        frame = services.backtest.compare(run_ids)
+    if as_json:
+        print_json({column: frame[column].to_dict() for column in frame.columns})
+        return
+    from rich.table import Table
+
+    out = Table(title="comparison", title_justify="left")
+    out.add_column("metric")
+    for column in frame.columns:
+        out.add_column(str(column)[:12], justify="right")
+    for metric, row in frame.iterrows():
+        out.add_row(str(metric), *(_cell(v) for v in row.tolist()))
+    console.print(out)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}"
+    return "n/a" if value is None else str(value)
+
+
+@handle_errors
+def optimize(
+    strategy: Annotated[str, typer.Argument(help="Strategy name.")],
+    grid: Annotated[
+        str | None,
+        typer.Option(help="Space: 'k=a,b;k2=lo:hi:step' (with --trials: 'k=lo:hi' ranges)."),
+    ] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Bayesian (Optuna TPE) search with N trials.")
+    ] = None,
+    walk_forward: Annotated[
+        str | None,
+        typer.Option(help="Walk-forward folds: 'folds=4,train=756,test=252[,gap=5][,anchored]'."),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="serial, local, local:N or dask://host:port.")
+    ] = "local",
+    params: ParamsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    universe: UniverseOption = "all",
+    benchmark: BenchmarkOption = None,
+    cash: CashOption = 1_000_000.0,
+    commission_bps: CommissionOption = 0.0,
+    commission_per_order: PerOrderOption = 1.0,
+    slippage_bps: SlippageOption = 0.0,
+    seed: Annotated[int, typer.Option(help="Sampler seed (Bayesian search).")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Optimise STRATEGY's parameters (grid or Bayesian, optionally walk-forward); reports
+    the deflated Sharpe ratio and the probability of backtest overfitting."""
+    if grid is None:
+        raise ConfigurationError("give the parameter space with --grid, e.g. 'lookback=126,252'")
+    values = parse_params(params)
+    costs = _costs(commission_per_order, commission_bps, slippage_bps)
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from quantdesk.services.backtest_optimize import TrialRecord
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    )
+    task = progress.add_task(f"optimising {strategy}", total=None)
+
+    def advance(record: TrialRecord) -> None:
+        progress.update(
+            task,
+            completed=record.done,
+            total=record.total,
+            description=f"optimising {strategy} (best so far {best_score(record):.3f})",
+        )
+
+    best: list[float] = []
+
+    def best_score(record: TrialRecord) -> float:
+        if record.score == record.score:  # not NaN
+            best.append(record.score)
+        return max(best) if best else float("nan")
+
+    with open_services() as services, progress:
+        outcome = services.backtest.optimize(
+            strategy,
+            grid=grid,
+            trials=trials,
+            walk_forward=walk_forward,
+            executor=executor,
+            params=values,
+            start=first,
+            end=last,
+            universe=universe,
+            benchmark=benchmark,
+            costs=costs,
+            initial_cash=cash,
+            seed=seed,
+            on_trial=advance,
+        )
+    if as_json:
+        print_json(outcome.to_dict())
+        return
+    from rich.table import Table
+
+    summary = outcome.summary
+    out = Table(title=f"sweep {outcome.sweep_id} ({outcome.method})", title_justify="left")
+    out.add_column("")
+    out.add_column("", justify="right")
+    out.add_row("trials", str(summary.get("trials")))
+    out.add_row("best parameters", str(outcome.best_params))
+    out.add_row("best score (Sharpe)", _format(summary.get("best_score"), "num"))
+    out.add_row("deflated Sharpe ratio", _format(summary.get("deflated_sharpe"), "num"))
+    out.add_row("PBO", _format(summary.get("pbo"), "num"))
+    if "out_of_sample_sharpe" in summary:
+        out.add_row("out-of-sample Sharpe", _format(summary["out_of_sample_sharpe"], "num"))
+    console.print(out)
+    for note in summary.get("notes", []):
+        console.print(f"  note: {note}", highlight=False)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from quantdesk.core.errors import Problem
 from quantdesk.data.ports import BAR_COLUMNS
@@ -95,24 +97,73 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
 
     rows = np.arange(first_row, first_row + len(frame))
     frame = frame.reset_index(drop=True)
-    frame["symbol"] = frame["symbol"].astype("string").str.strip().str.upper()
-    bad = np.zeros(len(frame), dtype=bool)
-    bad |= _check_symbols(frame, rows, problems)
+    codes, symbols = _symbol_codes(frame["symbol"])
+    frame["symbol"] = pd.Categorical.from_codes(codes, categories=symbols)
+    bad = codes < 0
+    problems.add_rows(bad, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
     ts, bad_dates = _parse_dates(frame, rows, problems)
     bad |= bad_dates
     numbers, bad_numbers = _parse_numbers(frame, rows, problems)
     bad |= bad_numbers
     bad |= _check_ranges(frame, numbers, rows, problems)
 
-    clean = pd.DataFrame({"symbol": frame["symbol"].astype(object), "ts": ts})
-    for column in BAR_COLUMNS[2:]:
-        clean[column] = numbers.get(column, np.full(len(frame), np.nan))
-    clean["_row"] = rows
-    clean = clean.loc[~bad]
-    clean, collapsed, conflicting = _check_duplicates(clean, problems)
+    keep = np.flatnonzero(~bad)
+    codes, stamps, rows = codes[keep], ts[keep], rows[keep]
+    values = {c: numbers[c][keep] if c in numbers else None for c in BAR_COLUMNS[2:]}
+    order = _time_order(codes, stamps)
+    if order is not None:
+        codes, stamps, rows = codes[order], stamps[order], rows[order]
+        values = {c: v[order] if v is not None else None for c, v in values.items()}
+    drop, collapsed, conflicting = _check_duplicates(codes, stamps, rows, values, symbols, problems)
+    if drop is not None:
+        codes, stamps = codes[~drop], stamps[~drop]
+        values = {c: v[~drop] if v is not None else None for c, v in values.items()}
+    clean = pd.DataFrame(
+        {
+            "symbol": pd.Categorical.from_codes(codes, categories=symbols),
+            "ts": pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC"),
+            **{c: v if v is not None else np.full(len(codes), np.nan) for c, v in values.items()},
+        }
+    )
     rejected = int(bad.sum()) + conflicting
-    clean = clean.drop(columns="_row").sort_values(["symbol", "ts"], ignore_index=True)
     return ValidationResult(clean, problems.problems, problems.count, rejected, collapsed)
+
+
+def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes into the sorted, cleaned (stripped, upper-case) symbols; -1 for an empty symbol.
+
+    Cleaning works on the distinct values only, so a 2.4 M-row file costs one factorisation.
+    """
+    codes, uniques = _factorize(raw)
+    cleaned = np.array(
+        ["" if pd.isna(u) else str(u).strip().upper() for u in uniques], dtype=object
+    )
+    symbols = sorted({s for s in cleaned if s})
+    lookup = np.searchsorted(np.asarray(symbols, dtype=object), cleaned).astype(np.int64)
+    lookup[cleaned == ""] = -1
+    return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1), symbols
+
+
+def _factorize(raw: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes and distinct values; Arrow-backed strings (what Parquet gives) stay in Arrow,
+    where this is ~50× faster than converting 2 M strings to Python objects first."""
+    if isinstance(raw.array, pd.arrays.ArrowStringArray):
+        values = pa.array(raw)
+        uniques = pc.drop_null(pc.unique(values))
+        codes = pc.fill_null(pc.index_in(values, value_set=uniques), -1)
+        return np.asarray(codes, dtype=np.int64), pd.Index(uniques.to_pylist())
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    return codes, pd.Index(uniques)
+
+
+def _time_order(codes: np.ndarray, stamps: np.ndarray) -> np.ndarray | None:
+    """The permutation sorting rows by (symbol, ts), or ``None`` when already sorted."""
+    if len(codes) < 2:
+        return None
+    same = codes[1:] == codes[:-1]
+    if np.all((codes[1:] > codes[:-1]) | (same & (stamps[1:] >= stamps[:-1]))):
+        return None
+    return np.lexsort((stamps, codes))
 
 
 def _empty() -> pd.DataFrame:
@@ -136,7 +187,8 @@ def _check_symbols(frame: pd.DataFrame, rows: np.ndarray, problems: _Collector) 
 
 def _parse_dates(
     frame: pd.DataFrame, rows: np.ndarray, problems: _Collector
-) -> tuple[pd.Series, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
+    """UTC timestamps as int64 nanoseconds, and the mask of rows whose date is malformed."""
     raw = frame["date"]
     if pd.api.types.is_datetime64_any_dtype(raw):
         ts = pd.Series(pd.DatetimeIndex(raw))
@@ -149,7 +201,7 @@ def _parse_dates(
     problems.add_rows(
         mask, frame, rows, "date", "malformed date {value!r} (expected ISO 8601, e.g. 2024-01-31)"
     )
-    return ts.dt.as_unit("ns"), mask
+    return pd.DatetimeIndex(ts).tz_convert(None).as_unit("ns").asi8, mask
 
 
 def _parse_numbers(
@@ -208,28 +260,45 @@ def _check_ranges(
     return bad
 
 
-def _check_duplicates(clean: pd.DataFrame, problems: _Collector) -> tuple[pd.DataFrame, int, int]:
-    """Collapse identical duplicates; reject every row of a (symbol, date) whose rows disagree."""
-    keys = ["symbol", "ts"]
-    dup_any = clean.duplicated(keys, keep=False)
-    if not dup_any.any():
-        return clean, 0, 0
-    value_columns = [c for c in BAR_COLUMNS[2:] if c in clean]
-    exact = clean.duplicated([*keys, *value_columns], keep="first")
-    collapsed = int(exact.sum())
-    clean = clean.loc[~exact]
-    conflicts = clean[clean.duplicated(keys, keep=False)]
-    conflicting_rows = 0
-    for (symbol, ts), group in conflicts.groupby(keys, sort=False):
-        first, *others = group["_row"].tolist()
-        for row in others:
+def _check_duplicates(
+    codes: np.ndarray,
+    stamps: np.ndarray,
+    rows: np.ndarray,
+    values: dict[str, np.ndarray | None],
+    symbols: list[str],
+    problems: _Collector,
+) -> tuple[np.ndarray | None, int, int]:
+    """On rows sorted by (symbol, ts): collapse identical duplicates and reject every row of a
+    (symbol, ts) whose rows disagree. Returns the rows to drop (``None`` if none), the number
+    collapsed and the number rejected."""
+    repeat = (codes[1:] == codes[:-1]) & (stamps[1:] == stamps[:-1])
+    if not repeat.any():
+        return None, 0, 0
+    in_group = np.zeros(len(codes), dtype=bool)
+    in_group[1:] |= repeat
+    in_group[:-1] |= repeat
+    first_of_group = in_group & ~np.concatenate(([False], repeat))
+    group_id = np.cumsum(first_of_group) - 1
+    drop = np.zeros(len(codes), dtype=bool)
+    collapsed = conflicting = 0
+    members = np.flatnonzero(in_group)
+    for group in np.split(members, np.flatnonzero(np.diff(group_id[members])) + 1):
+        signature = [
+            tuple(np.nan_to_num(v[i], nan=-np.inf) for v in values.values() if v is not None)
+            for i in group
+        ]
+        if len(set(signature)) == 1:
+            drop[group[1:]] = True
+            collapsed += len(group) - 1
+            continue
+        day = pd.Timestamp(int(stamps[group[0]]), unit="ns").date()
+        for i in group[1:]:
             problems.add(
-                int(row),
-                str(symbol),
+                int(rows[i]),
+                symbols[codes[i]],
                 "date",
-                f"second row for {pd.Timestamp(ts).date()} with different values "  # type: ignore[arg-type]
-                f"(first at row {first})",
+                f"second row for {day} with different values (first at row {rows[group[0]]})",
             )
-        conflicting_rows += len(group)
-    clean = clean.loc[~clean.duplicated(keys, keep=False)]
-    return clean, collapsed, conflicting_rows
+        drop[group] = True
+        conflicting += len(group)
+    return drop, collapsed, conflicting

@@ -311,8 +311,11 @@ def universe_mask(universe: Universe | None, panel: Panel) -> npt.NDArray[np.boo
     if isinstance(universe, pd.DataFrame):
         frame = universe.copy()
         frame.index = _naive_index(universe.index, "universe")
-        aligned = frame.reindex(index=pd.DatetimeIndex(panel.dates), columns=list(panel.symbols))
-        return np.asarray(aligned.fillna(False).to_numpy(dtype=bool))
+        aligned = frame.reindex(
+            index=pd.DatetimeIndex(panel.dates), columns=list(panel.symbols), fill_value=False
+        )
+        # only an explicit True is membership; missing cells (NaN) are not
+        return np.asarray(aligned.eq(True).to_numpy(dtype=bool))
     mask = np.asarray(universe)
     if mask.dtype != np.bool_ or mask.shape != panel.shape:
         raise StrategyDataError(

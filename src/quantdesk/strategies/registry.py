@@ -23,9 +23,12 @@ StrategyClass = type[AllocationStrategy] | type[SignalStrategy]
 # name -> "module:Class"; other built-ins are added here as they land
 BUILTIN_STRATEGIES: dict[str, str] = {
     "ensemble": "quantdesk.strategies.ensemble:Ensemble",
+    "etf-factor": "quantdesk.strategies.etf_factor:EtfFactor",
     "ma-crossover": "quantdesk.strategies.ma_crossover:MovingAverageCrossover",
     "momentum-12-1": "quantdesk.strategies.momentum_12_1:Momentum121",
+    "momentum-composite": "quantdesk.strategies.momentum_composite:MomentumComposite",
     "rsi": "quantdesk.strategies.rsi:RelativeStrengthIndex",
+    "sector-rotation": "quantdesk.strategies.sector_rotation:SectorRotation",
     "support-resistance": "quantdesk.strategies.support_resistance:SupportResistance",
 }
 

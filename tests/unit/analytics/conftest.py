@@ -1,4 +1,4 @@
-"""Real return series from /work/shared/data, read in place (never copied into the repo)."""
+"""Real return series from ../shared/data, read in place (never copied into the repo)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SAMPLES = Path("/work/shared/data/pypi_samples")
+SHARED = Path(__file__).resolve().parents[4] / "shared"  # beside the repository
+SAMPLES = SHARED / "data/pypi_samples"
 STOCKS = ("AAPL", "JPM", "XOM", "GE")
 
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"shared data file missing: {path}")
+        pytest.fail(f"shared data file missing: {path}")
     return path
 
 

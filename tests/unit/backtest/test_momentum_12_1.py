@@ -14,8 +14,9 @@ from quantdesk.data import Panel
 from quantdesk.strategies import StrategyParameterError
 from quantdesk.strategies.momentum_12_1 import Momentum121
 
-DATA = Path("/work/shared/data/us_equities_daily.parquet")
-SYMBOLS_CSV = Path("/work/shared/data/us_equities_symbols.csv")
+SHARED = Path(__file__).resolve().parents[4] / "shared"  # beside the repository
+DATA = SHARED / "data/us_equities_daily.parquet"
+SYMBOLS_CSV = SHARED / "data/us_equities_symbols.csv"
 FEE = 0.001  # 10 bp of traded notional
 
 
@@ -99,7 +100,6 @@ def real_closes(n_symbols: int = 60) -> pd.DataFrame:
     return wide.sort_index()
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="shared market data not present")
 def test_matches_reference_on_real_adjusted_closes() -> None:
     close = real_closes()
     assert close.shape[1] == 60

@@ -167,7 +167,6 @@ def test_own_format_needs_exactly_the_frame_columns(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED_KAGGLE.exists(), reason="shared data set not present")
 def test_real_kaggle_file() -> None:
     frame, report = parse_kaggle_earnings(SHARED_KAGGLE)
     assert report.rows_read == 72_970

@@ -202,7 +202,6 @@ def test_frames_breaking_the_bars_contract_are_refused(nyse: TradingCalendar) ->
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED_PARQUET.exists(), reason="shared data set not present")
 def test_real_us_equities_file(nyse: TradingCalendar) -> None:
     raw = pd.read_parquet(SHARED_PARQUET)
     frame = pd.DataFrame(

@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SP500_CSV = Path("/work/shared/data/pypi_samples/skfolio__sp500_dataset.csv.gz")
+SHARED = Path(__file__).resolve().parents[4] / "shared"  # beside the repository
+SP500_CSV = SHARED / "data/pypi_samples/skfolio__sp500_dataset.csv.gz"
 
 
 @pytest.fixture(scope="session")
 def sp500_prices() -> pd.DataFrame:
     if not SP500_CSV.exists():
-        pytest.skip(f"shared data file {SP500_CSV} is not available")
+        pytest.fail(f"shared data file {SP500_CSV} is not available")
     return pd.read_csv(SP500_CSV, index_col="Date", parse_dates=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,12 +11,13 @@ import pytest
 
 from quantdesk.backtest import CostModel, run_allocation
 from quantdesk.data import Panel
-from quantdesk.strategies import StrategyParameterError
+from quantdesk.strategies import StrategyParameterError, StrategyRegistry, default_registry
 from quantdesk.strategies.momentum_composite import StrategyDataError
 from quantdesk.strategies.sector_rotation import SectorRotation
 
-SECTOR_ETFS = Path("/work/shared/data/ap03_sector_etfs_vix/sector_etfs_daily.csv.gz")
-SMALL = {"lookback": 10, "skip": 2, "top_n": 2}
+SHARED = Path(__file__).resolve().parents[4] / "shared"  # beside the repository
+SECTOR_ETFS = SHARED / "data/ap03_sector_etfs_vix/sector_etfs_daily.csv.gz"
+SMALL: dict[str, Any] = {"lookback": 10, "skip": 2, "top_n": 2}
 
 
 def segment_prices(rates: dict[str, tuple[float, float]], rows: int = 65) -> pd.DataFrame:
@@ -58,7 +60,7 @@ def test_holds_the_two_strongest_at_each_month_end_never_the_final_day() -> None
 def test_a_symbol_without_a_price_at_t_or_without_history_is_not_eligible() -> None:
     close = segment_prices({**RATES, "EEE": (0.050, 0.050)})
     close.loc[close.index[22], "EEE"] = np.nan  # no bar on Jan 31: cannot trade that close
-    close.iloc[:40, close.columns.get_loc("DDD")] = np.nan  # DDD lists late
+    close.loc[close.index[:40], "DDD"] = np.nan  # DDD lists late
     weights = SectorRotation(**SMALL).target_weights(
         Panel.from_frames({"close": close}), np.isin(np.arange(65), [22, 43])
     )
@@ -106,7 +108,6 @@ def sector_closes() -> pd.DataFrame:
     return wide.sort_index()
 
 
-@pytest.mark.skipif(not SECTOR_ETFS.exists(), reason="shared sector ETF data not present")
 def test_matches_a_plain_pandas_12_1_ranking_on_the_sector_etfs() -> None:
     close = sector_closes()
     panel = Panel.from_frames({"adj_close": close})
@@ -116,7 +117,7 @@ def test_matches_a_plain_pandas_12_1_ranking_on_the_sector_etfs() -> None:
         index=close.index,
         columns=close.columns,
     )
-    month = close.index.to_period("M")
+    month = pd.DatetimeIndex(close.index).to_period("M")
     month_ends = close.index[:-1][month[:-1] != month[1:]]
     momentum = close.shift(21) / close.shift(252) - 1
     decided = 0
@@ -167,3 +168,12 @@ def test_parameters_are_validated() -> None:
     panel = Panel.from_frames({"close": segment_prices(RATES)})
     with pytest.raises(StrategyDataError, match="XLK"):
         SectorRotation(symbols=("AAA", "XLK")).target_weights(panel, np.ones(65, dtype=bool))
+
+
+def test_registered_under_its_name() -> None:
+    lazy = StrategyRegistry(
+        {"sector-rotation": "quantdesk.strategies.sector_rotation:SectorRotation"}
+    )
+    assert lazy.get("sector-rotation") is SectorRotation
+    assert "sector-rotation" in default_registry()
+    assert isinstance(default_registry().create("sector-rotation"), SectorRotation)

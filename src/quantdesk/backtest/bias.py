@@ -1,0 +1,341 @@
+"""Bias checks carried by every backtest: look-ahead probe, survivorship, corporate actions.
+
+Pure functions over a panel and a strategy (no I/O). Each check has a status:
+
+- ``pass``: the check found nothing wrong;
+- ``warn``: the result may be biased and the detail says how (e.g. a static universe);
+- ``fail``: the result is biased (a decision changed when only later data changed).
+
+**Look-ahead probe.** Pick a cut row ``t*`` (by default the middle decision date), multiply every
+price and volume *after* ``t*`` by an independent random factor in [0.5, 1.5], run the strategy's
+decisions again on the perturbed panel and compare the decisions up to ``t*``: target weights
+for an allocation strategy, orders (date, symbol, side, quantity) for a signal strategy (which
+runs through the event engine). Any change means a decision at or before ``t*`` read data after
+it. The probe samples one cut (and the rows before it); a pass is evidence, not proof.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quantdesk.data.panel import Panel
+from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
+
+PERTURB_LOW = 0.5
+PERTURB_HIGH = 1.5
+_WEIGHT_TOLERANCE = 1e-12
+_QUANTITY_RTOL = 1e-9
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class BiasCheck:
+    """One check: its ``name``, ``status``, a readable ``detail`` and JSON-ready ``data``."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> BiasCheck:
+        return cls(
+            str(values["name"]),
+            CheckStatus(values["status"]),
+            str(values.get("detail", "")),
+            dict(values.get("data") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class BiasReport:
+    """The bias checks block of a run."""
+
+    checks: tuple[BiasCheck, ...]
+
+    @property
+    def status(self) -> CheckStatus:
+        """The worst status of the checks (fail > warn > pass)."""
+        statuses = {check.status for check in self.checks}
+        for worst in (CheckStatus.FAIL, CheckStatus.WARN):
+            if worst in statuses:
+                return worst
+        return CheckStatus.PASS
+
+    def __getitem__(self, name: str) -> BiasCheck:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(f"no bias check {name!r}; checks: {[c.name for c in self.checks]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "checks": {check.name: check.to_dict() for check in self.checks},
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> BiasReport:
+        checks = values.get("checks") or {}
+        return cls(tuple(BiasCheck.from_dict(v) for v in checks.values()))
+
+
+# -- look-ahead probe --------------------------------------------------------------------------
+def perturb_after(panel: Panel, cut: int, seed: int = 0) -> Panel:
+    """A copy of ``panel`` whose rows after ``cut`` are multiplied by random factors.
+
+    One factor per cell, shared by every field of the cell (so high ≥ low still holds); rows
+    ``≤ cut`` are untouched and NaN stays NaN.
+    """
+    rng = np.random.default_rng(seed)
+    T, N = panel.shape
+    factors = rng.uniform(PERTURB_LOW, PERTURB_HIGH, size=(max(T - cut - 1, 0), N))
+    fields = {}
+    for name, values in panel.fields.items():
+        changed = np.array(values, dtype=np.float64, copy=True)
+        changed[cut + 1 :] *= factors
+        fields[name] = changed
+    return Panel(panel.dates, panel.symbols, fields)
+
+
+def default_cut(decision_rows: np.ndarray, n_rows: int) -> int | None:
+    """The middle decision row that has later rows to perturb, else the middle row."""
+    rows = decision_rows[decision_rows < n_rows - 1]
+    if rows.size:
+        return int(rows[rows.size // 2])
+    return (n_rows - 1) // 2 if n_rows >= 2 else None
+
+
+def allocation_decisions(strategy: AllocationStrategy, panel: Panel) -> np.ndarray:
+    """The strategy's target weights ``(T, N)`` (NaN rows: no decision)."""
+    mask = np.asarray(strategy.rebalance_mask(panel.dates), dtype=bool)
+    return np.asarray(strategy.target_weights(panel, mask), dtype=np.float64)
+
+
+def probe_allocation(
+    strategy: AllocationStrategy,
+    panel: Panel,
+    *,
+    targets: np.ndarray | None = None,
+    cut: int | None = None,
+    seed: int = 0,
+) -> BiasCheck:
+    """Look-ahead probe of an allocation strategy (``targets``: its weights, if computed)."""
+    original = allocation_decisions(strategy, panel) if targets is None else targets
+    decided = np.flatnonzero(np.isfinite(original).any(axis=1))
+    cut = default_cut(decided, len(panel.dates)) if cut is None else cut
+    if cut is None or cut >= len(panel.dates) - 1:
+        return _skipped("the panel has no rows after the cut to perturb")
+    probed = allocation_decisions(strategy, perturb_after(panel, cut, seed))
+    before, after = original[: cut + 1], probed[: cut + 1]
+    same_nan = np.isnan(before) == np.isnan(after)
+    close = np.isclose(np.nan_to_num(before), np.nan_to_num(after), rtol=0, atol=_WEIGHT_TOLERANCE)
+    bad = ~(same_nan & close)
+    data = _probe_data(panel, cut, seed, int(np.isin(decided, np.arange(cut + 1)).sum()))
+    if not bad.any():
+        return BiasCheck(
+            "lookahead",
+            CheckStatus.PASS,
+            f"target weights up to {data['cut_date']} are unchanged when every price after it "
+            "is perturbed",
+            data,
+        )
+    row, column = (int(v) for v in np.argwhere(bad)[0])
+    day = _day(panel, row)
+    data |= {
+        "first_change_date": day,
+        "first_change_symbol": panel.symbols[column],
+        "changed_cells": int(bad.sum()),
+        "weight_before": _finite_or_none(before[row, column]),
+        "weight_after": _finite_or_none(after[row, column]),
+    }
+    return BiasCheck(
+        "lookahead",
+        CheckStatus.FAIL,
+        f"the target weight of {panel.symbols[column]} on {day} changed when only prices after "
+        f"{data['cut_date']} changed: the strategy reads future data",
+        data,
+    )
+
+
+def probe_signal(
+    strategy: SignalStrategy,
+    panel: Panel,
+    orders: pd.DataFrame,
+    *,
+    run: Any,
+    cut: int | None = None,
+    seed: int = 0,
+) -> BiasCheck:
+    """Look-ahead probe of a signal strategy: ``orders`` of the real run against the orders of
+    ``run(perturbed_panel)`` (a callable returning a result with ``orders``), up to the cut."""
+    dates = pd.DatetimeIndex(panel.dates)
+    order_rows = np.unique(dates.get_indexer(pd.DatetimeIndex(orders["date"])))
+    cut = default_cut(order_rows[order_rows >= 0], len(dates)) if cut is None else cut
+    if cut is None or cut >= len(dates) - 1:
+        return _skipped("the panel has no rows after the cut to perturb")
+    cut_date = dates[cut]
+    probed = run(perturb_after(panel, cut, seed)).orders
+    before = _decision_table(orders, cut_date)
+    after = _decision_table(probed, cut_date)
+    data = _probe_data(panel, cut, seed, len(before))
+    difference = _first_order_difference(before, after)
+    if difference is None:
+        return BiasCheck(
+            "lookahead",
+            CheckStatus.PASS,
+            f"orders up to {data['cut_date']} are unchanged when every price after it is perturbed",
+            data,
+        )
+    data |= {"first_change": difference}
+    return BiasCheck(
+        "lookahead",
+        CheckStatus.FAIL,
+        f"orders up to {data['cut_date']} changed when only prices after it changed "
+        f"(first: {difference}): the strategy reads future data",
+        data,
+    )
+
+
+def _decision_table(orders: pd.DataFrame, cut_date: pd.Timestamp) -> pd.DataFrame:
+    kept = orders[pd.DatetimeIndex(orders["date"]) <= cut_date]
+    columns = ["date", "symbol", "side", "quantity"]
+    return kept[columns].reset_index(drop=True)
+
+
+def _first_order_difference(before: pd.DataFrame, after: pd.DataFrame) -> str | None:
+    for i in range(max(len(before), len(after))):
+        if i >= len(before) or i >= len(after):
+            extra = after.iloc[i] if i < len(after) else before.iloc[i]
+            return f"order #{i} ({extra['date']:%Y-%m-%d} {extra['symbol']}) only in one run"
+        left, right = before.iloc[i], after.iloc[i]
+        same = (
+            left["date"] == right["date"]
+            and left["symbol"] == right["symbol"]
+            and left["side"] == right["side"]
+            and math.isclose(left["quantity"], right["quantity"], rel_tol=_QUANTITY_RTOL)
+        )
+        if not same:
+            return (
+                f"order #{i}: {left['date']:%Y-%m-%d} {left['side']} {left['quantity']:.6g} "
+                f"{left['symbol']} became {right['side']} {right['quantity']:.6g} {right['symbol']}"
+            )
+    return None
+
+
+def _probe_data(panel: Panel, cut: int, seed: int, decisions: int) -> dict[str, Any]:
+    return {
+        "cut_date": _day(panel, cut),
+        "decisions_compared": decisions,
+        "perturbed_rows": len(panel.dates) - cut - 1,
+        "factor_range": [PERTURB_LOW, PERTURB_HIGH],
+        "seed": seed,
+    }
+
+
+def _skipped(reason: str) -> BiasCheck:
+    return BiasCheck("lookahead", CheckStatus.WARN, f"look-ahead probe not run: {reason}")
+
+
+def _day(panel: Panel, row: int) -> str:
+    return str(pd.Timestamp(panel.dates[row]).date())
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+# -- survivorship and corporate actions --------------------------------------------------------
+def survivorship_check(universe: str, point_in_time: bool, index: str | None = None) -> BiasCheck:
+    """``pass`` when the universe came from index membership by date, else ``warn``."""
+    if point_in_time:
+        return BiasCheck(
+            "survivorship",
+            CheckStatus.PASS,
+            f"point-in-time universe: members of {index} on each date",
+            {"universe": universe, "point_in_time": True, "index": index},
+        )
+    return BiasCheck(
+        "survivorship",
+        CheckStatus.WARN,
+        f"static universe ({universe}): survivorship bias possible — symbols that left the "
+        "market before the data ends may be missing",
+        {"universe": universe, "point_in_time": False},
+    )
+
+
+def corporate_actions_check(panel: Panel, price_field: str) -> BiasCheck:
+    """Which price field valued the holdings, and which symbols lack adjusted prices."""
+    close = panel.fields.get("close")
+    adjusted = panel.fields.get("adj_close")
+    priced = _has_values(close, panel.symbols) | _has_values(adjusted, panel.symbols)
+    with_adjusted = _has_values(adjusted, panel.symbols)
+    lacking = sorted(s for s in panel.symbols if s in priced and s not in with_adjusted)
+    data: dict[str, Any] = {
+        "price_field": price_field,
+        "symbols": len(priced),
+        "symbols_without_adjusted": len(lacking),
+        "examples": lacking[:10],
+    }
+    if price_field == "close":
+        return BiasCheck(
+            "corporate_actions",
+            CheckStatus.WARN,
+            "valued with the unadjusted close: splits and dividends are not reflected in returns",
+            data,
+        )
+    if lacking:
+        return BiasCheck(
+            "corporate_actions",
+            CheckStatus.WARN,
+            f"valued with adj_close, but {len(lacking)} symbol(s) have no adjusted prices and "
+            f"cannot be valued or traded (e.g. {', '.join(lacking[:5])})",
+            data,
+        )
+    return BiasCheck(
+        "corporate_actions",
+        CheckStatus.PASS,
+        "valued with the adjusted close (splits and dividends applied) for every symbol",
+        data,
+    )
+
+
+def _has_values(values: np.ndarray | None, symbols: Sequence[str]) -> set[str]:
+    if values is None:
+        return set()
+    present = np.isfinite(values).any(axis=0)
+    return {s for s, ok in zip(symbols, present.tolist(), strict=True) if ok}
+
+
+__all__ = [
+    "BiasCheck",
+    "BiasReport",
+    "CheckStatus",
+    "allocation_decisions",
+    "corporate_actions_check",
+    "default_cut",
+    "perturb_after",
+    "probe_allocation",
+    "probe_signal",
+    "survivorship_check",
+]

@@ -1,0 +1,355 @@
+"""One backtest run's inputs and engine call, shared by the service and optimisation workers.
+
+:func:`prepare_inputs` turns a :class:`RunRequest` into a panel of the tradable universe, the
+benchmark series and the data keywords strategies accept; :func:`build_strategy` creates the
+strategy through the registry; :func:`run_engine` runs the chosen engine.
+
+Universe rules: index instruments and the benchmark are never tradable. ``all`` is every other
+instrument, ``etf`` the ETF instruments, ``index:NAME`` the members of index ``NAME`` on each date
+(point in time; needs ``quantdesk data membership``), anything else a comma-separated list.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from quantdesk.backtest.costs import CostModel, FillTiming
+from quantdesk.backtest.result import BacktestResult
+from quantdesk.core.enums import AssetClass
+from quantdesk.core.errors import ConfigurationError, NotFoundError
+from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.data.panel import PANEL_FIELDS, Panel
+from quantdesk.services.data import DataService
+from quantdesk.services.reference_data import ReferenceDataService
+from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
+from quantdesk.strategies.registry import StrategyRegistry, default_registry
+
+ENGINES = ("auto", "vector", "event")
+DEFAULT_BENCHMARKS = ("SP500", "^GSPC")
+# strategies that read nothing but the valuation prices: the panel skips open/high/low/volume
+PRICE_ONLY_STRATEGIES = frozenset({"momentum-12-1", "sector-rotation", "etf-factor"})
+_DATA_KEYWORDS = ("benchmark", "earnings", "sectors", "universe")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to backtest (picklable: optimisation workers rebuild the inputs from it)."""
+
+    strategy: str
+    start: date | None = None
+    end: date | None = None
+    universe: str = "all"
+    benchmark: str | None = None
+    engine: str = "auto"
+    costs: CostModel = field(default_factory=CostModel)
+    initial_cash: float = 1_000_000.0
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigurationError(
+                f"unknown engine {self.engine!r}; use {', '.join(ENGINES[1:])} (or auto)"
+            )
+        if not (math.isfinite(self.initial_cash) and self.initial_cash > 0):
+            raise ConfigurationError(f"initial cash must be > 0, got {self.initial_cash!r}")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ConfigurationError(f"start {self.start} is after end {self.end}")
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """The data of one run: tradable panel, benchmark prices on its dates, strategy data."""
+
+    panel: Panel
+    benchmark_symbol: str | None
+    benchmark: pd.Series | None
+    universe_label: str
+    point_in_time_index: str | None
+    membership: np.ndarray | None
+    strategy_data: dict[str, Any]
+
+
+def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
+    """The registered class (unknown names raise with a "did you mean" hint)."""
+    return (registry or default_registry()).get(name)
+
+
+def accepted_data_keywords(cls: type[Any]) -> tuple[str, ...]:
+    """Data keywords (benchmark, earnings, sectors, universe) the constructor accepts."""
+    parameters = inspect.signature(cls.__init__).parameters
+    return tuple(k for k in _DATA_KEYWORDS if k in parameters)
+
+
+def panel_fields(cls: type[Any], engine: str, costs: CostModel) -> tuple[str, ...]:
+    """Bar fields to load: prices only for price-only allocation strategies on the vector
+    engine (plus the open for next-open fills); every field otherwise."""
+    lean = (
+        issubclass(cls, AllocationStrategy)
+        and getattr(cls, "name", "") in PRICE_ONLY_STRATEGIES
+        and engine != "event"
+    )
+    if not lean:
+        return PANEL_FIELDS
+    if costs.fill_timing is FillTiming.NEXT_OPEN:
+        return ("open", "close", "adj_close")
+    return ("close", "adj_close")
+
+
+def prepare_inputs(
+    data: DataService,
+    reference: ReferenceDataService,
+    request: RunRequest,
+    *,
+    registry: StrategyRegistry | None = None,
+) -> RunInputs:
+    """Load the tradable panel, the benchmark and the data the strategy accepts."""
+    cls = strategy_class(request.strategy, registry)
+    instruments = data.get_symbols()
+    benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
+    symbols, label, index = resolve_universe(instruments, request.universe, benchmark_symbol)
+    engine = resolve_engine(cls, request.engine)
+    fields = panel_fields(cls, engine, request.costs)
+    panel = data.load_panel(symbols, fields, request.start, request.end)
+    panel = _drop_empty_columns(panel)
+    if len(panel.dates) == 0 or not panel.symbols:
+        raise NotFoundError(
+            f"no daily bars for universe {label!r} between {request.start or 'the start'} and "
+            f"{request.end or 'the end'}"
+        )
+    membership = None
+    if index is not None:
+        membership = np.asarray(
+            reference.membership_mask(index, panel.dates, panel.symbols), dtype=bool
+        )
+        keep = np.asarray(membership.any(axis=0), dtype=bool)
+        if not keep.any():
+            raise NotFoundError(
+                f"no member of index {index!r} has bars in the window; load membership with "
+                "'quantdesk data membership'"
+            )
+        panel = _take_columns(panel, keep)
+        membership = membership[:, keep]
+    benchmark = (
+        None
+        if benchmark_symbol is None
+        else _benchmark_series(data, benchmark_symbol, panel, request)
+    )
+    strategy_data = _strategy_data(
+        cls, reference, instruments, panel, benchmark, membership, registry
+    )
+    return RunInputs(panel, benchmark_symbol, benchmark, label, index, membership, strategy_data)
+
+
+def resolve_engine(cls: type[Any], engine: str) -> str:
+    """``auto`` is the vector engine for allocation strategies and the event engine for signal
+    strategies (the vectorised signal path trades one symbol only)."""
+    if engine != "auto":
+        return engine
+    return "vector" if issubclass(cls, AllocationStrategy) else "event"
+
+
+def resolve_benchmark(instruments: list[InstrumentInfo], wanted: str | None) -> str | None:
+    """The benchmark symbol: as given (must exist), else SP500, else ^GSPC, else none.
+
+    ``"none"`` turns the benchmark off."""
+    known = [i.symbol for i in instruments]
+    if wanted is not None:
+        if wanted.lower() == "none":
+            return None
+        if wanted not in known:
+            raise NotFoundError(f"unknown benchmark symbol {wanted!r}{_hint(wanted, known)}")
+        return wanted
+    return next((s for s in DEFAULT_BENCHMARKS if s in known), None)
+
+
+def resolve_universe(
+    instruments: list[InstrumentInfo], universe: str, benchmark: str | None
+) -> tuple[list[str], str, str | None]:
+    """(symbols to load, label, index name for a point-in-time universe)."""
+    tradable = [
+        i for i in instruments if i.asset_class is not AssetClass.INDEX and i.symbol != benchmark
+    ]
+    text = universe.strip()
+    if text in ("all", ""):
+        symbols = [i.symbol for i in tradable]
+        label, index = "all", None
+    elif text == "etf":
+        symbols = [i.symbol for i in tradable if i.asset_class is AssetClass.ETF]
+        label, index = "etf", None
+        if not symbols:
+            raise NotFoundError(
+                "no ETF instruments stored; import instrument metadata with asset_type=etf "
+                "('quantdesk data import --instruments FILE')"
+            )
+    elif text.startswith("index:"):
+        index = text.removeprefix("index:").strip()
+        symbols = [i.symbol for i in tradable]
+        label = text
+    else:
+        symbols = [s.strip().upper() for s in text.split(",") if s.strip()]
+        known = {i.symbol for i in instruments}
+        for symbol in symbols:
+            if symbol not in known:
+                raise NotFoundError(
+                    f"universe: unknown symbol {symbol!r}{_hint(symbol, sorted(known))}"
+                )
+        untradable = [s for s in symbols if s not in {i.symbol for i in tradable}]
+        if untradable:
+            raise ConfigurationError(
+                f"universe: {', '.join(untradable)} is an index or the benchmark, not tradable"
+            )
+        label, index = ",".join(symbols), None
+    if not symbols:
+        raise NotFoundError("the universe is empty: load data first ('quantdesk data sample')")
+    return sorted(set(symbols)), label, index
+
+
+def build_strategy(
+    name: str,
+    params: dict[str, Any],
+    inputs: RunInputs,
+    registry: StrategyRegistry | None = None,
+) -> AllocationStrategy | SignalStrategy:
+    """Create the strategy with its parameters and the data keywords it accepts.
+
+    Under a point-in-time universe, an allocation strategy that takes no ``universe`` keyword
+    sees the panel with non-member cells blanked (the engine still values and trades out every
+    position with the full panel).
+    """
+    cls = strategy_class(name, registry)
+    strategy: AllocationStrategy | SignalStrategy = cls(**params, **inputs.strategy_data)
+    if inputs.membership is not None and "universe" not in inputs.strategy_data:
+        if not isinstance(strategy, AllocationStrategy):
+            raise ConfigurationError(
+                f"strategy {name!r} is a signal strategy: point-in-time universes apply to "
+                "allocation strategies"
+            )
+        strategy = MemberView(strategy, inputs.membership)
+    return strategy
+
+
+class MemberView(AllocationStrategy):
+    """An allocation strategy that decides on members only (non-member cells are NaN)."""
+
+    name: ClassVar[str] = "member-view"
+
+    def __init__(self, inner: AllocationStrategy, membership: np.ndarray) -> None:
+        self.inner = inner
+        self.membership = membership
+        self.params: StrategyParams = inner.params
+        self.name = inner.name  # type: ignore[misc]  # reports under the wrapped name
+
+    def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
+        return self.inner.rebalance_mask(dates)
+
+    def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
+        view = Panel(
+            panel.dates,
+            panel.symbols,
+            {k: np.where(self.membership, v, np.nan) for k, v in panel.fields.items()},
+        )
+        return self.inner.target_weights(view, rebalance_mask)
+
+
+def run_engine(
+    panel: Panel,
+    strategy: AllocationStrategy | SignalStrategy,
+    engine: str,
+    request: RunRequest,
+    *,
+    targets: np.ndarray | None = None,
+    benchmark: pd.Series | None = None,
+) -> BacktestResult:
+    """Run ``strategy`` on ``engine`` ("vector" or "event"); ``targets`` are an allocation
+    strategy's weights when already computed (the vector engine then skips recomputing)."""
+    from quantdesk.backtest.event import run_events
+    from quantdesk.backtest.vectorized import run_allocation
+
+    costs, cash = request.costs, request.initial_cash
+    if engine == "event":
+        result = run_events(panel, strategy, costs, cash)
+    elif isinstance(strategy, AllocationStrategy):
+        weights = targets if targets is not None else allocation_targets(strategy, panel)
+        result = run_allocation(panel, weights, costs, initial_cash=cash)
+        params = strategy.params.model_dump(mode="json")
+        result = replace(result, strategy=strategy.name, params=params)
+    else:
+        run_vectorized = getattr(strategy, "run_vectorized", None)
+        if run_vectorized is None or len(panel.symbols) != 1:
+            raise ConfigurationError(
+                f"the vector engine runs signal strategy {strategy.name!r} on one symbol only "
+                f"(the universe has {len(panel.symbols)}); use engine 'event'"
+            )
+        result = run_vectorized(panel, costs, cash)
+    if benchmark is not None:
+        result = replace(result, benchmark=benchmark.reindex(result.dates))
+    return result
+
+
+def allocation_targets(strategy: AllocationStrategy, panel: Panel) -> np.ndarray:
+    mask = np.asarray(strategy.rebalance_mask(panel.dates), dtype=bool)
+    return np.asarray(strategy.target_weights(panel, mask), dtype=np.float64)
+
+
+def _benchmark_series(
+    data: DataService, symbol: str, panel: Panel, request: RunRequest
+) -> pd.Series:
+    loaded = data.load_panel([symbol], ("close", "adj_close"), request.start, request.end)
+    _, prices = loaded.prices()
+    series = pd.Series(prices[:, 0], index=pd.DatetimeIndex(loaded.dates, name="date"))
+    dates = pd.DatetimeIndex(panel.dates, name="date")
+    aligned = series.dropna().reindex(series.index.union(dates)).ffill().reindex(dates)
+    return aligned.rename(symbol)
+
+
+def _strategy_data(
+    cls: type[Any],
+    reference: ReferenceDataService,
+    instruments: list[InstrumentInfo],
+    panel: Panel,
+    benchmark: pd.Series | None,
+    membership: np.ndarray | None,
+    registry: StrategyRegistry | None,
+) -> dict[str, Any]:
+    accepted = accepted_data_keywords(cls)
+    out: dict[str, Any] = {}
+    if "benchmark" in accepted and benchmark is not None:
+        out["benchmark"] = benchmark
+    if "earnings" in accepted:
+        earnings = reference.get_earnings(list(panel.symbols))
+        if len(earnings):
+            out["earnings"] = earnings
+    if "sectors" in accepted:
+        sectors = {i.symbol: i.sector for i in instruments if i.sector}
+        if sectors:
+            out["sectors"] = pd.Series(sectors)
+    if "universe" in accepted and membership is not None:
+        out["universe"] = membership
+    return out
+
+
+def _drop_empty_columns(panel: Panel) -> Panel:
+    values = [v for k, v in panel.fields.items() if k in ("close", "adj_close")]
+    if not values:
+        return panel
+    present = np.zeros(len(panel.symbols), dtype=bool)
+    for array in values:
+        present |= np.isfinite(array).any(axis=0)
+    return panel if present.all() else _take_columns(panel, present)
+
+
+def _take_columns(panel: Panel, keep: np.ndarray) -> Panel:
+    symbols = tuple(s for s, ok in zip(panel.symbols, keep.tolist(), strict=True) if ok)
+    return Panel(panel.dates, symbols, {k: v[:, keep] for k, v in panel.fields.items()})
+
+
+def _hint(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
