@@ -37,9 +37,10 @@ from common import (
 
 def _affordable(cash: float, price: float, fee: float) -> float:
     """Largest size backtrader accepts with ``cash``: it rejects an order whose
-    ``cash - size * price - commission`` is negative, even by a rounding error."""
+    ``cash - size * price - commission`` is negative, even by a rounding error, so this
+    mirrors its arithmetic (``CommInfoBase._getcommission`` = ``abs(size) * fee * price``)."""
     size = cash / (price * (1.0 + fee))
-    while size > 0 and (cash - size * price) - size * price * fee < 0.0:
+    while size > 0 and (cash - size * price) - size * fee * price < 0.0:
         size = math.nextafter(size, 0.0)
     return size
 

@@ -8,6 +8,8 @@ is ``cash / (close * (1 + fee))`` shares either way).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bt
 import pandas as pd
 from common import (
@@ -33,7 +35,8 @@ class RunOnDates(bt.Algo):
         return target.now in self.dates
 
 
-def _commission(fee: float):
+def _commission(fee: float) -> Callable[[float, float], float]:
+    """bt calls ``commissions(quantity, price)``; ``fee`` is a fraction of the notional."""
     return lambda quantity, price: abs(quantity) * price * fee
 
 

@@ -15,10 +15,10 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kurtosis, norm, rankdata, skew
 
 EULER_MASCHERONI = 0.5772156649015329
 DEFAULT_BLOCKS = 16
@@ -67,6 +67,9 @@ class BacktestOverfitting:
     trials: int
 
 
+_NORMAL = NormalDist()
+
+
 def expected_maximum_sharpe_ratio(trial_sharpe_variance: float, number_of_trials: int) -> float:
     """Expected maximum per-period Sharpe ratio of N independent skill-less trials.
 
@@ -79,8 +82,8 @@ def expected_maximum_sharpe_ratio(trial_sharpe_variance: float, number_of_trials
         raise ValueError(f"trial_sharpe_variance must be >= 0, got {trial_sharpe_variance}")
     if number_of_trials == 1:
         return 0.0
-    quantile = (1.0 - EULER_MASCHERONI) * norm.ppf(1.0 - 1.0 / number_of_trials)
-    quantile += EULER_MASCHERONI * norm.ppf(1.0 - 1.0 / (number_of_trials * math.e))
+    quantile = (1.0 - EULER_MASCHERONI) * _NORMAL.inv_cdf(1.0 - 1.0 / number_of_trials)
+    quantile += EULER_MASCHERONI * _NORMAL.inv_cdf(1.0 - 1.0 / (number_of_trials * math.e))
     return float(math.sqrt(trial_sharpe_variance) * quantile)
 
 
@@ -103,7 +106,7 @@ def probabilistic_sharpe_ratio(
     if not variance > 0.0:
         return math.nan
     statistic = (sharpe_ratio - benchmark_sharpe_ratio) * math.sqrt(observations - 1)
-    return float(norm.cdf(statistic / math.sqrt(variance)))
+    return float(_NORMAL.cdf(statistic / math.sqrt(variance)))
 
 
 def deflated_sharpe_ratio(
@@ -127,6 +130,8 @@ def deflated_sharpe_ratio(
     variance = float(np.var(trials, ddof=1))
     sharpe = _sharpe_per_period(values)
     benchmark = expected_maximum_sharpe_ratio(variance, count)
+    from scipy.stats import kurtosis, skew  # scipy is slow to import; only sweeps need it
+
     skewness = float(skew(values))
     raw_kurtosis = float(kurtosis(values, fisher=False))
     return DeflatedSharpeRatio(
@@ -191,6 +196,8 @@ def probability_of_backtest_overfitting(
         in_sample, out_of_sample = _split_scores(matrix, bounds, in_sample_sets, performance)
     best = np.argmax(in_sample, axis=1)
     picked = np.arange(len(best))
+    from scipy.stats import rankdata
+
     ranks = rankdata(out_of_sample, axis=1)[picked, best]
     relative = ranks / (trials + 1.0)
     logits = np.log(relative / (1.0 - relative))

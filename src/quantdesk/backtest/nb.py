@@ -5,7 +5,7 @@ Money is float64 in the account currency; rates are fractions (the callers conve
 
 # Numba kernels take their arrays positionally (no keyword-only parameters in nopython mode)
 # and the simulation loops read top to bottom as the rules state them.
-# ruff: noqa: PLR0912, PLR0915, PLR0917
+# ruff: noqa: PLR0912, PLR0915
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from quantdesk.backtest.stops import REBALANCE_CODE, STOP_LOSS_CODE, TAKE_PROFIT_CODE
 
 # trades smaller than this fraction of equity are float noise from re-targeting an unchanged
 # weight; sending them would charge a flat commission for nothing
@@ -61,8 +63,9 @@ def _order_deltas_nb(
 # buy notionals closer than this fraction of equity are ties (broken by symbol order)
 TIE_TOLERANCE = 1e-9
 
-# order record columns: decision row, fill row, column, ordered, filled, fill price, commission
-RECORD_FIELDS = 7
+# order record columns: decision row, fill row, column, ordered, filled, fill price, commission,
+# reason code (index into ``stops.ORDER_REASONS``)
+RECORD_FIELDS = 8
 
 
 @njit(cache=True)
@@ -76,6 +79,7 @@ def _record_nb(
     filled: float,
     price: float,
     fee: float,
+    reason: int,
 ) -> tuple[np.ndarray, int]:
     if n_rec == records.shape[0]:
         grown = np.empty((2 * records.shape[0], RECORD_FIELDS))
@@ -88,6 +92,7 @@ def _record_nb(
     records[n_rec, 4] = filled
     records[n_rec, 5] = price
     records[n_rec, 6] = fee
+    records[n_rec, 7] = reason
     return records, n_rec + 1
 
 
@@ -108,9 +113,14 @@ def _execute_nb(
     paid: np.ndarray,
     records: np.ndarray,
     n_rec: int,
+    reasons: np.ndarray,
+    entry: np.ndarray,
 ) -> tuple[float, np.ndarray, int]:
     """Fill ``deltas`` (signed shares) at ``base_prices``: sells first (column order), then buys
     in ascending notional (ties by column); the buy cash cannot pay is trimmed to what it can.
+
+    ``reasons`` (per column) go into the records; ``entry`` (per column) is kept as the
+    average cost of each long holding (see ``_track_entry_nb``).
 
     ``equity_ref`` is the decision equity (positive; the caller never trades on zero equity).
     ``order_prices`` are the decision-time marks that rank the buys: with next-open fills the
@@ -137,10 +147,14 @@ def _execute_nb(
             filled, fee = 0.0, 0.0  # the flat fee would exceed both the proceeds and the cash
         else:
             cash += -q * price - fee
+            before = position[j]
             position[j] += q
+            _track_entry_nb(entry, j, before, position[j], q, price)
             turnover[t] += -q * price
             paid[t] += fee - q * (base - price)
-        records, n_rec = _record_nb(records, n_rec, decision_row, t, j, q, filled, price, fee)
+        records, n_rec = _record_nb(
+            records, n_rec, decision_row, t, j, q, filled, price, fee, reasons[j]
+        )
     order = np.argsort(buy_notional, kind="mergesort")
     for k in range(n):
         j = order[k]
@@ -168,12 +182,16 @@ def _execute_nb(
                 cash -= filled * price + fee
                 if cash < 0.0 and not allow_leverage:
                     cash = 0.0  # rounding of an exactly affordable whole-share buy
+            before = position[j]
             position[j] += filled
+            _track_entry_nb(entry, j, before, position[j], filled, price)
             turnover[t] += filled * price
             paid[t] += fee + filled * (price - base)
         else:
             filled, fee = 0.0, 0.0
-        records, n_rec = _record_nb(records, n_rec, decision_row, t, j, q, filled, price, fee)
+        records, n_rec = _record_nb(
+            records, n_rec, decision_row, t, j, q, filled, price, fee, reasons[j]
+        )
     if equity_ref > 0.0:
         turnover[t] /= equity_ref
     return cash, records, n_rec
@@ -181,9 +199,16 @@ def _execute_nb(
 
 @njit(cache=True)
 def _drifted_nb(
-    position: np.ndarray, marks: np.ndarray, equity: float, target: np.ndarray, threshold: float
+    position: np.ndarray,
+    marks: np.ndarray,
+    equity: float,
+    target: np.ndarray,
+    threshold: float,
+    blocked: np.ndarray,
 ) -> bool:
     for j in range(position.shape[0]):
+        if blocked[j]:  # stopped out: held at zero until the next rebalance, not a drift
+            continue
         held = position[j] * marks[j] if position[j] != 0.0 else 0.0
         if abs(held / equity - target[j]) > threshold:
             return True
@@ -200,6 +225,76 @@ def _equity_nb(position: np.ndarray, marks: np.ndarray, cash: float) -> float:
 
 
 @njit(cache=True)
+def _track_entry_nb(
+    entry: np.ndarray, j: int, before: float, after: float, quantity: float, price: float
+) -> None:
+    """Keep ``entry[j]`` the average cost of a long holding (NaN when not long).
+
+    A buy that opens the holding sets it to the fill price; a buy that adds averages it by
+    quantity; a sell keeps it (the cost of the shares still held is unchanged).
+    """
+    if not after > 0.0:
+        entry[j] = np.nan
+    elif not before > 0.0:
+        entry[j] = price
+    elif quantity > 0.0:
+        entry[j] = (before * entry[j] + quantity * price) / after
+
+
+@njit(cache=True)
+def stop_exits_nb(
+    position: np.ndarray,
+    marks: np.ndarray,
+    entry: np.ndarray,
+    high: np.ndarray,
+    stop: float,
+    take_profit: float,
+    trailing: bool,
+    exits: np.ndarray,
+) -> bool:
+    """Check the stop-loss rule of ``backtest.stops`` at one close; True when any exit fired.
+
+    ``position``, ``marks`` (the close), ``entry`` (average cost) per column; ``high`` (the
+    highest close since each holding was opened) is updated in place; ``stop`` and
+    ``take_profit`` are fractions, NaN when off.  ``exits`` receives a reason code per column
+    (``REBALANCE_CODE`` where nothing fired).  Both engines call this one kernel.
+    """
+    fired = False
+    for j in range(position.shape[0]):
+        exits[j] = REBALANCE_CODE
+        if not position[j] > 0.0:
+            high[j] = np.nan  # flat (or short): the next holding starts its own high
+            continue
+        price = marks[j]
+        cost = entry[j]
+        if not price > 0.0 or math.isnan(cost):
+            continue
+        reference = cost
+        if trailing:
+            if math.isnan(high[j]) or price > high[j]:
+                high[j] = price
+            reference = max(reference, high[j])
+        if not math.isnan(stop) and price <= reference * (1.0 - stop):
+            exits[j] = STOP_LOSS_CODE
+        elif not math.isnan(take_profit) and price >= cost * (1.0 + take_profit):
+            exits[j] = TAKE_PROFIT_CODE
+        else:
+            continue
+        fired = True
+    return fired
+
+
+@njit(cache=True)
+def _exit_deltas_nb(position: np.ndarray, exits: np.ndarray) -> np.ndarray:
+    """Sell the whole holding of every column with an exit, nothing else."""
+    deltas = np.zeros(position.shape[0])
+    for j in range(position.shape[0]):
+        if exits[j] != REBALANCE_CODE:
+            deltas[j] = -position[j]
+    return deltas
+
+
+@njit(cache=True)
 def allocation_nb(
     marks: np.ndarray,
     exec_prices: np.ndarray,
@@ -212,6 +307,9 @@ def allocation_nb(
     fractional: bool,
     allow_leverage: bool,
     drift_threshold: float,
+    stop_distance: np.ndarray,
+    take_profit: float,
+    trailing: bool,
 ) -> tuple[np.ndarray, ...]:
     """Simulate target-weight rebalancing over ``T`` bars and ``N`` assets.
 
@@ -224,6 +322,10 @@ def allocation_nb(
     ``thresholds``: (min trade value in currency, min trade weight as a fraction of equity).
     ``drift_threshold``: NaN disables; else re-target to the last weights at any close where a
     weight differs from its target by more than this fraction.
+    ``stop_distance`` (T): stop-loss fraction per row (NaN = none), ``take_profit`` (fraction,
+    NaN = none), ``trailing``: the rule of ``backtest.stops``; an empty ``stop_distance``
+    switches the rule off.  Stopped columns sit at target 0 until the next ``is_rebalance``
+    row; their sells carry the exit's reason code in the records.
 
     Returns end-of-row positions (T×N), weights (T×N, position value / equity), equity, cash,
     turnover (fraction of decision equity), costs paid (currency), decided (bool per row) and
@@ -241,6 +343,7 @@ def allocation_nb(
     n_rec = 0
     min_value, min_weight = thresholds
     use_drift = not math.isnan(drift_threshold)
+    use_stops = stop_distance.shape[0] == T and T > 0
 
     position = np.zeros(N)
     cash = initial_cash
@@ -249,37 +352,57 @@ def allocation_nb(
     pending = np.zeros(N)
     pending_row = -1
     pending_equity = 0.0
+    entry = np.full(N, np.nan)
+    high = np.full(N, np.nan)
+    blocked = np.zeros(N, dtype=np.bool_)
+    exits = np.full(N, REBALANCE_CODE, dtype=np.int64)
+    pending_reasons = exits.copy()
     for t in range(T):
         if pending_row >= 0:
             cash, records, n_rec = _execute_nb(
                 t, pending_row, pending, exec_prices[t], marks[pending_row], position, cash,
                 pending_equity, costs, fractional, allow_leverage, turnover, paid, records, n_rec,
+                pending_reasons, entry,
             )  # fmt: skip
             pending_row = -1
         equity = _equity_nb(position, marks[t], cash)
-        decide = False
         if is_rebalance[t]:
             for j in range(N):
                 weight = targets[t, j]
                 target[j] = 0.0 if math.isnan(weight) else weight
             have_target = True
-            decide = True
-        elif use_drift and have_target and equity > 0.0:
-            decide = _drifted_nb(position, marks[t], equity, target, drift_threshold)
-        if decide:
-            decided[t] = True
-            deltas = _order_deltas_nb(
-                position, target, marks[t], equity, fractional, min_value, min_weight
+            blocked[:] = False
+        stopped = False
+        if use_stops:
+            stopped = stop_exits_nb(
+                position, marks[t], entry, high, stop_distance[t], take_profit, trailing, exits
             )
+            for j in range(N):
+                if exits[j] != REBALANCE_CODE:
+                    blocked[j] = True
+        decide = bool(is_rebalance[t])
+        if not decide and use_drift and have_target and equity > 0.0:
+            decide = _drifted_nb(position, marks[t], equity, target, drift_threshold, blocked)
+        if decide or stopped:
+            if decide:
+                decided[t] = True
+                effective = np.where(blocked, 0.0, target)
+                deltas = _order_deltas_nb(
+                    position, effective, marks[t], equity, fractional, min_value, min_weight
+                )
+            else:  # exits only: the other holdings are left as they are
+                deltas = _exit_deltas_nb(position, exits)
             if delay == 0:
                 cash, records, n_rec = _execute_nb(
                     t, t, deltas, exec_prices[t], marks[t], position, cash, equity,
                     costs, fractional, allow_leverage, turnover, paid, records, n_rec,
+                    exits, entry,
                 )  # fmt: skip
             elif t + 1 < T:
                 pending = deltas
                 pending_row = t
                 pending_equity = equity
+                pending_reasons[:] = exits
         positions[t] = position
         cash_out[t] = cash
         equity_out[t] = _equity_nb(position, marks[t], cash)

@@ -21,7 +21,6 @@ in currency, ``commission_bps`` and ``slippage_bps`` in basis points.
 
 # Numba kernels take their arrays and cost terms positionally (no keyword-only parameters in
 # nopython mode).
-# ruff: noqa: PLR0917
 
 from __future__ import annotations
 

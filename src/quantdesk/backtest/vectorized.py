@@ -14,6 +14,10 @@ Rules (the event engine follows the same ones where it runs an allocation strate
   broken by symbol order: equal targets differ by float noise); the buy the cash cannot fully
   pay (commission included) is trimmed to what the cash affords, so cash never goes negative
   unless ``allow_leverage``.  Orders of less than 1e-12 of equity are float noise, not sent.
+- With a ``StopLossRule`` each long holding is checked at every close (before that close's
+  rebalance decision) and sold when its close crosses the stop (or take-profit); the symbol then
+  sits out until the next rebalance date (the rule in full: :mod:`quantdesk.backtest.stops`).
+  Orders and fills carry a ``reason`` column (``rebalance``, ``stop_loss``, ``take_profit``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pandas as pd
 from quantdesk.backtest.costs import BASIS_POINT, CostModel, FillTiming, Side
 from quantdesk.backtest.nb import allocation_nb, forward_fill_nb
 from quantdesk.backtest.result import BacktestResult, round_trip_trades
+from quantdesk.backtest.stops import ORDER_REASONS, StopLossRule
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import AllocationStrategy
 
@@ -49,6 +54,8 @@ def run_allocation(
     allow_leverage: bool = False,
     drift_threshold: float | None = None,
     benchmark: pd.Series | None = None,
+    stop_loss: StopLossRule | None = None,
+    vix: np.ndarray | None = None,
 ) -> BacktestResult:
     """Backtest target weights on ``panel`` and return a :class:`BacktestResult`.
 
@@ -63,6 +70,9 @@ def run_allocation(
         drift_threshold: also rebalance, to the latest targets, at any close where a weight
             has drifted more than this fraction (0.05 = 5 percentage points) from its target.
         benchmark: a price or value series to carry in the result (reindexed to the dates).
+        stop_loss: stop-loss / take-profit exits checked at each close, or None.
+        vix: VIX levels (index points) aligned to the panel's dates, NaN where unknown; read
+            only by a VIX-regime ``stop_loss``.
     """
     costs = costs or CostModel()
     if not (math.isfinite(initial_cash) and initial_cash > 0):
@@ -76,6 +86,11 @@ def run_allocation(
     targets, is_rebalance, name, params = _targets(panel, strategy)
     _check_targets(panel, targets, is_rebalance, marks, allow_leverage)
     exec_prices = _execution_prices(panel, price_field, marks, costs.fill_timing)
+    if stop_loss is None:
+        distances, take_profit, trailing = np.empty(0), math.nan, False
+    else:
+        distances = stop_loss.distances(len(panel.dates), vix)
+        take_profit, trailing = stop_loss.take_profit_fraction, stop_loss.trailing
     positions, weights, equity, cash, turnover, paid, decided, records = allocation_nb(
         marks,
         exec_prices,
@@ -93,6 +108,9 @@ def run_allocation(
         fractional,
         allow_leverage,
         math.nan if drift_threshold is None else float(drift_threshold),
+        distances,
+        take_profit,
+        trailing,
     )
     return _build_result(
         panel,
@@ -236,6 +254,8 @@ def _order_frames(
     symbols = pd.array(np.asarray(panel.symbols, dtype=object)[column], dtype="str")
     sides = pd.array(np.where(ordered > 0, Side.BUY.value, Side.SELL.value), dtype="str")
     order_ids = pd.array([f"v{i}" for i in range(len(records))], dtype="str")
+    reason_names = np.asarray([reason.value for reason in ORDER_REASONS], dtype=object)
+    reasons = pd.array(reason_names[records[:, 7].astype(np.int64)], dtype="str")
     orders = pd.DataFrame(
         {
             "date": dates[decision],
@@ -245,6 +265,7 @@ def _order_frames(
             "price": marks[decision, column],
             "commission": records[:, 6],
             "order_id": order_ids,
+            "reason": reasons,
         }
     )
     done = filled != 0
@@ -257,6 +278,7 @@ def _order_frames(
             "price": records[done, 5],
             "commission": records[done, 6],
             "order_id": order_ids[done],
+            "reason": reasons[done],
         }
     )
     return orders, fills

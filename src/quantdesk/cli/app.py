@@ -12,6 +12,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _configure() -> None:
+    """Systematic portfolio management: data, research, backtests, trading, reports."""
+    from quantdesk.config import Settings
+    from quantdesk.logs import configure_logging
+
+    configure_logging(Settings())
+
+
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)

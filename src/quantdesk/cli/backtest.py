@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +13,7 @@ from quantdesk.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
+    from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
 backtests_app = typer.Typer(help="Stored backtest runs: list, show, compare.", no_args_is_help=True)
@@ -31,12 +33,15 @@ BenchmarkOption = Annotated[
 ]
 CashOption = Annotated[float, typer.Option("--cash", help="Initial cash, in currency.")]
 CommissionOption = Annotated[
-    float, typer.Option("--commission-bps", help="Commission in bp of traded notional.")
+    float | None, typer.Option("--commission-bps", help="Commission in bp of traded notional.")
 ]
 PerOrderOption = Annotated[
-    float, typer.Option("--commission-per-order", help="Flat commission per order, in currency.")
+    float | None,
+    typer.Option("--commission-per-order", help="Flat commission per order, in currency."),
 ]
-SlippageOption = Annotated[float, typer.Option("--slippage-bps", help="Slippage in bp.")]
+SlippageOption = Annotated[
+    float | None, typer.Option("--slippage-bps", help="Slippage in bp (default: the strategy's).")
+]
 
 _SUMMARY = (
     ("CAGR", "cagr", "pct"),
@@ -88,14 +93,23 @@ def _value(text: str, json: Any) -> Any:
     return text
 
 
-def _costs(per_order: float, commission_bps: float, slippage_bps: float) -> CostModel:
-    from quantdesk.backtest.costs import CostModel
-
+def _costs(
+    services: Services,
+    strategy: str,
+    per_order: float | None,
+    commission_bps: float | None,
+    slippage_bps: float | None,
+) -> CostModel:
+    """The strategy's default cost model with the options given on the command line."""
+    given: dict[str, Any] = {
+        "commission_per_order": per_order,
+        "commission_bps": commission_bps,
+        "slippage_bps": slippage_bps,
+    }
     try:
-        return CostModel(
-            commission_per_order=per_order,
-            commission_bps=commission_bps,
-            slippage_bps=slippage_bps,
+        return dataclasses.replace(
+            services.backtest.default_costs(strategy),
+            **{k: v for k, v in given.items() if v is not None},
         )
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
@@ -111,9 +125,9 @@ def backtest(
     benchmark: BenchmarkOption = None,
     engine: Annotated[str, typer.Option(help="vector, event or auto.")] = "auto",
     cash: CashOption = 1_000_000.0,
-    commission_bps: CommissionOption = 0.0,
-    commission_per_order: PerOrderOption = 1.0,
-    slippage_bps: SlippageOption = 0.0,
+    commission_bps: CommissionOption = None,
+    commission_per_order: PerOrderOption = None,
+    slippage_bps: SlippageOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also export CSV/Parquet/JSON into this folder.")
     ] = None,
@@ -122,9 +136,9 @@ def backtest(
 ) -> None:
     """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
     values = parse_params(params)
-    costs = _costs(commission_per_order, commission_bps, slippage_bps)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     with open_services() as services:
+        costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         run = services.backtest.run(
             strategy,
             values,
@@ -296,9 +310,9 @@ def optimize(
     universe: UniverseOption = "all",
     benchmark: BenchmarkOption = None,
     cash: CashOption = 1_000_000.0,
-    commission_bps: CommissionOption = 0.0,
-    commission_per_order: PerOrderOption = 1.0,
-    slippage_bps: SlippageOption = 0.0,
+    commission_bps: CommissionOption = None,
+    commission_per_order: PerOrderOption = None,
+    slippage_bps: SlippageOption = None,
     seed: Annotated[int, typer.Option(help="Sampler seed (Bayesian search).")] = 0,
     as_json: JsonOption = False,
 ) -> None:
@@ -307,7 +321,6 @@ def optimize(
     if grid is None:
         raise ConfigurationError("give the parameter space with --grid, e.g. 'lookback=126,252'")
     values = parse_params(params)
-    costs = _costs(commission_per_order, commission_bps, slippage_bps)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -340,6 +353,7 @@ def optimize(
         return max(best) if best else float("nan")
 
     with open_services() as services, progress:
+        costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         outcome = services.backtest.optimize(
             strategy,
             grid=grid,

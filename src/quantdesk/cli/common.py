@@ -19,7 +19,7 @@ from rich.table import Table
 from quantdesk.core.errors import DataValidationError, QuantdeskError
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -16,7 +16,9 @@ from quantdesk.cli.common import (
     print_json,
     table,
 )
-from quantdesk.services.data import ImportReport
+
+if TYPE_CHECKING:  # the services pull in numba and pandas; --help must stay instant
+    from quantdesk.services.data import ImportReport
 
 app = typer.Typer(
     help="Market data: sample, import, update, check, status, symbols.", no_args_is_help=True

@@ -98,7 +98,9 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
     rows = np.arange(first_row, first_row + len(frame))
     frame = frame.reset_index(drop=True)
     codes, symbols = _symbol_codes(frame["symbol"])
-    frame["symbol"] = pd.Categorical.from_codes(codes, categories=symbols)
+    frame["symbol"] = pd.Categorical.from_codes(
+        codes.astype(np.int64), categories=pd.Index(symbols)
+    )
     bad = codes < 0
     problems.add_rows(bad, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
     ts, bad_dates = _parse_dates(frame, rows, problems)
@@ -120,7 +122,9 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
         values = {c: v[~drop] if v is not None else None for c, v in values.items()}
     clean = pd.DataFrame(
         {
-            "symbol": pd.Categorical.from_codes(codes, categories=symbols),
+            "symbol": pd.Categorical.from_codes(
+                codes.astype(np.int64), categories=pd.Index(symbols)
+            ),
             "ts": pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC"),
             **{c: v if v is not None else np.full(len(codes), np.nan) for c, v in values.items()},
         }

@@ -5,6 +5,7 @@ Everything here is numpy/pandas in, numpy/pandas out: no database, no clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -100,10 +101,6 @@ def last_valid(values: FloatArray, row: int) -> FloatArray:
     return out
 
 
-def _cell(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
 def score_frame(
     dates: npt.ArrayLike,
     symbols: Sequence[str],
@@ -115,32 +112,48 @@ def score_frame(
 ) -> pd.DataFrame:
     """Long frame of the scored cells (finite score only), one row per date × symbol.
 
-    ``components`` is a JSON-ready dict per row: ``{name: {"value": normalised, "raw": raw}}``
-    with ``None`` for a missing value. Columns: :data:`SCORE_COLUMNS`.
+    Columns: :data:`SCORE_COLUMNS`, then ``<name>`` (normalised) and ``<name>_raw`` per
+    component. ``components`` holds the same values as a JSON-ready dict per row,
+    ``{name: {"value": normalised, "raw": raw}}`` with ``None`` for a missing value.
     """
-    days = [d.date() for d in day_index(dates)]
-    rows_idx, cols_idx = np.nonzero(np.isfinite(score))
-    names = list(components)
-    records = []
-    for i, j in zip(rows_idx.tolist(), cols_idx.tolist(), strict=True):
-        sector = None if sector_rank is None else _cell(sector_rank[i, j])
-        records.append(
-            (
-                days[i],
-                symbols[j],
-                float(score[i, j]),
-                int(rank[i, j]),
-                None if sector is None else int(sector),
-                {
-                    name: {
-                        "value": _cell(components[name][i, j]),
-                        "raw": _cell(raw[name][i, j]) if name in raw else None,
-                    }
-                    for name in names
-                },
-            )
-        )
-    return pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
+    days = np.asarray([d.date() for d in day_index(dates)], dtype=object)
+    rows, columns = np.nonzero(np.isfinite(score))
+    missing = np.full(rows.size, np.nan)
+    values = {name: components[name][rows, columns] for name in components}
+    raws = {name: raw[name][rows, columns] if name in raw else missing for name in components}
+    lists = {name: (values[name].tolist(), raws[name].tolist()) for name in components}
+    documents = [
+        {
+            name: {"value": _finite(normalised[k]), "raw": _finite(original[k])}
+            for name, (normalised, original) in lists.items()
+        }
+        for k in range(rows.size)
+    ]
+    sector = None if sector_rank is None else sector_rank[rows, columns]
+    frame = pd.DataFrame(
+        {
+            "date": days[rows],
+            "symbol": np.asarray(symbols, dtype=object)[columns],
+            "score": score[rows, columns],
+            "rank": rank[rows, columns].astype(np.int64),
+            "sector_rank": pd.array(
+                [None] * rows.size
+                if sector is None
+                else [None if np.isnan(v) else int(v) for v in sector.tolist()],
+                dtype="Int64",
+            ),
+            "components": documents,
+        }
+    )
+    extra = {}
+    for name in components:
+        extra[name] = values[name]
+        extra[f"{name}_raw"] = raws[name]
+    return pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def component_coverage(raw: Mapping[str, FloatArray]) -> dict[str, int]:
@@ -153,22 +166,20 @@ def flatten_components(frame: pd.DataFrame) -> pd.DataFrame:
     ``<name>_raw`` columns, in first-seen component order; the JSON column is dropped."""
     if "components" not in frame:
         return frame
+    documents = [value if isinstance(value, Mapping) else {} for value in frame["components"]]
     names: list[str] = []
-    for value in frame["components"]:
-        for name in value or {}:
-            if name not in names:
-                names.append(name)
-    out = frame.drop(columns=["components"])
+    for document in documents:
+        names.extend(name for name in document if name not in names)
+    extra: dict[str, list[float]] = {}
     for name in names:
-        out[name] = [_part(value, name, "value") for value in frame["components"]]
-        out[f"{name}_raw"] = [_part(value, name, "raw") for value in frame["components"]]
-    return out
+        extra[name] = [_part(document, name, "value") for document in documents]
+        extra[f"{name}_raw"] = [_part(document, name, "raw") for document in documents]
+    base = frame.drop(columns=["components"])
+    return pd.concat([base, pd.DataFrame(extra, index=frame.index, dtype="float64")], axis=1)
 
 
-def _part(value: object, name: str, key: str) -> float:
-    if not isinstance(value, Mapping):
-        return float("nan")
-    entry = value.get(name)
+def _part(document: Mapping[str, object], name: str, key: str) -> float:
+    entry = document.get(name)
     if not isinstance(entry, Mapping):
         return float("nan")
     number = entry.get(key)

@@ -17,44 +17,28 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from quantdesk.backtest.bias import (
-    BiasReport,
-    corporate_actions_check,
-    probe_allocation,
-    probe_signal,
-    survivorship_check,
-)
-from quantdesk.backtest.costs import CostModel
-from quantdesk.backtest.result import BacktestResult
 from quantdesk.core.clock import Clock
 from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
-from quantdesk.services.backtest_optimize import (
-    OptimizationRequest,
-    SweepOutcome,
-    TrialRecord,
-    run_sweep,
-)
-from quantdesk.services.backtest_run import (
-    RunInputs,
-    RunRequest,
-    allocation_targets,
-    build_strategy,
-    prepare_inputs,
-    resolve_engine,
-    run_engine,
-    strategy_class,
-)
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
+
+if TYPE_CHECKING:
+    # the engines (numba), analytics (scipy) and the optimiser load on first use, so building
+    # the services for other commands stays fast
+    from quantdesk.backtest.bias import BiasReport
+    from quantdesk.backtest.costs import CostModel
+    from quantdesk.backtest.result import BacktestResult
+    from quantdesk.services.backtest_optimize import SweepOutcome, TrialRecord
+    from quantdesk.services.backtest_run import RunInputs, RunRequest
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 HEADLINE_METRICS = (
@@ -219,11 +203,23 @@ class BacktestService:
         ``universe``: ``all`` (every non-index instrument), ``etf``, ``index:NAME``
         (point-in-time members) or a comma-separated symbol list. ``benchmark``: a symbol,
         ``"none"``, or by default SP500, else ^GSPC, else none. ``engine``: ``vector``,
-        ``event`` or ``auto`` (vector for allocation strategies). ``costs`` default to
-        :class:`CostModel` (``$1`` per order). Cash in currency.
+        ``event`` or ``auto`` (vector for allocation strategies). ``costs`` default to the
+        strategy's own (:meth:`default_costs`). Cash in currency.
         """
+        from quantdesk.services.backtest_run import (
+            RunRequest,
+            allocation_targets,
+            build_strategy,
+            prepare_inputs,
+            resolve_engine,
+            run_engine,
+            strategy_class,
+        )
+
         timings: dict[str, float] = {}
         clock = time.perf_counter()
+        cls = strategy_class(strategy, self._registry)
+        costs = costs if costs is not None else self.default_costs(strategy)
         request = RunRequest(
             strategy=strategy,
             start=start,
@@ -231,11 +227,10 @@ class BacktestService:
             universe=universe,
             benchmark=benchmark,
             engine=engine,
-            costs=costs if costs is not None else CostModel(),
+            costs=costs,
             initial_cash=float(initial_cash),
         )
         values = dict(params or {})
-        cls = strategy_class(strategy, self._registry)
         chosen_engine = resolve_engine(cls, engine)
         # parameters are validated before any data is read, so a typo fails fast
         _validate(cls, values)
@@ -296,6 +291,15 @@ class BacktestService:
         request: RunRequest,
         seed: int,
     ) -> BiasReport:
+        from quantdesk.backtest.bias import (
+            BiasReport,
+            corporate_actions_check,
+            probe_allocation,
+            probe_signal,
+            survivorship_check,
+        )
+        from quantdesk.services.backtest_run import build_strategy, run_engine
+
         panel = inputs.panel
         if isinstance(strategy, AllocationStrategy):
             lookahead = probe_allocation(strategy, panel, targets=targets, seed=seed)
@@ -319,6 +323,15 @@ class BacktestService:
                 corporate_actions_check(panel, result.price_field),
             )
         )
+
+    def default_costs(self, strategy: str) -> CostModel:
+        """The cost model a strategy runs with unless told otherwise: its own rule
+        (``momentum-12-1``: 10 bp of notional), else ``$1`` per order like the paper engine."""
+        from quantdesk.backtest.costs import CostModel
+        from quantdesk.services.backtest_run import strategy_class
+
+        cls = strategy_class(strategy, self._registry)
+        return cls.default_costs if cls.default_costs is not None else CostModel()
 
     def list_runs(self, limit: int | None = None) -> list[RunSummary]:
         """Stored runs, newest first."""
@@ -345,6 +358,8 @@ class BacktestService:
     def get_run(self, run_id: str) -> StoredRun:
         """A stored run with its series, fills, trades and weights; ``run_id`` may be a unique
         prefix. Unknown ids raise :class:`NotFoundError` naming close ids."""
+        from quantdesk.backtest.bias import BiasReport
+
         with self._db.read() as connection:
             full_id = _resolve_id(repo.run_ids(connection), run_id)
             row = repo.load_run(connection, full_id)
@@ -443,6 +458,10 @@ class BacktestService:
         ``on_trial``); the sweep row gets the best parameters, deflated Sharpe and PBO at the
         end. Scores are annualised Sharpe ratios of daily returns.
         """
+        from quantdesk.backtest.costs import CostModel
+        from quantdesk.services.backtest_optimize import OptimizationRequest, run_sweep
+        from quantdesk.services.backtest_run import RunRequest
+
         request = RunRequest(
             strategy=strategy,
             start=start,

@@ -297,6 +297,11 @@ def _search(
     from quantdesk.backtest.optimize import bayesian_search, grid_search
     from quantdesk.backtest.walk_forward import walk_forward
 
+    if bayesian:
+        import optuna
+
+        # one INFO line per study on stderr would interleave with the progress bar
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     with create_executor(optimization.executor) as executor:
         if folds:
             return walk_forward(

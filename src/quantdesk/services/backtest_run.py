@@ -87,9 +87,15 @@ def accepted_data_keywords(cls: type[Any]) -> tuple[str, ...]:
     return tuple(k for k in _DATA_KEYWORDS if k in parameters)
 
 
-def panel_fields(cls: type[Any], engine: str, costs: CostModel) -> tuple[str, ...]:
+def panel_fields(
+    cls: type[Any], engine: str, costs: CostModel, all_adjusted: bool = False
+) -> tuple[str, ...]:
     """Bar fields to load: prices only for price-only allocation strategies on the vector
-    engine (plus the open for next-open fills); every field otherwise."""
+    engine (plus the open for next-open fills); every field otherwise.
+
+    When the instrument metadata says every symbol has adjusted closes (``all_adjusted``) the
+    raw close is not needed to value or trade, and skipping it saves a quarter of the load.
+    """
     lean = (
         issubclass(cls, AllocationStrategy)
         and getattr(cls, "name", "") in PRICE_ONLY_STRATEGIES
@@ -99,7 +105,13 @@ def panel_fields(cls: type[Any], engine: str, costs: CostModel) -> tuple[str, ..
         return PANEL_FIELDS
     if costs.fill_timing is FillTiming.NEXT_OPEN:
         return ("open", "close", "adj_close")
-    return ("close", "adj_close")
+    return ("adj_close",) if all_adjusted else ("close", "adj_close")
+
+
+def has_adjusted_prices(info: InstrumentInfo) -> bool:
+    """True when the instrument's source provides an adjusted close (``price_fields``)."""
+    fields = (info.price_fields or "").lower()
+    return "adj" in fields
 
 
 def prepare_inputs(
@@ -115,7 +127,9 @@ def prepare_inputs(
     benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
     symbols, label, index = resolve_universe(instruments, request.universe, benchmark_symbol)
     engine = resolve_engine(cls, request.engine)
-    fields = panel_fields(cls, engine, request.costs)
+    chosen = set(symbols)
+    all_adjusted = all(has_adjusted_prices(i) for i in instruments if i.symbol in chosen)
+    fields = panel_fields(cls, engine, request.costs, all_adjusted)
     panel = data.load_panel(symbols, fields, request.start, request.end)
     panel = _drop_empty_columns(panel)
     if len(panel.dates) == 0 or not panel.symbols:

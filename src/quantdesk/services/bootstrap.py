@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock, LiveClock
+from quantdesk.data.panel_cache import PanelCache
 from quantdesk.db.database import Database
 from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
@@ -38,7 +39,7 @@ def build_services(
     settings = settings if settings is not None else Settings()
     clock = clock if clock is not None else LiveClock()
     database = database if database is not None else Database(settings.resolved_database_url)
-    data = DataService(database, clock)
+    data = DataService(database, clock, PanelCache(settings.cache_dir / "panels"))
     reference = ReferenceDataService(database, clock, settings, data)
     return Services(
         settings=settings,

@@ -10,11 +10,13 @@ from typing import Any
 
 import pandas as pd
 
+from quantdesk.config import redact_url
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import DataValidationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import Panel
+from quantdesk.data.panel_cache import PanelCache
 from quantdesk.data.sample import sample_datasets
 from quantdesk.data.sources.csv_files import read_and_validate
 from quantdesk.data.validation import ValidationResult, validate_bars
@@ -74,9 +76,12 @@ class DataStatus:
 
 
 class DataService:
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, panel_cache: PanelCache | None = None
+    ) -> None:
         self._db = database
         self._clock = clock
+        self._panel_cache = panel_cache
 
     # -- imports ---------------------------------------------------------------------------
     def import_files(
@@ -151,7 +156,7 @@ class DataService:
         symbols = sorted(set(frame["symbol"])) if len(frame) else []
         infos = [known.get(s) or guessed for s, guessed in _default_infos(frame, source).items()]
         with self._db.transaction() as connection:
-            ids = instrument_repo.upsert_instruments(connection, infos)
+            ids = instrument_repo.upsert_instruments(connection, infos, now=started)
             counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
             rejected = sum(r.rejected_rows for r in results)
             fetch_log.log_fetch(
@@ -189,7 +194,11 @@ class DataService:
             _info_from_row({str(k): v for k, v in r.items()}) for r in table.to_dict("records")
         ]
         with self._db.transaction() as connection:
-            return len(instrument_repo.upsert_instruments(connection, infos))
+            return len(
+                instrument_repo.upsert_instruments(
+                    connection, infos, now=self._clock.now(), asset_class_known=True
+                )
+            )
 
     # -- reads -----------------------------------------------------------------------------
     def get_symbols(self, asset_class: AssetClass | None = None) -> list[InstrumentInfo]:
@@ -246,9 +255,28 @@ class DataService:
         end: date | datetime | None = None,
         timeframe: Timeframe = Timeframe.D1,
     ) -> Panel:
-        """Dates × symbols arrays of ``fields`` in one query (no per-bar objects)."""
+        """Dates × symbols arrays of ``fields`` in one query (no per-bar objects).
+
+        With a panel cache, a panel read since the last import is served from disk.
+        """
         with self._db.read() as connection:
-            return bar_repo.load_panel(connection, symbols, fields, timeframe, start, end)
+            if self._panel_cache is None:
+                return bar_repo.load_panel(connection, symbols, fields, timeframe, start, end)
+            key = self._panel_cache.key(
+                database=redact_url(self._db.url),
+                version=fetch_log.data_version(connection),
+                symbols=symbols,
+                fields=fields,
+                timeframe=timeframe.value,
+                start=start,
+                end=end,
+            )
+            cached = self._panel_cache.load(key)
+            if cached is not None:
+                return cached
+            panel = bar_repo.load_panel(connection, symbols, fields, timeframe, start, end)
+        self._panel_cache.store(key, panel)
+        return panel
 
     def status(self) -> DataStatus:
         as_of = self._clock.now().date()

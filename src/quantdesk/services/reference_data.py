@@ -96,6 +96,8 @@ class ReferenceDataService:
     def import_membership(self, indices: tuple[str, ...] = ("sp500",)) -> dict[str, int]:
         """Load membership history from the ``index-constitution`` package."""
         frame = load_index_membership(indices)
+        # index-constitution spells share classes with a dot (BRK.B); prices use a dash (BRK-B)
+        frame["symbol"] = frame["symbol"].str.replace(".", "-", regex=False)
         counts = {}
         with self._db.transaction() as connection:
             for index, rows in frame.groupby("index"):

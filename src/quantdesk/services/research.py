@@ -157,33 +157,30 @@ class ResearchService:
         return symbols, membership_mask(members, str(parsed.index), index, symbols)
 
     def _universe_symbols(self, spec: UniverseSpec) -> tuple[list[str], pd.DataFrame | None]:
+        """Symbols of the stored instruments in ``spec`` (and the membership history of an index
+        universe). Whether they have bars is checked on the loaded panel, which is far cheaper
+        than a coverage query over every bar."""
         infos = self._data.get_symbols()
-        with_bars = {c.symbol for c in self._data.coverage()}
-        by_symbol = {i.symbol: i for i in infos}
         if spec.kind is UniverseKind.LIST:
-            unknown = [s for s in spec.symbols if s not in by_symbol]
+            known = {i.symbol for i in infos}
+            unknown = [s for s in spec.symbols if s not in known]
             if unknown:
                 raise NotFoundError(f"unknown symbol(s) in universe: {', '.join(unknown)}")
-            no_bars = [s for s in spec.symbols if s not in with_bars]
-            if no_bars:
-                raise NotFoundError(f"symbol(s) without daily bars: {', '.join(no_bars)}")
             return sorted(spec.symbols), None
         if spec.kind is UniverseKind.ETF:
-            return self._etf_symbols(infos, with_bars), None
-        equities = sorted(
-            i.symbol for i in infos if i.asset_class is AssetClass.EQUITY and i.symbol in with_bars
-        )
+            return self._etf_symbols(infos), None
         if spec.kind is UniverseKind.ALL:
+            equities = sorted(i.symbol for i in infos if i.asset_class is AssetClass.EQUITY)
             if not equities:
                 raise NotFoundError(
-                    "universe 'all' has no equity instrument with daily bars; load data first "
+                    "universe 'all' has no equity instrument; load data first "
                     "(quantdesk data sample / data import)"
                 )
             return equities, None
-        return self._index_symbols(spec, infos, with_bars)
+        return self._index_symbols(spec, infos)
 
     def _index_symbols(
-        self, spec: UniverseSpec, infos: list[InstrumentInfo], with_bars: set[str]
+        self, spec: UniverseSpec, infos: list[InstrumentInfo]
     ) -> tuple[list[str], pd.DataFrame]:
         name = str(spec.index)
         with self._db.read() as connection:
@@ -197,24 +194,56 @@ class ResearchService:
             members = membership_repo.load_membership(connection, name).assign(index=name)
         ever = set(members["symbol"].astype(str))
         tradable = {i.symbol for i in infos if i.asset_class is not AssetClass.INDEX}
-        symbols = sorted(ever & tradable & with_bars)
+        symbols = sorted(ever & tradable)
         if not symbols:
-            raise NotFoundError(f"no member of index {name!r} has daily bars stored")
+            raise NotFoundError(f"no member of index {name!r} is a stored instrument")
         return symbols, members
 
     @staticmethod
-    def _etf_symbols(infos: Iterable[InstrumentInfo], with_bars: set[str]) -> list[str]:
-        etfs = sorted(
-            i.symbol for i in infos if i.asset_class is AssetClass.ETF and i.symbol in with_bars
-        )
+    def _etf_symbols(infos: Iterable[InstrumentInfo]) -> list[str]:
+        stored = list(infos)
+        etfs = sorted(i.symbol for i in stored if i.asset_class is AssetClass.ETF)
         if not etfs:
-            etfs = [s for s in SPDR_SECTOR_ETFS if s in with_bars]
+            known = {i.symbol for i in stored}
+            etfs = [s for s in SPDR_SECTOR_ETFS if s in known]
         if not etfs:
             raise NotFoundError(
-                "no ETF with daily bars stored (none labelled etf, no SPDR sector ETF "
+                "no ETF stored (none labelled etf, no SPDR sector ETF "
                 f"{', '.join(SPDR_SECTOR_ETFS)}); import ETF prices first"
             )
         return etfs
+
+    def _load_panel(
+        self,
+        symbols: list[str],
+        fields: tuple[str, ...],
+        start: date | None,
+        end: date | None,
+        *,
+        every_symbol: bool,
+        what: str,
+    ) -> Panel:
+        """The panel of ``symbols`` without the columns that have no bar in the window.
+
+        ``every_symbol``: a symbol without bars is an error naming it (for explicit lists);
+        otherwise it is dropped. No bar at all is always an error naming ``what``.
+        """
+        panel = self._data.load_panel(symbols, fields, start, end)
+        has_bars = np.isfinite(panel["close"]).any(axis=0)
+        window = f"between {start or 'the first bar'} and {end or 'the last bar'}"
+        if every_symbol and not has_bars.all():
+            missing = [s for s, ok in zip(panel.symbols, has_bars.tolist(), strict=True) if not ok]
+            raise NotFoundError(f"no daily bars for {', '.join(missing)} {window}")
+        if not has_bars.any():
+            raise NotFoundError(f"no daily bars for {what} {window}")
+        if has_bars.all():
+            return panel
+        keep = np.flatnonzero(has_bars)
+        return Panel(
+            panel.dates,
+            tuple(panel.symbols[k] for k in keep),
+            {name: values[:, keep] for name, values in panel.fields.items()},
+        )
 
     # -- scores ----------------------------------------------------------------------------
     def compute_scores(
@@ -252,14 +281,20 @@ class ResearchService:
         )
         start = None if wanted is None else wanted[0] - _lookback_days(rows_needed)
         end = None if wanted is None else wanted[-1]
-        panel = with_valuation_prices(self._data.load_panel(symbols, _PRICE_FIELDS, start, end))
-        if len(panel.dates) == 0:
-            raise NotFoundError(f"no daily bars for universe {spec.label!r} up to {end}")
+        loaded = self._load_panel(
+            symbols,
+            _PRICE_FIELDS,
+            start,
+            end,
+            every_symbol=spec.kind is UniverseKind.LIST,
+            what=f"universe {spec.label!r}",
+        )
+        panel = with_valuation_prices(loaded)
         rows = month_end_rows(panel.dates) if wanted is None else as_of_rows(panel.dates, wanted)
         mask = (
             None
             if members is None
-            else membership_mask(members, str(spec.index), day_index(panel.dates), symbols)
+            else membership_mask(members, str(spec.index), day_index(panel.dates), panel.symbols)
         )
         infos = {i.symbol: i for i in self._data.get_symbols()}
         sectors = np.asarray(
@@ -275,9 +310,9 @@ class ResearchService:
         written = self._store_scores(kind.value, spec.label, scored_dates, frame)
         sector_of = {s: infos[s].sector if s in infos else None for s in panel.symbols}
         frame = frame.assign(sector=frame["symbol"].map(sector_of), universe=spec.label)
-        ordered = frame[
-            ["date", "symbol", "sector", "universe", "score", "rank", "sector_rank", "components"]
-        ]
+        leading = ["date", "symbol", "sector", "universe", "score", "rank", "sector_rank"]
+        rest = [c for c in frame.columns if c not in leading and c != "components"]
+        ordered = frame[leading + rest]
         return ScoreTable(
             score_set=kind.value,
             universe=spec.label,
@@ -287,7 +322,7 @@ class ResearchService:
             symbols=len(panel.symbols),
             symbols_per_component=component_coverage(raw),
             rows_written=written,
-            frame=flatten_components(ordered),
+            frame=ordered.reset_index(drop=True),
         )
 
     def _wanted_dates(self, dates: Sequence[DateLike] | DateLike | None) -> list[date] | None:
@@ -371,24 +406,28 @@ class ResearchService:
         start: date | None,
         end: date | None,
     ) -> tuple[str, FloatArray]:
-        with_bars = {c.symbol for c in self._data.coverage()}
         if requested is not None:
-            symbol = requested.strip().upper() if not requested.startswith("^") else requested
-            if symbol not in with_bars:
-                raise NotFoundError(f"benchmark {requested!r} has no daily bars stored")
+            candidates = [requested.strip() if requested.startswith("^") else requested.upper()]
         else:
-            found = [s for s in BENCHMARK_CANDIDATES if s in with_bars]
-            if not found:
-                _, prices = panel.prices()
-                return EQUAL_WEIGHT_BENCHMARK, equal_weight_benchmark(prices, mask)
-            symbol = found[0]
-        loaded = self._data.load_panel([symbol], ("close", "adj_close"), start, end)
-        values = pd.Series(valuation_prices(loaded)[:, 0], index=day_index(loaded.dates))
+            known = {i.symbol for i in self._data.get_symbols()}
+            candidates = [s for s in BENCHMARK_CANDIDATES if s in known]
         target = day_index(panel.dates)
-        # Carry the last known benchmark price onto panel dates it did not trade (never back).
-        aligned = values.dropna().reindex(values.index.union(target)).ffill().reindex(target)
-        series: FloatArray = np.asarray(aligned.to_numpy(), dtype=np.float64)
-        return symbol, series
+        for symbol in candidates:
+            loaded = self._data.load_panel([symbol], ("close", "adj_close"), start, end)
+            values = pd.Series(valuation_prices(loaded)[:, 0], index=day_index(loaded.dates))
+            values = values.dropna()
+            if values.empty:
+                continue
+            # Carry the last known benchmark price onto panel dates it did not trade (never back).
+            aligned = values.reindex(values.index.union(target)).ffill().reindex(target)
+            series: FloatArray = np.asarray(aligned.to_numpy(), dtype=np.float64)
+            return symbol, series
+        if requested is not None:
+            raise NotFoundError(
+                f"benchmark {requested!r} has no daily bars between {start} and {end}"
+            )
+        _, prices = panel.prices()
+        return EQUAL_WEIGHT_BENCHMARK, equal_weight_benchmark(prices, mask)
 
     def _store_scores(
         self, score_set: str, universe: str, dates: Sequence[date], frame: pd.DataFrame
@@ -494,9 +533,15 @@ class ResearchService:
         held = {str(s).strip().upper(): q for s, q in (positions or {}).items()}
         universe = self._sector_universe(symbols)
         load = sorted(set(universe) | set(held))
-        panel = self._data.load_panel(load, ("close", "adj_close"), None, as_of)
-        if len(panel.dates) == 0:
-            raise NotFoundError(f"no daily bars for {', '.join(universe)} on or before {as_of}")
+        panel = self._load_panel(
+            load,
+            ("close", "adj_close"),
+            None,
+            as_of,
+            every_symbol=symbols is not None,
+            what=", ".join(universe),
+        )
+        universe = [s for s in universe if s in panel.symbols]
         last = len(panel.dates) - 1
         signal_date = day_index(panel.dates)[last].date()
         columns = [panel.symbols.index(s) for s in universe]
@@ -543,8 +588,7 @@ class ResearchService:
             if not wanted:
                 raise ResearchInputError("symbols is empty; pass None for the stored sector ETFs")
             return sorted(wanted)
-        with_bars = {c.symbol for c in self._data.coverage()}
-        return self._etf_symbols(self._data.get_symbols(), with_bars)
+        return self._etf_symbols(self._data.get_symbols())
 
     def _store_sector_signal(
         self,
@@ -618,8 +662,7 @@ class ResearchService:
             )
         except ValidationError as error:
             first = error.errors()[0]
-            names = {"weighting": "optimizer", "lookback_days": "lookback_days"}
-            where = ".".join(names.get(str(p), str(p)) for p in first["loc"])
+            where = ".".join("optimizer" if p == "weighting" else str(p) for p in first["loc"])
             message = str(first["msg"]).removeprefix("Value error, ")
             raise ResearchInputError(f"{where}: {message}" if where else message) from None
         if positions < 1:

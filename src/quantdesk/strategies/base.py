@@ -72,6 +72,8 @@ class _ParametrisedStrategy:
 
     name: ClassVar[str]
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    # costs the strategy's own rules prescribe (a ``CostModel``); None = the engine default
+    default_costs: ClassVar[Any] = None
 
     def __init__(self, params: StrategyParams | None = None, **values: Any) -> None:
         if params is not None and values:

@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
+from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import AllocationStrategy, StrategyParams
@@ -44,6 +45,8 @@ class Momentum121(AllocationStrategy):
 
     name: ClassVar[str] = "momentum-12-1"
     Params: ClassVar[type[StrategyParams]] = Momentum121Params
+    # the rule's own fee: 10 bp of traded notional, no per-order charge
+    default_costs: ClassVar[CostModel] = CostModel(commission_per_order=0.0, commission_bps=10.0)
     params: Momentum121Params
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:

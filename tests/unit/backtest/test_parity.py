@@ -15,6 +15,7 @@ import pytest
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event import run_events
 from quantdesk.backtest.result import BacktestResult
+from quantdesk.backtest.stops import StopLossRule
 from quantdesk.backtest.vectorized import run_allocation
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import AllocationStrategy
@@ -122,3 +123,72 @@ def test_ma_crossover_vectorised_path_agrees_with_the_event_engine(timing: FillT
     vector = strategy.run_vectorized(panel, costs, 100_000.0, fill_timing=timing)
     event = run_events(panel, strategy, costs, 100_000.0, fill_timing=timing)
     assert_same_run(vector, event)
+
+
+STOP_RULES = {
+    "fixed": StopLossRule(stop=0.08),
+    "trailing-take-profit": StopLossRule(stop=0.10, trailing=True, take_profit=0.15),
+    "vix-bands": StopLossRule(bands=((0, 20, 0.05), (20, 30, 0.08), (30, np.inf, 0.12))),
+}
+
+
+def synthetic_vix(n_days: int, seed: int = 1) -> np.ndarray:
+    """A VIX-like level (index points) crossing all three bands, unknown at first, with gaps."""
+    rng = np.random.default_rng(seed)
+    levels: np.ndarray = np.clip(20 * np.exp(np.cumsum(rng.normal(0, 0.06, n_days))), 9, 80)
+    levels[:40] = np.nan  # before the series starts: the first band
+    levels[200:210] = np.nan  # missing days: the last level carries forward
+    return levels
+
+
+def assert_same_exits(vector: BacktestResult, event: BacktestResult) -> None:
+    assert event.fills["reason"].tolist() == vector.fills["reason"].tolist()
+    assert (vector.fills["reason"] != "rebalance").sum() > 0, "no stop fired: the case is vacuous"
+
+
+@pytest.mark.parametrize("rule", list(STOP_RULES.values()), ids=list(STOP_RULES))
+@pytest.mark.parametrize("costs", list(COST_MODELS.values()), ids=list(COST_MODELS))
+@pytest.mark.parametrize("timing", list(FillTiming))
+def test_momentum_with_stop_loss_agrees_across_engines(
+    rule: StopLossRule, costs: CostModel, timing: FillTiming
+) -> None:
+    panel = daily_panel()
+    vix = synthetic_vix(len(panel.dates))
+    strategy = default_registry().create("momentum-12-1")
+    assert isinstance(strategy, AllocationStrategy)
+    timed = dataclasses.replace(costs, fill_timing=timing)
+    vector = run_allocation(panel, strategy, timed, stop_loss=rule, vix=vix)
+    event = run_events(panel, strategy, timed, 1_000_000.0, stop_loss=rule, vix=vix)
+    assert_same_run(vector, event)
+    assert_same_exits(vector, event)
+
+
+@pytest.mark.parametrize("rule", list(STOP_RULES.values()), ids=list(STOP_RULES))
+def test_stop_loss_with_whole_shares_and_drift_agrees_across_engines(rule: StopLossRule) -> None:
+    panel = daily_panel(seed=9)
+    vix = synthetic_vix(len(panel.dates), seed=2)
+    strategy = default_registry().create("momentum-12-1")
+    assert isinstance(strategy, AllocationStrategy)
+    costs = CostModel(commission_per_order=1.0, commission_bps=5.0)
+    vector = run_allocation(
+        panel,
+        strategy,
+        costs,
+        initial_cash=250_000.0,
+        fractional=False,
+        drift_threshold=0.02,
+        stop_loss=rule,
+        vix=vix,
+    )
+    event = run_events(
+        panel,
+        strategy,
+        costs,
+        250_000.0,
+        fractional=False,
+        drift_threshold=0.02,
+        stop_loss=rule,
+        vix=vix,
+    )
+    assert_same_run(vector, event)
+    assert_same_exits(vector, event)

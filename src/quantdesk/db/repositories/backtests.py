@@ -116,7 +116,7 @@ def write_trades(connection: Connection, run_id: str, trades: pd.DataFrame) -> i
             "entry_price": float(entry_price),
             "exit_price": _optional(exit_price),
             "pnl": _optional(pnl),
-            "return_": _optional(ret),
+            "return": _optional(ret),
         }
         for seq, (symbol, entry, exit_, quantity, entry_price, exit_price, pnl, ret) in enumerate(
             columns
@@ -261,8 +261,25 @@ def list_sweeps(connection: Connection) -> list[dict[str, Any]]:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(insert(table), rows)
+    """Bulk insert through the driver's ``executemany`` (tens of thousands of rows per run:
+    SQLAlchemy's per-row parameter processing would take most of the store time)."""
+    if not rows:
+        return
+    columns = table.__table__.columns
+    keys = [column.key for column in columns]
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in keys)
+    sqlite = connection.dialect.name == "sqlite"
+    values = [tuple(_driver_value(row.get(key), sqlite) for key in keys) for row in rows]
+    sql = f"INSERT INTO {table.__tablename__} ({names}) VALUES ({marks})"
+    connection.exec_driver_sql(sql, values)
+
+
+def _driver_value(value: Any, sqlite: bool) -> Any:
+    # SQLAlchemy's Date type stores ISO strings on SQLite; the driver would need an adapter
+    if sqlite and isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _dates(values: Any) -> list[date]:

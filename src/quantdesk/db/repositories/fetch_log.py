@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from quantdesk.db.tables import DataSource, FetchLog
 
@@ -38,6 +38,11 @@ def log_fetch(
             details=details,
         )
     )
+
+
+def data_version(connection: Connection) -> int:
+    """The newest fetch-log id: it changes whenever an import writes bars."""
+    return int(connection.execute(select(func.max(FetchLog.id))).scalar() or 0)
 
 
 def recent_fetches(connection: Connection, limit: int = 20) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,9 +25,17 @@ _META = (
 
 
 def upsert_instruments(
-    connection: Connection, infos: Iterable[InstrumentInfo], *, overwrite: bool = True
+    connection: Connection,
+    infos: Iterable[InstrumentInfo],
+    *,
+    now: datetime,
+    overwrite: bool = True,
+    asset_class_known: bool = False,
 ) -> dict[str, int]:
     """Insert missing instruments; with ``overwrite`` also refresh the metadata that is given.
+
+    ``asset_class_known`` lets the given asset classes replace stored ones (a metadata import);
+    otherwise a stored class is kept, since bar imports only guess it.
 
     Returns symbol → id for every symbol passed.
     """
@@ -37,7 +45,6 @@ def upsert_instruments(
     insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
         Instrument
     )
-    now = datetime.now(UTC)  # audit timestamp of the write, not a trading decision
     rows = [
         {
             "symbol": i.symbol,
@@ -52,6 +59,8 @@ def upsert_instruments(
             k: _coalesce(statement.excluded[k], Instrument.__table__.c[k])
             for k in ("name", "sector", "industry", "exchange", "price_fields", "source")
         }
+        if asset_class_known:  # a metadata file says what each symbol is; a bar import guesses
+            refresh["asset_class"] = statement.excluded.asset_class
         statement = statement.on_conflict_do_update(index_elements=["symbol"], set_=refresh)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=["symbol"])

@@ -1,0 +1,80 @@
+"""The data commands as a user runs them: real counts, JSON that parses, clear failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from quantdesk.cli.app import app
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "home"))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def test_sample_status_and_check_report_real_counts(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("data", "sample", "--json")
+    assert code == 0
+    loaded = json.loads(out)
+    assert [r["source"] for r in loaded] == ["sample:skfolio", "sample:bokeh"]
+    assert sum(r["inserted"] for r in loaded) == 179_991
+
+    code, out, _ = run("data", "status", "--json")
+    status = json.loads(out)
+    assert code == 0
+    assert (status["symbols"], status["bars"]) == (23, 179_991)
+    assert (status["first_date"], status["latest_date"]) == ("1990-01-02", "2022-12-28")
+
+    code, out, _ = run("data", "check", "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["ok"] is True
+    assert report["summary"]["bars"] == 179_991
+    assert report["issues"]["missing_price"]["count"] == 0  # close-only symbols are not faulted
+    assert report["issues"]["stale_symbol"]["count"] == 23  # the sample ends in 2022
+
+    code, out, _ = run("data", "symbols", "--json")
+    symbols = {s["symbol"]: s for s in json.loads(out)}
+    assert symbols["IBM"]["fields"] == "ohlcv+adj"
+    assert symbols["AAPL"]["fields"] == "close (adjusted)"
+    assert symbols["SP500"]["asset_class"] == "index"
+
+
+def test_bad_file_fails_with_a_message_and_writes_nothing(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,symbol,open,high,low,close,volume\n2024-01-02,AAA,1,2,0.5,-1,10\n")
+    code, _, err = run("data", "import", str(bad))
+    assert code == 1
+    assert f"{bad}, row 2, symbol AAA, field 'close'" in err
+    code, out, _ = run("data", "status", "--json")
+    assert json.loads(out)["bars"] == 0
+
+
+def test_import_then_check_flags_a_broken_bar(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "bars.csv"
+    good.write_text(
+        "date,symbol,open,high,low,close,volume\n"
+        "2024-01-02,AAA,10,11,9,10.5,100\n"
+        "2024-01-03,AAA,10.5,11,10,30,100\n"  # close above high: imported, then flagged
+    )
+    code, out, _ = run("data", "import", str(good), "--json")
+    assert code == 0
+    assert json.loads(out)["inserted"] == 2
+    code, out, _ = run("data", "check", "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert report["issues"]["outside_high_low"]["count"] == 1
