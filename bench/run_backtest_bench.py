@@ -1,6 +1,6 @@
 """Backtest benchmark: quantdesk's engines beside vectorbt, bt, backtesting.py and backtrader.
 
-    /work/main/.venv/bin/python bench/run_backtest_bench.py [--workloads s1,s2,s3]
+    .venv/bin/python bench/run_backtest_bench.py [--workloads s1,s2,s3]
                                                             [--skip-slow] [--repeat 3]
 
 Every engine runs in its own subprocess and prints one JSON line (see bench/peers/run_peer.py):

@@ -1,6 +1,6 @@
 """Rules, parameters and data loading shared by every peer implementation.
 
-The three workloads are specified in ``/work/shared/bench/README.md``:
+The three workloads are specified in ``../shared/bench/README.md``:
 
 * **S1** momentum 12-1, monthly, top 10 %, 10 bp of traded notional, sells first, buys in
   ascending notional, the buy the cash cannot pay trimmed, fractional shares, 1,000,000 start;

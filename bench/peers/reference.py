@@ -1,7 +1,7 @@
 """Plain numpy / python reference implementation of S1, S2 and S3 (readable loops).
 
 Every peer's final equity is compared with these numbers.  The rules are the exact ones of
-``/work/shared/bench/README.md``; the keyword options reproduce the conventions some peers use
+``../shared/bench/README.md``; the keyword options reproduce the conventions some peers use
 instead, so that a disagreement can be attributed to a named convention (see bench/README.md):
 
 * ``fee_netting=True`` (S1): bt's convention -- a trade of notional delta moves the cash by

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("peer", choices=sorted(PEERS))
     parser.add_argument("workload", choices=WORKLOADS)
-    parser.add_argument("data", help="parquet written by /work/shared/bench/make_data.py")
+    parser.add_argument("data", help="parquet written by ../shared/bench/make_data.py")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs after the first")
     args = parser.parse_args(argv)
 

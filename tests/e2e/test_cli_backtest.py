@@ -164,3 +164,27 @@ def test_bad_input_exits_1_with_a_clear_message(
     assert result.exit_code == 1, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_stop_loss_options_reach_the_engine(invoke: Invoke) -> None:
+    run = _json(invoke("backtest", "momentum-12-1", "--stop-loss", "0.05", "--json"))
+    assert isinstance(run, dict)
+    shown = _json(invoke("backtests", "show", str(run["run_id"]), "--json"))
+    assert isinstance(shown, dict)
+    assert shown["costs"]["commission_bps"] == 10.0  # momentum-12-1's own fee rule
+    assert shown["costs"]["commission_per_order"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--vix-bands", "0-20-0.08"], "--vix-bands"),
+        (["--vix-bands", "0:20:0.08,25:inf:0.1"], "contiguous"),
+        (["--trailing"], "--trailing needs"),
+        (["--stop-loss", "0.05", "--vix-bands", "0:inf:0.1"], "not both"),
+    ],
+)
+def test_bad_stop_options_fail_clearly(invoke: Invoke, args: list[str], words: str) -> None:
+    result = invoke("backtest", "momentum-12-1", *args)
+    assert result.exit_code == 1
+    assert words in result.stderr

@@ -3,6 +3,7 @@
 from quantdesk.backtest.costs import CostModel, FillTiming, Side
 from quantdesk.backtest.rebalance import Frequency, dates_mask, period_end_mask
 from quantdesk.backtest.result import BacktestResult, round_trip_trades
+from quantdesk.backtest.stops import MissingVix, StopLossRule
 from quantdesk.backtest.vectorized import WeightsError, run_allocation
 
 __all__ = [
@@ -10,7 +11,9 @@ __all__ = [
     "CostModel",
     "FillTiming",
     "Frequency",
+    "MissingVix",
     "Side",
+    "StopLossRule",
     "WeightsError",
     "dates_mask",
     "period_end_mask",

@@ -13,6 +13,7 @@ from quantdesk.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
+    from quantdesk.backtest.stops import StopLossRule
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
@@ -115,6 +116,33 @@ def _costs(
         raise ConfigurationError(str(error)) from None
 
 
+def _stop_rule(
+    stop: float | None, vix_bands: str | None, take_profit: float | None, trailing: bool
+) -> StopLossRule | None:
+    """The stop-loss rule from the command-line options, or None when none is given."""
+    from quantdesk.backtest.stops import StopLossRule, StopRuleError
+
+    if stop is None and vix_bands is None and take_profit is None:
+        if trailing:
+            raise ConfigurationError("--trailing needs --stop-loss or --vix-bands")
+        return None
+    bands = None
+    if vix_bands is not None:
+        try:
+            bands = tuple(
+                (float(low), float(high), float(distance))
+                for low, high, distance in (part.split(":") for part in vix_bands.split(","))
+            )
+        except ValueError:
+            raise ConfigurationError(
+                f"--vix-bands {vix_bands!r}: use LOW:HIGH:STOP,… e.g. '0:20:0.08,20:inf:0.12'"
+            ) from None
+    try:
+        return StopLossRule(stop=stop, bands=bands, take_profit=take_profit, trailing=trailing)
+    except StopRuleError as error:
+        raise ConfigurationError(str(error)) from None
+
+
 @handle_errors
 def backtest(
     strategy: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
@@ -132,6 +160,22 @@ def backtest(
         Path | None, typer.Option("--out", help="Also export CSV/Parquet/JSON into this folder.")
     ] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run.")] = False,
+    stop_loss: Annotated[
+        float | None, typer.Option("--stop-loss", help="Fixed stop below entry (0.08 = 8 %).")
+    ] = None,
+    vix_bands: Annotated[
+        str | None,
+        typer.Option(
+            "--vix-bands",
+            help="VIX-regime stops LOW:HIGH:STOP,… e.g. '0:20:0.08,20:30:0.12,30:inf:0.18'.",
+        ),
+    ] = None,
+    take_profit: Annotated[
+        float | None, typer.Option("--take-profit", help="Exit this far above entry (0.25).")
+    ] = None,
+    trailing: Annotated[
+        bool, typer.Option("--trailing", help="Measure the stop from the highest close.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
@@ -139,6 +183,7 @@ def backtest(
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
+        stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
         run = services.backtest.run(
             strategy,
             values,
@@ -150,6 +195,7 @@ def backtest(
             costs=costs,
             initial_cash=cash,
             store=not no_store,
+            stop_loss=stops,
         )
         written: list[Path] = []
         if out is not None:

@@ -18,7 +18,8 @@ from rich.table import Table
 
 from quantdesk.core.errors import DataValidationError, QuantdeskError
 
-console = Console()
+# Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of 80.
+console = Console() if sys.stdout.isatty() else Console(width=120)
 errors = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 P = ParamSpec("P")

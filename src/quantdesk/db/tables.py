@@ -228,6 +228,8 @@ class BacktestFill(Base):
     quantity: Mapped[float] = mapped_column(Double)
     price: Mapped[float] = mapped_column(Double)
     commission: Mapped[float] = mapped_column(Double)
+    # why the order was sent: rebalance | stop_loss | take_profit (or a signal's own tag)
+    reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class BacktestTrade(Base):

@@ -9,13 +9,11 @@ its daily series, fills, round trips and rebalance weights in one transaction.
 
 from __future__ import annotations
 
-import difflib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +24,18 @@ from quantdesk.core.clock import Clock
 from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
+from quantdesk.services.backtest_export import EXPORT_FORMATS, check_formats, export_run
+from quantdesk.services.backtest_records import (
+    HEADLINE_METRICS,
+    RunSummary,
+    StoredRun,
+    jsonable_row,
+    read_run,
+    resolve_run_id,
+    run_summary,
+    stored_run,
+    write_run,
+)
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
@@ -37,132 +47,18 @@ if TYPE_CHECKING:
     from quantdesk.backtest.bias import BiasReport
     from quantdesk.backtest.costs import CostModel
     from quantdesk.backtest.result import BacktestResult
+    from quantdesk.backtest.stops import StopLossRule
     from quantdesk.services.backtest_optimize import SweepOutcome, TrialRecord
     from quantdesk.services.backtest_run import RunInputs, RunRequest
 
-EXPORT_FORMATS = ("csv", "parquet", "json")
-HEADLINE_METRICS = (
-    "cagr",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "volatility",
-    "alpha",
-    "beta",
-    "final_equity",
-)
-_FRAMES = ("series", "fills", "trades", "weights")
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """A backtest run as stored: description, metrics, bias checks and its tables.
-
-    ``series`` is indexed by date with ``equity``, ``returns`` (fractions), ``cash``,
-    ``benchmark`` (benchmark price) and ``turnover`` (fraction of equity); ``weights`` is the long
-    table of non-zero rebalance weights (``date``, ``symbol``, ``weight``). ``result`` is the
-    engine's full result on a fresh run and ``None`` once reloaded; ``timings`` (seconds per
-    phase) likewise.
-    """
-
-    run_id: str
-    strategy: str
-    params: dict[str, Any]
-    engine: str
-    universe: str | None
-    benchmark: str | None
-    start: date
-    end: date
-    price_field: str
-    initial_cash: float
-    final_equity: float
-    metrics: dict[str, Any]
-    bias: BiasReport
-    costs: dict[str, Any]
-    created_at: datetime
-    series: pd.DataFrame
-    fills: pd.DataFrame
-    trades: pd.DataFrame
-    weights: pd.DataFrame
-    stored: bool = True
-    result: BacktestResult | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def equity(self) -> pd.Series:
-        return self.series["equity"]
-
-    @property
-    def returns(self) -> pd.Series:
-        return self.series["returns"]
-
-    def meta(self) -> dict[str, Any]:
-        """The run's description, metrics and bias checks as JSON-ready values."""
-        return {
-            "run_id": self.run_id,
-            "strategy": self.strategy,
-            "params": self.params,
-            "engine": self.engine,
-            "universe": self.universe,
-            "benchmark": self.benchmark,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "price_field": self.price_field,
-            "initial_cash": self.initial_cash,
-            "final_equity": self.final_equity,
-            "costs": self.costs,
-            "created_at": self.created_at.isoformat(),
-            "metrics": self.metrics,
-            "bias_checks": self.bias.to_dict(),
-            "counts": {
-                "days": len(self.series),
-                "fills": len(self.fills),
-                "trades": len(self.trades),
-                "rebalances": int(self.weights["date"].nunique()) if len(self.weights) else 0,
-            },
-        }
-
-    def frames(self) -> dict[str, pd.DataFrame]:
-        return {
-            "series": self.series,
-            "fills": self.fills,
-            "trades": self.trades,
-            "weights": self.weights,
-        }
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of ``list_runs``."""
-
-    run_id: str
-    strategy: str
-    engine: str
-    universe: str | None
-    benchmark: str | None
-    start: date
-    end: date
-    final_equity: float
-    metrics: dict[str, Any]
-    bias_status: str
-    created_at: datetime
-    sweep_id: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "strategy": self.strategy,
-            "engine": self.engine,
-            "universe": self.universe,
-            "benchmark": self.benchmark,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "final_equity": self.final_equity,
-            "metrics": {k: self.metrics.get(k) for k in HEADLINE_METRICS if k in self.metrics},
-            "bias_status": self.bias_status,
-            "created_at": self.created_at.isoformat(),
-            "sweep_id": self.sweep_id,
-        }
+__all__ = [
+    "EXPORT_FORMATS",
+    "HEADLINE_METRICS",
+    "BacktestService",
+    "RunSummary",
+    "StoredRun",
+    "export_run",
+]
 
 
 class BacktestService:
@@ -197,6 +93,7 @@ class BacktestService:
         initial_cash: float = 1_000_000.0,
         store: bool = True,
         lookahead_seed: int = 0,
+        stop_loss: StopLossRule | None = None,
     ) -> StoredRun:
         """Backtest ``strategy`` with ``params`` and (by default) store the run.
 
@@ -204,7 +101,8 @@ class BacktestService:
         (point-in-time members) or a comma-separated symbol list. ``benchmark``: a symbol,
         ``"none"``, or by default SP500, else ^GSPC, else none. ``engine``: ``vector``,
         ``event`` or ``auto`` (vector for allocation strategies). ``costs`` default to the
-        strategy's own (:meth:`default_costs`). Cash in currency.
+        strategy's own (:meth:`default_costs`). Cash in currency. ``stop_loss``: a fixed or
+        VIX-regime exit rule for allocation strategies (the VIX is read from ``^VIX`` bars).
         """
         from quantdesk.services.backtest_run import (
             RunRequest,
@@ -229,6 +127,7 @@ class BacktestService:
             engine=engine,
             costs=costs,
             initial_cash=float(initial_cash),
+            stop_loss=stop_loss,
         )
         values = dict(params or {})
         chosen_engine = resolve_engine(cls, engine)
@@ -251,6 +150,7 @@ class BacktestService:
             request,
             targets=targets,
             benchmark=inputs.benchmark,
+            vix=inputs.vix,
         )
         timings["engine"] = time.perf_counter() - clock
 
@@ -262,7 +162,7 @@ class BacktestService:
         bias = self._bias(built, inputs, result, targets, chosen_engine, request, lookahead_seed)
         timings["bias"] = time.perf_counter() - clock
 
-        stored = _stored_run(
+        stored = stored_run(
             run_id=uuid.uuid4().hex,
             request=request,
             params=dict(result.params),
@@ -277,9 +177,9 @@ class BacktestService:
         if store:
             clock = time.perf_counter()
             with self._db.transaction() as connection:
-                _write_run(connection, stored, sweep_id=None)
+                write_run(connection, stored, sweep_id=None)
             timings["store"] = time.perf_counter() - clock
-        return _with_timings(stored, timings)
+        return replace(stored, timings=timings)
 
     def _bias(
         self,
@@ -337,58 +237,13 @@ class BacktestService:
         """Stored runs, newest first."""
         with self._db.read() as connection:
             rows = repo.list_runs(connection, limit)
-        return [
-            RunSummary(
-                run_id=row["id"],
-                strategy=row["strategy"],
-                engine=row["engine"],
-                universe=row["universe"],
-                benchmark=row["benchmark"],
-                start=row["start_date"],
-                end=row["end_date"],
-                final_equity=float(row["final_equity"]),
-                metrics=dict(row["metrics"] or {}),
-                bias_status=str((row["bias_checks"] or {}).get("status", "n/a")),
-                created_at=row["created_at"],
-                sweep_id=row["sweep_id"],
-            )
-            for row in rows
-        ]
+        return [run_summary(row) for row in rows]
 
     def get_run(self, run_id: str) -> StoredRun:
         """A stored run with its series, fills, trades and weights; ``run_id`` may be a unique
         prefix. Unknown ids raise :class:`NotFoundError` naming close ids."""
-        from quantdesk.backtest.bias import BiasReport
-
         with self._db.read() as connection:
-            full_id = _resolve_id(repo.run_ids(connection), run_id)
-            row = repo.load_run(connection, full_id)
-            assert row is not None
-            series = repo.load_series(connection, full_id)
-            fills = repo.load_fills(connection, full_id)
-            trades = repo.load_trades(connection, full_id)
-            weights = repo.load_weights(connection, full_id)
-        return StoredRun(
-            run_id=row["id"],
-            strategy=row["strategy"],
-            params=dict(row["params"]),
-            engine=row["engine"],
-            universe=row["universe"],
-            benchmark=row["benchmark"],
-            start=row["start_date"],
-            end=row["end_date"],
-            price_field=row["price_field"],
-            initial_cash=float(row["initial_cash"]),
-            final_equity=float(row["final_equity"]),
-            metrics=dict(row["metrics"] or {}),
-            bias=BiasReport.from_dict(row["bias_checks"] or {}),
-            costs=dict(row["costs"] or {}),
-            created_at=row["created_at"],
-            series=series,
-            fills=fills,
-            trades=trades,
-            weights=weights,
-        )
+            return read_run(connection, resolve_run_id(repo.run_ids(connection), run_id))
 
     def compare(self, run_ids: Sequence[str]) -> pd.DataFrame:
         """Metrics side by side: one column per run (its id), one row per metric."""
@@ -398,7 +253,7 @@ class BacktestService:
         with self._db.read() as connection:
             known = repo.run_ids(connection)
             for wanted in run_ids:
-                full_id = _resolve_id(known, wanted)
+                full_id = resolve_run_id(known, wanted)
                 row = repo.load_run(connection, full_id)
                 assert row is not None
                 bias = row["bias_checks"] or {}
@@ -421,12 +276,7 @@ class BacktestService:
     ) -> list[Path]:
         """Write the run's tables as ``<frame>.csv`` / ``<frame>.parquet`` plus ``meta.json``,
         and/or one ``run.json`` document; returns the paths written."""
-        wanted = list(formats)
-        unknown = [f for f in wanted if f not in EXPORT_FORMATS]
-        if unknown:
-            raise NotFoundError(
-                f"unknown export format(s) {unknown}; use {', '.join(EXPORT_FORMATS)}"
-            )
+        wanted = check_formats(formats)
         run = self.get_run(run_id)
         return export_run(run, Path(directory), wanted)
 
@@ -496,7 +346,7 @@ class BacktestService:
             if row is None:
                 raise NotFoundError(f"unknown sweep id {sweep_id!r}")
             trial_rows = repo.load_trials(connection, sweep_id)
-        return {**_jsonable(row), "trials": [_jsonable(t) for t in trial_rows]}
+        return {**jsonable_row(row), "trials": [jsonable_row(t) for t in trial_rows]}
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -530,188 +380,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _stored_run(
-    *,
-    run_id: str,
-    request: RunRequest,
-    params: dict[str, Any],
-    inputs: RunInputs,
-    result: BacktestResult,
-    metrics: dict[str, Any],
-    bias: BiasReport,
-    targets: np.ndarray | None,
-    created_at: datetime,
-    stored: bool,
-) -> StoredRun:
-    dates = result.dates
-    series = pd.DataFrame(
-        {
-            "equity": result.equity.to_numpy(dtype=np.float64),
-            "returns": result.returns.to_numpy(dtype=np.float64),
-            "cash": result.cash.to_numpy(dtype=np.float64),
-            "benchmark": (
-                result.benchmark.to_numpy(dtype=np.float64)
-                if result.benchmark is not None
-                else np.full(len(dates), np.nan)
-            ),
-            "turnover": result.turnover.to_numpy(dtype=np.float64),
-        },
-        index=pd.DatetimeIndex(dates, name="date"),
-    )
-    fills = result.fills.loc[:, list(repo.FILL_COLUMNS)].reset_index(drop=True)
-    trades = result.trades.reset_index(drop=True)
-    return StoredRun(
-        run_id=run_id,
-        strategy=result.strategy,
-        params=json.loads(json.dumps(params, default=str)),
-        engine=result.engine,
-        universe=inputs.universe_label,
-        benchmark=inputs.benchmark_symbol,
-        start=pd.Timestamp(dates[0]).date(),
-        end=pd.Timestamp(dates[-1]).date(),
-        price_field=result.price_field,
-        initial_cash=request.initial_cash,
-        final_equity=result.final_equity,
-        metrics=metrics,
-        bias=bias,
-        costs=_costs_dict(request.costs),
-        created_at=created_at,
-        series=series,
-        fills=fills,
-        trades=trades,
-        weights=_rebalance_weights(result, targets),
-        stored=stored,
-        result=result,
-    )
-
-
-def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd.DataFrame:
-    """Non-zero weights on rebalance dates, long form: the targets of an allocation strategy,
-    else the held weights after that day's trading."""
-    rows = result.dates.get_indexer(result.rebalance_dates)
-    if targets is not None:
-        values = np.nan_to_num(targets[rows], nan=0.0)
-    else:
-        values = result.weights.to_numpy(dtype=np.float64)[rows]
-    row, column = np.nonzero(values)
-    return pd.DataFrame(
-        {
-            "date": np.asarray(result.dates[rows[row]], dtype="datetime64[ns]"),
-            "symbol": np.asarray(result.symbols, dtype=object)[column],
-            "weight": values[row, column],
-        }
-    )
-
-
-def _costs_dict(costs: CostModel) -> dict[str, Any]:
-    return {
-        "commission_per_order": costs.commission_per_order,
-        "commission_per_share": costs.commission_per_share,
-        "commission_bps": costs.commission_bps,
-        "slippage_bps": costs.slippage_bps,
-        "min_trade_value": costs.min_trade_value,
-        "min_trade_weight": costs.min_trade_weight,
-        "fill_timing": costs.fill_timing.value,
-    }
-
-
-def _write_run(connection: Any, run: StoredRun, sweep_id: str | None) -> None:
-    repo.insert_run(
-        connection,
-        {
-            "id": run.run_id,
-            "strategy": run.strategy,
-            "engine": run.engine,
-            "params": run.params,
-            "universe": (run.universe or "")[:64] or None,
-            "benchmark": run.benchmark,
-            "start_date": run.start,
-            "end_date": run.end,
-            "price_field": run.price_field,
-            "initial_cash": run.initial_cash,
-            "final_equity": run.final_equity,
-            "metrics": _json_safe(run.metrics),
-            "bias_checks": _json_safe(run.bias.to_dict()),
-            "costs": run.costs,
-            "sweep_id": sweep_id,
-            "created_at": run.created_at,
-        },
-    )
-    repo.write_series(connection, run.run_id, run.series)
-    repo.write_fills(connection, run.run_id, run.fills)
-    repo.write_trades(connection, run.run_id, run.trades)
-    repo.write_weights(connection, run.run_id, run.weights)
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/inf → None (PostgreSQL JSON rejects them), numpy scalars → Python."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def _with_timings(run: StoredRun, timings: dict[str, float]) -> StoredRun:
-    from dataclasses import replace
-
-    return replace(run, timings=timings)
-
-
-def _resolve_id(known: list[str], wanted: str) -> str:
-    if wanted in known:
-        return wanted
-    matches = [k for k in known if len(wanted) >= 4 and k.startswith(wanted)]
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise NotFoundError(f"run id {wanted!r} is ambiguous: it starts {len(matches)} run ids")
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise NotFoundError(
-        f"unknown run id {wanted!r}{hint} ({len(known)} stored runs; 'quantdesk backtests list')"
-    )
-
-
-def export_run(run: StoredRun, directory: Path, formats: list[str]) -> list[Path]:
-    """Write ``run`` into ``directory`` in ``formats`` (see :meth:`BacktestService.export`)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    frames = run.frames()
-    for kind in ("csv", "parquet"):
-        if kind not in formats:
-            continue
-        for name in _FRAMES:
-            path = directory / f"{name}.{kind}"
-            frame = frames[name]
-            if kind == "csv":
-                frame.to_csv(path, index=name == "series")
-            else:
-                frame.to_parquet(path, index=name == "series")
-            written.append(path)
-    if "csv" in formats or "parquet" in formats:
-        meta = directory / "meta.json"
-        meta.write_text(json.dumps(_json_safe(run.meta()), indent=2))
-        written.append(meta)
-    if "json" in formats:
-        document = _json_safe(run.meta())
-        for name in _FRAMES:
-            frame = frames[name].reset_index() if name == "series" else frames[name]
-            document[name] = json.loads(frame.to_json(orient="records", date_format="iso"))
-        path = directory / "run.json"
-        path.write_text(json.dumps(document))
-        written.append(path)
-    return written
-
-
-def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        out[key] = value.isoformat() if isinstance(value, date | datetime) else value
-    return out

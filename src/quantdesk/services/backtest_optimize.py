@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from quantdesk.core.errors import ConfigurationError
 from quantdesk.data.panel import Panel
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
+from quantdesk.services.backtest_records import json_safe
 from quantdesk.services.backtest_run import (
     RunInputs,
     RunRequest,
@@ -129,7 +130,7 @@ def _outcome(
     values = {**dict(spec.fixed_params), **params}
     strategy = build_strategy(request.strategy, values, inputs)
     engine = resolve_engine(type(strategy), request.engine)
-    result = run_engine(inputs.panel, strategy, engine, request)
+    result = run_engine(inputs.panel, strategy, engine, request, vix=inputs.vix)
     returns = result.returns if start is None else result.returns.loc[start:]
     metrics = {
         "final_equity": result.final_equity,
@@ -355,7 +356,7 @@ class _TrialRecorder:
                     "id": self.sweep_id,
                     "strategy": request.strategy,
                     "method": method,
-                    "space": _json_safe(
+                    "space": json_safe(
                         {
                             "grid": optimization.grid,
                             "trials": optimization.trials,
@@ -396,9 +397,9 @@ class _TrialRecorder:
                     "sweep_id": self.sweep_id,
                     "number": record.number,
                     "fold": record.fold,
-                    "params": _json_safe(record.params),
+                    "params": json_safe(record.params),
                     "score": _finite(record.score),
-                    "metrics": _json_safe(record.metrics),
+                    "metrics": json_safe(record.metrics),
                 },
             )
         self.records.append(record)
@@ -411,8 +412,8 @@ class _TrialRecorder:
                 connection,
                 self.sweep_id,
                 status=status,
-                best_params=None if best is None else _json_safe(best),
-                summary=_json_safe(summary),
+                best_params=None if best is None else json_safe(best),
+                summary=json_safe(summary),
                 finished_at=self.clock.now(),
             )
 
@@ -465,15 +466,3 @@ def _sweep_summary(result: SweepResult) -> dict[str, Any]:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -23,6 +23,7 @@ import pandas as pd
 
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.result import BacktestResult
+from quantdesk.backtest.stops import StopLossRule
 from quantdesk.core.enums import AssetClass
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
@@ -51,6 +52,8 @@ class RunRequest:
     engine: str = "auto"
     costs: CostModel = field(default_factory=CostModel)
     initial_cash: float = 1_000_000.0
+    stop_loss: StopLossRule | None = None
+    vix_symbol: str = "^VIX"
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -74,6 +77,7 @@ class RunInputs:
     point_in_time_index: str | None
     membership: np.ndarray | None
     strategy_data: dict[str, Any]
+    vix: np.ndarray | None = None
 
 
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
@@ -158,7 +162,34 @@ def prepare_inputs(
     strategy_data = _strategy_data(
         cls, reference, instruments, panel, benchmark, membership, registry
     )
-    return RunInputs(panel, benchmark_symbol, benchmark, label, index, membership, strategy_data)
+    vix = None
+    if request.stop_loss is not None:
+        if not issubclass(cls, AllocationStrategy):
+            raise ConfigurationError(
+                f"stop-loss rules apply to allocation strategies; signal strategy "
+                f"{request.strategy!r} attaches its exits to its own orders"
+            )
+        if request.stop_loss.uses_vix:
+            vix = _vix_levels(data, instruments, panel, request)
+    return RunInputs(
+        panel, benchmark_symbol, benchmark, label, index, membership, strategy_data, vix
+    )
+
+
+def _vix_levels(
+    data: DataService, instruments: list[InstrumentInfo], panel: Panel, request: RunRequest
+) -> np.ndarray:
+    """The VIX close on each panel date (carried forward; NaN before its first value)."""
+    if request.vix_symbol not in {i.symbol for i in instruments}:
+        raise NotFoundError(
+            f"VIX-regime stops need the {request.vix_symbol} series in the database; import it, "
+            "e.g. 'quantdesk data import indices_daily.csv.gz' (symbol ^VIX)"
+        )
+    loaded = data.load_panel([request.vix_symbol], ("close",), request.start, request.end)
+    series = pd.Series(loaded["close"][:, 0], index=pd.DatetimeIndex(loaded.dates))
+    dates = pd.DatetimeIndex(panel.dates)
+    aligned = series.dropna().reindex(series.index.union(dates)).ffill().reindex(dates)
+    return aligned.to_numpy(dtype=np.float64)
 
 
 def resolve_engine(cls: type[Any], engine: str) -> str:
@@ -280,6 +311,7 @@ def run_engine(
     *,
     targets: np.ndarray | None = None,
     benchmark: pd.Series | None = None,
+    vix: np.ndarray | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` on ``engine`` ("vector" or "event"); ``targets`` are an allocation
     strategy's weights when already computed (the vector engine then skips recomputing)."""
@@ -287,11 +319,15 @@ def run_engine(
     from quantdesk.backtest.vectorized import run_allocation
 
     costs, cash = request.costs, request.initial_cash
+    stop_loss = request.stop_loss
     if engine == "event":
-        result = run_events(panel, strategy, costs, cash)
+        stops: dict[str, Any] = {"stop_loss": stop_loss, "vix": vix} if stop_loss else {}
+        result = run_events(panel, strategy, costs, cash, **stops)
     elif isinstance(strategy, AllocationStrategy):
         weights = targets if targets is not None else allocation_targets(strategy, panel)
-        result = run_allocation(panel, weights, costs, initial_cash=cash)
+        result = run_allocation(
+            panel, weights, costs, initial_cash=cash, stop_loss=stop_loss, vix=vix
+        )
         params = strategy.params.model_dump(mode="json")
         result = replace(result, strategy=strategy.name, params=params)
     else:

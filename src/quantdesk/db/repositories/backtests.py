@@ -25,7 +25,7 @@ from quantdesk.db.tables import (
 )
 
 SERIES_COLUMNS = ("equity", "returns", "cash", "benchmark", "turnover")
-FILL_COLUMNS = ("date", "symbol", "side", "quantity", "price", "commission")
+FILL_COLUMNS = ("date", "symbol", "side", "quantity", "price", "commission", "reason")
 TRADE_COLUMNS = (
     "symbol",
     "entry_date",
@@ -75,8 +75,9 @@ def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int
             "quantity": float(quantity),
             "price": float(price),
             "commission": float(commission),
+            "reason": None if reason is None else str(reason),
         }
-        for seq, (day, symbol, side, quantity, price, commission) in enumerate(
+        for seq, (day, symbol, side, quantity, price, commission, reason) in enumerate(
             zip(
                 _dates(fills["date"]),
                 fills["symbol"].tolist(),
@@ -84,6 +85,7 @@ def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int
                 fills["quantity"].tolist(),
                 fills["price"].tolist(),
                 fills["commission"].tolist(),
+                fills["reason"].tolist() if "reason" in fills else [None] * len(fills),
                 strict=True,
             )
         )
