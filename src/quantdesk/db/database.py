@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from quantdesk.config import redact_url
-from quantdesk.db.engine import create_db_engine, current_revision, head_revision, upgrade
+from quantdesk.db.engine import SCHEMA_HEAD, create_db_engine, stored_revision, upgrade
 
 
 class Database:
@@ -31,9 +31,10 @@ class Database:
 
     def upgrade(self) -> str | None:
         """Bring the schema to the latest migration; returns the revision now in place."""
-        if current_revision(self.engine) != head_revision(self.engine):
-            upgrade(self.engine)
-        return current_revision(self.engine)
+        if stored_revision(self.engine) == SCHEMA_HEAD:
+            return SCHEMA_HEAD
+        upgrade(self.engine)
+        return stored_revision(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

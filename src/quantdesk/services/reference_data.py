@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 import pandas as pd
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import Timeframe
-from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.fundamentals import (
     FundamentalsReport,
     parse_earnings_csv,
@@ -22,15 +20,18 @@ from quantdesk.data.fundamentals import (
 )
 from quantdesk.data.membership import load_index_membership, membership_mask
 from quantdesk.data.ports import EarningsSource
-from quantdesk.data.quality import QualityReport, check_quality
-from quantdesk.data.sources.http import CachedHttp, FetchCache
-from quantdesk.data.sources.registry import create_source
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import bars as bar_repo
 from quantdesk.db.repositories import fundamentals as fundamentals_repo
 from quantdesk.db.repositories import instruments as instrument_repo
 from quantdesk.db.repositories import membership as membership_repo
 from quantdesk.services.data import DataService, ImportReport
+
+if TYPE_CHECKING:  # exchange-calendars and httpx load on first use: most commands need neither
+    import httpx
+
+    from quantdesk.data.calendar import TradingCalendar
+    from quantdesk.data.quality import QualityReport
 
 EarningsFormat = Literal["kaggle", "csv"]
 
@@ -115,6 +116,8 @@ class ReferenceDataService:
 
     # -- calendar --------------------------------------------------------------------------
     def calendar(self, name: str = "XNYS") -> TradingCalendar:
+        from quantdesk.data.calendar import TradingCalendar
+
         return TradingCalendar(name)
 
     def is_market_open(self, moment: datetime | None = None, calendar: str = "XNYS") -> bool:
@@ -138,6 +141,9 @@ class ReferenceDataService:
         calendar: str | None = "XNYS",
     ) -> QualityReport:
         """Quality report over stored daily bars, as of the service clock's date."""
+        from quantdesk.data.calendar import TradingCalendar
+        from quantdesk.data.quality import check_quality
+
         bars = self._data.get_bars(symbols)
         as_of = self._clock.now().date()
         start = bars["ts"].min().date() if len(bars) else as_of
@@ -190,6 +196,11 @@ class ReferenceDataService:
         return report
 
     def _source(self, name: str, client: httpx.Client | None) -> Any:
+        import httpx
+
+        from quantdesk.data.sources.http import CachedHttp, FetchCache
+        from quantdesk.data.sources.registry import create_source
+
         cache = FetchCache(self._settings.cache_dir, self._clock)
         http = CachedHttp(client or httpx.Client(timeout=30.0), cache, self._clock)
         return create_source(

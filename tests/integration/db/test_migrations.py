@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from quantdesk.db.database import Database
-from quantdesk.db.engine import current_revision, head_revision
+from quantdesk.db.engine import SCHEMA_HEAD, current_revision, head_revision, stored_revision
 from quantdesk.db.tables import Base
 
 
@@ -15,6 +15,11 @@ def test_migrated_schema_matches_the_tables(database: Database) -> None:
     with database.read() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_schema_head_constant_is_the_newest_migration(database: Database) -> None:
+    assert head_revision(database.engine) == SCHEMA_HEAD
+    assert stored_revision(database.engine) == SCHEMA_HEAD
 
 
 def test_upgrade_is_idempotent(database: Database) -> None:
