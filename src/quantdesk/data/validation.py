@@ -27,7 +27,27 @@ ALIASES = {
     "timestamp": "date",
     "datetime": "date",
     "time": "date",
+    "dividends": "dividend",
+    "dividend amount": "dividend",
+    "dividend_amount": "dividend",
+    "stock splits": "split",
+    "split coefficient": "split",
+    "split_coefficient": "split",
 }
+# Optional per-bar corporate-action columns: cash dividend per share (0/blank = none) and the
+# split ratio effective that day (1/blank = none), in the source's own adjustment convention.
+ACTION_COLUMNS = ("dividend", "split")
+
+
+def empty_actions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "symbol": pd.Series(dtype=object),
+            "ex_date": pd.Series(dtype=object),
+            "action_type": pd.Series(dtype=object),
+            "value": pd.Series(dtype="float64"),
+        }
+    )
 
 
 @dataclass
@@ -39,6 +59,9 @@ class ValidationResult:
     problem_count: int = 0
     rejected_rows: int = 0
     duplicates_collapsed: int = 0
+    # symbol, ex_date (date), action_type ("dividend" | "split"), value — from the optional
+    # dividend / split columns of accepted rows
+    actions: pd.DataFrame = field(default_factory=empty_actions)
 
 
 class _Collector:
@@ -111,7 +134,8 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
 
     keep = np.flatnonzero(~bad)
     codes, stamps, rows = codes[keep], ts[keep], rows[keep]
-    values = {c: numbers[c][keep] if c in numbers else None for c in BAR_COLUMNS[2:]}
+    columns = (*BAR_COLUMNS[2:], *ACTION_COLUMNS)
+    values = {c: numbers[c][keep] if c in numbers else None for c in columns}
     order = _time_order(codes, stamps)
     if order is not None:
         codes, stamps, rows = codes[order], stamps[order], rows[order]
@@ -126,11 +150,39 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
                 codes.astype(np.int64), categories=pd.Index(symbols)
             ),
             "ts": pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC"),
-            **{c: v if v is not None else np.full(len(codes), np.nan) for c, v in values.items()},
+            **{
+                c: values[c] if values[c] is not None else np.full(len(codes), np.nan)
+                for c in BAR_COLUMNS[2:]
+            },
         }
     )
+    actions = _actions(clean, values)
     rejected = int(bad.sum()) + conflicting
-    return ValidationResult(clean, problems.problems, problems.count, rejected, collapsed)
+    return ValidationResult(clean, problems.problems, problems.count, rejected, collapsed, actions)
+
+
+def _actions(clean: pd.DataFrame, values: dict[str, np.ndarray | None]) -> pd.DataFrame:
+    """Corporate actions on accepted rows: a dividend > 0 or a split ratio other than 1."""
+    parts = []
+    for kind in ACTION_COLUMNS:
+        amounts = values[kind]
+        if amounts is None:
+            continue
+        with np.errstate(invalid="ignore"):  # NaN compares False: no action that day
+            real = amounts > 0 if kind == "dividend" else (amounts != 1.0) & (amounts > 0)
+        hit = np.flatnonzero(real & ~np.isnan(amounts))
+        if len(hit):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "symbol": clean["symbol"].iloc[hit].astype(str).to_numpy(),
+                        "ex_date": clean["ts"].iloc[hit].dt.date.to_numpy(),
+                        "action_type": kind,
+                        "value": amounts[hit],
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True) if parts else empty_actions()
 
 
 def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -213,7 +265,7 @@ def _parse_numbers(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     bad = np.zeros(len(frame), dtype=bool)
     numbers: dict[str, np.ndarray] = {}
-    for column in ("open", "high", "low", "close", "volume", "adj_close"):
+    for column in ("open", "high", "low", "close", "volume", "adj_close", *ACTION_COLUMNS):
         if column not in frame:
             continue
         raw = frame[column]
@@ -249,6 +301,14 @@ def _check_ranges(
                 mask = (values <= 0) | np.isinf(values)
                 problems.add_rows(mask, frame, rows, column, "price must be positive, got {value}")
                 bad |= mask
+        if "dividend" in numbers:
+            mask = numbers["dividend"] < 0
+            problems.add_rows(mask, frame, rows, "dividend", "dividend must not be negative")
+            bad |= mask
+        if "split" in numbers:
+            mask = numbers["split"] <= 0
+            problems.add_rows(mask, frame, rows, "split", "split ratio must be positive")
+            bad |= mask
         if "volume" in numbers:
             mask = numbers["volume"] < 0
             problems.add_rows(

@@ -22,6 +22,7 @@ from quantdesk.data.sources.csv_files import read_and_validate
 from quantdesk.data.validation import ValidationResult, validate_bars
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import bars as bar_repo
+from quantdesk.db.repositories import corporate_actions as action_repo
 from quantdesk.db.repositories import fetch_log
 from quantdesk.db.repositories import instruments as instrument_repo
 
@@ -39,6 +40,7 @@ class ImportReport:
     duplicates_collapsed: int
     symbols: int
     problems: list[str] = field(default_factory=list)
+    corporate_actions: int = 0
 
     @property
     def unchanged(self) -> int:
@@ -158,6 +160,8 @@ class DataService:
         with self._db.transaction() as connection:
             ids = instrument_repo.upsert_instruments(connection, infos, now=started)
             counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+            actions = pd.concat([r.actions for r in results], ignore_index=True)
+            written_actions = action_repo.upsert_actions(connection, actions, ids)
             rejected = sum(r.rejected_rows for r in results)
             fetch_log.log_fetch(
                 connection,
@@ -182,6 +186,7 @@ class DataService:
             duplicates_collapsed=sum(r.duplicates_collapsed for r in results),
             symbols=len(symbols),
             problems=[str(p) for p in problems[:50]],
+            corporate_actions=written_actions,
         )
 
     def import_instruments(self, path: Path) -> int:
@@ -231,6 +236,11 @@ class DataService:
         frame = self.get_bars(symbols, start, end, timeframe)
         for _, group in frame.groupby("ts", sort=True):
             yield group.reset_index(drop=True)
+
+    def get_corporate_actions(self, symbols: list[str] | None = None) -> pd.DataFrame:
+        """Splits (ratio) and dividends (cash per share) by ex-date, as imported."""
+        with self._db.read() as connection:
+            return action_repo.load_actions(connection, symbols)
 
     def get_latest_bar(self, symbol: str, timeframe: Timeframe = Timeframe.D1) -> dict[str, Any]:
         with self._db.read() as connection:

@@ -189,3 +189,25 @@ def test_parquet_long_format_imports(services: Services, tmp_path: Path) -> None
     panel = services.data.load_panel(["AAA"], ("close", "volume"))
     assert panel["close"][:, 0].tolist() == [1.5, 2.5]
     assert panel["volume"][:, 0].tolist() == [100.0, 200.0]
+
+
+def test_dividend_and_split_columns_become_corporate_actions(
+    services: Services, tmp_path: Path
+) -> None:
+    body = (
+        "date,symbol,close,dividend,split\n"
+        "2024-01-02,AAA,10.0,0,1\n"
+        "2024-01-03,AAA,10.2,0.25,\n"
+        "2024-01-04,AAA,5.1,,2\n"
+    )
+    report = services.data.import_files([write(tmp_path, body)])
+    assert report.corporate_actions == 2
+    actions = services.data.get_corporate_actions()
+    assert actions[["action_type", "value"]].values.tolist() == [["dividend", 0.25], ["split", 2.0]]
+
+
+def test_negative_split_ratio_is_rejected(services: Services, tmp_path: Path) -> None:
+    body = "date,symbol,close,split\n2024-01-02,AAA,10.0,-2\n"
+    with pytest.raises(DataValidationError) as raised:
+        services.data.import_files([write(tmp_path, body)])
+    assert (raised.value.problems[0].row, raised.value.problems[0].field) == (2, "split")

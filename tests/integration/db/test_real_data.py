@@ -67,3 +67,24 @@ def test_panel_cache_serves_repeat_loads_until_the_next_import(
     services.data.import_files([changed])
     third = services.data.load_panel(SYMBOLS[:3], ("close",))
     assert third["close"][-1, 0] == last["high"] * 1.5  # a new import invalidates the cache
+
+
+def test_splits_and_dividends_are_stored_once(
+    services: Services, real_slice: tuple[Path, pd.DataFrame]
+) -> None:
+    path, frame = real_slice
+    first = services.data.import_files([path])
+    again = services.data.import_files([path])
+
+    expected = int((frame["dividend"].fillna(0) > 0).sum() + (frame["split"].fillna(1) != 1).sum())
+    assert first.corporate_actions == expected
+    assert again.corporate_actions == 0
+    actions = services.data.get_corporate_actions(["AAPL"])
+    splits = actions[actions["action_type"] == "split"]
+    assert [d.isoformat() for d in splits["ex_date"]] == [
+        "2000-06-21",
+        "2005-02-28",
+        "2014-06-09",
+        "2020-08-31",
+    ]
+    np.testing.assert_allclose(splits["value"], [2.0, 2.0, 7.0, 4.0], rtol=1e-5)
