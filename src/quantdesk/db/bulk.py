@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,23 +145,12 @@ def _write_postgres(connection: Connection, bars: BarArrays, *, upsert: bool) ->
             )
         )
         target = "bars_stage"
-    table = pa.table(
-        {
-            "instrument_id": pa.array(bars.instrument_id, pa.int64()),
-            "timeframe": pa.array(itertools.repeat(bars.timeframe, len(bars)), pa.string()),
-            "ts": pa.array(bars.ts, pa.int64()),
-            **{c: pa.array(bars.values[c], pa.float64(), from_pandas=True) for c in VALUE_COLUMNS},
-        }
-    )
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
     raw: Any = connection.connection.driver_connection
     columns = ", ".join(_ALL_COLUMNS)
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-            view = buffer.getbuffer()
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start : start + (1 << 20)])
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
+            for chunk in binary_copy_chunks(bars):
+                copy.write(chunk)
         if not upsert:
             return len(bars)
         cursor.execute(
@@ -169,6 +160,53 @@ def _write_postgres(connection: Connection, bars: BarArrays, *, upsert: bool) ->
         changed = cursor.rowcount
         cursor.execute("TRUNCATE bars_stage")
     return int(changed)
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = struct.pack("!h", -1)
+
+
+def binary_copy_chunks(bars: BarArrays, rows_per_chunk: int = 200_000) -> Iterator[bytes]:
+    """The bars in PostgreSQL's binary COPY format, built with numpy (no per-row Python).
+
+    Binary COPY spares both sides the text round trip of 14 M floats. Each row is fixed-width
+    once its NULLs are known, so rows are grouped by which values are missing (NaN → NULL) and
+    each group is one packed structured array. Column types: int4, varchar, int8, 6 × float8.
+    """
+    timeframe = bars.timeframe.encode()
+    values = np.column_stack([bars.values[c] for c in VALUE_COLUMNS])
+    present = ~np.isnan(values)
+    pattern = present.astype(np.int64) @ (1 << np.arange(len(VALUE_COLUMNS), dtype=np.int64))
+    yield _COPY_HEADER
+    for bits in np.unique(pattern).tolist():
+        rows = np.flatnonzero(pattern == bits)
+        layout: list[tuple[str, str]] = [
+            ("count", ">i2"),
+            ("id_len", ">i4"),
+            ("id", ">i4"),
+            ("tf_len", ">i4"),
+            ("tf", f"S{len(timeframe)}"),
+            ("ts_len", ">i4"),
+            ("ts", ">i8"),
+        ]
+        kept = [k for k in range(len(VALUE_COLUMNS)) if bits >> k & 1]
+        for k in range(len(VALUE_COLUMNS)):
+            layout.append((f"len{k}", ">i4"))
+            if k in kept:
+                layout.append((f"v{k}", ">f8"))
+        for start in range(0, len(rows), rows_per_chunk):
+            part = rows[start : start + rows_per_chunk]
+            packed = np.empty(len(part), dtype=np.dtype(layout))
+            packed["count"] = len(_ALL_COLUMNS)
+            packed["id_len"], packed["id"] = 4, bars.instrument_id[part]
+            packed["tf_len"], packed["tf"] = len(timeframe), timeframe
+            packed["ts_len"], packed["ts"] = 8, bars.ts[part]
+            for k in range(len(VALUE_COLUMNS)):
+                packed[f"len{k}"] = 8 if k in kept else -1
+                if k in kept:
+                    packed[f"v{k}"] = values[part, k]
+            yield packed.tobytes()
+    yield _COPY_TRAILER
 
 
 def read_bar_columns(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, select, text
 
 from quantdesk.db.repositories._values import optional_date
 from quantdesk.db.tables import CorporateAction, Instrument
@@ -28,17 +27,18 @@ def upsert_actions(connection: Connection, frame: pd.DataFrame, ids: dict[str, i
             index=False
         )
     ]
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
-        CorporateAction
+    # one prepared statement run over all rows (executemany): a multi-row VALUES statement per
+    # chunk costs seconds of SQL compilation for the 28 k actions of a 20-year file
+    connection.execute(
+        text(
+            "INSERT INTO corporate_actions (instrument_id, ex_date, action_type, value) "
+            "VALUES (:instrument_id, :ex_date, :action_type, :value) "
+            "ON CONFLICT (instrument_id, ex_date, action_type) "
+            "DO UPDATE SET value = excluded.value "
+            "WHERE corporate_actions.value <> excluded.value"
+        ),
+        rows,
     )
-    for start in range(0, len(rows), 1000):
-        statement = insert.values(rows[start : start + 1000])
-        statement = statement.on_conflict_do_update(
-            index_elements=["instrument_id", "ex_date", "action_type"],
-            set_={"value": statement.excluded.value},
-            where=CorporateAction.value != statement.excluded.value,
-        )
-        connection.execute(statement)
     return _count(connection) - before
 
 
