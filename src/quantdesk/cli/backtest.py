@@ -14,6 +14,7 @@ from quantdesk.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
     from quantdesk.backtest.stops import StopLossRule
+    from quantdesk.core.enums import Timeframe
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
@@ -116,6 +117,16 @@ def _costs(
         raise ConfigurationError(str(error)) from None
 
 
+def _timeframe(value: str) -> Timeframe:
+    from quantdesk.core.enums import Timeframe
+
+    try:
+        return Timeframe(value)
+    except ValueError:
+        choices = ", ".join(t.value for t in Timeframe)
+        raise ConfigurationError(f"--timeframe {value!r}: use one of {choices}") from None
+
+
 def _stop_rule(
     stop: float | None, vix_bands: str | None, take_profit: float | None, trailing: bool
 ) -> StopLossRule | None:
@@ -176,6 +187,9 @@ def backtest(
     trailing: Annotated[
         bool, typer.Option("--trailing", help="Measure the stop from the highest close.")
     ] = False,
+    timeframe: Annotated[
+        str, typer.Option("--timeframe", help="Bars to run on: 1m, 5m, 15m, 1h or 1d.")
+    ] = "1d",
     as_json: JsonOption = False,
 ) -> None:
     """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
@@ -196,6 +210,7 @@ def backtest(
             initial_cash=cash,
             store=not no_store,
             stop_loss=stops,
+            timeframe=_timeframe(timeframe),
         )
         written: list[Path] = []
         if out is not None:

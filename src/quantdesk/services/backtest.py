@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.core.clock import Clock
+from quantdesk.core.enums import Timeframe
 from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
@@ -94,6 +95,7 @@ class BacktestService:
         store: bool = True,
         lookahead_seed: int = 0,
         stop_loss: StopLossRule | None = None,
+        timeframe: Timeframe = Timeframe.D1,
     ) -> StoredRun:
         """Backtest ``strategy`` with ``params`` and (by default) store the run.
 
@@ -103,6 +105,7 @@ class BacktestService:
         ``event`` or ``auto`` (vector for allocation strategies). ``costs`` default to the
         strategy's own (:meth:`default_costs`). Cash in currency. ``stop_loss``: a fixed or
         VIX-regime exit rule for allocation strategies (the VIX is read from ``^VIX`` bars).
+        ``timeframe``: the bars to run on (intraday runs report metrics on daily returns).
         """
         from quantdesk.services.backtest_run import (
             RunRequest,
@@ -128,6 +131,7 @@ class BacktestService:
             costs=costs,
             initial_cash=float(initial_cash),
             stop_loss=stop_loss,
+            timeframe=timeframe,
         )
         values = dict(params or {})
         chosen_engine = resolve_engine(cls, engine)
@@ -357,18 +361,29 @@ def _validate(cls: type[Any], values: dict[str, Any]) -> None:
 
 
 def _metrics(result: BacktestResult, benchmark: pd.Series | None) -> dict[str, Any]:
+    """Metrics on daily returns (quantstats' convention): intraday equity is taken at each
+    day's last bar first, so Sharpe and volatility keep their 252-day annualisation."""
     from quantdesk.analytics import summary
 
+    returns = result.returns
+    equity = result.equity
+    intraday = len(equity.index) > 1 and pd.DatetimeIndex(equity.index).normalize().has_duplicates
+    if intraday:
+        daily = equity.groupby(pd.DatetimeIndex(equity.index).normalize()).last()
+        returns = daily.pct_change(fill_method=None).dropna()
     bench_returns = None
     if benchmark is not None and benchmark.notna().sum() > 2:
+        if intraday:
+            benchmark = benchmark.groupby(pd.DatetimeIndex(benchmark.index).normalize()).last()
         bench_returns = benchmark.pct_change(fill_method=None).dropna()
-    metrics: dict[str, Any] = dict(summary(result.returns, bench_returns).to_dict())
+    metrics: dict[str, Any] = dict(summary(returns, bench_returns).to_dict())
     metrics["final_equity"] = result.final_equity
     metrics["total_costs"] = result.total_costs
     metrics["rebalances"] = result.n_rebalances
     metrics["fills"] = len(result.fills)
     metrics["trades"] = len(result.trades)
-    years = max(len(result.dates), 1) / 252.0
+    sessions = pd.DatetimeIndex(result.dates).normalize().nunique()
+    years = max(sessions, 1) / 252.0
     metrics["annual_turnover"] = float(result.turnover.sum()) / years
     if bench_returns is not None and len(bench_returns):
         growth = np.prod(1.0 + bench_returns.to_numpy(dtype=np.float64))

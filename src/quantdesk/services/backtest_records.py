@@ -41,7 +41,8 @@ RUN_FRAMES = ("series", "fills", "trades", "weights")
 class StoredRun:
     """A backtest run as stored: description, metrics, bias checks and its tables.
 
-    ``series`` is indexed by date with ``equity``, ``returns`` (fractions), ``cash``,
+    ``series`` is indexed by date (one row per session, also for intraday runs, whose full
+    bar-by-bar equity is in ``result``) with ``equity``, ``returns`` (fractions), ``cash``,
     ``benchmark`` (benchmark price) and ``turnover`` (fraction of equity); ``weights`` is the long
     table of non-zero rebalance weights (``date``, ``symbol``, ``weight``). ``result`` is the
     engine's full result on a fresh run and ``None`` once reloaded; ``timings`` (seconds per
@@ -178,6 +179,7 @@ def stored_run(
         },
         index=pd.DatetimeIndex(dates, name="date"),
     )
+    series = _one_row_per_session(series, result.initial_cash)
     fills = result.fills.reindex(columns=list(repo.FILL_COLUMNS)).reset_index(drop=True)
     trades = result.trades.reset_index(drop=True)
     return StoredRun(
@@ -207,8 +209,11 @@ def stored_run(
 
 def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd.DataFrame:
     """Non-zero weights on rebalance dates, long form: the targets of an allocation strategy,
-    else the held weights after that day's trading."""
+    else the held weights after that day's trading. Intraday runs keep each session's last
+    rebalance (the table is keyed by date, like the series)."""
     rows = result.dates.get_indexer(result.rebalance_dates)
+    sessions = pd.DatetimeIndex(result.dates[rows]).normalize()
+    rows = rows[~sessions.duplicated(keep="last")]
     if targets is not None:
         values = np.nan_to_num(targets[rows], nan=0.0)
     else:
@@ -216,7 +221,9 @@ def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd
     row, column = np.nonzero(values)
     return pd.DataFrame(
         {
-            "date": np.asarray(result.dates[rows[row]], dtype="datetime64[ns]"),
+            "date": np.asarray(
+                pd.DatetimeIndex(result.dates[rows[row]]).normalize(), dtype="datetime64[ns]"
+            ),
             "symbol": np.asarray(result.symbols, dtype=object)[column],
             "weight": values[row, column],
         }
@@ -331,6 +338,21 @@ def resolve_run_id(known: list[str], wanted: str) -> str:
 
 
 # -- JSON --------------------------------------------------------------------------------------
+def _one_row_per_session(series: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
+    """Intraday runs are stored one row per session (its last bar, turnover summed, returns
+    recomputed day over day): the series table is keyed by date, and metrics are daily."""
+    sessions = pd.DatetimeIndex(series.index).normalize()
+    if not sessions.has_duplicates:
+        return series
+    grouped = series.groupby(sessions)
+    daily = grouped.last()
+    daily["turnover"] = grouped["turnover"].sum()
+    previous = daily["equity"].shift(1).fillna(initial_cash)
+    daily["returns"] = daily["equity"] / previous - 1.0
+    daily.index.name = "date"
+    return daily
+
+
 def json_safe(value: Any) -> Any:
     """NaN/inf → None (PostgreSQL JSON rejects them), numpy scalars → Python."""
     if isinstance(value, Mapping):

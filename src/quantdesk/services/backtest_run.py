@@ -24,7 +24,7 @@ import pandas as pd
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.result import BacktestResult
 from quantdesk.backtest.stops import StopLossRule
-from quantdesk.core.enums import AssetClass
+from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import PANEL_FIELDS, Panel
@@ -54,6 +54,7 @@ class RunRequest:
     initial_cash: float = 1_000_000.0
     stop_loss: StopLossRule | None = None
     vix_symbol: str = "^VIX"
+    timeframe: Timeframe = Timeframe.D1
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -134,7 +135,7 @@ def prepare_inputs(
     chosen = set(symbols)
     all_adjusted = all(has_adjusted_prices(i) for i in instruments if i.symbol in chosen)
     fields = panel_fields(cls, engine, request.costs, all_adjusted)
-    panel = data.load_panel(symbols, fields, request.start, request.end)
+    panel = data.load_panel(symbols, fields, request.start, request.end, request.timeframe)
     panel = _drop_empty_columns(panel)
     if len(panel.dates) == 0 or not panel.symbols:
         raise NotFoundError(
