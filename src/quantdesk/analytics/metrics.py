@@ -200,8 +200,10 @@ def value_at_risk(
     if method == "parametric":
         # stdlib NormalDist (Wichura AS241, ~1e-16) rather than scipy.stats: importing scipy
         # costs half a second on every CLI run that reports metrics
-        spread = sigma * float(series.std(ddof=1))
-        return float(NormalDist(float(series.mean()), spread).inv_cdf(tail))
+        mean, spread = float(series.mean()), sigma * float(series.std(ddof=1))
+        if spread == 0.0 or math.isnan(spread):  # a flat (or one-point) series: no spread
+            return mean
+        return float(NormalDist(mean, spread).inv_cdf(tail))
     if method == "historical":
         return float(series.quantile(tail))
     raise ValueError(f"method must be 'parametric' or 'historical', got {method!r}")

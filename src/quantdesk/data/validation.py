@@ -102,8 +102,14 @@ def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=renamed)
 
 
-def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> ValidationResult:
+def validate_bars(
+    raw: pd.DataFrame, source: str, first_row: int = 2, *, daily: bool = True
+) -> ValidationResult:
     """Check a raw bars table (strings or numbers) and return the clean bars frame.
+
+    ``daily`` bars are stamped at midnight UTC of their session date — the date as written,
+    whatever time or UTC offset follows it (``2023-01-04 00:00:00-05:00`` is the 4 January
+    session); intraday timestamps are converted to UTC as they are.
 
     ``first_row`` is the file's line number of ``raw``'s first row (2 for a CSV with a header), so
     problems point at the line a user sees in an editor.
@@ -126,7 +132,7 @@ def validate_bars(raw: pd.DataFrame, source: str, first_row: int = 2) -> Validat
     )
     bad = codes < 0
     problems.add_rows(bad, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
-    ts, bad_dates = _parse_dates(frame, rows, problems)
+    ts, bad_dates = _parse_dates(frame, rows, problems, daily)
     bad |= bad_dates
     numbers, bad_numbers = _parse_numbers(frame, rows, problems)
     bad |= bad_numbers
@@ -242,12 +248,20 @@ def _check_symbols(frame: pd.DataFrame, rows: np.ndarray, problems: _Collector) 
 
 
 def _parse_dates(
-    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector
+    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector, daily: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """UTC timestamps as int64 nanoseconds, and the mask of rows whose date is malformed."""
     raw = frame["date"]
     if pd.api.types.is_datetime64_any_dtype(raw):
         ts = pd.Series(pd.DatetimeIndex(raw))
+        if daily:  # the session date is the wall-clock date in the value's own zone
+            local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
+            ts = local.dt.normalize()
+    elif daily:
+        text = raw.astype("string").str.strip()
+        valid = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).notna()
+        day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        ts = pd.Series(day.where(valid.to_numpy()))
     else:
         text = raw.astype("string").str.strip()
         ts = pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))

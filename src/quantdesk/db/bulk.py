@@ -2,7 +2,8 @@
 
 SQLite: ``executemany`` of an upsert inside the caller's transaction. PostgreSQL: ``COPY`` into a
 temporary staging table, then one ``INSERT … ON CONFLICT`` statement. Either way a re-import of the
-same rows changes nothing: the conflict update only fires when a value really differs.
+same rows changes nothing: the conflict update only fires when a value really differs, and a
+missing (NULL) incoming value keeps the stored one.
 """
 
 from __future__ import annotations
@@ -88,16 +89,22 @@ def _count_bars(connection: Connection) -> int:
     return int(connection.execute(text("SELECT count(*) FROM bars")).scalar_one())
 
 
+def _incoming(column: str) -> str:
+    # A missing value never erases a stored one: a close-only file re-imported over OHLCV+adj
+    # bars must not wipe their adjusted closes (the backtests value holdings with them).
+    return f"COALESCE(excluded.{column}, bars.{column})"
+
+
 def _differs(dialect: str) -> str:
     if dialect == "postgresql":
         targets = ", ".join(f"bars.{c}" for c in VALUE_COLUMNS)
-        sources = ", ".join(f"excluded.{c}" for c in VALUE_COLUMNS)
+        sources = ", ".join(_incoming(c) for c in VALUE_COLUMNS)
         return f"({targets}) IS DISTINCT FROM ({sources})"
-    return " OR ".join(f"bars.{c} IS NOT excluded.{c}" for c in VALUE_COLUMNS)
+    return " OR ".join(f"bars.{c} IS NOT {_incoming(c)}" for c in VALUE_COLUMNS)
 
 
 def _upsert_tail(dialect: str) -> str:
-    updates = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
+    updates = ", ".join(f"{c} = {_incoming(c)}" for c in VALUE_COLUMNS)
     return (
         f"ON CONFLICT (instrument_id, timeframe, ts) DO UPDATE SET {updates} "
         f"WHERE {_differs(dialect)}"

@@ -101,7 +101,9 @@ class DataService:
         Any bad row aborts the whole import (nothing written) unless ``skip_bad``, which writes
         the good rows and reports the rest.
         """
-        results = read_and_validate(list(paths), per_symbol=per_symbol)
+        results = read_and_validate(
+            list(paths), per_symbol=per_symbol, daily=timeframe == Timeframe.D1
+        )
         target = ", ".join(str(p) for p in paths)
         return self._write(results, source, target, timeframe, skip_bad, list(instruments))
 
@@ -116,7 +118,7 @@ class DataService:
         instruments: Iterable[InstrumentInfo] = (),
     ) -> ImportReport:
         """Validate and import an in-memory bars table (from a remote source or the sample)."""
-        result = validate_bars(frame, target, first_row=1)
+        result = validate_bars(frame, target, first_row=1, daily=timeframe == Timeframe.D1)
         return self._write([result], source, target, timeframe, skip_bad, list(instruments))
 
     def load_sample(self) -> list[ImportReport]:

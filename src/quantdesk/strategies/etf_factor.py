@@ -33,9 +33,10 @@ from quantdesk.factors import (
     etf_factor_scores,
 )
 from quantdesk.portfolio import ConstructionConfig, MeanVarianceObjective, WeightingMethod
-from quantdesk.strategies.base import AllocationStrategy, StrategyParams
+from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import parse_weighting, weights_at_rows
 from quantdesk.strategies.sector_rotation import symbol_columns
+from quantdesk.strategies.universe import UniverseAware
 
 
 class EtfFactorParams(StrategyParams):
@@ -85,7 +86,7 @@ class EtfFactorParams(StrategyParams):
         )
 
 
-class EtfFactor(AllocationStrategy):
+class EtfFactor(UniverseAware):
     """ETF factor composite → top-N → optimiser, rebalanced at period ends."""
 
     name: ClassVar[str] = "etf-factor"
@@ -101,7 +102,7 @@ class EtfFactor(AllocationStrategy):
         rows = np.flatnonzero(rebalance_mask)
         if rows.size == 0:
             return np.full(panel.shape, np.nan)
-        eligible = (prices > 0) & symbol_columns(panel, self.params.symbols)
+        eligible = (prices > 0) & symbol_columns(panel, self.params.symbols) & self.members(panel)
         scores = etf_factor_scores(
             prices,
             {factor: w for factor, w in self.params.weights.items() if w > 0},

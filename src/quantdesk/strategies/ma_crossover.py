@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-import talib
 from pydantic import Field
 
 from quantdesk.backtest.signal_nb import (
@@ -27,6 +26,7 @@ from quantdesk.backtest.signal_nb import (
     sma_crossover_grid_nb,
 )
 from quantdesk.data.panel import Panel
+from quantdesk.factors.technical import sma
 from quantdesk.strategies.base import StrategyParams
 
 
@@ -38,17 +38,15 @@ class MovingAverageCrossoverParams(StrategyParams):
 
 
 def simple_moving_average(prices: np.ndarray, window: int) -> np.ndarray:
-    """TA-Lib SMA of each column of ``prices`` (``(T,)`` or ``(T, N)``); NaN during warm-up.
+    """SMA of each column of ``prices`` (``(T,)`` or ``(T, N)``); NaN during warm-up.
 
-    NaN prices (a symbol not yet listed) propagate through the window as TA-Lib does.
+    Computed over each symbol's valid observations (``GapPolicy.SKIP``): a missing bar is NaN
+    itself but does not poison the rest of the series, as raw TA-Lib would.
     """
     values = np.asarray(prices, dtype=np.float64)
     if values.ndim == 1:
-        return np.asarray(talib.SMA(np.ascontiguousarray(values), timeperiod=window))
-    out = np.empty_like(values)
-    for j in range(values.shape[1]):
-        out[:, j] = talib.SMA(np.ascontiguousarray(values[:, j]), timeperiod=window)
-    return out
+        return np.asarray(sma(values[:, None], window)[:, 0])
+    return np.asarray(sma(values, window))
 
 
 class MovingAverageCrossover(PrecomputedSignalStrategy):

@@ -19,7 +19,8 @@ from pydantic import Field, model_validator
 from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
-from quantdesk.strategies.base import AllocationStrategy, StrategyParams
+from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.universe import UniverseAware
 
 # guards floor(0.1 × 30) against 2.9999999999999996-style float error
 _FLOOR_EPSILON = 1e-9
@@ -40,7 +41,7 @@ class Momentum121Params(StrategyParams):
         return self
 
 
-class Momentum121(AllocationStrategy):
+class Momentum121(UniverseAware):
     """Top-fraction equal-weight 12-1 momentum, rebalanced at period ends."""
 
     name: ClassVar[str] = "momentum-12-1"
@@ -59,11 +60,12 @@ class Momentum121(AllocationStrategy):
         weights = np.full(prices.shape, np.nan)
         # tie-break position of each column when symbols compare alphabetically
         symbol_rank = np.argsort(np.argsort(np.asarray(panel.symbols, dtype=str), kind="stable"))
+        members = self.members(panel)
         for t in np.flatnonzero(rebalance_mask):
             if t < lookback:
                 continue
             now, recent, start = prices[t], prices[t - skip], prices[t - lookback]
-            eligible = np.flatnonzero((now > 0) & (recent > 0) & (start > 0))
+            eligible = np.flatnonzero((now > 0) & (recent > 0) & (start > 0) & members[t])
             if eligible.size == 0:
                 continue
             score = recent[eligible] / start[eligible] - 1.0

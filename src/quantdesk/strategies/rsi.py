@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import talib
 from pydantic import Field, model_validator
 
 from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy, threshold_signals_nb
 from quantdesk.data.panel import Panel
+from quantdesk.factors.technical import rsi
 from quantdesk.strategies.base import StrategyParams
 
 
@@ -34,12 +34,10 @@ class RsiParams(StrategyParams):
 
 
 def relative_strength_index(prices: np.ndarray, period: int) -> np.ndarray:
-    """TA-Lib RSI of each column of ``prices`` ``(T, N)`` on the 0–100 scale; NaN in warm-up."""
-    values = np.asarray(prices, dtype=np.float64)
-    out = np.empty_like(values)
-    for j in range(values.shape[1]):
-        out[:, j] = talib.RSI(np.ascontiguousarray(values[:, j]), timeperiod=period)
-    return out
+    """Wilder RSI (TA-Lib) of each column of ``prices`` ``(T, N)`` on the 0–100 scale; NaN in
+    warm-up. Computed over each symbol's valid observations, so one missing bar does not leave
+    the rest of the series at RSI 0 as raw TA-Lib would."""
+    return np.asarray(rsi(np.asarray(prices, dtype=np.float64), period))
 
 
 class RelativeStrengthIndex(PrecomputedSignalStrategy):

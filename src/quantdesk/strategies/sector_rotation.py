@@ -21,8 +21,9 @@ from pydantic import Field, model_validator
 from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.factors import rank, window_return
-from quantdesk.strategies.base import AllocationStrategy, StrategyParams
+from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import StrategyDataError
+from quantdesk.strategies.universe import UniverseAware
 
 
 class SectorRotationParams(StrategyParams):
@@ -55,7 +56,7 @@ def symbol_columns(panel: Panel, symbols: tuple[str, ...] | None) -> np.ndarray:
     return np.isin(np.asarray(panel.symbols, dtype=object), np.asarray(symbols, dtype=object))
 
 
-class SectorRotation(AllocationStrategy):
+class SectorRotation(UniverseAware):
     """Top-N equal-weight 12-1 sector momentum, rebalanced at period ends."""
 
     name: ClassVar[str] = "sector-rotation"
@@ -74,7 +75,7 @@ class SectorRotation(AllocationStrategy):
             return weights
         columns = symbol_columns(panel, self.params.symbols)
         momentum = window_return(prices, self.params.lookback, self.params.skip, at=rows)
-        eligible = np.isfinite(momentum) & (prices[rows] > 0) & columns
+        eligible = np.isfinite(momentum) & (prices[rows] > 0) & columns & self.members(panel)[rows]
         order = rank(np.where(eligible, momentum, np.nan), ascending=False)
         chosen = order <= self.params.top_n
         decided = eligible.any(axis=1)

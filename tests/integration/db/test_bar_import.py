@@ -211,3 +211,45 @@ def test_negative_split_ratio_is_rejected(services: Services, tmp_path: Path) ->
     with pytest.raises(DataValidationError) as raised:
         services.data.import_files([write(tmp_path, body)])
     assert (raised.value.problems[0].row, raised.value.problems[0].field) == (2, "split")
+
+
+def test_close_only_reimport_keeps_stored_adjusted_closes(
+    services: Services, tmp_path: Path
+) -> None:
+    """Regression: a file without adj_close used to overwrite stored adjusted closes with NULL."""
+    services.data.import_files([write(tmp_path, HEADER + GOOD_ROWS)])
+    close_only = write(tmp_path, "date,symbol,close\n2024-01-02,AAA,10.6\n", "close_only.csv")
+
+    report = services.data.import_files([close_only])
+
+    assert report.updated == 1
+    bar = services.data.get_bars("AAA").iloc[0]
+    assert (bar["close"], bar["adj_close"], bar["open"]) == (10.6, 10.4, 10.0)
+
+
+def test_daily_dates_with_a_utc_offset_stay_on_their_session(
+    services: Services, tmp_path: Path
+) -> None:
+    """Regression: yfinance-style dates (midnight New York) landed at 05:00 UTC, so a panel
+    mixing them with plain dates had two rows per day."""
+    body = (
+        "date,symbol,close\n"
+        "2023-01-04 00:00:00-05:00,YFX,10.0\n"
+        "2023-01-05T00:00:00-05:00,YFX,10.5\n"
+        "2023-01-04,PLAIN,20.0\n"
+        "2023-01-05,PLAIN,20.5\n"
+    )
+    services.data.import_files([write(tmp_path, body)])
+    panel = services.data.load_panel(["PLAIN", "YFX"])
+    assert panel.shape == (2, 2)
+    assert str(panel.dates[0]) == "2023-01-04T00:00:00.000000000"
+    assert panel["close"].tolist() == [[20.0, 10.0], [20.5, 10.5]]
+
+
+def test_intraday_timestamps_keep_their_time(services: Services, tmp_path: Path) -> None:
+    from quantdesk.core.enums import Timeframe
+
+    body = "date,symbol,close\n2023-01-04T09:31:00-05:00,MIN,10.0\n"
+    services.data.import_files([write(tmp_path, body)], timeframe=Timeframe.M1)
+    bars = services.data.get_bars("MIN", timeframe=Timeframe.M1)
+    assert bars["ts"].iloc[0] == pd.Timestamp("2023-01-04 14:31", tz="UTC")

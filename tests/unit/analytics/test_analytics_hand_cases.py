@@ -222,3 +222,12 @@ def test_summary_without_benchmark_and_to_dict(spy_returns: pd.Series) -> None:
     assert values["sharpe_ratio"] == pytest.approx(QS.sharpe(spy_returns), rel=1e-8)
     with pytest.raises(AttributeError):
         result.cagr = 0.0  # type: ignore[misc]
+
+
+def test_value_at_risk_of_a_flat_series_is_its_mean() -> None:
+    """Regression: a backtest that never traded crashed the summary (NormalDist(σ=0))."""
+    from quantdesk.analytics import summary, value_at_risk
+
+    flat = pd.Series(0.0, index=pd.bdate_range("2024-01-01", periods=30))
+    assert value_at_risk(flat) == 0.0
+    assert summary(flat).value_at_risk == 0.0

@@ -69,10 +69,12 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return files
 
 
-def read_and_validate(paths: list[Path], per_symbol: bool = False) -> list[ValidationResult]:
-    """Read and validate each file; returns one result per file in order."""
+def read_and_validate(
+    paths: list[Path], per_symbol: bool = False, *, daily: bool = True
+) -> list[ValidationResult]:
+    """Read and validate each file (``daily``: bars are sessions); one result per file."""
     results = []
     for path in expand_paths(paths):
         read = read_table(path, symbol_from_filename(path) if per_symbol else None)
-        results.append(validate_bars(read.table, str(path), read.first_row))
+        results.append(validate_bars(read.table, str(path), read.first_row, daily=daily))
     return results
