@@ -6,7 +6,7 @@ Secrets are :class:`pydantic.SecretStr`: they print as ``**********`` in reprs, 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def __repr_args__(self) -> Any:
+        # the database URL may carry a password; reprs (and so logs) show it masked
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "database_url" and value else value
 
     @property
     def resolved_database_url(self) -> str:

@@ -78,3 +78,14 @@ def test_import_then_check_flags_a_broken_bar(run, tmp_path: Path) -> None:  # t
     report = json.loads(out)
     assert code == 1
     assert report["issues"]["outside_high_low"]["count"] == 1
+
+
+def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "QUANTDESK_DATABASE_URL", "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nodb"
+    )
+    result = CliRunner().invoke(app, ["data", "status"])
+    assert result.exit_code == 1
+    assert "database error" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr

@@ -118,3 +118,30 @@ def test_bad_input_exits_1_with_a_message(
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_scores_refresh_after_new_bars_arrive(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Regression: `scores` kept showing the last stored date after an import of newer bars."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from quantdesk.cli.app import app
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "home"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["data", "sample", "--json"]).exit_code == 0
+    first = json.loads(runner.invoke(app, ["scores", "--json"]).stdout)
+    assert first["date"] == "2022-12-28"
+    newer = tmp_path / "newer.csv"
+    newer.write_text(
+        "date,symbol,close,adj_close\n"
+        + "".join(
+            f"2023-01-03,{s},{p},{p}\n"
+            for s, p in (("AAPL", 125.07), ("MSFT", 239.58), ("XOM", 108.18), ("SP500", 3824.14))
+        )
+    )
+    assert runner.invoke(app, ["data", "import", str(newer)]).exit_code == 0
+    second = json.loads(runner.invoke(app, ["scores", "--json"]).stdout)
+    assert second["date"] == "2023-01-03"
+    assert second["computed"] is not None

@@ -50,3 +50,10 @@ def test_json_log_lines_carry_extra_fields(capsys: pytest.CaptureFixture[str]) -
         3,
     )
     assert isinstance(JsonFormatter().format(logging.makeLogRecord({"msg": "x"})), str)
+
+
+def test_settings_repr_masks_the_database_password() -> None:
+    settings = Settings(database_url="postgresql+psycopg://trader:hunter2@db:5432/quantdesk")
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings)
+    assert settings.resolved_database_url.endswith("trader:hunter2@db:5432/quantdesk")

@@ -28,7 +28,11 @@ ParamsOption = Annotated[
 StartOption = Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")]
 EndOption = Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")]
 UniverseOption = Annotated[
-    str, typer.Option(help="all, etf, index:NAME (point in time) or a comma list of symbols.")
+    str | None,
+    typer.Option(
+        help="all, etf, index:NAME (point in time) or a comma list of symbols "
+        "(default: the strategy's own, 'etf' for sector-rotation and etf-factor, else 'all')."
+    ),
 ]
 BenchmarkOption = Annotated[
     str | None, typer.Option(help="Benchmark symbol (default SP500, else ^GSPC); 'none' for none.")
@@ -160,7 +164,7 @@ def backtest(
     params: ParamsOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    universe: UniverseOption = "all",
+    universe: UniverseOption = None,
     benchmark: BenchmarkOption = None,
     engine: Annotated[str, typer.Option(help="vector, event or auto.")] = "auto",
     cash: CashOption = 1_000_000.0,
@@ -368,7 +372,7 @@ def optimize(
     params: ParamsOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    universe: UniverseOption = "all",
+    universe: UniverseOption = None,
     benchmark: BenchmarkOption = None,
     cash: CashOption = 1_000_000.0,
     commission_bps: CommissionOption = None,

@@ -57,8 +57,33 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
         except QuantdeskError as error:
             errors.print(f"[bold red]error:[/] {error}", highlight=False)
             raise typer.Exit(1) from None
+        except Exception as error:
+            # a wrong QUANTDESK_DATABASE_URL (host, credentials, driver) is a set-up problem,
+            # not a crash: one line, with the password masked
+            if not _is_database_error(error):
+                raise
+            errors.print(f"[bold red]database error:[/] {_database_hint(error)}", highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _is_database_error(error: Exception) -> bool:
+    # checked lazily: importing SQLAlchemy up front would slow every `--help`
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(error, SQLAlchemyError | ModuleNotFoundError)
+
+
+def _database_hint(error: Exception) -> str:
+    from quantdesk.config import Settings, redact_url
+
+    try:
+        url = redact_url(Settings().resolved_database_url)
+    except Exception:
+        url = "QUANTDESK_DATABASE_URL"
+    first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return f"{first_line} (database {url})"
 
 
 def _default(value: Any) -> Any:

@@ -3,6 +3,7 @@ portfolio recommendations from the command line. Commands call the research serv
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,10 @@ SetOption = Annotated[
 DateOption = Annotated[
     str | None, typer.Option("--date", help="As of this date (YYYY-MM-DD; default: latest).")
 ]
+
+
+def _as_date(value: object) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
 
 
 def register(app: typer.Typer) -> None:
@@ -108,7 +113,8 @@ def scores(
         bool | None,
         typer.Option(
             "--compute/--no-compute",
-            help="Recompute and store first (default: only when nothing is stored).",
+            help="Recompute and store first (default: when nothing is stored for the latest "
+            "data, e.g. after an import).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -121,11 +127,14 @@ def scores(
     with open_services() as services:
         research = services.research
         stored = research.latest_scores(score_set, as_of)
-        if compute or (compute is None and stored.empty):
+        latest = services.data.get_date_range()[1].date()
+        wanted = latest if as_of is None else min(as_of, latest)
+        stale = not stored.empty and _as_date(stored["date"].iloc[0]) < wanted
+        if compute or (compute is None and (stored.empty or stale)):
+            # nothing stored: score the whole history; stale: add the newest date only
+            dates = [wanted] if stale or as_of is not None else None
             with _spinner(f"computing {score_set} scores…"):
-                computed = research.compute_scores(
-                    score_set, dates=None if as_of is None else [as_of], universe=universe
-                )
+                computed = research.compute_scores(score_set, dates=dates, universe=universe)
         frame = research.latest_scores(score_set, as_of, universe, top)
     if as_json:
         print_json(

@@ -31,6 +31,7 @@ research needs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +183,37 @@ def parse_earnings_csv(
     return state.finish(frame, strict, cleaning or no_cleaning)
 
 
+def _robust_scores(frame: pd.DataFrame, eps: pd.Series, cleaning: EarningsCleaning) -> pd.Series:
+    """|eps − median| / (1.4826·MAD) against the symbol's *earlier* reports only.
+
+    Judging a report by the reports that came before it keeps the cleaning point-in-time: whether
+    a 2013 number is kept never depends on what was reported in 2016. NaN (not judged) until a
+    symbol has ``min_quarters`` earlier reports.
+    """
+    order = np.lexsort((frame["report_date"].to_numpy(), frame["symbol"].to_numpy(dtype=str)))
+    symbols = frame["symbol"].to_numpy(dtype=str)[order]
+    values = eps.to_numpy(dtype=np.float64)[order]
+    scores = np.full(len(values), np.nan)
+    starts = np.flatnonzero(np.r_[True, symbols[1:] != symbols[:-1]])
+    for start, stop in zip(starts, np.r_[starts[1:], len(values)], strict=True):
+        x = values[start:stop]
+        n = len(x)
+        if n <= cleaning.min_quarters:
+            continue
+        # row i of `earlier` holds the reports before report i (NaN elsewhere)
+        earlier = np.where(np.tri(n, k=-1, dtype=bool), x[None, :], np.nan)
+        enough = np.count_nonzero(~np.isnan(earlier), axis=1) >= cleaning.min_quarters
+        with warnings.catch_warnings():  # rows without earlier reports are all-NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(earlier, axis=1)
+            mad = np.nanmedian(np.abs(earlier - median[:, None]), axis=1)
+        scale = np.maximum(1.4826 * mad, cleaning.min_scale)
+        scores[start:stop] = np.where(enough, np.abs(x - median) / scale, np.nan)
+    out = np.full(len(values), np.nan)
+    out[order] = scores
+    return pd.Series(out, index=frame.index)
+
+
 def empty_earnings_frame() -> pd.DataFrame:
     """An earnings frame with no rows and the contract's dtypes."""
     return _typed(pd.DataFrame({column: [] for column in EARNINGS_COLUMNS}))
@@ -297,14 +329,8 @@ class _Parse:
                 alive &= ~big
         if cleaning.robust_z is None:
             return
-        eps = frame["eps"].where(alive)
-        by_symbol = eps.groupby(frame["symbol"])
-        median = by_symbol.transform("median")
-        mad = (eps - median).abs().groupby(frame["symbol"]).transform("median")
-        quarters = by_symbol.transform("count")
-        scale = (1.4826 * mad).clip(lower=cleaning.min_scale)
-        score: pd.Series = (eps - median).abs() / scale
-        far = alive & (quarters >= cleaning.min_quarters) & (score > cleaning.robust_z)
+        score = _robust_scores(frame, frame["eps"].where(alive), cleaning)
+        far = alive & (score > cleaning.robust_z)
         self._drop(far, "eps", "eps_robust_outlier", f"robust z-score > {cleaning.robust_z}")
 
     def _duplicates(self, frame: pd.DataFrame, strict: bool) -> np.ndarray:

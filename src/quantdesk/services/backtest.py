@@ -87,7 +87,7 @@ class BacktestService:
         *,
         start: date | None = None,
         end: date | None = None,
-        universe: str = "all",
+        universe: str | None = None,
         benchmark: str | None = None,
         engine: str = "auto",
         costs: CostModel | None = None,
@@ -121,6 +121,7 @@ class BacktestService:
         clock = time.perf_counter()
         cls = strategy_class(strategy, self._registry)
         costs = costs if costs is not None else self.default_costs(strategy)
+        universe = universe if universe is not None else cls.default_universe
         request = RunRequest(
             strategy=strategy,
             start=start,
@@ -296,7 +297,7 @@ class BacktestService:
         params: Mapping[str, Any] | None = None,
         start: date | None = None,
         end: date | None = None,
-        universe: str = "all",
+        universe: str | None = None,
         benchmark: str | None = None,
         costs: CostModel | None = None,
         initial_cash: float = 1_000_000.0,
@@ -312,18 +313,18 @@ class BacktestService:
         ``on_trial``); the sweep row gets the best parameters, deflated Sharpe and PBO at the
         end. Scores are annualised Sharpe ratios of daily returns.
         """
-        from quantdesk.backtest.costs import CostModel
         from quantdesk.services.backtest_optimize import OptimizationRequest, run_sweep
-        from quantdesk.services.backtest_run import RunRequest
+        from quantdesk.services.backtest_run import RunRequest, strategy_class
 
+        cls = strategy_class(strategy, self._registry)
         request = RunRequest(
             strategy=strategy,
             start=start,
             end=end,
-            universe=universe,
+            universe=universe if universe is not None else cls.default_universe,
             benchmark=benchmark,
             engine="vector",
-            costs=costs if costs is not None else CostModel(),
+            costs=costs if costs is not None else self.default_costs(strategy),
             initial_cash=float(initial_cash),
         )
         return run_sweep(

@@ -46,7 +46,7 @@ _INPUTS: dict[tuple[str, RunRequest], RunInputs] = {}
 class TrialSpec:
     """Everything a worker needs besides the trial's parameters (small and picklable)."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may hold a password; never in reprs or logs
     request: RunRequest
     fixed_params: tuple[tuple[str, Any], ...] = ()
 

@@ -30,6 +30,7 @@ from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import PANEL_FIELDS, Panel
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
+from quantdesk.services.research_universe import etf_symbols
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
 
@@ -227,13 +228,8 @@ def resolve_universe(
         symbols = [i.symbol for i in tradable]
         label, index = "all", None
     elif text == "etf":
-        symbols = [i.symbol for i in tradable if i.asset_class is AssetClass.ETF]
-        label, index = "etf", None
-        if not symbols:
-            raise NotFoundError(
-                "no ETF instruments stored; import instrument metadata with asset_type=etf "
-                "('quantdesk data import --instruments FILE')"
-            )
+        # the same rule as research: labelled ETFs, else the stored SPDR sector ETFs
+        symbols, label, index = etf_symbols(tradable), "etf", None
     elif text.startswith("index:"):
         index = text.removeprefix("index:").strip()
         symbols = [i.symbol for i in tradable]

@@ -74,6 +74,8 @@ class _ParametrisedStrategy:
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     # costs the strategy's own rules prescribe (a ``CostModel``); None = the engine default
     default_costs: ClassVar[Any] = None
+    # the universe a run uses when none is given ("all", "etf", "index:NAME", or symbols)
+    default_universe: ClassVar[str] = "all"
 
     def __init__(self, params: StrategyParams | None = None, **values: Any) -> None:
         if params is not None and values:

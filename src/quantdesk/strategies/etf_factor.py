@@ -91,6 +91,7 @@ class EtfFactor(UniverseAware):
 
     name: ClassVar[str] = "etf-factor"
     Params: ClassVar[type[StrategyParams]] = EtfFactorParams
+    default_universe: ClassVar[str] = "etf"  # rotates between ETFs, not single stocks
     params: EtfFactorParams
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:

@@ -61,6 +61,7 @@ class SectorRotation(UniverseAware):
 
     name: ClassVar[str] = "sector-rotation"
     Params: ClassVar[type[StrategyParams]] = SectorRotationParams
+    default_universe: ClassVar[str] = "etf"  # rotates between ETFs, not single stocks
     params: SectorRotationParams
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:

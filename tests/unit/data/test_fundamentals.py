@@ -94,6 +94,24 @@ def test_strict_mode_names_file_row_symbol_and_field(tmp_path: Path) -> None:
     assert "'13/45/19'" in str(caught.value)
 
 
+def test_outlier_cleaning_never_looks_ahead(tmp_path: Path) -> None:
+    """Regression: the robust rule used the symbol's whole file, so keeping a 2015 report
+    depended on what was reported years later. A report is judged by earlier reports only."""
+    steady = [f"Q,{m}/1/15,15-Jan,1.0,1.0,pre,0\n" for m in range(1, 9)]  # 8 quarters at 1.00
+    jump = "Q,10/1/15,15-Oct,1.0,3.5,pre,0\n"  # far from 1.00: dropped
+    before = parse_kaggle_earnings(write(tmp_path, KAGGLE_HEADER + "".join(steady) + jump))[0]
+    # later the company really earns 3-4 a quarter; the October 2015 verdict must not change
+    later = [f"Q,{m}/1/17,17-Jan,3.5,{3.0 + m / 10},pre,0\n" for m in range(1, 10)]
+    after = parse_kaggle_earnings(
+        write(tmp_path, KAGGLE_HEADER + "".join(steady) + jump + "".join(later), "later.csv")
+    )[0]
+    cut = pd.Timestamp("2015-12-31")
+    assert 3.5 not in before["eps"].tolist()
+    pd.testing.assert_frame_equal(
+        after[after["report_date"] <= cut].reset_index(drop=True), before.reset_index(drop=True)
+    )
+
+
 def test_strict_mode_still_drops_outliers_but_accepts_unknown_quarters(tmp_path: Path) -> None:
     text = KAGGLE_HEADER + "A,2/14/13,Q1,0.66,0.63,post,0\nX,2/14/13,12-Dec,1,500,pre,499\n"
     frame, report = parse_kaggle_earnings(write(tmp_path, text), strict=True)
@@ -170,8 +188,8 @@ def test_own_format_needs_exactly_the_frame_columns(tmp_path: Path) -> None:
 def test_real_kaggle_file() -> None:
     frame, report = parse_kaggle_earnings(SHARED_KAGGLE)
     assert report.rows_read == 72_970
-    assert report.dropped == {"eps_out_of_range": 69, "eps_robust_outlier": 64}
+    assert report.dropped == {"eps_out_of_range": 69, "eps_robust_outlier": 48}
     assert report.blanked["fiscal_period_unknown"] == 1_663  # 695 NULL + 968 "Q1".."Q4"
-    assert report.rows_kept == 72_837
+    assert report.rows_kept == 72_853
     assert frame["eps"].abs().max() <= 100
     assert frame["report_date"].min() == pd.Timestamp("2012-07-16")
