@@ -92,6 +92,9 @@ class ConstructionConfig(BaseModel):
     minimum_positions: int = Field(default=1, ge=0)
     weighting: WeightingMethod = WeightingMethod.EQUAL
     mvo_objective: MeanVarianceObjective = MeanVarianceObjective.MAX_SHARPE
+    # when max-Sharpe is undefined on a date (every selected name lost money over the window)
+    # a backtest keeps going with this objective instead of stopping; None raises instead
+    mvo_fallback: MeanVarianceObjective | None = MeanVarianceObjective.MIN_VARIANCE
     max_weight: float = Field(default=1.0, gt=0, le=1)
     sector_caps: dict[str, float] = Field(default_factory=dict)
     default_sector_cap: float | None = Field(default=None, ge=0, le=1)
@@ -187,6 +190,10 @@ def _weigh(
         return inverse_volatility(window, selected)
     if method is WeightingMethod.MEAN_VARIANCE:
         return mean_variance(
-            window, selected, objective=config.mvo_objective, max_weight=config.max_weight
+            window,
+            selected,
+            objective=config.mvo_objective,
+            max_weight=config.max_weight,
+            undefined_fallback=config.mvo_fallback,
         )
     return hierarchical_risk_parity(window, selected, max_weight=config.max_weight)

@@ -105,6 +105,7 @@ def mean_variance(
     risk_aversion: float = 1.0,
     risk_free_rate: float = 0.0,
     max_weight: float = 1.0,
+    undefined_fallback: MeanVarianceObjective | str | None = None,
 ) -> pd.Series:
     """Long-only, fully invested mean-variance weights via ``skfolio.optimization.MeanRisk``.
 
@@ -113,7 +114,8 @@ def mean_variance(
     period of the returns (a fraction, e.g. daily). ``max_weight`` (fraction) is passed to the
     optimiser when it is feasible (``k × max_weight ≥ 1``); otherwise leave capping to
     :func:`~quantdesk.portfolio.constraints.cap_weights`. Max-Sharpe needs at least one symbol
-    whose mean return exceeds the risk-free rate.
+    whose mean return exceeds the risk-free rate; when none does, ``undefined_fallback`` (e.g.
+    min-variance) is used if given, else :class:`DegenerateInputError` is raised.
     """
     from skfolio import RiskMeasure
     from skfolio.optimization import MeanRisk, ObjectiveFunction
@@ -124,6 +126,15 @@ def mean_variance(
     if complete is None:
         return _trivial(mask)
     if goal is MeanVarianceObjective.MAX_SHARPE and not (complete.mean() > risk_free_rate).any():
+        if undefined_fallback is not None:
+            return mean_variance(
+                returns,
+                selected,
+                objective=undefined_fallback,
+                risk_aversion=risk_aversion,
+                risk_free_rate=risk_free_rate,
+                max_weight=max_weight,
+            )
         raise DegenerateInputError(
             "max-sharpe is undefined: no selected symbol has a mean return above the risk-free "
             f"rate {risk_free_rate}; use the min-variance objective"

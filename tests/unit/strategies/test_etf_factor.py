@@ -9,6 +9,7 @@ import pytest
 from quantdesk.backtest import CostModel, run_allocation
 from quantdesk.data import Panel
 from quantdesk.portfolio import DegenerateInputError
+from quantdesk.portfolio.weigh import mean_variance
 from quantdesk.strategies import StrategyParameterError, StrategyRegistry, default_registry
 from quantdesk.strategies.etf_factor import EtfFactor
 
@@ -94,14 +95,19 @@ def test_optimisers_give_long_only_fully_invested_weights_on_the_selection(optim
     assert weights[:2].tolist() == [0.0, 0.0]  # AGG and EEM are the weakest momentum
 
 
-def test_an_optimiser_failure_names_the_strategy_and_date() -> None:
+def test_max_sharpe_falls_back_to_min_variance_when_every_fund_falls() -> None:
+    """Regression: one month where no fund had a positive mean stopped the whole backtest."""
     rng = np.random.default_rng(4)
     steps = -0.002 + 0.001 * rng.choice([-1.0, 1.0], size=(ROWS, len(SYMBOLS)))
     close = pd.DataFrame(100 * np.cumprod(1 + steps, axis=0), index=trending_closes().index)
     close.columns = SYMBOLS  # every fund falls, so no max-Sharpe portfolio exists
-    strategy = EtfFactor(positions=2, optimizer="mvo")
-    with pytest.raises(DegenerateInputError, match=r"'etf-factor' on \d{4}-\d\d-\d\d"):
-        decide_at_last_month_end(strategy, close)
+    _, weights, panel = decide_at_last_month_end(EtfFactor(positions=2, optimizer="mvo"), close)
+    held = np.flatnonzero(np.nan_to_num(weights) > 0)
+    assert len(held) == 2
+    assert weights[held].sum() == pytest.approx(1.0)
+    chosen = [panel.symbols[j] for j in held]
+    with pytest.raises(DegenerateInputError, match="max-sharpe is undefined"):
+        mean_variance(close.pct_change().dropna()[chosen])
 
 
 def test_no_decision_before_any_factor_exists_and_symbols_restrict() -> None:
