@@ -261,9 +261,11 @@ def build_strategy(
 ) -> AllocationStrategy | SignalStrategy:
     """Create the strategy with its parameters and the data keywords it accepts.
 
-    Under a point-in-time universe, an allocation strategy that takes no ``universe`` keyword
-    sees the panel with non-member cells blanked (the engine still values and trades out every
-    position with the full panel).
+    Under a point-in-time universe the membership mask goes to strategies that take a
+    ``universe`` keyword (every built-in allocation strategy: members are eligible on each
+    decision date, history stays visible). A custom strategy without one sees non-member cells
+    blanked instead, which also hides a new member's history until it has been a member for
+    the strategy's lookback; the engine still values and trades with the full panel.
     """
     cls = strategy_class(name, registry)
     strategy: AllocationStrategy | SignalStrategy = cls(**params, **inputs.strategy_data)
