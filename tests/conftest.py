@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from quantdesk.config import Settings
@@ -20,6 +21,12 @@ from quantdesk.db.tables import Base
 from quantdesk.services import Services, build_services
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Property tests check behaviour, not speed: no per-example deadline (a loaded 2-core CI box
+# would make a 200 ms deadline flaky), and in CI a fixed example sequence so a red run replays.
+hypothesis_settings.register_profile("quantdesk", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "quantdesk")
 POSTGRES_ENV = "QUANTDESK_TEST_POSTGRES_URL"
 
 
