@@ -89,3 +89,14 @@ def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch)
     assert "database error" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["--fundamentals", "kaggle"], ["--instruments"]], ids=["bars", "eps", "meta"]
+)
+def test_missing_file_is_a_clear_error(run, tmp_path: Path, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nope.csv"
+    code, _, err = run("data", "import", str(missing), *extra)
+    assert code == 1
+    assert f"{missing}: file not found" in err
+    assert "Traceback" not in err

@@ -57,6 +57,9 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
         except QuantdeskError as error:
             errors.print(f"[bold red]error:[/] {error}", highlight=False)
             raise typer.Exit(1) from None
+        except OSError as error:  # a path that cannot be read or written
+            errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(1) from None
         except Exception as error:
             # a wrong QUANTDESK_DATABASE_URL (host, credentials, driver) is a set-up problem,
             # not a crash: one line, with the password masked

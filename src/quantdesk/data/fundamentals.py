@@ -396,6 +396,8 @@ def _read_text_csv(
     path: str | Path, columns: tuple[str, ...], *, exact: bool = False
 ) -> pd.DataFrame:
     source = str(path)
+    if not Path(path).exists():
+        raise DataValidationError([Problem(source, None, None, None, "file not found")])
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError as error:

@@ -194,6 +194,8 @@ class DataService:
     def import_instruments(self, path: Path) -> int:
         """Import instrument metadata: a CSV with ``symbol`` and any of name, sector, industry,
         asset_class/asset_type (stock/etf/index), exchange, currency."""
+        if not path.exists():
+            raise DataValidationError([_problem(path, None, "file not found")])
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         if "symbol" not in table:
             raise DataValidationError([_problem(path, "symbol", "required column missing")])
@@ -368,7 +370,7 @@ def _info_from_row(row: dict[str, str]) -> InstrumentInfo:
     )
 
 
-def _problem(path: Path, field_name: str, message: str) -> Any:
+def _problem(path: Path, field_name: str | None, message: str) -> Any:
     from quantdesk.core.errors import Problem
 
     return Problem(str(path), None, None, field_name, message)
