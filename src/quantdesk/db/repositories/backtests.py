@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from quantdesk.backtest import result as result_columns
 from quantdesk.db.tables import (
     BacktestFill,
     BacktestRun,
@@ -26,16 +27,8 @@ from quantdesk.db.tables import (
 
 SERIES_COLUMNS = ("equity", "returns", "cash", "benchmark", "turnover")
 FILL_COLUMNS = ("date", "symbol", "side", "quantity", "price", "commission", "reason")
-TRADE_COLUMNS = (
-    "symbol",
-    "entry_date",
-    "exit_date",
-    "quantity",
-    "entry_price",
-    "exit_price",
-    "pnl",
-    "return",
-)
+# the engines' round-trip columns; whether a trip is still open is derived (no exit date)
+TRADE_COLUMNS = tuple(c for c in result_columns.TRADE_COLUMNS if c != "is_open")
 RUN_COLUMNS = tuple(c.name for c in BacktestRun.__table__.columns)
 
 
