@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from quantdesk.config import redact_url
-from quantdesk.db.engine import SCHEMA_HEAD, create_db_engine, stored_revision, upgrade
+from quantdesk.db.engine import (
+    SCHEMA_HEAD,
+    create_db_engine,
+    run_in_transaction,
+    stored_revision,
+    upgrade,
+    write_transaction,
+)
+
+T = TypeVar("T")
 
 
 class Database:
-    """Owns the engine; ``transaction()`` is the unit of work for every write."""
+    """Owns the engine; ``transaction()`` / ``write()`` are the unit of work for every write."""
 
     def __init__(
         self, url: str, *, auto_upgrade: bool = True, engine: Engine | None = None
@@ -38,8 +48,14 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
+        """One write transaction, holding the write lock from its start (it waits its turn)."""
+        with write_transaction(self.engine) as connection:
             yield connection
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` in one write transaction, re-run whole if a concurrent writer
+        made it fail transiently (lock timeout, deadlock); returns what ``work`` returns."""
+        return run_in_transaction(self.engine, work)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
