@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
+
+from quantdesk.db.engine import SCHEMA_HEAD, create_db_engine, stored_revision
+from quantdesk.db.tables import Base
 
 NewDatabase = Callable[[], str]
 
@@ -54,6 +57,29 @@ def _fork(work: Callable[[], object]) -> int:
     finally:
         sys.stderr.flush()
         os._exit(status)
+
+
+ALL_TABLES = {*Base.metadata.tables, "alembic_version"}
+
+
+def _schema_state(url: str) -> str:
+    """``empty``, ``complete`` (every table and the head revision) or what is half there."""
+    engine = create_db_engine(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        revision = stored_revision(engine)
+    finally:
+        engine.dispose()
+    if not tables:
+        return "empty"
+    if tables == ALL_TABLES and revision == SCHEMA_HEAD:
+        return "complete"
+    return f"partial: {len(tables)} of {len(ALL_TABLES)} tables, revision {revision}"
+
+
+@pytest.fixture
+def schema_state() -> Callable[[str], str]:
+    return _schema_state
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

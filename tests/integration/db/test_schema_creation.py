@@ -10,35 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from quantdesk.db.database import Database
-from quantdesk.db.engine import SCHEMA_HEAD, create_db_engine, stored_revision
-from quantdesk.db.tables import Base
 
 NewDatabase = Callable[[], str]
-
-ALL_TABLES = {*Base.metadata.tables, "alembic_version"}
-
-
-def schema_state(url: str) -> str:
-    """``empty``, ``complete`` (every table and the head revision) or what is half there."""
-    engine = create_db_engine(url)
-    try:
-        tables = set(inspect(engine).get_table_names())
-        revision = stored_revision(engine)
-    finally:
-        engine.dispose()
-    if not tables:
-        return "empty"
-    if tables == ALL_TABLES and revision == SCHEMA_HEAD:
-        return "complete"
-    return f"partial: {len(tables)} of {len(ALL_TABLES)} tables, revision {revision}"
+SchemaState = Callable[[str], str]
 
 
 def test_two_first_use_commands_on_a_new_database_both_succeed(
-    new_database: NewDatabase, children: Any
+    new_database: NewDatabase, children: Any, schema_state: SchemaState
 ) -> None:
     for _ in range(2):
         url = new_database()
@@ -93,7 +74,9 @@ def created_or_error(url: str) -> str | None:
     return None
 
 
-def test_schema_creation_on_a_full_disk_fails_cleanly_and_resumes(tiny_disk: Path) -> None:
+def test_schema_creation_on_a_full_disk_fails_cleanly_and_resumes(
+    tiny_disk: Path, schema_state: SchemaState
+) -> None:
     """Whatever point the disk fills at, the database stays empty or complete; once space is
     freed the same file upgrades to the full schema (before: "table bars already exists")."""
     failures = 0
