@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from quantdesk.config import redact_url
 from quantdesk.core.clock import Clock
@@ -18,9 +19,12 @@ from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import Panel
 from quantdesk.data.panel_cache import PanelCache
 from quantdesk.data.sample import sample_datasets
-from quantdesk.data.sources.csv_files import read_and_validate
+from quantdesk.data.overlaps import Overlaps, merge_overlaps
+from quantdesk.data.sources.csv_files import expand_paths, read_and_validate
 from quantdesk.data.validation import ValidationResult, validate_bars
+from quantdesk.db.bulk import WriteCounts
 from quantdesk.db.database import Database
+from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import bars as bar_repo
 from quantdesk.db.repositories import corporate_actions as action_repo
 from quantdesk.db.repositories import fetch_log
@@ -101,11 +105,23 @@ class DataService:
         Any bad row aborts the whole import (nothing written) unless ``skip_bad``, which writes
         the good rows and reports the rest.
         """
-        results = read_and_validate(
-            list(paths), per_symbol=per_symbol, daily=timeframe == Timeframe.D1
+        daily = timeframe == Timeframe.D1
+        results = read_and_validate(list(paths), per_symbol=per_symbol, daily=daily)
+        # the files of one import are one set of rows: a bar two files give is kept once, or
+        # refused when they disagree on it
+        overlaps = merge_overlaps(
+            results, expand_paths(list(paths)), per_symbol=per_symbol, daily=daily
         )
         target = ", ".join(str(p) for p in paths)
-        return self._write(results, source, target, timeframe, skip_bad, list(instruments))
+        return self._write(
+            overlaps.results,
+            source,
+            target,
+            timeframe,
+            skip_bad,
+            list(instruments),
+            overlaps=overlaps,
+        )
 
     def import_frame(
         self,
@@ -147,24 +163,31 @@ class DataService:
         timeframe: Timeframe,
         skip_bad: bool,
         instruments: list[InstrumentInfo],
+        overlaps: Overlaps | None = None,
     ) -> ImportReport:
-        problems = [p for r in results for p in r.problems]
-        total_problems = sum(r.problem_count for r in results)
+        across = overlaps or Overlaps(results, [], 0, 0)
+        problems = [p for r in results for p in r.problems] + across.problems
+        total_problems = sum(r.problem_count for r in results) + len(across.problems)
         if total_problems and not skip_bad:
             raise DataValidationError(problems, total_problems)
         frames = [r.frame for r in results if len(r.frame)]
         frame = pd.concat(frames, ignore_index=True) if frames else results[0].frame
-        rows_read = sum(len(r.frame) + r.rejected_rows + r.duplicates_collapsed for r in results)
+        rows_read = across.collapsed + across.conflicting
+        rows_read += sum(len(r.frame) + r.rejected_rows + r.duplicates_collapsed for r in results)
         started = self._clock.now()
         known = {i.symbol: i for i in instruments}
         symbols = sorted(set(frame["symbol"])) if len(frame) else []
         infos = [known.get(s) or guessed for s, guessed in _default_infos(frame, source).items()]
-        with self._db.transaction() as connection:
+        rejected = sum(r.rejected_rows for r in results) + across.conflicting
+        actions = pd.concat([r.actions for r in results], ignore_index=True)
+
+        def store(connection: Connection) -> tuple[WriteCounts, int]:
+            # concurrent imports queue here: the "has this instrument bars yet?" probe of the
+            # bulk writer must not race another import of the same new symbol
+            serialise(connection, "bars")
             ids = instrument_repo.upsert_instruments(connection, infos, now=started)
             counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
-            actions = pd.concat([r.actions for r in results], ignore_index=True)
             written_actions = action_repo.upsert_actions(connection, actions, ids)
-            rejected = sum(r.rejected_rows for r in results)
             fetch_log.log_fetch(
                 connection,
                 source=source,
@@ -178,6 +201,9 @@ class DataService:
                 rows_rejected=rejected,
                 details={"problems": [str(p) for p in problems[:20]]} if problems else None,
             )
+            return counts, written_actions
+
+        counts, written_actions = self._db.write(store)
         return ImportReport(
             source=source,
             target=target,
@@ -185,7 +211,7 @@ class DataService:
             inserted=counts.inserted,
             updated=counts.updated,
             rejected=rejected,
-            duplicates_collapsed=sum(r.duplicates_collapsed for r in results),
+            duplicates_collapsed=across.collapsed + sum(r.duplicates_collapsed for r in results),
             symbols=len(symbols),
             problems=[str(p) for p in problems[:50]],
             corporate_actions=written_actions,
