@@ -16,10 +16,10 @@ from quantdesk.core.clock import Clock
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import DataValidationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.panel import Panel
 from quantdesk.data.panel_cache import PanelCache
 from quantdesk.data.sample import sample_datasets
-from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.sources.csv_files import expand_paths, read_and_validate
 from quantdesk.data.validation import ValidationResult, validate_bars
 from quantdesk.db.bulk import WriteCounts
