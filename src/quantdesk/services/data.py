@@ -228,6 +228,7 @@ class DataService:
         infos = [
             _info_from_row({str(k): v for k, v in r.items()}) for r in table.to_dict("records")
         ]
+        _refuse_repeated_symbols(path, [i.symbol for i in infos])
         with self._db.transaction() as connection:
             return len(
                 instrument_repo.upsert_instruments(
@@ -394,6 +395,29 @@ def _info_from_row(row: dict[str, str]) -> InstrumentInfo:
         exchange=row.get("exchange") or None,
         currency=(row.get("currency") or "USD").upper(),
     )
+
+
+def _refuse_repeated_symbols(path: Path, symbols: list[str]) -> None:
+    """One row per symbol: ``AAA`` and ``aaa`` are the same instrument, and which row's metadata
+    should win is the user's call, not the database's."""
+    from quantdesk.core.errors import Problem
+
+    first_row: dict[str, int] = {}
+    problems = []
+    for row, symbol in enumerate(symbols, start=2):  # line 1 is the header
+        if symbol in first_row:
+            problems.append(
+                Problem(
+                    str(path),
+                    row,
+                    symbol,
+                    "symbol",
+                    f"symbol {symbol} appears twice (also at row {first_row[symbol]}); keep one",
+                )
+            )
+        first_row.setdefault(symbol, row)
+    if problems:
+        raise DataValidationError(problems)
 
 
 def _problem(path: Path, field_name: str | None, message: str) -> Any:

@@ -81,7 +81,10 @@ class ReferenceDataService:
         with self._db.transaction() as connection:
             ids = instrument_repo.instrument_ids(connection, frame["symbol"].unique().tolist())
             known = frame[frame["symbol"].isin(ids.keys())]
-            written = fundamentals_repo.upsert_earnings(connection, known, ids, source=str(path))
+            # the file's name, not its path: a label that fits the column wherever the file lives
+            written = fundamentals_repo.upsert_earnings(
+                connection, known, ids, source=path.name[:64]
+            )
         return EarningsImport(
             parse=report,
             rows_written=written,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select, text
 
 from quantdesk.data.ports import EARNINGS_COLUMNS
 from quantdesk.db.repositories._values import optional_date, optional_float, optional_text
 from quantdesk.db.tables import Fundamental, Instrument
 
+_REFRESHED = ("fiscal_period_end", "release_time", "eps", "eps_estimate", "source")
+
 
 def upsert_earnings(
     connection: Connection, frame: pd.DataFrame, ids: dict[str, int], source: str
 ) -> int:
-    """Insert or refresh earnings rows keyed by (symbol, report_date); returns rows written."""
+    """Insert or refresh earnings rows keyed by (symbol, report_date); returns the rows really
+    written (inserted, or updated because a value differs), never a driver's -1."""
     if frame.empty:
         return 0
     rows = [
@@ -29,21 +33,25 @@ def upsert_earnings(
         }
         for r in frame.itertuples(index=False)
     ]
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
-        Fundamental
+    changed = " OR ".join(
+        f"fundamentals.{c} IS DISTINCT FROM excluded.{c}"
+        if connection.dialect.name == "postgresql"
+        else f"fundamentals.{c} IS NOT excluded.{c}"
+        for c in _REFRESHED
     )
-    written = 0
-    for start in range(0, len(rows), 500):
-        statement = insert.values(rows[start : start + 500])
-        statement = statement.on_conflict_do_update(
-            index_elements=["instrument_id", "report_date"],
-            set_={
-                c: statement.excluded[c]
-                for c in ("fiscal_period_end", "release_time", "eps", "eps_estimate", "source")
-            },
-        )
-        written += connection.execute(statement).rowcount
-    return written
+    statement = text(
+        f"INSERT INTO fundamentals (instrument_id, {', '.join(_REFRESHED)}, report_date) "
+        f"VALUES (:instrument_id, {', '.join(':' + c for c in _REFRESHED)}, :report_date) "
+        "ON CONFLICT (instrument_id, report_date) DO UPDATE SET "
+        f"{', '.join(f'{c} = excluded.{c}' for c in _REFRESHED)} WHERE {changed}"
+    )
+    if connection.dialect.name == "postgresql":
+        return max(int(connection.execute(statement, rows).rowcount), 0)
+    # pysqlite reports no row count for executemany of an upsert; its change counter is exact
+    raw: Any = connection.connection.driver_connection
+    before = raw.total_changes
+    connection.execute(statement, rows)
+    return int(raw.total_changes - before)
 
 
 def load_earnings(connection: Connection, symbols: list[str] | None = None) -> pd.DataFrame:
