@@ -64,31 +64,32 @@ def merge_overlaps(
     problems: list[Problem] = []
     collapsed = conflicting = 0
     for (symbol, ts), group in repeated.groupby(["symbol", "ts"], sort=True):
-        first = group.iloc[0]
+        members = [{str(k): v for k, v in r.items()} for r in group.to_dict("records")]
+        first, day = members[0], pd.Timestamp(ts)  # type: ignore[arg-type]
         differing = [
             c
             for c in VALUES
             if group[c].fillna(-np.inf).nunique() > 1  # NaN (missing) is a value here
         ]
         if not differing:
-            for later in group.iloc[1:].itertuples():
-                drop[int(later.file)].add(int(later.position))
-            collapsed += len(group) - 1
+            for later in members[1:]:
+                drop[int(later["file"])].add(int(later["position"]))
+            collapsed += len(members) - 1
             continue
-        for member in group.itertuples():
-            drop[int(member.file)].add(int(member.position))
-        conflicting += len(group)
-        for later in group.iloc[1:].itertuples():
-            fields = ", ".join(f"{c} {first[c]} vs {getattr(later, c)}" for c in differing)
-            here = _line(paths[int(later.file)], str(symbol), ts, per_symbol, daily)
-            there = _line(paths[int(first.file)], str(symbol), ts, per_symbol, daily)
+        for member in members:
+            drop[int(member["file"])].add(int(member["position"]))
+        conflicting += len(members)
+        there = _line(paths[int(first["file"])], str(symbol), day, per_symbol, daily)
+        for later in members[1:]:
+            fields = ", ".join(f"{c} {first[c]} vs {later[c]}" for c in differing)
+            path = paths[int(later["file"])]
             problems.append(
                 Problem(
-                    str(paths[int(later.file)]),
-                    here,
+                    str(path),
+                    _line(path, str(symbol), day, per_symbol, daily),
                     str(symbol),
                     differing[0],
-                    f"bar of {pd.Timestamp(ts):%Y-%m-%d} differs from {paths[int(first.file)]}"
+                    f"bar of {day:%Y-%m-%d} differs from {paths[int(first['file'])]}"
                     f" row {there} ({fields})",
                 )
             )
@@ -101,7 +102,7 @@ def _without(result: ValidationResult, positions: list[int]) -> ValidationResult
     return replace(result, frame=frame)
 
 
-def _line(path: Path, symbol: str, ts: object, per_symbol: bool, daily: bool) -> int | None:
+def _line(path: Path, symbol: str, ts: pd.Timestamp, per_symbol: bool, daily: bool) -> int | None:
     """The file line holding ``symbol``'s bar at ``ts`` (only read when files conflict).
 
     Each candidate row is validated under its own line number as its symbol, so dates are read
@@ -115,5 +116,5 @@ def _line(path: Path, symbol: str, ts: object, per_symbol: bool, daily: bool) ->
     if candidates.empty:
         return None
     found = validate_bars(candidates, str(path), read.first_row, daily=daily).frame
-    hits = found.loc[found["ts"] == pd.Timestamp(ts), "symbol"].astype(str)
+    hits = found.loc[found["ts"] == ts, "symbol"].astype(str)
     return int(hits.iloc[0][1:]) if len(hits) else None
