@@ -117,6 +117,27 @@ def serialise(connection: Connection, name: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+def clear_abandoned_schema(connection: Connection, table_names: set[str]) -> None:
+    """Drop what an interrupted schema creation of an older quantdesk left behind.
+
+    Before schema creation was one transaction, a kill could leave some tables and no
+    ``alembic_version``; every later upgrade then failed with "table … already exists". Such
+    tables are dropped only when they are all quantdesk's and all empty, so no data is lost.
+    """
+    from sqlalchemy import inspect
+
+    present = set(inspect(connection).get_table_names())
+    if not present or "alembic_version" in present or not present <= table_names:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for name in present:
+        if connection.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
+            return
+    for name in present:
+        drop = f"DROP TABLE {quote(name)}"
+        connection.execute(text(drop + (" CASCADE" if connection.dialect.name != "sqlite" else "")))
+
+
 def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 

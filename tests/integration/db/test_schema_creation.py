@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from quantdesk.db.database import Database
+from quantdesk.db.engine import create_db_engine
+from quantdesk.db.tables import Base
 
 NewDatabase = Callable[[], str]
 SchemaState = Callable[[str], str]
@@ -95,3 +97,19 @@ def test_schema_creation_on_a_full_disk_fails_cleanly_and_resumes(
         for leftover in tiny_disk.glob(f"full{leave}.sqlite*"):
             leftover.unlink()
     assert failures >= 3, "the disk never filled up during schema creation"
+
+
+def test_a_schema_half_created_by_an_older_version_is_completed(
+    new_database: NewDatabase, schema_state: SchemaState
+) -> None:
+    """Older versions created tables one by one outside a transaction: a kill left some tables
+    and no version, and every later command failed with "table bars already exists"."""
+    url = new_database()
+    engine = create_db_engine(url)
+    half = [Base.metadata.tables[name] for name in ("instruments", "bars", "fundamentals")]
+    Base.metadata.create_all(engine, tables=half)
+    engine.dispose()
+
+    Database(url).dispose()
+
+    assert schema_state(url) == "complete"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from quantdesk.db.engine import serialise, write_transaction
+from quantdesk.db.engine import clear_abandoned_schema, serialise, write_transaction
 from quantdesk.db.tables import Base
 
 engine = context.config.attributes["engine"]
 
 with write_transaction(engine) as connection:
     serialise(connection, "schema")
+    clear_abandoned_schema(connection, set(Base.metadata.tables))
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
