@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
+import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
-from quantdesk.config import Settings
+from quantdesk.config import Settings, default_data_dir
+
+CRASH_LOG_NAME = "quantdesk-errors.log"
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -43,3 +49,31 @@ def configure_logging(settings: Settings) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(settings.log_level)
     logger.propagate = False
+
+
+def crash_log_path() -> Path:
+    """Where unexpected errors' tracebacks go: ``<data dir>/logs/quantdesk-errors.log``.
+
+    The data dir is read from ``QUANTDESK_DATA_DIR`` directly, so the path is known even when
+    the other settings are broken.
+    """
+    configured = os.environ.get("QUANTDESK_DATA_DIR")
+    base = Path(configured).expanduser() if configured else default_data_dir()
+    return base / "logs" / CRASH_LOG_NAME
+
+
+def write_crash_log(error: BaseException) -> Path:
+    """Append ``error``'s traceback (with a UTC time stamp) to the crash log; its path.
+
+    Falls back to the system temp dir when the data dir cannot be written (a full disk)."""
+    text = "".join(traceback.format_exception(error))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    for path in (crash_log_path(), Path(tempfile.gettempdir()) / CRASH_LOG_NAME):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(f"--- {stamp}\n{text}\n")
+            return path
+        except OSError:
+            continue
+    raise OSError("no writable place for the error log")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quantdesk.core.errors import DataValidationError, Problem
+from quantdesk.core.errors import DataValidationError, InvalidRequestError, Problem
 from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.ports import BAR_COLUMNS
 
@@ -197,9 +197,14 @@ def check_quality(
     …) and ``adj_close`` is missing or did not jump. ``source`` names the input in errors.
     """
     if stale_after_days < 0:
-        raise ValueError(f"stale_after_days must be >= 0, got {stale_after_days}")
-    if not jump_threshold > 0:
-        raise ValueError(f"jump_threshold must be a positive fraction, got {jump_threshold}")
+        raise InvalidRequestError(
+            f"stale_after_days (--stale-after) must be >= 0, got {stale_after_days}"
+        )
+    if not (jump_threshold > 0 and math.isfinite(jump_threshold)):
+        raise InvalidRequestError(
+            "jump_threshold (--jump) must be a positive fraction (0.4 = 40 %), "
+            f"got {jump_threshold}"
+        )
     frame = _Bars.from_frame(bars, source)
     builder = _IssueBuilder(frame, max_examples)
     issues = [

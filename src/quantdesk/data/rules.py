@@ -58,25 +58,29 @@ def symbol_problem(symbol: str) -> str | None:
 def bad_price(values: np.ndarray) -> np.ndarray:
     """Present prices that are infinite, non-positive or outside [MIN_PRICE, MAX_PRICE]."""
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(values) & ~((values >= MIN_PRICE) & (values <= MAX_PRICE))
+        ok = (values >= MIN_PRICE) & (values <= MAX_PRICE)
+        return np.asarray(~np.isnan(values) & ~ok, dtype=bool)
 
 
 def bad_volume(values: np.ndarray) -> np.ndarray:
     """Present volumes that are infinite, negative or above MAX_VOLUME."""
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(values) & ~((values >= 0) & (values <= MAX_VOLUME))
+        ok = (values >= 0) & (values <= MAX_VOLUME)
+        return np.asarray(~np.isnan(values) & ~ok, dtype=bool)
 
 
 def bad_dividend(values: np.ndarray) -> np.ndarray:
     """Present dividends that are infinite, negative or above MAX_PRICE."""
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(values) & ~((values >= 0) & (values <= MAX_PRICE))
+        ok = (values >= 0) & (values <= MAX_PRICE)
+        return np.asarray(~np.isnan(values) & ~ok, dtype=bool)
 
 
 def bad_split(values: np.ndarray) -> np.ndarray:
     """Present split ratios that are infinite, non-positive or absurd (beyond 1e6 either way)."""
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(values) & ~((values >= 1e-6) & (values <= 1e6))
+        ok = (values >= 1e-6) & (values <= 1e6)
+        return np.asarray(~np.isnan(values) & ~ok, dtype=bool)
 
 
 def high_below_low(high: np.ndarray, low: np.ndarray) -> np.ndarray:
@@ -121,9 +125,7 @@ class Moves:
     nearest: np.ndarray
 
 
-def close_moves(
-    codes: np.ndarray, close: np.ndarray, adj: np.ndarray, threshold: float
-) -> Moves:
+def close_moves(codes: np.ndarray, close: np.ndarray, adj: np.ndarray, threshold: float) -> Moves:
     """Moves bigger than ``threshold`` (fraction) between consecutive usable closes."""
     with np.errstate(divide="ignore", invalid="ignore"):
         change = close[1:] / close[:-1] - 1

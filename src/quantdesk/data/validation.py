@@ -113,8 +113,10 @@ def normalise_columns(frame: pd.DataFrame, source: str = "input") -> pd.DataFram
         seen.setdefault(name, []).append(str(column))
     for column in frame.columns:
         match = _MANGLED.match(str(column))
-        if match and _column_key(match["base"]) in seen and _column_key(match["base"]) in (
-            KNOWN_COLUMNS
+        if (
+            match
+            and _column_key(match["base"]) in seen
+            and _column_key(match["base"]) in (KNOWN_COLUMNS)
         ):
             seen[_column_key(match["base"])].append(str(column))
     problems = [
@@ -123,8 +125,7 @@ def normalise_columns(frame: pd.DataFrame, source: str = "input") -> pd.DataFram
             None,
             None,
             name,
-            f"{len(headers)} columns mean {name!r} ({', '.join(map(repr, headers))}); "
-            "keep one",
+            f"{len(headers)} columns mean {name!r} ({', '.join(map(repr, headers))}); keep one",
         )
         for name, headers in seen.items()
         if len(headers) > 1 and name in KNOWN_COLUMNS
@@ -311,7 +312,7 @@ def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str], dict[str, np.n
 
 def _is_missing(value: object) -> bool:
     try:
-        return bool(pd.isna(value))
+        return bool(pd.isna(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):  # array-like cells
         return False
 
@@ -415,8 +416,7 @@ def _datetime_column(raw: pd.Series) -> pd.Series:
     days = wide.astype("datetime64[D]")
     wide = np.where((days < low) | (days > high), np.datetime64("NaT"), wide)
     fitted = pd.DatetimeIndex(wide.astype("datetime64[ns]"))
-    out = pd.Series(fitted.tz_localize("UTC").tz_convert(zone) if zone is not None else fitted)
-    return out
+    return pd.Series(fitted.tz_localize("UTC").tz_convert(zone) if zone is not None else fitted)
 
 
 def _parse_numbers(
@@ -439,8 +439,8 @@ def _parse_numbers(
             garbage = np.zeros(len(frame), dtype=bool)
         else:
             text = _as_text(raw)
-            blank = text.isna() | (text == "") | text.str.lower().isin(["nan", "null", "na"])
-            blank = blank.to_numpy(dtype=bool, na_value=True)
+            empty = text.isna() | (text == "") | text.str.lower().isin(["nan", "null", "na"])
+            blank = empty.to_numpy(dtype=bool, na_value=True)
             values = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan
             )
@@ -471,9 +471,14 @@ _VALUE_RULES = (
     (
         "volume",
         rules.bad_volume,
-        f"volume must not be negative, must be finite and at most {rules.MAX_VOLUME:g}, got {{value}}",
+        f"volume must not be negative, must be finite and at most {rules.MAX_VOLUME:g}, "
+        "got {value}",
     ),
-    ("dividend", rules.bad_dividend, "dividend must not be negative and must be finite, got {value}"),
+    (
+        "dividend",
+        rules.bad_dividend,
+        "dividend must not be negative and must be finite, got {value}",
+    ),
     ("split", rules.bad_split, "split ratio must be positive and finite, got {value}"),
 )
 

@@ -88,6 +88,29 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise _unreadable(path, "CSV", error) from error  # gzip's "Not a gzipped file"
 
 
+def read_instruments_table(path: Path) -> pd.DataFrame:
+    """An instruments CSV (``symbol`` plus any metadata columns) as strings; unreadable files
+    and symbols the rulebook refuses are one :class:`DataValidationError` naming the rows."""
+    from quantdesk.data.rules import symbol_problem
+
+    if not path.exists():
+        raise DataValidationError([Problem(str(path), None, None, None, "file not found")])
+    table = _read_csv(path)
+    table.columns = pd.Index([str(c).strip().lower() for c in table.columns])
+    if "symbol" not in table:
+        raise DataValidationError(
+            [Problem(str(path), None, None, "symbol", "required column missing")]
+        )
+    problems = []
+    for line, raw in enumerate(table["symbol"], start=2):
+        reason = symbol_problem(str(raw).strip().upper())
+        if reason:
+            problems.append(Problem(str(path), line, None, "symbol", reason))
+    if problems:
+        raise DataValidationError(problems[:1000], len(problems))
+    return table
+
+
 def symbol_from_filename(path: Path) -> str:
     name = path.name
     for suffix in sorted(SUFFIXES, key=len, reverse=True):
