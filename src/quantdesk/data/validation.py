@@ -373,7 +373,8 @@ def _parse_dates(
             ts = pd.Series(_to_datetime(text))
     # naive timestamps are taken as UTC (documented in the README)
     ts = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
-    mask = ts.isna().to_numpy()
+    stamps = _nanoseconds(pd.DatetimeIndex(ts).tz_convert(None))
+    mask = stamps == np.iinfo(np.int64).min  # missing, malformed or beyond pandas' range
     problems.add_rows(
         mask,
         frame,
@@ -381,7 +382,6 @@ def _parse_dates(
         "date",
         "malformed date {value!r} (expected ISO 8601 between 1885 and 2262, e.g. 2024-01-31)",
     )
-    stamps = pd.DatetimeIndex(ts).tz_convert(None).as_unit("ns").asi8
     days = stamps.view("datetime64[ns]").astype("datetime64[D]")
     far = ~mask & rules.date_out_of_range(days, today)
     limit = rules.latest_allowed_day(today)
@@ -394,6 +394,15 @@ def _parse_dates(
         "(the calendar's first year to one session after today)",
     )
     return stamps, mask | far
+
+
+def _nanoseconds(naive: pd.DatetimeIndex) -> np.ndarray:
+    """int64 nanoseconds; values outside pandas' nanosecond range (1677..2262) become NaT."""
+    wide = naive.to_numpy()
+    days = wide.astype("datetime64[D]")
+    low, high = np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-10", "D")
+    wide = np.where((days < low) | (days > high), np.datetime64("NaT"), wide)
+    return wide.astype("datetime64[ns]").view(np.int64)
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
