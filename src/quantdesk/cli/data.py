@@ -147,9 +147,9 @@ def import_(
         table("import", IMPORT_COLUMNS, _import_rows([report]), right=set(IMPORT_COLUMNS[1:]))
     )
     for problem in report.problems[:20]:
-        console.print(f"  [yellow]skipped[/] {escape(problem)}", highlight=False)
+        console.print(f"  [yellow]skipped[/] {escape(problem)}", highlight=False, soft_wrap=True)
     for warning in report.warnings[:20]:
-        console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False)
+        console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if len(report.warnings) > 20:
         console.print(f"  … and {len(report.warnings) - 20} more warning(s)", highlight=False)
 
@@ -191,7 +191,9 @@ def update(
     else:
         console.print(table(f"update from {source}", IMPORT_COLUMNS, _import_rows([report])))
         for warning in report.warnings[:20]:
-            console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False)
+            console.print(
+                f"  [yellow]warning[/] {escape(warning)}", highlight=False, soft_wrap=True
+            )
 
 
 @app.command()

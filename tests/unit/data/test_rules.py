@@ -93,9 +93,7 @@ def test_data_check_calls_the_same_rows_errors(case: str) -> None:
         ("date,symbol,ticker,close\n2024-01-02,AAA,BBB,1\n", "symbol"),
     ],
 )
-def test_ambiguous_columns_are_refused_not_ignored(
-    tmp_path: Path, header: str, field: str
-) -> None:
+def test_ambiguous_columns_are_refused_not_ignored(tmp_path: Path, header: str, field: str) -> None:
     path = tmp_path / "bars.csv"
     path.write_text(header)
     with pytest.raises(DataValidationError) as raised:
