@@ -295,6 +295,7 @@ def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str], dict[str, np.n
     symbols = sorted({s for s in cleaned if s})
     lookup = np.searchsorted(np.asarray(symbols, dtype=object), cleaned_array).astype(np.int64)
     lookup[cleaned_array == ""] = -1
+    lookup = np.append(lookup, -1)  # a column with no symbol at all indexes this sentinel
     out = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
     refused: dict[str, np.ndarray] = {}
     missing = codes < 0
