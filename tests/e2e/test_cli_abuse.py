@@ -207,9 +207,11 @@ def test_an_unexpected_error_is_one_line_with_the_log_path(
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     log = tmp_path / "home" / "logs" / "quantdesk-errors.log"
-    assert len(lines) == 1 and "RuntimeError: boom [/x]" in lines[0], lines
+    assert len(lines) == 1, lines
+    assert "RuntimeError: boom [/x]" in lines[0]
     assert str(log) in result.stderr.replace("\n", "")
-    assert "Traceback" in log.read_text() and "Traceback" not in result.output
+    assert "Traceback" in log.read_text()
+    assert "Traceback" not in result.output
 
 
 def test_export_into_a_new_folder_then_refused_without_force(home: Path, tmp_path: Path) -> None:
@@ -222,7 +224,8 @@ def test_export_into_a_new_folder_then_refused_without_force(home: Path, tmp_pat
     assert written
     stamp = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     again = CliRunner().invoke(app, args, env=env)
-    assert again.exit_code == 2 and "--force" in again.stderr
+    assert again.exit_code == 2
+    assert "--force" in again.stderr
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamp
     forced = CliRunner().invoke(app, [*args, "--force"], env=env)
     assert forced.exit_code == 0, forced.output

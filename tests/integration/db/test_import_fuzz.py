@@ -190,7 +190,9 @@ def _verdict(backend: Backend, path: Path) -> tuple[str, str]:
 def _stored_errors(backend: Backend) -> dict[str, int]:
     bars = backend.services.data.get_bars()
     report = check_quality(bars, None, date.today())
-    return {i.kind.value: i.count for i in report.issues if i.severity is Severity.ERROR and i.count}
+    return {
+        i.kind.value: i.count for i in report.issues if i.severity is Severity.ERROR and i.count
+    }
 
 
 @settings(

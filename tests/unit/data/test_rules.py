@@ -77,7 +77,10 @@ def test_data_check_calls_the_same_rows_errors(case: str) -> None:
             "ts": pd.to_datetime([row[0]]).tz_localize("UTC")
             if row[0] < "2262-04-11"
             else pd.DatetimeIndex([pd.Timestamp("2262-04-01")]).tz_localize("UTC"),
-            **{c: [float(v)] for c, v in zip(("open", "high", "low", "close", "volume"), row[2:7])},
+            **{
+                c: [float(v)]
+                for c, v in zip(("open", "high", "low", "close", "volume"), row[2:7], strict=True)
+            },
             "adj_close": [np.nan],
         }
     )
