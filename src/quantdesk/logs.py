@@ -14,7 +14,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from quantdesk.config import Settings, default_data_dir
+from quantdesk.config import Settings, default_data_dir, url_password
+from quantdesk.core.secrets import mask_secrets
 
 CRASH_LOG_NAME = "quantdesk-errors.log"
 
@@ -37,9 +38,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class SecretFilter(logging.Filter):
+    """Masks the configured secrets (database password, API keys) in every form — raw,
+    percent-encoded, base64 — in each record's message."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            masked = mask_secrets(message, self.secrets)
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """The secret values ``settings`` holds: the database password and the API keys."""
+    found = [url_password(settings.resolved_database_url) or ""]
+    for key in (settings.alphavantage_api_key, settings.polygon_api_key):
+        if key is not None:
+            found.append(key.get_secret_value())
+    return [s for s in found if s]
+
+
 def configure_logging(settings: Settings) -> None:
-    """Route quantdesk's loggers to stderr at the configured level and format."""
+    """Route quantdesk's loggers to stderr at the configured level and format; secrets from
+    the settings are masked in every record."""
     handler = logging.StreamHandler()
+    handler.addFilter(SecretFilter(settings_secrets(settings)))
     handler.setFormatter(
         JsonFormatter()
         if settings.log_json

@@ -131,18 +131,15 @@ def _os_error(error: OSError) -> str:
 
 def _mask(message: str) -> str:
     """Mask the database password and API keys in any form before a message is shown."""
-    from quantdesk.config import load_settings, url_password
+    from quantdesk.config import load_settings
     from quantdesk.core.secrets import mask_secrets
+    from quantdesk.logs import settings_secrets
 
     try:
         settings = load_settings()
-    except Exception:
+    except QuantdeskError:  # a broken environment must not hide the first error
         return message
-    secrets = [url_password(settings.resolved_database_url) or ""]
-    for key in (settings.alphavantage_api_key, settings.polygon_api_key):
-        if key is not None:
-            secrets.append(key.get_secret_value())
-    return mask_secrets(message, [s for s in secrets if s])
+    return mask_secrets(message, settings_secrets(settings))
 
 
 def _crash_log(error: BaseException) -> Path | None:

@@ -70,3 +70,24 @@ def test_http_error_body_echoing_the_url_or_basic_auth_does_not_leak() -> None:
 )
 def test_masked_database_url_shows_no_part_of_the_password(url: str) -> None:
     assert redact_url(url) == "postgresql+psycopg://trader:***@db.internal:5432/quantdesk"
+
+
+def test_logs_mask_configured_secrets_in_every_form(capsys: pytest.CaptureFixture[str]) -> None:
+    from pydantic import SecretStr
+
+    from quantdesk.config import Settings
+    from quantdesk.logs import configure_logging
+
+    settings = Settings(
+        polygon_api_key=SecretStr(KEY),
+        database_url="postgresql+psycopg://trader:pa/ss@db.internal/quantdesk",
+    )
+    configure_logging(settings)
+    log = logging.getLogger("quantdesk.test")
+    for form in (*FORMS, "pa/ss", quote("pa/ss", safe="")):
+        log.warning("request to https://x.example/?k=%s failed", form)
+    err = capsys.readouterr().err
+    assert _leaks(err) == []
+    assert "pa/ss" not in err
+    assert "pa%2Fss" not in err
+    assert err.count("***") == len(FORMS) + 2
