@@ -229,3 +229,26 @@ def test_export_into_a_new_folder_then_refused_without_force(home: Path, tmp_pat
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamp
     forced = CliRunner().invoke(app, [*args, "--force"], env=env)
     assert forced.exit_code == 0, forced.output
+
+
+def test_disk_full_during_an_import_is_one_line_and_writes_nothing(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from quantdesk.db.repositories import bars as bar_repo
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    data_dir = tmp_path / "home"
+    env = {"QUANTDESK_DATA_DIR": str(data_dir)}
+    assert CliRunner().invoke(app, ["data", "status"], env=env).exit_code == 0
+    before = _snapshot(data_dir / "quantdesk.sqlite")
+    monkeypatch.setattr(bar_repo, "write_bar_frame", full)
+    result = CliRunner().invoke(app, ["data", "import", str(home / "files" / "bars.csv")], env=env)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: no space left on the device (database); nothing was written"
+    ]
+    assert _snapshot(data_dir / "quantdesk.sqlite") == before
