@@ -57,7 +57,46 @@ class Settings(BaseSettings):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, for messages and logs."""
-    from sqlalchemy.engine import make_url
+    """The URL with any password replaced, for messages and logs.
 
-    return make_url(url).render_as_string(hide_password=True)
+    Works on the text itself, so a password with an unescaped ``/``, ``@`` or ``:`` is masked
+    whole (a URL parser would split it at the wrong place and show part of it).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}://{user}:***@{host}" if password else url
+
+
+def url_password(url: str) -> str | None:
+    """The password of a database URL as written and decoded, or ``None``."""
+    from urllib.parse import unquote
+
+    _, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return None
+    userinfo = rest.rpartition("@")[0]
+    _, colon, password = userinfo.partition(":")
+    return unquote(password) if colon and password else None
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is one :class:`ConfigurationError` line naming
+    the variable (``QUANTDESK_LOG_LEVEL``), never a validation traceback."""
+    from pydantic import ValidationError
+
+    from quantdesk.core.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = "_".join(str(part) for part in item["loc"][:1]).upper()
+            value = item.get("input")
+            problems.append(f"QUANTDESK_{name}={str(value)[:60]!r}: {item['msg']}")
+        raise ConfigurationError("bad setting " + "; ".join(problems)) from None

@@ -43,7 +43,13 @@ def test_sample_status_and_check_report_real_counts(run) -> None:  # type: ignor
     assert report["ok"] is True
     assert report["summary"]["bars"] == 179_991
     assert report["issues"]["missing_price"]["count"] == 0  # close-only symbols are not faulted
-    assert report["issues"]["stale_symbol"]["count"] == 23  # the sample ends in 2022
+    # staleness is measured against the newest data (2022-12-28), not the wall clock: only the
+    # bokeh symbols, whose history ends in 2013, are behind (regression: all 23 were "stale")
+    assert report["reference_date"] == "2022-12-28"
+    stale = set(report["stale_symbols"])
+    assert stale
+    assert len(stale) < 23
+    assert all(day < "2014-01-01" for day in report["stale_symbols"].values())
 
     code, out, _ = run("data", "symbols", "--json")
     symbols = {s["symbol"]: s for s in json.loads(out)}
@@ -64,20 +70,37 @@ def test_bad_file_fails_with_a_message_and_writes_nothing(  # type: ignore[no-un
     assert json.loads(out)["bars"] == 0
 
 
-def test_import_then_check_flags_a_broken_bar(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    good = tmp_path / "bars.csv"
-    good.write_text(
+def test_import_refuses_what_check_calls_an_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # regression: a close above the high was imported, and only `data check` flagged it
+    bad = tmp_path / "bars.csv"
+    bad.write_text(
         "date,symbol,open,high,low,close,volume\n"
         "2024-01-02,AAA,10,11,9,10.5,100\n"
-        "2024-01-03,AAA,10.5,11,10,30,100\n"  # close above high: imported, then flagged
+        "2024-01-03,AAA,10.5,11,10,30,100\n"
     )
-    code, out, _ = run("data", "import", str(good), "--json")
-    assert code == 0
-    assert json.loads(out)["inserted"] == 2
-    code, out, _ = run("data", "check", "--json")
-    report = json.loads(out)
+    code, _, err = run("data", "import", str(bad), "--json")
     assert code == 1
-    assert report["issues"]["outside_high_low"]["count"] == 1
+    assert f"{bad}, row 3, symbol AAA, field 'close': close 30 is outside [low, high]" in err
+    code, out, _ = run("data", "status", "--json")
+    assert json.loads(out)["bars"] == 0
+
+
+def test_import_warns_about_a_thousandfold_jump_and_strict_refuses_it(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    path = tmp_path / "bars.csv"
+    path.write_text("date,symbol,close\n2024-01-02,AAA,1.5\n2024-01-03,AAA,1500\n")
+    code, _, err = run("data", "import", "--strict", str(path))
+    assert code == 1
+    assert "row 3, symbol AAA, field 'close': close moved ×1000" in err
+    code, out, _ = run("data", "import", str(path), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["inserted"] == 2
+    assert len(report["warnings"]) == 1
+    assert "×1000" in report["warnings"][0]
+    code, out, _ = run("data", "check", "--json")
+    assert json.loads(out)["issues"]["price_jump"]["count"] == 1
 
 
 def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:

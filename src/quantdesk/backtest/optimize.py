@@ -306,6 +306,10 @@ def trial_returns_matrix(trials: Iterable[Trial]) -> pd.DataFrame:
     return pd.concat(columns, axis=1, join="inner").dropna()
 
 
+#: The most combinations a grid may have (a sweep beyond this would run for days).
+MAX_GRID_SIZE = 10_000
+
+
 def parse_grid(spec: str) -> dict[str, list[ParameterValue]]:
     """Parse ``"lookback=126,252;top_fraction=0.1,0.2"`` or ranges ``"lookback=63:252:63"``.
 
@@ -320,6 +324,12 @@ def parse_grid(spec: str) -> dict[str, list[ParameterValue]]:
         if len(bounds) != 3:
             raise SearchSpaceError(f"grid parameter {name!r}: a range needs a step, got {text!r}")
         space[name] = _expand(*bounds)
+    size = math.prod(len(values) for values in space.values())
+    if size > MAX_GRID_SIZE:
+        raise SearchSpaceError(
+            f"the grid has {size:,} combinations, more than the {MAX_GRID_SIZE:,} allowed; "
+            "use fewer values or larger steps (or --trials for a Bayesian search)"
+        )
     return space
 
 
@@ -372,7 +382,15 @@ def _checked_range(name: str, values: Sequence[object], shown: str) -> Range:
 
 
 def _expand(start: float, stop: float, step: float) -> list[ParameterValue]:
-    count = math.floor((stop - start) / step + 1e-9) + 1
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise SearchSpaceError(f"a grid range needs finite numbers, got {start}:{stop}:{step}")
+    steps = (stop - start) / step
+    if steps >= MAX_GRID_SIZE:  # checked before building the list: 1e-9 steps would exhaust memory
+        raise SearchSpaceError(
+            f"the range {start}:{stop}:{step} has {steps:,.0f} values, more than the "
+            f"{MAX_GRID_SIZE:,} a grid allows; use a larger step"
+        )
+    count = math.floor(steps + 1e-9) + 1
     if all(isinstance(v, int) for v in (start, stop, step)):
         return [int(start + index * step) for index in range(count)]
     # rounding keeps 0.1 + 2 × 0.1 from printing as 0.30000000000000004

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from quantdesk.cli import backtest, data, db, demo, research
+from quantdesk.cli.common import handle_errors, report_error
 
 app = typer.Typer(
     name="quantdesk",
@@ -15,12 +16,13 @@ app = typer.Typer(
 
 
 @app.callback()
+@handle_errors
 def _configure() -> None:
     """Systematic portfolio management: data, research, backtests, trading, reports."""
-    from quantdesk.config import Settings
+    from quantdesk.config import load_settings
     from quantdesk.logs import configure_logging
 
-    configure_logging(Settings())
+    configure_logging(load_settings())  # inside the handler: a bad QUANTDESK_* is one line
 
 
 app.add_typer(data.app, name="data")
@@ -31,4 +33,12 @@ backtest.register(app)
 
 
 def main() -> None:
-    app()
+    """The console script: every failure is one line on stderr and exit 1, never a traceback
+    (the last line of defence behind each command's own handler)."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except BaseException as error:
+        report_error(error)
+        raise SystemExit(1) from None

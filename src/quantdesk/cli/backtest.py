@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from quantdesk.cli.common import console, handle_errors, open_services, parse_date, print_json
+from quantdesk.cli.common import (
+    console,
+    export_folder,
+    handle_errors,
+    open_services,
+    parse_date,
+    print_json,
+)
 from quantdesk.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -37,7 +44,10 @@ UniverseOption = Annotated[
 BenchmarkOption = Annotated[
     str | None, typer.Option(help="Benchmark symbol (default SP500, else ^GSPC); 'none' for none.")
 ]
-CashOption = Annotated[float, typer.Option("--cash", help="Initial cash, in currency.")]
+# bounded: beyond ~1e15 equity arithmetic overflows to inf (a one-line refusal, not a crash)
+CashOption = Annotated[
+    float, typer.Option("--cash", help="Initial cash, in currency.", min=1.0, max=1e15)
+]
 CommissionOption = Annotated[
     float | None, typer.Option("--commission-bps", help="Commission in bp of traded notional.")
 ]
@@ -172,8 +182,11 @@ def backtest(
     commission_per_order: PerOrderOption = None,
     slippage_bps: SlippageOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also export CSV/Parquet/JSON into this folder.")
+        str | None, typer.Option("--out", help="Also export CSV/Parquet/JSON into this folder.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --out write into a folder that has files.")
+    ] = False,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run.")] = False,
     stop_loss: Annotated[
         float | None, typer.Option("--stop-loss", help="Fixed stop below entry (0.08 = 8 %).")
@@ -199,6 +212,7 @@ def backtest(
     """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
     values = parse_params(params)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    folder = export_folder(out, force=force)
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
@@ -217,10 +231,10 @@ def backtest(
             timeframe=_timeframe(timeframe),
         )
         written: list[Path] = []
-        if out is not None:
+        if folder is not None:
             from quantdesk.services.backtest import export_run
 
-            written = export_run(run, out, ["csv", "parquet", "json"])
+            written = export_run(run, folder, ["csv", "parquet", "json"])
     if as_json:
         payload = run.meta()
         payload["stored"] = run.stored

@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape as _rich_escape
 from rich.table import Table
 
 from quantdesk.core.errors import DataValidationError, QuantdeskError
@@ -24,6 +25,12 @@ errors = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def escape(value: object) -> str:
+    """User text (file contents, arguments, messages quoting them) made safe for Rich markup:
+    ``[/x]`` in a cell prints as written instead of failing to render."""
+    return _rich_escape(str(value))
 
 
 @contextmanager
@@ -39,36 +46,109 @@ def open_services() -> Iterator[Any]:
 
 
 def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn quantdesk errors into a clear message and exit code 1 (no traceback)."""
+    """The one error policy of every command: a :class:`QuantdeskError` (or an unusable path)
+    becomes its message and exit 1; anything else becomes one line pointing to the log file
+    holding the traceback. Never a bare traceback, never a Rich markup error."""
 
     @wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
-        except DataValidationError as error:
-            errors.print(
-                f"[bold red]error:[/] {error.total} problem(s) in the input; nothing written"
-            )
-            for problem in error.problems[:20]:
-                errors.print(f"  • {problem}", highlight=False, markup=False)
-            if error.total > 20:
-                errors.print(f"  … and {error.total - 20} more")
-            raise typer.Exit(1) from None
-        except QuantdeskError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False)
-            raise typer.Exit(1) from None
-        except OSError as error:  # a path that cannot be read or written
-            errors.print(f"[bold red]error:[/] {error}", highlight=False)
-            raise typer.Exit(1) from None
-        except Exception as error:
-            # a wrong QUANTDESK_DATABASE_URL (host, credentials, driver) is a set-up problem,
-            # not a crash: one line, with the password masked
-            if not _is_database_error(error):
+        except BaseException as error:
+            if isinstance(error, (SystemExit, *click_exceptions())):
                 raise
-            errors.print(f"[bold red]database error:[/] {_database_hint(error)}", highlight=False)
+            report_error(error)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def click_exceptions() -> tuple[type[BaseException], ...]:
+    """Typer's (and Click's) own exits and usage errors: Typer prints those itself."""
+    import click
+    from typer.exceptions import TyperException
+
+    return (
+        typer.Exit,
+        typer.Abort,
+        TyperException,
+        click.exceptions.Exit,
+        click.exceptions.ClickException,
+        click.exceptions.Abort,
+    )
+
+
+def report_error(error: BaseException) -> None:
+    """Print ``error`` for a person on stderr (see :func:`handle_errors`)."""
+    if isinstance(error, KeyboardInterrupt):
+        errors.print("[bold red]error:[/] interrupted; nothing more was written", highlight=False)
+        return
+    if isinstance(error, DataValidationError):
+        errors.print(
+            f"[bold red]error:[/] {error.total} problem(s) in the input; nothing written",
+            highlight=False,
+        )
+        for problem in error.problems[:20]:
+            errors.print(f"  • {_one_line(problem)}", highlight=False, markup=False)
+        if error.total > 20:
+            errors.print(f"  … and {error.total - 20} more", highlight=False, markup=False)
+        return
+    if isinstance(error, QuantdeskError):
+        _error_line("error:", _one_line(error))
+        return
+    if isinstance(error, MemoryError):
+        _error_line("error:", "out of memory; try a smaller request (fewer symbols, dates, trials)")
+        return
+    if isinstance(error, OSError):  # a path that cannot be read or written, a full disk
+        _error_line("error:", _os_error(error))
+        return
+    if isinstance(error, Exception) and _is_database_error(error):
+        # a wrong QUANTDESK_DATABASE_URL (host, credentials, driver) is a set-up problem,
+        # not a crash: one line, with the password masked
+        _error_line("database error:", _database_hint(error))
+        return
+    log = _crash_log(error)
+    where = f"; details in {log}" if log else ""
+    _error_line("unexpected error:", f"{type(error).__name__}: {_one_line(error)[:300]}{where}")
+
+
+def _error_line(label: str, message: str) -> None:
+    errors.print(f"[bold red]{label}[/] {escape(_mask(message))}", highlight=False)
+
+
+def _one_line(value: object) -> str:
+    text = str(value).strip()
+    return text.splitlines()[0] if text else type(value).__name__
+
+
+def _os_error(error: OSError) -> str:
+    import errno
+
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device ({error.filename or 'database'}); nothing was written"
+    return _one_line(error)
+
+
+def _mask(message: str) -> str:
+    """Mask the database password and API keys in any form before a message is shown."""
+    from quantdesk.config import load_settings
+    from quantdesk.core.secrets import mask_secrets
+    from quantdesk.logs import settings_secrets
+
+    try:
+        settings = load_settings()
+    except QuantdeskError:  # a broken environment must not hide the first error
+        return message
+    return mask_secrets(message, settings_secrets(settings))
+
+
+def _crash_log(error: BaseException) -> Path | None:
+    from quantdesk.logs import write_crash_log
+
+    try:
+        return write_crash_log(error)
+    except OSError:
+        return None
 
 
 def _is_database_error(error: Exception) -> bool:
@@ -79,13 +159,13 @@ def _is_database_error(error: Exception) -> bool:
 
 
 def _database_hint(error: Exception) -> str:
-    from quantdesk.config import Settings, redact_url
+    from quantdesk.config import load_settings, redact_url
 
     try:
-        url = redact_url(Settings().resolved_database_url)
+        url = redact_url(load_settings().resolved_database_url)
     except Exception:
         url = "QUANTDESK_DATABASE_URL"
-    first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    first_line = _one_line(getattr(error, "orig", None) or error)
     return f"{first_line} (database {url})"
 
 
@@ -122,11 +202,11 @@ def table(
     title: str, columns: list[str], rows: list[list[Any]], *, right: set[str] | None = None
 ) -> Table:
     right = right or set()
-    out = Table(title=title, title_justify="left")
+    out = Table(title=escape(title), title_justify="left")
     for column in columns:
-        out.add_column(column, justify="right" if column in right else "left")
+        out.add_column(escape(column), justify="right" if column in right else "left")
     for row in rows:
-        out.add_row(*("" if v is None else str(v) for v in row))
+        out.add_row(*("" if v is None else escape(v) for v in row))
     return out
 
 
@@ -139,3 +219,24 @@ def parse_date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(
             f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
         ) from None
+
+
+def export_folder(value: str | None, *, force: bool, option: str = "--out") -> Path | None:
+    """The folder an export may write into: an empty path is refused (it would scatter files
+    into the current directory), and so is a folder that already has files unless ``force``."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise typer.BadParameter(
+            "give a folder to export into (an empty path is refused)", param_hint=option
+        )
+    folder = Path(value).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise typer.BadParameter(f"{value!r} exists and is not a folder", param_hint=option)
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise typer.BadParameter(
+            f"{value!r} already has files; choose an empty or new folder, or add --force "
+            "to overwrite",
+            param_hint=option,
+        )
+    return folder

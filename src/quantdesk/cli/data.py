@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from quantdesk.cli.common import (
     console,
+    escape,
     handle_errors,
     open_services,
     parse_date,
@@ -18,6 +19,8 @@ from quantdesk.cli.common import (
 )
 
 if TYPE_CHECKING:  # the services pull in numba and pandas; --help must stay instant
+    from quantdesk.core.enums import Timeframe
+    from quantdesk.data.quality import QualityExample
     from quantdesk.services.data import ImportReport
 
 app = typer.Typer(
@@ -85,6 +88,12 @@ def import_(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import good rows, report the bad ones.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse suspicious values too (huge one-day moves, likely splits)."
+        ),
+    ] = False,
     timeframe: Annotated[str, typer.Option(help="Bar size: 1m, 5m, 15m, 1h, 1d.")] = "1d",
     fundamentals: Annotated[
         str | None,
@@ -98,14 +107,14 @@ def import_(
 ) -> None:
     """Import bars (date,symbol,open,high,low,close,volume[,adj_close]), earnings or instruments.
 
-    Any bad row aborts the import and nothing is written (unless --skip-bad)."""
-    from quantdesk.core.enums import Timeframe
-
+    Any bad row aborts the import and nothing is written (unless --skip-bad); suspicious values
+    are reported as warnings (refused with --strict)."""
+    bar_size = _timeframe(timeframe)
+    if fundamentals is not None and fundamentals not in ("csv", "kaggle"):
+        raise typer.BadParameter("use 'csv' or 'kaggle'", param_hint="--fundamentals")
     with open_services() as services, _progress() as progress:
         progress.add_task(f"importing {len(paths)} path(s)…")
         if fundamentals is not None:
-            if fundamentals not in ("csv", "kaggle"):
-                raise typer.BadParameter("use 'csv' or 'kaggle'", param_hint="--fundamentals")
             for path in paths:
                 result = services.reference.import_earnings(
                     path, file_format="kaggle" if fundamentals == "kaggle" else "csv"
@@ -115,9 +124,10 @@ def import_(
                 else:
                     parse = result.parse
                     console.print(
-                        f"{path}: {parse.rows_read:,} rows read, {result.rows_written:,} written "
+                        f"{escape(path)}: {parse.rows_read:,} rows read, "
+                        f"{result.rows_written:,} written "
                         f"for {result.symbols_written} symbols; {parse.rows_dropped:,} dropped "
-                        f"{dict(parse.dropped)}; "
+                        f"{escape(dict(parse.dropped))}; "
                         f"{result.symbols_without_prices} symbols have no prices"
                     )
             return
@@ -128,7 +138,7 @@ def import_(
             )
             return
         report = services.data.import_files(
-            paths, per_symbol=per_symbol, skip_bad=skip_bad, timeframe=Timeframe(timeframe)
+            paths, per_symbol=per_symbol, skip_bad=skip_bad, timeframe=bar_size, strict=strict
         )
     if as_json:
         print_json(report.to_dict())
@@ -137,7 +147,24 @@ def import_(
         table("import", IMPORT_COLUMNS, _import_rows([report]), right=set(IMPORT_COLUMNS[1:]))
     )
     for problem in report.problems[:20]:
-        console.print(f"  [yellow]skipped[/] {problem}", highlight=False)
+        console.print(f"  [yellow]skipped[/] {escape(problem)}", highlight=False, soft_wrap=True)
+    for warning in report.warnings[:20]:
+        console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    if len(report.warnings) > 20:
+        console.print(f"  … and {len(report.warnings) - 20} more warning(s)", highlight=False)
+
+
+def _timeframe(value: str) -> Timeframe:
+    from quantdesk.core.enums import Timeframe
+
+    try:
+        return Timeframe(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in Timeframe)
+        raise typer.BadParameter(
+            f"{value!r} is not a bar size (use one of {choices})",
+            param_hint="--timeframe",
+        ) from None
 
 
 @app.command()
@@ -163,6 +190,10 @@ def update(
         print_json(report.to_dict())
     else:
         console.print(table(f"update from {source}", IMPORT_COLUMNS, _import_rows([report])))
+        for warning in report.warnings[:20]:
+            console.print(
+                f"  [yellow]warning[/] {escape(warning)}", highlight=False, soft_wrap=True
+            )
 
 
 @app.command()
@@ -174,7 +205,7 @@ def membership(
     """Load index membership history (index-constitution) for point-in-time universes."""
     with open_services() as services:
         counts = services.reference.import_membership(tuple(indices or ["sp500"]))
-    print_json(counts) if as_json else console.print(counts)
+    print_json(counts) if as_json else console.print(escape(counts))
 
 
 @app.command()
@@ -218,7 +249,7 @@ def check(
                 i.kind.value,
                 i.severity.value,
                 f"{i.count:,}",
-                "; ".join(f"{e.symbol} {e.ts:%Y-%m-%d} {e.field}" for e in i.examples[:3]),
+                "; ".join(_example_text(e) for e in i.examples[:3]),
             ]
             for i in report.issues
         ]
@@ -234,6 +265,11 @@ def check(
         console.print("[green]ok[/]" if report.ok else f"[red]{report.error_count} error(s)[/]")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _example_text(example: QualityExample) -> str:
+    day = f"{example.ts:%Y-%m-%d}" if example.ts is not None else ""
+    return " ".join(part for part in (example.symbol, day, example.field or "") if part)
 
 
 @app.command()

@@ -17,6 +17,11 @@ class NotFoundError(QuantdeskError):
     """A requested symbol, run or record does not exist."""
 
 
+class InvalidRequestError(QuantdeskError, ValueError):
+    """A parameter of a request is outside what it allows (a negative threshold, a grid too
+    large to run). Also a ``ValueError`` so callers that checked for one keep working."""
+
+
 class SourceError(QuantdeskError):
     """A remote data source failed or answered something we cannot parse."""
 

@@ -1,10 +1,12 @@
 """Data quality report for a bars frame: what is wrong, how often, and where.
 
 Every check is vectorised over the whole frame (one sort, then numpy), so millions of bars take
-seconds. Errors (``ok`` turns False) are values that cannot be right: NaN or non-positive prices,
-high < low, open/close outside [low, high], duplicate bars. Warnings are things a human should
-look at but real data often has: gaps against the exchange calendar, bars on non-session days,
-large one-day jumps (and likely unadjusted splits), stale symbols.
+seconds. Errors (``ok`` turns False) are the hard rules of :mod:`quantdesk.data.rules` — the
+same rules the importer refuses rows by: NaN, non-positive or out-of-bounds prices, bad volumes,
+high < low, open/close outside [low, high], dates outside the accepted range, duplicate bars.
+Warnings are things a human should look at but real data often has: gaps against the exchange
+calendar, bars on non-session days, large one-day jumps (and likely unadjusted splits), stale
+symbols (behind the newest data in the database, not the wall clock).
 """
 
 from __future__ import annotations
@@ -19,17 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quantdesk.core.errors import DataValidationError, Problem
+from quantdesk.core.errors import DataValidationError, InvalidRequestError, Problem
+from quantdesk.data import rules
 from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.ports import BAR_COLUMNS
+from quantdesk.data.rules import SPLIT_RATIO_TOLERANCE, SPLIT_RATIOS
+
+__all__ = ["SPLIT_RATIOS", "SPLIT_RATIO_TOLERANCE", "check_quality"]
 
 PRICE_FIELDS = ("open", "high", "low", "close")
-# Split ratios seen in US equities (forward and, as reciprocals, reverse splits).
-SPLIT_RATIOS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 50.0, 100.0)
-# A split-day close is the split ratio times that day's genuine move; 6 % covers normal days.
-SPLIT_RATIO_TOLERANCE = 0.06
-# Split-adjusted prices are quotients, so allow rounding noise before calling open > high.
-_RANGE_TOLERANCE = 1e-9
 
 
 class Severity(StrEnum):
@@ -40,10 +40,12 @@ class Severity(StrEnum):
 class IssueKind(StrEnum):
     MISSING_PRICE = "missing_price"
     NON_POSITIVE_PRICE = "non_positive_price"
+    PRICE_OUT_OF_BOUNDS = "price_out_of_bounds"
     NEGATIVE_VOLUME = "negative_volume"
     HIGH_BELOW_LOW = "high_below_low"
     OUTSIDE_HIGH_LOW = "outside_high_low"
     DUPLICATE_BAR = "duplicate_bar"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
     OFF_CALENDAR_BAR = "off_calendar_bar"
     MISSING_SESSION = "missing_session"
     PRICE_JUMP = "price_jump"
@@ -59,10 +61,12 @@ _ERRORS = frozenset(
     {
         IssueKind.MISSING_PRICE,
         IssueKind.NON_POSITIVE_PRICE,
+        IssueKind.PRICE_OUT_OF_BOUNDS,
         IssueKind.NEGATIVE_VOLUME,
         IssueKind.HIGH_BELOW_LOW,
         IssueKind.OUTSIDE_HIGH_LOW,
         IssueKind.DUPLICATE_BAR,
+        IssueKind.DATE_OUT_OF_RANGE,
     }
 )
 _CALENDAR_KINDS = (IssueKind.OFF_CALENDAR_BAR, IssueKind.MISSING_SESSION)
@@ -129,6 +133,8 @@ class QualityReport:
     issues: tuple[QualityIssue, ...]
     missing_sessions_by_symbol: Mapping[str, int] = field(default_factory=dict)
     stale_symbols: Mapping[str, date] = field(default_factory=dict)
+    #: the session staleness is measured against: the newest bar in the data, capped at as_of
+    reference_date: date | None = None
 
     def issue(self, kind: IssueKind) -> QualityIssue:
         """The issue of ``kind``; a zero-count issue if that check found nothing or was skipped."""
@@ -174,6 +180,7 @@ class QualityReport:
             "skipped_checks": [kind.value for kind in self.skipped_checks],
             "missing_sessions_by_symbol": dict(self.missing_sessions_by_symbol),
             "stale_symbols": {s: d.isoformat() for s, d in self.stale_symbols.items()},
+            "reference_date": _iso(self.reference_date),
         }
 
 
@@ -190,32 +197,43 @@ def check_quality(
     """Check a bars frame (see :mod:`quantdesk.data.ports`) and report every problem found.
 
     ``calendar`` enables the gap and off-calendar checks (skipped when ``None``; staleness then
-    counts weekdays). A symbol is stale when more than ``stale_after_days`` sessions lie after
-    its last bar up to and including ``as_of``. A one-bar close move is a jump when
-    ``|close / previous close - 1| > jump_threshold`` (a fraction: 0.4 = 40 %); it is a likely
-    unadjusted split when the price ratio is within 6 % of a common split ratio (2, 3, 1/2, 10,
-    …) and ``adj_close`` is missing or did not jump. ``source`` names the input in errors.
+    counts weekdays). Staleness is relative to the data, not the wall clock: the reference is
+    the newest bar of any symbol (capped at ``as_of``), and a symbol is stale when more than
+    ``stale_after_days`` sessions lie after its last bar up to that reference — so a historical
+    database is not "stale" as a whole, but a symbol that stopped early is. A one-bar close
+    move is a jump when ``|close / previous close - 1| > jump_threshold`` (a fraction: 0.4 =
+    40 %); it is a likely unadjusted split when the price ratio is within 6 % of a common split
+    ratio (2, 3, 1/2, 10, …) and ``adj_close`` is missing or did not jump. Dates outside the
+    rulebook's range (before 1885 or after ``as_of`` + 1 session) are errors and are left out
+    of the calendar checks. ``source`` names the input in errors.
     """
     if stale_after_days < 0:
-        raise ValueError(f"stale_after_days must be >= 0, got {stale_after_days}")
-    if not jump_threshold > 0:
-        raise ValueError(f"jump_threshold must be a positive fraction, got {jump_threshold}")
+        raise InvalidRequestError(
+            f"stale_after_days (--stale-after) must be >= 0, got {stale_after_days}"
+        )
+    if not (jump_threshold > 0 and math.isfinite(jump_threshold)):
+        raise InvalidRequestError(
+            "jump_threshold (--jump) must be a positive fraction (0.4 = 40 %), "
+            f"got {jump_threshold}"
+        )
     frame = _Bars.from_frame(bars, source)
     builder = _IssueBuilder(frame, max_examples)
+    far = rules.date_out_of_range(frame.days, as_of)
     issues = [
         *_value_issues(frame, builder),
         _duplicate_issue(frame, builder),
+        _date_issue(frame, far, builder),
     ]
-    kept = frame.without(builder.duplicates)
+    kept = frame.without(builder.duplicates | far)
     missing: dict[str, int] = {}
     sessions: pd.DatetimeIndex | None = None
+    reference = _reference_day(kept, as_of)
     if calendar is not None and kept.size:
-        end = max(kept.days.max().astype(date), as_of)
-        sessions = calendar.sessions(kept.days.min().astype(date), end)
+        sessions = calendar.sessions(kept.days.min().astype(date), reference.astype(date))
         off, gaps, missing = _calendar_issues(kept, sessions, builder)
         issues += [off, gaps]
     issues += _jump_issues(kept, jump_threshold, builder)
-    stale_issue, stale = _stale_issue(kept, sessions, as_of, stale_after_days, builder)
+    stale_issue, stale = _stale_issue(kept, sessions, reference, stale_after_days, builder)
     issues.append(stale_issue)
     order = list(IssueKind)
     issues.sort(key=lambda issue: order.index(issue.kind))
@@ -223,13 +241,31 @@ def check_quality(
         source=source,
         as_of=as_of,
         calendar=calendar.name if calendar is not None else None,
-        symbols=len(np.unique(frame.codes)),
+        symbols=len(frame.names),
         bars=frame.size,
         first_date=frame.days.min().astype(date) if frame.size else None,
         last_date=frame.days.max().astype(date) if frame.size else None,
         issues=tuple(issues),
         missing_sessions_by_symbol=missing,
         stale_symbols=stale,
+        reference_date=reference.astype(date) if kept.size else None,
+    )
+
+
+def _reference_day(frame: _Bars, as_of: date) -> np.datetime64:
+    """The newest bar's day of any symbol, capped at ``as_of`` (the staleness reference)."""
+    end = np.datetime64(as_of, "D")
+    return min(frame.days.max(), end) if frame.size else end
+
+
+def _date_issue(frame: _Bars, far: np.ndarray, builder: _IssueBuilder) -> QualityIssue:
+    rows = np.flatnonzero(far)
+    examples = tuple(
+        _example(frame, int(row), "date", math.nan, "outside the accepted date range")
+        for row in rows[: builder.max_examples]
+    )
+    return QualityIssue(
+        IssueKind.DATE_OUT_OF_RANGE, len(rows), _distinct(frame.codes[rows]), examples
     )
 
 
@@ -274,7 +310,12 @@ class _Bars:
         codes, names = pd.factorize(bars["symbol"], sort=True)
         values = {name: _floats(bars, name, source) for name in (*PRICE_FIELDS, "volume")}
         values["adj_close"] = _floats(bars, "adj_close", source)
-        order = np.lexsort((stamps, codes))
+        sorted_already = len(codes) < 2 or bool(
+            np.all(
+                (codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (stamps[1:] >= stamps[:-1]))
+            )
+        )  # the database hands bars over sorted: skip the 2.4 M-row lexsort
+        order = slice(None) if sorted_already else np.lexsort((stamps, codes))
         return cls(
             names=np.asarray(names, dtype=object),
             codes=codes[order],
@@ -316,23 +357,17 @@ class _IssueBuilder:
             _example(frame, row, name, frame.values[name][row])
             for row, name in found[: self.max_examples]
         )
-        return QualityIssue(kind, count, len(np.unique(frame.codes[any_bad])), examples)
+        return QualityIssue(kind, count, _distinct(frame.codes[any_bad]), examples)
 
 
 def _value_issues(frame: _Bars, builder: _IssueBuilder) -> list[QualityIssue]:
     values = frame.values
     high, low = values["high"], values["low"]
-    ordered = high >= low
     # open/close outside [low, high] only makes sense when the range itself is sane.
-    outside = {
-        name: ordered
-        & (
-            (values[name] > high * (1 + _RANGE_TOLERANCE))
-            | (values[name] < low * (1 - _RANGE_TOLERANCE))
-        )
-        for name in ("open", "close")
-    }
-    inverted = builder.from_cells(IssueKind.HIGH_BELOW_LOW, {"high": high < low})
+    outside = {name: rules.outside_high_low(values[name], high, low) for name in ("open", "close")}
+    inverted = builder.from_cells(
+        IssueKind.HIGH_BELOW_LOW, {"high": rules.high_below_low(high, low)}
+    )
     inverted = QualityIssue(
         inverted.kind,
         inverted.count,
@@ -348,7 +383,16 @@ def _value_issues(frame: _Bars, builder: _IssueBuilder) -> list[QualityIssue]:
             IssueKind.NON_POSITIVE_PRICE,
             {name: values[name] <= 0 for name in (*PRICE_FIELDS, "adj_close")},
         ),
-        builder.from_cells(IssueKind.NEGATIVE_VOLUME, {"volume": values["volume"] < 0}),
+        builder.from_cells(
+            IssueKind.PRICE_OUT_OF_BOUNDS,
+            {
+                name: rules.bad_price(values[name]) & ~(values[name] <= 0)
+                for name in (*PRICE_FIELDS, "adj_close")
+            },
+        ),
+        builder.from_cells(
+            IssueKind.NEGATIVE_VOLUME, {"volume": rules.bad_volume(values["volume"])}
+        ),
         inverted,
         builder.from_cells(IssueKind.OUTSIDE_HIGH_LOW, outside),
     ]
@@ -361,7 +405,7 @@ def _missing_prices(frame: _Bars) -> dict[str, np.ndarray]:
     masks = {name: np.isnan(values[name]) for name in PRICE_FIELDS}
     has_range = np.zeros(len(frame.names), dtype=bool)
     for name in ("open", "high", "low"):
-        has_range[np.unique(frame.codes[~masks[name]])] = True
+        has_range |= np.bincount(frame.codes[~masks[name]], minlength=len(frame.names)) > 0
     provides_range = has_range[frame.codes]
     for name in ("open", "high", "low"):
         masks[name] &= provides_range
@@ -380,7 +424,7 @@ def _duplicate_issue(frame: _Bars, builder: _IssueBuilder) -> QualityIssue:
         )
         note = "identical to the previous bar" if same else "conflicts with the previous bar"
         examples.append(_example(frame, int(row), "close", frame.values["close"][row], note))
-    symbols = len(np.unique(frame.codes[repeat]))
+    symbols = _distinct(frame.codes[repeat])
     return QualityIssue(IssueKind.DUPLICATE_BAR, len(rows), symbols, tuple(examples))
 
 
@@ -400,7 +444,7 @@ def _calendar_issues(
     off = QualityIssue(
         IssueKind.OFF_CALENDAR_BAR,
         len(off_rows),
-        len(np.unique(codes[off_rows])),
+        _distinct(codes[off_rows]),
         tuple(
             QualityExample(
                 str(frame.names[codes[row]]), _midnight(days[row]), None, None, "not a session"
@@ -436,55 +480,46 @@ def _jump_issues(frame: _Bars, threshold: float, builder: _IssueBuilder) -> list
     close = frame.values["close"]
     usable = np.isfinite(close) & (close > 0)
     codes, close = frame.codes[usable], close[usable]
-    adj = frame.values["adj_close"][usable]
     rows = np.flatnonzero(usable)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = close[1:] / close[:-1] - 1
-        adj_change = adj[1:] / adj[:-1] - 1
-    jump = (codes[1:] == codes[:-1]) & (np.abs(change) > threshold)
-    at = np.flatnonzero(jump)
-    ratio = close[:-1][at] / close[1:][at]  # previous / current: 2.0 for a 2-for-1 split
-    candidates = np.log(np.concatenate([SPLIT_RATIOS, 1 / np.asarray(SPLIT_RATIOS)]))
-    distance = np.abs(np.log(ratio)[:, None] - candidates[None, :])
-    near = distance.min(axis=1) < np.log1p(SPLIT_RATIO_TOLERANCE)
-    nearest = np.exp(candidates[distance.argmin(axis=1)]) if len(at) else np.array([])
-    adj_moved = adj_change[at]
-    adj_calm = np.isnan(adj_moved) | (np.abs(adj_moved) <= threshold)
-    split = near & adj_calm
+    moves = rules.close_moves(codes, close, frame.values["adj_close"][usable], threshold)
 
     def issue(kind: IssueKind, chosen: np.ndarray) -> QualityIssue:
-        picked = at[chosen]
-        order = np.argsort(-np.abs(np.log(ratio[chosen])), kind="stable")
+        picked = moves.at[chosen]
+        ratio, adj_moved = moves.ratio[chosen], moves.adj_change[chosen]
+        change, nearest = moves.change[chosen], moves.nearest[chosen]
+        order = np.argsort(-np.abs(np.log(ratio)), kind="stable")
         examples = []
         for i in order[: builder.max_examples]:
             row = rows[picked[i] + 1]
             adj_text = (
-                "adj_close missing"
-                if np.isnan(adj_moved[chosen][i])
-                else f"adj_close {adj_moved[chosen][i]:+.1%}"
+                "adj_close missing" if np.isnan(adj_moved[i]) else f"adj_close {adj_moved[i]:+.1%}"
             )
             note = f"close {close[picked[i]]:.4g} -> {close[picked[i] + 1]:.4g} "
-            note += f"({change[picked[i]]:+.1%}), {adj_text}"
+            note += f"({change[i]:+.1%}), {adj_text}"
             if kind is IssueKind.UNADJUSTED_SPLIT:
-                note += f"; ratio {ratio[chosen][i]:.3g} ~ {_ratio_text(nearest[chosen][i])}"
+                note += f"; ratio {ratio[i]:.3g} ~ {_ratio_text(nearest[i])}"
             examples.append(_example(frame, int(row), "close", frame.values["close"][row], note))
-        return QualityIssue(kind, len(picked), len(np.unique(codes[picked])), tuple(examples))
+        return QualityIssue(kind, len(picked), _distinct(codes[picked]), tuple(examples))
 
-    return [issue(IssueKind.PRICE_JUMP, ~split), issue(IssueKind.UNADJUSTED_SPLIT, split)]
+    return [
+        issue(IssueKind.PRICE_JUMP, ~moves.split),
+        issue(IssueKind.UNADJUSTED_SPLIT, moves.split),
+    ]
 
 
 def _stale_issue(
     frame: _Bars,
     sessions: pd.DatetimeIndex | None,
-    as_of: date,
+    end: np.datetime64,
     stale_after_days: int,
     builder: _IssueBuilder,
 ) -> tuple[QualityIssue, dict[str, date]]:
+    """Symbols whose last bar is more than ``stale_after_days`` sessions before ``end`` (the
+    newest bar of any symbol, capped at the as-of date)."""
     if not frame.size:
         return QualityIssue(IssueKind.STALE_SYMBOL, 0, 0), {}
     last = np.flatnonzero(np.append(frame.codes[1:] != frame.codes[:-1], True))
     last_days = frame.days[last]
-    end = np.datetime64(as_of, "D")
     if sessions is not None:
         session_days = sessions.to_numpy().astype("datetime64[D]")
         behind = np.searchsorted(session_days, end, side="right") - np.searchsorted(
@@ -502,11 +537,16 @@ def _stale_issue(
             _midnight(last_days[i]),
             None,
             float(behind[i]),
-            f"last bar {last_days[i]}, {behind[i]} session(s) before {as_of}",
+            f"last bar {last_days[i]}, {behind[i]} session(s) before {end} (newest data)",
         )
         for i in worst
     )
     return QualityIssue(IssueKind.STALE_SYMBOL, len(stale), len(stale), examples), found
+
+
+def _distinct(codes: np.ndarray) -> int:
+    """How many different symbol codes (small non-negative ints): a bincount, not a hash."""
+    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
 
 
 def _floats(bars: pd.DataFrame, name: str, source: str) -> np.ndarray:

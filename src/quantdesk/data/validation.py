@@ -7,14 +7,17 @@ disagree are problems.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quantdesk.core.errors import Problem
+from quantdesk.core.errors import DataValidationError, Problem
+from quantdesk.data import rules
 from quantdesk.data.ports import BAR_COLUMNS
 
 MAX_PROBLEMS = 1000
@@ -59,6 +62,8 @@ class ValidationResult:
     problem_count: int = 0
     rejected_rows: int = 0
     duplicates_collapsed: int = 0
+    # suspicious but accepted values (huge one-day moves, likely unadjusted splits)
+    warnings: list[Problem] = field(default_factory=list)
     # symbol, ex_date (date), action_type ("dividend" | "split"), value — from the optional
     # dividend / split columns of accepted rows
     actions: pd.DataFrame = field(default_factory=empty_actions)
@@ -94,16 +99,56 @@ class _Collector:
             )
 
 
-def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    renamed = {}
+KNOWN_COLUMNS = frozenset((*BAR_COLUMNS, "date", *ACTION_COLUMNS))
+# pandas renames a repeated CSV header ``close`` to ``close.1``
+_MANGLED = re.compile(r"^(?P<base>.+)\.(?P<n>[0-9]+)$")
+
+
+def normalise_columns(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+    """Lower-case, aliased column names; two columns meaning one thing are refused (a second
+    ``close``, or ``date`` beside ``timestamp``) rather than one silently ignored."""
+    names = [_column_key(column) for column in frame.columns]
+    seen: dict[str, list[str]] = {}
+    for column, name in zip(frame.columns, names, strict=True):
+        seen.setdefault(name, []).append(str(column))
     for column in frame.columns:
-        key = str(column).strip().lower()
-        renamed[column] = ALIASES.get(key, key.replace(" ", "_"))
-    return frame.rename(columns=renamed)
+        match = _MANGLED.match(str(column))
+        if (
+            match
+            and _column_key(match["base"]) in seen
+            and _column_key(match["base"]) in (KNOWN_COLUMNS)
+        ):
+            seen[_column_key(match["base"])].append(str(column))
+    problems = [
+        Problem(
+            source,
+            None,
+            None,
+            name,
+            f"{len(headers)} columns mean {name!r} ({', '.join(map(repr, headers))}); keep one",
+        )
+        for name, headers in seen.items()
+        if len(headers) > 1 and name in KNOWN_COLUMNS
+    ]
+    if problems:
+        raise DataValidationError(problems)
+    frame = frame.copy(deep=False)
+    frame.columns = pd.Index(names)
+    return frame
+
+
+def _column_key(column: object) -> str:
+    key = str(column).strip().lower()
+    return ALIASES.get(key, key.replace(" ", "_"))
 
 
 def validate_bars(
-    raw: pd.DataFrame, source: str, first_row: int = 2, *, daily: bool = True
+    raw: pd.DataFrame,
+    source: str,
+    first_row: int = 2,
+    *,
+    daily: bool = True,
+    today: date | None = None,
 ) -> ValidationResult:
     """Check a raw bars table (strings or numbers) and return the clean bars frame.
 
@@ -126,13 +171,14 @@ def validate_bars(
 
     rows = np.arange(first_row, first_row + len(frame))
     frame = frame.reset_index(drop=True)
-    codes, symbols = _symbol_codes(frame["symbol"])
+    codes, symbols, refused = _symbol_codes(frame["symbol"])
     frame["symbol"] = pd.Categorical.from_codes(
         codes.astype(np.int64), categories=pd.Index(symbols)
     )
     bad = codes < 0
-    problems.add_rows(bad, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
-    ts, bad_dates = _parse_dates(frame, rows, problems, daily)
+    for reason, mask in refused.items():
+        problems.add_rows(mask, frame.assign(symbol=""), rows, "symbol", reason)
+    ts, bad_dates = _parse_dates(frame, rows, problems, daily, today)
     bad |= bad_dates
     numbers, bad_numbers = _parse_numbers(frame, rows, problems)
     bad |= bad_numbers
@@ -164,7 +210,43 @@ def validate_bars(
     )
     actions = _actions(clean, values)
     rejected = int(bad.sum()) + conflicting
-    return ValidationResult(clean, problems.problems, problems.count, rejected, collapsed, actions)
+    warnings = _suspicious(clean, source, rows[~drop] if drop is not None else rows)
+    return ValidationResult(
+        clean, problems.problems, problems.count, rejected, collapsed, warnings, actions
+    )
+
+
+def _suspicious(clean: pd.DataFrame, source: str, rows: np.ndarray) -> list[Problem]:
+    """Warnings for accepted rows: one-day moves by 10× or more and likely unadjusted splits."""
+    if len(clean) < 2:
+        return []
+    codes = clean["symbol"].cat.codes.to_numpy()
+    close = clean["close"].to_numpy(dtype=np.float64)
+    adj = clean["adj_close"].to_numpy(dtype=np.float64)
+    moves = rules.suspicious_moves(codes, close, adj)
+    found = []
+    for k, i in enumerate(moves.at[:MAX_PROBLEMS]):
+        after = i + 1
+        kind = (
+            f"likely unadjusted {_ratio_text(float(moves.nearest[k]))}"
+            if moves.split[k]
+            else f"close moved ×{close[after] / close[i]:.4g} in one bar"
+        )
+        found.append(
+            Problem(
+                source,
+                int(rows[after]),
+                str(clean["symbol"].iloc[after]),
+                "close",
+                f"{kind} ({close[i]:.6g} -> {close[after]:.6g} on "
+                f"{clean['ts'].iloc[after]:%Y-%m-%d})",
+            )
+        )
+    return found
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}:1 split" if ratio >= 1 else f"1:{1 / ratio:.0f} reverse split"
 
 
 def _actions(clean: pd.DataFrame, values: dict[str, np.ndarray | None]) -> pd.DataFrame:
@@ -191,19 +273,49 @@ def _actions(clean: pd.DataFrame, values: dict[str, np.ndarray | None]) -> pd.Da
     return pd.concat(parts, ignore_index=True) if parts else empty_actions()
 
 
-def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes into the sorted, cleaned (stripped, upper-case) symbols; -1 for an empty symbol.
+def _symbol_codes(raw: pd.Series) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+    """Codes into the sorted, cleaned (stripped, upper-case) symbols; -1 for a symbol that
+    cannot be stored, with the rows of each reason (see :func:`rules.symbol_problem`).
 
     Cleaning works on the distinct values only, so a 2.4 M-row file costs one factorisation.
     """
     codes, uniques = _factorize(raw)
-    cleaned = np.array(
-        ["" if pd.isna(u) else str(u).strip().upper() for u in uniques], dtype=object
-    )
+    cleaned = []
+    reasons: list[str | None] = []
+    for value in uniques:
+        if isinstance(value, bytes | bytearray):
+            cleaned.append("")
+            reasons.append("symbol is binary data, not text")
+            continue
+        text = "" if _is_missing(value) else str(value).strip().upper()
+        reason = rules.symbol_problem(text)
+        cleaned.append("" if reason else text)
+        reasons.append(reason)
+    cleaned_array = np.array(cleaned, dtype=object)
     symbols = sorted({s for s in cleaned if s})
-    lookup = np.searchsorted(np.asarray(symbols, dtype=object), cleaned).astype(np.int64)
-    lookup[cleaned == ""] = -1
-    return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1), symbols
+    lookup = np.searchsorted(np.asarray(symbols, dtype=object), cleaned_array).astype(np.int64)
+    lookup[cleaned_array == ""] = -1
+    lookup = np.append(lookup, -1)  # a column with no symbol at all indexes this sentinel
+    out = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
+    refused: dict[str, np.ndarray] = {}
+    missing = codes < 0
+    if missing.any():
+        refused["symbol is empty"] = missing
+    by_reason: dict[str, list[int]] = {}
+    for position, reason in enumerate(reasons):
+        if reason:
+            by_reason.setdefault(reason, []).append(position)
+    for reason, positions in by_reason.items():
+        mask = np.isin(codes, positions)
+        refused[reason] = refused.get(reason, np.zeros(len(codes), dtype=bool)) | mask
+    return out, symbols, refused
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # array-like cells
+        return False
 
 
 def _factorize(raw: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -241,37 +353,80 @@ def _missing_columns(frame: pd.DataFrame) -> list[str]:
     return missing
 
 
-def _check_symbols(frame: pd.DataFrame, rows: np.ndarray, problems: _Collector) -> np.ndarray:
-    mask = (frame["symbol"].isna() | (frame["symbol"] == "")).to_numpy(dtype=bool, na_value=True)
-    problems.add_rows(mask, frame.assign(symbol=""), rows, "symbol", "symbol is empty")
-    return mask
-
-
 def _parse_dates(
-    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector, daily: bool
+    frame: pd.DataFrame, rows: np.ndarray, problems: _Collector, daily: bool, today: date | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UTC timestamps as int64 nanoseconds, and the mask of rows whose date is malformed."""
+    """UTC timestamps as int64 nanoseconds, and the mask of rows whose date is malformed or
+    outside the rulebook's range (before 1885, after today + 1 session)."""
     raw = frame["date"]
     if pd.api.types.is_datetime64_any_dtype(raw):
-        ts = pd.Series(pd.DatetimeIndex(raw))
+        ts = _datetime_column(raw)
         if daily:  # the session date is the wall-clock date in the value's own zone
             local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
             ts = local.dt.normalize()
-    elif daily:
-        text = raw.astype("string").str.strip()
-        valid = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).notna()
-        day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        ts = pd.Series(day.where(valid.to_numpy()))
     else:
-        text = raw.astype("string").str.strip()
-        ts = pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
+        text = _as_text(raw)
+        if daily:
+            valid = _to_datetime(text).notna()
+            day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+            ts = pd.Series(day.where(valid.to_numpy()))
+        else:
+            ts = pd.Series(_to_datetime(text))
     # naive timestamps are taken as UTC (documented in the README)
     ts = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
-    mask = ts.isna().to_numpy()
+    stamps = _nanoseconds(pd.DatetimeIndex(ts).tz_convert(None))
+    mask = stamps == np.iinfo(np.int64).min  # missing, malformed or beyond pandas' range
     problems.add_rows(
-        mask, frame, rows, "date", "malformed date {value!r} (expected ISO 8601, e.g. 2024-01-31)"
+        mask,
+        frame,
+        rows,
+        "date",
+        "malformed date {value!r} (expected ISO 8601 between 1885 and 2262, e.g. 2024-01-31)",
     )
-    return pd.DatetimeIndex(ts).tz_convert(None).as_unit("ns").asi8, mask
+    days = stamps.view("datetime64[ns]").astype("datetime64[D]")
+    far = ~mask & rules.date_out_of_range(days, today)
+    limit = rules.latest_allowed_day(today)
+    problems.add_rows(
+        far,
+        frame,
+        rows,
+        "date",
+        f"date {{value!s}} is outside the accepted range {rules.MIN_DATE}..{limit} "
+        "(the calendar's first year to one session after today)",
+    )
+    return stamps, mask | far
+
+
+def _nanoseconds(naive: pd.DatetimeIndex) -> np.ndarray:
+    """int64 nanoseconds; values outside pandas' nanosecond range (1677..2262) become NaT."""
+    wide = naive.to_numpy()
+    days = wide.astype("datetime64[D]")
+    low, high = np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-10", "D")
+    wide = np.where((days < low) | (days > high), np.datetime64("NaT"), wide)
+    return wide.astype("datetime64[ns]").view(np.int64)
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    if raw.dtype == object:  # Parquet dates come as datetime.date objects, bytes are refused
+        raw = raw.map(lambda v: None if isinstance(v, bytes | bytearray) else v)
+    return raw.astype("string").str.strip()
+
+
+def _to_datetime(text: pd.Series) -> pd.Series:
+    return pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))
+
+
+def _datetime_column(raw: pd.Series) -> pd.Series:
+    """A datetime column in nanoseconds; values beyond pandas' nanosecond range become NaT."""
+    values = pd.DatetimeIndex(raw)
+    zone = values.tz
+    naive = values.tz_convert(None) if zone is not None else values
+    wide = naive.to_numpy()
+    low, high = np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-10", "D")
+    days = wide.astype("datetime64[D]")
+    wide = np.where((days < low) | (days > high), np.datetime64("NaT"), wide)
+    fitted = pd.DatetimeIndex(wide.astype("datetime64[ns]"))
+    return pd.Series(fitted.tz_localize("UTC").tz_convert(zone) if zone is not None else fitted)
 
 
 def _parse_numbers(
@@ -283,19 +438,28 @@ def _parse_numbers(
         if column not in frame:
             continue
         raw = frame[column]
-        if pd.api.types.is_numeric_dtype(raw):
+        if pd.api.types.is_bool_dtype(raw):  # True is not a price of 1.0
+            values = np.full(len(frame), np.nan)
+            blank = raw.isna().to_numpy(dtype=bool)
+            garbage = ~blank
+            problems.add_rows(garbage, frame, rows, column, "not a number: {value!r} (boolean)")
+        elif pd.api.types.is_numeric_dtype(raw):
             values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
             blank = np.isnan(values)
             garbage = np.zeros(len(frame), dtype=bool)
         else:
-            text = raw.astype("string").str.strip()
-            blank = text.isna() | (text == "") | text.str.lower().isin(["nan", "null", "na"])
-            blank = blank.to_numpy(dtype=bool, na_value=True)
+            text = _as_text(raw)
+            empty = text.isna() | (text == "") | text.str.lower().isin(["nan", "null", "na"])
+            blank = empty.to_numpy(dtype=bool, na_value=True)
             values = pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan
             )
             garbage = np.isnan(values) & ~blank
-        problems.add_rows(garbage, frame, rows, column, "not a number: {value!r}")
+            if raw.dtype == object:  # bytes cells became missing text: refuse them
+                binary = raw.map(lambda v: isinstance(v, bytes | bytearray)).to_numpy(dtype=bool)
+                garbage |= binary
+                blank &= ~binary
+            problems.add_rows(garbage, frame, rows, column, "not a number: {value!r}")
         bad |= garbage
         if column in PRICE_COLUMNS:
             problems.add_rows(blank, frame, rows, column, "price is missing (empty or NaN)")
@@ -304,35 +468,50 @@ def _parse_numbers(
     return numbers, bad
 
 
+_VALUE_RULES = (
+    *(
+        (
+            column,
+            rules.bad_price,
+            f"price must be positive, finite and within [{rules.MIN_PRICE:g}, "
+            f"{rules.MAX_PRICE:g}], got {{value}}",
+        )
+        for column in (*PRICE_COLUMNS, "adj_close")
+    ),
+    (
+        "volume",
+        rules.bad_volume,
+        f"volume must not be negative, must be finite and at most {rules.MAX_VOLUME:g}, "
+        "got {value}",
+    ),
+    (
+        "dividend",
+        rules.bad_dividend,
+        "dividend must not be negative and must be finite, got {value}",
+    ),
+    ("split", rules.bad_split, "split ratio must be positive and finite, got {value}"),
+)
+
+
 def _check_ranges(
     frame: pd.DataFrame, numbers: dict[str, np.ndarray], rows: np.ndarray, problems: _Collector
 ) -> np.ndarray:
+    """The rulebook's value rules (:mod:`quantdesk.data.rules`) on the parsed numbers."""
     bad = np.zeros(len(frame), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        for column in (*PRICE_COLUMNS, "adj_close"):
-            if column in numbers:
-                values = numbers[column]
-                mask = (values <= 0) | np.isinf(values)
-                problems.add_rows(mask, frame, rows, column, "price must be positive, got {value}")
-                bad |= mask
-        if "dividend" in numbers:
-            mask = numbers["dividend"] < 0
-            problems.add_rows(mask, frame, rows, "dividend", "dividend must not be negative")
+    for column, rule, message in _VALUE_RULES:
+        if column in numbers:
+            mask = rule(numbers[column])
+            problems.add_rows(mask, frame, rows, column, message)
             bad |= mask
-        if "split" in numbers:
-            mask = numbers["split"] <= 0
-            problems.add_rows(mask, frame, rows, "split", "split ratio must be positive")
-            bad |= mask
-        if "volume" in numbers:
-            mask = numbers["volume"] < 0
+    if "high" in numbers:
+        high, low = numbers["high"], numbers["low"]
+        mask = rules.high_below_low(high, low) & ~bad
+        problems.add_rows(mask, frame, rows, "high", "high {value} is below low (same row)")
+        bad |= mask
+        for column in ("open", "close"):
+            mask = rules.outside_high_low(numbers[column], high, low) & ~bad
             problems.add_rows(
-                mask, frame, rows, "volume", "volume must not be negative, got {value}"
-            )
-            bad |= mask
-        if "high" in numbers:
-            mask = numbers["high"] < numbers["low"]
-            problems.add_rows(
-                mask, frame, rows, "high", "high {value} is below low " + "(same row)"
+                mask, frame, rows, column, column + " {value} is outside [low, high] (same row)"
             )
             bad |= mask
     return bad

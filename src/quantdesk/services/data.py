@@ -20,7 +20,11 @@ from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.panel import Panel
 from quantdesk.data.panel_cache import PanelCache
 from quantdesk.data.sample import sample_datasets
-from quantdesk.data.sources.csv_files import expand_paths, read_and_validate
+from quantdesk.data.sources.csv_files import (
+    expand_paths,
+    read_and_validate,
+    read_instruments_table,
+)
 from quantdesk.data.validation import ValidationResult, validate_bars
 from quantdesk.db.bulk import WriteCounts
 from quantdesk.db.database import Database
@@ -45,6 +49,8 @@ class ImportReport:
     symbols: int
     problems: list[str] = field(default_factory=list)
     corporate_actions: int = 0
+    # suspicious but accepted values (see quantdesk.data.rules); refused under strict
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> int:
@@ -99,11 +105,13 @@ class DataService:
         timeframe: Timeframe = Timeframe.D1,
         source: str = "file",
         instruments: Iterable[InstrumentInfo] = (),
+        strict: bool = False,
     ) -> ImportReport:
         """Import long-format or one-file-per-symbol CSV/Parquet files in one transaction.
 
         Any bad row aborts the whole import (nothing written) unless ``skip_bad``, which writes
-        the good rows and reports the rest.
+        the good rows and reports the rest. Suspicious values are warnings in the report, or
+        refuse the import when ``strict``.
         """
         daily = timeframe == Timeframe.D1
         results = read_and_validate(list(paths), per_symbol=per_symbol, daily=daily)
@@ -121,6 +129,7 @@ class DataService:
             skip_bad,
             list(instruments),
             overlaps=overlaps,
+            strict=strict,
         )
 
     def import_frame(
@@ -164,13 +173,20 @@ class DataService:
         skip_bad: bool,
         instruments: list[InstrumentInfo],
         overlaps: Overlaps | None = None,
+        *,
+        strict: bool = False,
     ) -> ImportReport:
         across = overlaps or Overlaps(results, [], 0, 0)
         problems = [p for r in results for p in r.problems] + across.problems
         total_problems = sum(r.problem_count for r in results) + len(across.problems)
         if total_problems and not skip_bad:
             raise DataValidationError(problems, total_problems)
+        warnings = [w for r in results for w in r.warnings]
+        if warnings and strict:
+            raise DataValidationError(warnings)
         frames = [r.frame for r in results if len(r.frame)]
+        if total_problems and not frames:  # --skip-bad, but no row is usable: nothing to do
+            raise DataValidationError(problems, total_problems)
         frame = pd.concat(frames, ignore_index=True) if frames else results[0].frame
         rows_read = across.collapsed + across.conflicting
         rows_read += sum(len(r.frame) + r.rejected_rows + r.duplicates_collapsed for r in results)
@@ -215,16 +231,13 @@ class DataService:
             symbols=len(symbols),
             problems=[str(p) for p in problems[:50]],
             corporate_actions=written_actions,
+            warnings=[str(w) for w in warnings[:50]],
         )
 
     def import_instruments(self, path: Path) -> int:
         """Import instrument metadata: a CSV with ``symbol`` and any of name, sector, industry,
         asset_class/asset_type (stock/etf/index), exchange, currency."""
-        if not path.exists():
-            raise DataValidationError([_problem(path, None, "file not found")])
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if "symbol" not in table:
-            raise DataValidationError([_problem(path, "symbol", "required column missing")])
+        table = read_instruments_table(path)
         infos = [
             _info_from_row({str(k): v for k, v in r.items()}) for r in table.to_dict("records")
         ]

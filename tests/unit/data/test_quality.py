@@ -151,20 +151,34 @@ def test_jump_threshold_is_a_fraction(nyse: TradingCalendar) -> None:
     assert lower.issue(IssueKind.PRICE_JUMP).count == 1
 
 
-def test_stale_means_more_than_n_sessions_after_the_last_bar(nyse: TradingCalendar) -> None:
-    # As of 07-10: OLD (last 07-01) is 6 sessions behind (2, 3, 5, 8, 9, 10); NEW is 5 behind.
+def test_stale_means_more_than_n_sessions_behind_the_newest_data(nyse: TradingCalendar) -> None:
+    # The newest bar is LEAD's 07-10: OLD (last 07-01) is 6 sessions behind (2, 3, 5, 8, 9,
+    # 10); NEW (07-02) is 5 behind, within the allowance.
     frame = pd.concat(
-        [bars("OLD", ["2024-06-28", "2024-07-01"], [5, 5]), bars("NEW", ["2024-07-02"], [5])]
+        [
+            bars("OLD", ["2024-06-28", "2024-07-01"], [5, 5]),
+            bars("NEW", ["2024-07-02"], [5]),
+            bars("LEAD", ["2024-07-10"], [5]),
+        ]
     )
     report = check_quality(frame, nyse, date(2024, 7, 10), stale_after_days=5)
     stale = report.issue(IssueKind.STALE_SYMBOL)
     assert stale.count == 1
     assert report.stale_symbols == {"OLD": date(2024, 7, 1)}
     assert stale.examples[0].value == 6.0
+    assert report.reference_date == date(2024, 7, 10)
+
+
+def test_historical_data_is_not_stale_against_the_wall_clock(nyse: TradingCalendar) -> None:
+    # regression: every symbol of a 2021 database was "stale" when checked in 2026
+    frame = pd.concat([bars("AAA", SESSIONS, [5.0] * 6), bars("BBB", SESSIONS[:-3], [5.0] * 3)])
+    report = check_quality(frame, nyse, date(2026, 11, 29), stale_after_days=2)
+    assert report.stale_symbols == {"BBB": date(2024, 7, 3)}  # 3 sessions behind AAA
+    assert report.reference_date == date(2024, 7, 9)
 
 
 def test_without_a_calendar_gap_checks_are_skipped_and_staleness_uses_weekdays() -> None:
-    frame = bars("OLD", ["2024-07-01"], [5])
+    frame = pd.concat([bars("OLD", ["2024-07-01"], [5]), bars("NEW", ["2024-07-09"], [5])])
     report = check_quality(frame, None, date(2024, 7, 9), stale_after_days=5)
     assert set(report.skipped_checks) == {IssueKind.MISSING_SESSION, IssueKind.OFF_CALENDAR_BAR}
     # weekdays 07-02 .. 07-09 = 6 (the holiday counts without a calendar)

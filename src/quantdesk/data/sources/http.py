@@ -31,6 +31,7 @@ import pandas as pd
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import Timeframe
 from quantdesk.core.errors import SourceError
+from quantdesk.core.secrets import mask_secrets
 from quantdesk.data.ports import BAR_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -92,10 +93,8 @@ def public_url(
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _MASK)
-    return text
+    """``text`` with every form of each secret masked (raw, percent-encoded, base64)."""
+    return mask_secrets(text, secrets)
 
 
 class _SecretQueryFilter(logging.Filter):
@@ -110,9 +109,15 @@ class _SecretQueryFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = self._pattern.sub(rf"\1{_MASK}", message)
+        redacted = mask_secrets(redacted, _known_secrets)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+# Secret values seen by any client in this process, masked in httpx's log lines in every form
+# (its URL logging percent-encodes them, so the query-name pattern alone is not enough).
+_known_secrets: set[str] = set()
 
 
 def _install_httpx_log_filter(secret_params: Collection[str]) -> None:
@@ -264,6 +269,7 @@ class CachedHttp:
         not cached. ``subject`` (e.g. ``"symbol AAPL"``) goes into error messages.
         """
         secrets = self._secret_values(params, headers)
+        _known_secrets.update(s for s in secrets if s)
         if self._cache is not None:
             cached = self._cache.load(source, url, params, ttl)
             if cached is not None:
