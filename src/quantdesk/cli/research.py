@@ -3,7 +3,6 @@ portfolio recommendations from the command line. Commands call the research serv
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +37,6 @@ SetOption = Annotated[
 DateOption = Annotated[
     str | None, typer.Option("--date", help="As of this date (YYYY-MM-DD; default: latest).")
 ]
-
-
-def _as_date(value: object) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
 
 
 def register(app: typer.Typer) -> None:
@@ -123,40 +118,27 @@ def scores(
     if ctx.invoked_subcommand is not None:
         return
     as_of = parse_date(date, "--date")
-    computed = None
-    with open_services() as services:
-        research = services.research
-        stored = research.latest_scores(score_set, as_of)
-        latest = services.data.get_date_range()[1].date()
-        wanted = latest if as_of is None else min(as_of, latest)
-        stale = not stored.empty and _as_date(stored["date"].iloc[0]) < wanted
-        if compute or (compute is None and (stored.empty or stale)):
-            # nothing stored: score the whole history; stale: add the newest date only
-            dates = [wanted] if stale or as_of is not None else None
-            with _spinner(f"computing {score_set} scores…"):
-                computed = research.compute_scores(score_set, dates=dates, universe=universe)
-        frame = research.latest_scores(score_set, as_of, universe, top)
-    if as_json:
-        print_json(
-            {
-                "score_set": score_set,
-                "date": None if frame.empty else frame["date"].iloc[0],
-                "universe": universe,
-                "computed": None if computed is None else computed.to_dict(),
-                "rows": _records(frame),
-            }
+    with open_services() as services, _spinner(f"reading {score_set} scores…", not as_json):
+        snapshot = services.research.current_scores(
+            score_set, date=as_of, universe=universe, top=top, compute=compute
         )
+    if as_json:
+        print_json(snapshot.to_dict())
         return
-    if computed is not None:
-        _print_computed(computed.to_dict())
+    if snapshot.computed is not None:
+        _print_computed(snapshot.computed.to_dict())
+    frame = snapshot.frame
     if frame.empty:
         console.print(f"no {score_set} scores stored on or before {as_of or 'today'}")
         return
+    if snapshot.note:
+        console.print(f"note: {snapshot.note}", highlight=False, markup=False)
     components = _component_names(frame)
     columns = ["rank", "symbol", "sector", "score", "sector rank", *components]
     console.print(
         table(
-            f"{score_set} scores on {frame['date'].iloc[0]} (universe {frame['universe'].iloc[0]})",
+            f"{score_set} scores on {snapshot.date} (universe {frame['universe'].iloc[0]}; "
+            f"data up to {snapshot.data_date})",
             columns,
             _score_rows(frame, components),
             right={"rank", "score", "sector rank", *components},
@@ -329,10 +311,12 @@ def recommend(
     console.print(
         table(
             f"{result.optimizer} portfolio of {result.positions} on {result.date} "
-            f"({result.score_set})",
+            f"({result.score_set} scores of {result.date}; data up to {result.data_date})",
             ["rank", "symbol", "sector", "score", "weight"],
             rows,
             right={"rank", "score", "weight"},
         )
     )
+    if result.note:
+        console.print(f"note: {result.note}", highlight=False, markup=False)
     console.print(f"cash {result.cash_weight:.2%}; stored as signal {result.strategy!r}")

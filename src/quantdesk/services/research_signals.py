@@ -192,18 +192,10 @@ class SignalBook:
         config = _construction_config(optimizer, positions, lookback_days, max_weight)
         if positions < 1:
             raise ResearchInputError(f"positions must be at least 1, got {positions}")
-        scores = self._scores.latest(kind.value, date, universe, None)
-        if scores.empty:
-            as_of = as_date(date) if date is not None else self._data.get_date_range()[1].date()
-            self._scores.compute(
-                kind.value,
-                dates=[as_of],
-                universe=universe,
-                benchmark=None,
-                config=None,
-                use_earnings=True,
-            )
-            scores = self._scores.latest(kind.value, as_of, universe, None)
+        snapshot = self._scores.refresh(
+            kind.value, date=date, universe=universe, top=None, compute=None, whole_history=False
+        )
+        scores = snapshot.frame
         if scores.empty:
             raise ResearchInputError(f"no {kind.value} scores on or before {date or 'today'}")
         day = scores["date"].iloc[0]
@@ -230,6 +222,8 @@ class SignalBook:
             strategy=strategy,
             weights=table,
             cash_weight=max(0.0, 1.0 - float(table["weight"].sum())),
+            data_date=snapshot.data_date,
+            note=snapshot.note,
         )
 
     def _returns_window(self, symbols: list[str], day: date, lookback_days: int) -> pd.DataFrame:
