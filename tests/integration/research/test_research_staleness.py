@@ -33,7 +33,8 @@ def test_second_scores_keeps_the_newest_scores_when_an_index_has_later_bars(
     assert first.computed is not None
     assert first.date == first.data_date == STOCKS_END  # the universe's newest date
     newest = research.latest_scores()
-    assert newest["date"].iloc[0] == STOCKS_END and len(newest) > 10
+    assert newest["date"].iloc[0] == STOCKS_END
+    assert len(newest) > 10
 
     second = research.current_scores(top=5)
     assert second.computed is None  # nothing stale: shown, not recomputed
@@ -68,8 +69,12 @@ def test_stale_scores_are_refreshed_on_the_universe_data_date_and_the_date_is_na
     kept = research.current_scores(compute=False)
     assert kept.date == date(2022, 11, 30)
     assert kept.data_date == STOCKS_END
-    assert kept.note is not None and "2022-11-30" in kept.note and str(STOCKS_END) in kept.note
+    assert kept.note is not None
+    assert "2022-11-30" in kept.note
+    assert str(STOCKS_END) in kept.note
 
     refreshed = research.current_scores()
-    assert refreshed.computed is not None and refreshed.computed.dates == (STOCKS_END,)
-    assert refreshed.date == STOCKS_END and refreshed.note is None
+    assert refreshed.computed is not None
+    assert refreshed.computed.dates == (STOCKS_END,)
+    assert refreshed.date == STOCKS_END
+    assert refreshed.note is None
