@@ -73,8 +73,22 @@ def _number(value: Any, digits: int = 3) -> str:
 
 
 def _component_names(frame: pd.DataFrame) -> list[str]:
-    base = {"date", "symbol", "sector", "universe", "score", "rank", "sector_rank"}
+    base = {
+        "date",
+        "symbol",
+        "sector",
+        "universe",
+        "score",
+        "rank",
+        "sector_rank",
+        "weight_coverage",
+    }
     return [c for c in frame.columns if c not in base and not str(c).endswith("_raw")]
+
+
+def _coverage(value: Any) -> str:
+    text = _number(value, 4)
+    return f"{float(text):.0%}" if text else ""
 
 
 def _score_rows(frame: pd.DataFrame, components: list[str]) -> list[list[Any]]:
@@ -86,6 +100,7 @@ def _score_rows(frame: pd.DataFrame, components: list[str]) -> list[list[Any]]:
                 record["symbol"],
                 record["sector"] or "",
                 _number(record["score"]),
+                _coverage(record.get("weight_coverage")),
                 "" if record["sector_rank"] is None else record["sector_rank"],
                 *(_number(record[name], 2) for name in components),
             ]
@@ -134,14 +149,14 @@ def scores(
     if snapshot.note:
         console.print(f"note: {snapshot.note}", highlight=False, markup=False)
     components = _component_names(frame)
-    columns = ["rank", "symbol", "sector", "score", "sector rank", *components]
+    columns = ["rank", "symbol", "sector", "score", "coverage", "sector rank", *components]
     console.print(
         table(
             f"{score_set} scores on {snapshot.date} (universe {frame['universe'].iloc[0]}; "
             f"data up to {snapshot.data_date})",
             columns,
             _score_rows(frame, components),
-            right={"rank", "score", "sector rank", *components},
+            right={"rank", "score", "coverage", "sector rank", *components},
         )
     )
 
@@ -200,9 +215,9 @@ def history(
     console.print(
         table(
             f"{score_set} history of {symbol.upper()}",
-            ["date", "rank", "score", "sector rank", *components],
+            ["date", "rank", "score", "coverage", "sector rank", *components],
             rows,
-            right={"rank", "score", "sector rank", *components},
+            right={"rank", "score", "coverage", "sector rank", *components},
         )
     )
 

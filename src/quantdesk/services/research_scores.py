@@ -119,7 +119,16 @@ class ScoreBook:
         written = self._store(kind.value, spec.label, sorted(with_rows), frame)
         sector_of = {s: infos[s].sector if s in infos else None for s in panel.symbols}
         frame = frame.assign(sector=frame["symbol"].map(sector_of), universe=spec.label)
-        leading = ["date", "symbol", "sector", "universe", "score", "rank", "sector_rank"]
+        leading = [
+            "date",
+            "symbol",
+            "sector",
+            "universe",
+            "score",
+            "rank",
+            "sector_rank",
+            "weight_coverage",
+        ]
         rest = [c for c in frame.columns if c not in leading and c != "components"]
         ordered = frame[leading + rest]
         return ScoreTable(
@@ -228,6 +237,7 @@ class ScoreBook:
             result.sector_rank,
             result.components,
             raw,
+            result.coverage,
         )
         return label, table, raw
 
@@ -275,6 +285,7 @@ class ScoreBook:
                     "score": r["score"],
                     "rank": r["rank"],
                     "sector_rank": r["sector_rank"],
+                    "weight_coverage": _finite(r["weight_coverage"]),
                     "components": r["components"],
                 }
                 for r in frame.to_dict("records")
@@ -324,6 +335,11 @@ class ScoreBook:
                 raise NotFoundError(f"unknown symbol {symbol!r}")
             frame = research_repo.load_score_history(connection, kind.value, wanted)
         return flatten_components(frame)
+
+
+def _finite(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return number if np.isfinite(number) else None
 
 
 def _default_universe(kind: ScoreSet) -> str:

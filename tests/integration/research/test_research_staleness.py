@@ -78,3 +78,19 @@ def test_stale_scores_are_refreshed_on_the_universe_data_date_and_the_date_is_na
     assert refreshed.computed.dates == (STOCKS_END,)
     assert refreshed.date == STOCKS_END
     assert refreshed.note is None
+
+
+def test_weight_coverage_is_stored_and_read_back_per_score(sample_services: Services) -> None:
+    research = sample_services.research
+    computed = research.compute_scores(dates=[STOCKS_END])
+    stored = research.latest_scores(date=STOCKS_END)
+    assert stored["weight_coverage"].notna().all()
+    # the sample has no earnings: RS 40 % + price 25 % (+ volume 5 % for IBM and GOOG)
+    assert set(stored["weight_coverage"].round(6)) <= {0.65, 0.70}
+    assert (stored["weight_coverage"] >= 0.6).all()
+    by_symbol = computed.frame.set_index("symbol")["weight_coverage"]
+    pd.testing.assert_series_equal(
+        stored.set_index("symbol")["weight_coverage"], by_symbol.loc[stored["symbol"]]
+    )
+    history = research.score_history("AAPL")
+    assert history["weight_coverage"].notna().all()
