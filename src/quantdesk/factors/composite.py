@@ -120,9 +120,7 @@ def composite_score(
         score[~complete] = np.nan
     coverage = weight_sum / sum(weights[name] for name in active)
     score[coverage < min_coverage - 1e-12] = np.nan
-    return CompositeScore(
-        score=score, components=MappingProxyType(normalised), coverage=coverage
-    )
+    return CompositeScore(score=score, components=MappingProxyType(normalised), coverage=coverage)
 
 
 def _check_fraction(value: float, name: str) -> None:

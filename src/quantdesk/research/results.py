@@ -16,6 +16,8 @@ import pandas as pd
 
 from quantdesk.portfolio import RebalancePlan, Trade
 
+Day = date  # for fields declared after a field named ``date``
+
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-ready dicts (dates → ISO, NaN/NA → None, numpy → Python)."""
@@ -95,7 +97,7 @@ class ScoreSnapshot:
     score_set: str
     universe: str | None
     date: date | None
-    data_date: date | None
+    data_date: Day | None
     computed: ScoreTable | None
     note: str | None
     frame: pd.DataFrame = field(repr=False)
@@ -182,7 +184,7 @@ class Recommendation:
     strategy: str
     weights: pd.DataFrame = field(repr=False)
     cash_weight: float
-    data_date: date | None = None
+    data_date: Day | None = None
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

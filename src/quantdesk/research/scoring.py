@@ -114,8 +114,8 @@ def score_frame(
     """Long frame of the scored cells (finite score only), one row per date × symbol.
 
     Columns: :data:`SCORE_COLUMNS`, ``weight_coverage`` (the share of the composite's weight
-    behind the score, a fraction; NaN when not measured), then ``<name>`` (normalised) and ``<name>_raw`` per
-    component. ``components`` holds the same values as a JSON-ready dict per row,
+    behind the score, a fraction; NaN when not measured), then ``<name>`` (normalised) and
+    ``<name>_raw`` per component. ``components`` holds the same values as a JSON-ready dict per row,
     ``{name: {"value": normalised, "raw": raw}}`` with ``None`` for a missing value.
     """
     days = np.asarray([d.date() for d in day_index(dates)], dtype=object)
