@@ -91,7 +91,7 @@ def test_relative_strength_is_the_annualised_alpha_of_a_regression_on_the_benchm
             if ok.sum() < 0.8 * 231:
                 assert np.isnan(result[t, j])
                 continue
-            beta, alpha = np.polyfit(x[ok], y[ok], 1)
+            _beta, alpha = np.polyfit(x[ok], y[ok], 1)
             assert result[t, j] == pytest.approx(alpha * 252, rel=1e-7, abs=1e-10)
     assert np.isnan(result[251]).all()  # the window starts before the first row
 

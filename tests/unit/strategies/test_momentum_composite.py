@@ -52,9 +52,7 @@ def reference_alpha(close: pd.DataFrame, benchmark: pd.Series, t: int) -> pd.Ser
     for symbol in close.columns:
         y = stock[symbol].to_numpy()
         ok = np.isfinite(y) & np.isfinite(market)
-        out[symbol] = (
-            np.polyfit(market[ok], y[ok], 1)[1] * 252 if ok.sum() >= 0.8 * 231 else np.nan
-        )
+        out[symbol] = np.polyfit(market[ok], y[ok], 1)[1] * 252 if ok.sum() >= 0.8 * 231 else np.nan
     return pd.Series(out)
 
 
