@@ -348,11 +348,11 @@ class _Parse:
             expected = far & estimate.notna() & ((frame["eps"] - estimate).abs() <= allowed)
             self.confirmed_by_consensus += int(expected.sum())
             far &= ~expected
-        for row in np.flatnonzero(far.to_numpy(dtype=bool)):
+        for row in np.flatnonzero(far.to_numpy(dtype=bool)).tolist():
             consensus = estimate.iloc[row]
             known = "no consensus estimate" if pd.isna(consensus) else f"consensus {consensus:g}"
             self._drop(
-                pd.Series(far.index == far.index[row], index=far.index),
+                pd.Series(np.arange(len(far)) == row, index=far.index),
                 "eps",
                 "eps_robust_outlier",
                 f"eps {frame['eps'].iloc[row]:g} is {score.iloc[row]:.0f} robust z from the "
