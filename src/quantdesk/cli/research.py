@@ -249,6 +249,8 @@ def sector_momentum(
     if report:
         console.print(signal.report, highlight=False, markup=False, soft_wrap=True)
         return
+    if signal.reason:
+        console.print(f"no signal: {signal.reason}", highlight=False, markup=False)
     ranking = [
         [
             "" if r["rank"] is None else r["rank"],

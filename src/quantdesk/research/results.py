@@ -146,6 +146,8 @@ class SectorSignal:
     target_weights: dict[str, float]
     plan: RebalancePlan = field(repr=False)
     report: str = field(repr=False)
+    # why nothing was ranked (e.g. no ETF has a year of history yet); None when ranked
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +163,7 @@ class SectorSignal:
             "skipped": [_trade(t) for t in self.plan.skipped],
             "portfolio_value": str(self.plan.total_value),
             "cash_after": str(self.plan.cash_after),
+            "reason": self.reason,
             "report": self.report,
         }
 

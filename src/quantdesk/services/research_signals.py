@@ -36,7 +36,7 @@ from quantdesk.research.inputs import (
 from quantdesk.research.lookback import calendar_window
 from quantdesk.research.results import Recommendation, SectorSignal
 from quantdesk.research.scoring import day_index, last_valid, valuation_prices
-from quantdesk.research.sector import sector_ranking, signal_report
+from quantdesk.research.sector import no_signal_reason, sector_ranking, signal_report
 from quantdesk.services.data import DataService
 from quantdesk.services.research_scores import ScoreBook
 from quantdesk.services.research_universe import UniverseLoader, etf_symbols
@@ -108,7 +108,17 @@ class SignalBook:
             closes[columns],
             names,
         )
-        report = signal_report(ranking, plan, signal_date, top_n)
+        reason = (
+            None
+            if np.isfinite(signal.momentum[0]).any()
+            else no_signal_reason(
+                universe,
+                prices[: last + 1],
+                [d.date() for d in day_index(panel.dates)],
+                signal_date,
+            )
+        )
+        report = signal_report(ranking, plan, signal_date, top_n, reason)
         self._store_sector_signal(signal_date, ranking, plan, held, top_n)
         selected = tuple(str(s) for s in ranking.loc[ranking["selected"], "symbol"])
         return SectorSignal(
@@ -123,6 +133,7 @@ class SignalBook:
             },
             plan=plan,
             report=report,
+            reason=reason,
         )
 
     def _sector_universe(self, symbols: Sequence[str] | None) -> list[str]:
