@@ -266,21 +266,83 @@ def _finite_or_none(value: float) -> float | None:
 
 
 # -- survivorship and corporate actions --------------------------------------------------------
-def survivorship_check(universe: str, point_in_time: bool, index: str | None = None) -> BiasCheck:
-    """``pass`` when the universe came from index membership by date, else ``warn``."""
-    if point_in_time:
+MIN_MEMBER_COVERAGE = 0.90
+
+
+def member_coverage_by_year(
+    dates: np.ndarray, members: np.ndarray, present: np.ndarray
+) -> dict[int, tuple[int, int]]:
+    """Per calendar year: ``(members with data, members)``.
+
+    ``members`` is the dates × symbols membership mask over *every* symbol that was ever in
+    the index (stored or not); ``present`` is True where the symbol has a price. A member counts
+    as "with data" when it has a price on some day of the year on which it was a member.
+    """
+    years = pd.DatetimeIndex(np.asarray(dates)).year.to_numpy()
+    out: dict[int, tuple[int, int]] = {}
+    for year in np.unique(years).tolist():
+        rows = years == year
+        was_member = members[rows].any(axis=0)
+        with_data = (members[rows] & present[rows]).any(axis=0)
+        out[int(year)] = (int(with_data.sum()), int(was_member.sum()))
+    return out
+
+
+def survivorship_check(
+    universe: str,
+    point_in_time: bool,
+    index: str | None = None,
+    coverage: Mapping[int, tuple[int, int]] | None = None,
+    threshold: float = MIN_MEMBER_COVERAGE,
+) -> BiasCheck:
+    """``pass`` when the universe came from index membership by date *and* at least
+    ``threshold`` (a fraction) of each year's members have prices; else ``warn``.
+
+    ``coverage``: per year ``(members with data, members)`` (see
+    :func:`member_coverage_by_year`). Members without prices are names the backtest could not
+    hold: usually the ones that later failed or were acquired, so a low coverage brings the
+    survivorship bias back even with a point-in-time membership list.
+    """
+    if not point_in_time:
         return BiasCheck(
             "survivorship",
-            CheckStatus.PASS,
-            f"point-in-time universe: members of {index} on each date",
-            {"universe": universe, "point_in_time": True, "index": index},
+            CheckStatus.WARN,
+            f"static universe ({universe}): survivorship bias possible — symbols that left the "
+            "market before the data ends may be missing",
+            {"universe": universe, "point_in_time": False},
         )
+    data: dict[str, Any] = {
+        "universe": universe,
+        "point_in_time": True,
+        "index": index,
+        "threshold": threshold,
+    }
+    if coverage:
+        shares = {year: (n / total if total else 1.0) for year, (n, total) in coverage.items()}
+        data["coverage_by_year"] = {
+            str(year): {"with_data": n, "members": total, "coverage": round(shares[year], 4)}
+            for year, (n, total) in sorted(coverage.items())
+        }
+        low = sorted(year for year, share in shares.items() if share < threshold)
+        if low:
+            worst = min(low, key=lambda year: shares[year])
+            n, total = coverage[worst]
+            data["years_below_threshold"] = low
+            return BiasCheck(
+                "survivorship",
+                CheckStatus.WARN,
+                f"point-in-time universe ({index}), but only {n} of its {total} members in "
+                f"{worst} ({shares[worst]:.0%}) have prices; {len(low)} year(s) are below "
+                f"{threshold:.0%} ({low[0]}–{low[-1]}): the missing members are often the ones "
+                "that later failed, so results may be biased upwards",
+                data,
+            )
     return BiasCheck(
         "survivorship",
-        CheckStatus.WARN,
-        f"static universe ({universe}): survivorship bias possible — symbols that left the "
-        "market before the data ends may be missing",
-        {"universe": universe, "point_in_time": False},
+        CheckStatus.PASS,
+        f"point-in-time universe: members of {index} on each date"
+        + (f", at least {threshold:.0%} of each year's members have prices" if coverage else ""),
+        data,
     )
 
 
@@ -334,6 +396,7 @@ __all__ = [
     "allocation_decisions",
     "corporate_actions_check",
     "default_cut",
+    "member_coverage_by_year",
     "perturb_after",
     "probe_allocation",
     "probe_signal",

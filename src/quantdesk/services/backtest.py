@@ -224,10 +224,33 @@ class BacktestService:
                     inputs.universe_label,
                     inputs.point_in_time_index is not None,
                     inputs.point_in_time_index,
+                    self._member_coverage(inputs),
                 ),
                 corporate_actions_check(panel, result.price_field),
             )
         )
+
+    def _member_coverage(self, inputs: RunInputs) -> dict[int, tuple[int, int]] | None:
+        """Per year (members with prices, members) of a point-in-time index universe."""
+        index = inputs.point_in_time_index
+        if index is None:
+            return None
+        from quantdesk.backtest.bias import member_coverage_by_year
+        from quantdesk.data.membership import membership_mask
+        from quantdesk.db.repositories import membership as membership_repo
+
+        with self._db.read() as connection:
+            frame = membership_repo.load_membership(connection, index).assign(index=index)
+        panel = inputs.panel
+        symbols = tuple(sorted(set(frame["symbol"].astype(str))))
+        members = membership_mask(frame, index, panel.dates, symbols)
+        _, prices = panel.prices()
+        column = {s: k for k, s in enumerate(panel.symbols)}
+        present = np.zeros(members.shape, dtype=bool)
+        for k, symbol in enumerate(symbols):
+            if symbol in column:
+                present[:, k] = np.isfinite(prices[:, column[symbol]])
+        return member_coverage_by_year(panel.dates, members, present)
 
     def default_costs(self, strategy: str) -> CostModel:
         """The cost model a strategy runs with unless told otherwise: its own rule
