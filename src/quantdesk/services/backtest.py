@@ -243,7 +243,7 @@ class BacktestService:
             frame = membership_repo.load_membership(connection, index).assign(index=index)
         panel = inputs.panel
         symbols = tuple(sorted(set(frame["symbol"].astype(str))))
-        members = membership_mask(frame, index, panel.dates, symbols)
+        members = membership_mask(frame, index, pd.DatetimeIndex(panel.dates), symbols)
         _, prices = panel.prices()
         column = {s: k for k, s in enumerate(panel.symbols)}
         present = np.zeros(members.shape, dtype=bool)
