@@ -206,17 +206,32 @@ class BacktestService:
         from quantdesk.services.backtest_run import build_strategy, run_engine
 
         panel = inputs.panel
+        # every input the strategy receives, so the probe can perturb each after the cut
+        data = dict(inputs.strategy_data)
+        if inputs.membership is not None:
+            data["membership"] = inputs.membership
+        params = strategy.params.model_dump()
+
+        def build(changed: Mapping[str, Any]) -> AllocationStrategy | SignalStrategy:
+            fresh = replace(
+                inputs,
+                strategy_data={k: v for k, v in changed.items() if k != "membership"},
+                membership=changed.get("membership"),
+            )
+            return build_strategy(request.strategy, params, fresh, self._registry)
+
         if isinstance(strategy, AllocationStrategy):
-            lookahead = probe_allocation(strategy, panel, targets=targets, seed=seed)
+            lookahead = probe_allocation(
+                strategy, panel, targets=targets, seed=seed, data=data, rebuild=build
+            )
         else:
 
-            def rerun(perturbed: Any) -> BacktestResult:
-                fresh = build_strategy(
-                    request.strategy, strategy.params.model_dump(), inputs, self._registry
-                )
-                return run_engine(perturbed, fresh, engine, request)
+            def rerun(view: Any, changed: Mapping[str, Any]) -> BacktestResult:
+                return run_engine(view, build(changed), engine, request)
 
-            lookahead = probe_signal(strategy, panel, result.orders, run=rerun, seed=seed)
+            lookahead = probe_signal(
+                strategy, panel, result.orders, run=rerun, seed=seed, data=data
+            )
         return BiasReport(
             (
                 lookahead,
