@@ -138,8 +138,10 @@ def test_scores_refresh_after_new_bars_arrive(tmp_path, monkeypatch) -> None:  #
         "date,symbol,close,adj_close\n"
         + "".join(
             f"2023-01-03,{s},{p},{p}\n"
-            for s, p in (("AAPL", 125.07), ("MSFT", 239.58), ("XOM", 108.18), ("SP500", 3824.14))
+            for s, p in (("AAPL", 125.07), ("MSFT", 239.58), ("XOM", 108.18))
         )
+        # the index has closes only, like the sample's: no adjusted close to mix in
+        + "2023-01-03,SP500,3824.14,\n"
     )
     assert runner.invoke(app, ["data", "import", str(newer)]).exit_code == 0
     second = json.loads(runner.invoke(app, ["scores", "--json"]).stdout)

@@ -16,7 +16,7 @@ def test_demo_scores_backtests_and_writes_the_report(
     monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
 
-    result = CliRunner().invoke(app, ["demo"])
+    result = CliRunner().invoke(app, ["demo"], terminal_width=200)
 
     assert result.exit_code == 0, result.stderr
     assert "top-ranked by composite momentum" in result.stdout
@@ -27,3 +27,36 @@ def test_demo_scores_backtests_and_writes_the_report(
     report = (tmp_path / "demo" / "report.md").read_text()
     assert "| momentum-12-1 |" in report
     assert "lookahead**: pass" in report
+
+    # Regression: the demo wrote the sample into the user's own database (and overwrote real
+    # bars there); it keeps its own database in its folder.
+    assert (tmp_path / "demo" / "quantdesk.sqlite").exists()
+    assert not (tmp_path / "quantdesk.sqlite").exists()
+
+    # one stated cost model for both strategies, the benchmark's own figures beside them and the
+    # survivorship warning in plain words
+    assert "every strategy pays the same costs: 10 bp" in result.stdout
+    assert "SP500 (benchmark, buy and hold)" in result.stdout
+    benchmark = next(line for line in report.splitlines() if "SP500 (benchmark" in line)
+    cagr, sharpe, drawdown = (cell.strip() for cell in benchmark.split("|")[2:5])
+    assert cagr.endswith("%")
+    assert float(sharpe) > 0
+    assert drawdown.startswith("-")
+    assert "only companies that still exist today" in report
+    assert "Costs: every strategy pays the same costs" in report
+
+
+def test_demo_never_touches_the_users_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_db = tmp_path / "mine.sqlite"
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QUANTDESK_DATABASE_URL", f"sqlite:///{user_db}")
+    from quantdesk.cli.demo import open_demo_services
+
+    services = open_demo_services()
+    try:
+        assert str(tmp_path / "demo" / "quantdesk.sqlite") in services.database.url
+    finally:
+        services.close()
+    assert not user_db.exists()

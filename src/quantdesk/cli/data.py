@@ -60,11 +60,17 @@ IMPORT_COLUMNS = ["source", "rows", "inserted", "updated", "unchanged", "rejecte
 
 @app.command()
 @handle_errors
-def sample(as_json: JsonOption = False) -> None:
+def sample(
+    as_json: JsonOption = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite stored bars that differ from the sample's."),
+    ] = False,
+) -> None:
     """Load the offline sample (skfolio S&P 500 stocks + index, bokeh-sampledata OHLCV)."""
     with open_services() as services, _progress() as progress:
         progress.add_task("loading the offline sample…")
-        reports = services.data.load_sample()
+        reports = services.data.load_sample(force=force)
     if as_json:
         print_json([r.to_dict() for r in reports])
         return

@@ -3,6 +3,11 @@
 Sample data → composite momentum scores → ``momentum-12-1`` and ``momentum-composite`` backtests
 against the S&P 500 → a summary table, with every run's files and a Markdown report written to
 ``$QUANTDESK_DATA_DIR/demo``.
+
+The demo keeps its own database in that folder (``demo/quantdesk.sqlite``): it never writes the
+sample into the user's database, where it would overwrite real bars of the same symbols. Both
+strategies run under one stated cost model, and the benchmark's own CAGR, Sharpe and maximum
+drawdown are shown beside them.
 """
 
 from __future__ import annotations
@@ -11,29 +16,68 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quantdesk.cli.common import console, handle_errors, open_services, table
+from quantdesk.cli.common import console, handle_errors, table
 
 if TYPE_CHECKING:
+    from quantdesk.backtest.costs import CostModel
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
 STRATEGIES = ("momentum-12-1", "momentum-composite")
 BENCHMARK = "SP500"
 COLUMNS = ("strategy", "CAGR", "Sharpe", "Max DD", "Alpha", "Beta", "Final equity", "Bias checks")
+# one cost model for every strategy, so the comparison is fair: 10 bp of each trade's value
+COMMISSION_BPS = 10.0
+
+
+def demo_costs() -> CostModel:
+    from quantdesk.backtest.costs import CostModel
+
+    return CostModel(commission_per_order=0.0, commission_bps=COMMISSION_BPS)
+
+
+def cost_words() -> str:
+    return (
+        f"every strategy pays the same costs: {COMMISSION_BPS:g} bp "
+        f"({COMMISSION_BPS / 100:.2f} %) of each trade's value, no fixed fee, filled at the "
+        "day's close"
+    )
+
+
+def open_demo_services() -> Services:
+    """Services on the demo's own SQLite database under ``$QUANTDESK_DATA_DIR/demo`` (never
+    the user's database, even when ``QUANTDESK_DATABASE_URL`` is set)."""
+    from quantdesk.config import Settings
+    from quantdesk.services import build_services
+
+    user = Settings()
+    settings = Settings(
+        data_dir=user.data_dir / "demo",
+        database_url=None,
+        log_level=user.log_level,
+        log_json=user.log_json,
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return build_services(settings)
 
 
 @handle_errors
 def demo() -> None:
     """Load the sample, score it, backtest two strategies vs the S&P 500, write a report."""
-    with open_services() as services:
+    services = open_demo_services()
+    try:
         console.rule("[bold]quantdesk demo")
-        console.print(f"database: {services.database!r}")
+        console.print(
+            f"demo database (separate from yours): {services.database!r}", highlight=False
+        )
         _load(services)
         top = _score(services)
         runs = _backtest(services)
         report = _write(services, runs, top)
         console.print(f"\nresult files and report: [bold]{report.parent}[/]")
         console.print(f"report: {report}")
+    finally:
+        services.close()
 
 
 def _load(services: Services) -> None:
@@ -78,17 +122,56 @@ def _backtest(services: Services) -> list[StoredRun]:
     runs = []
     for name in STRATEGIES:
         with console.status(f"3/4 backtesting {name} vs the S&P 500…"):
-            runs.append(services.backtest.run(name, benchmark=BENCHMARK))
+            runs.append(services.backtest.run(name, benchmark=BENCHMARK, costs=demo_costs()))
     console.print(
         table(
             f"3. backtests vs the S&P 500 ({runs[0].start} → {runs[0].end}, "
             f"{runs[0].initial_cash:,.0f} start)",
             list(COLUMNS),
-            [_summary_row(run) for run in runs],
+            [*(_summary_row(run) for run in runs), benchmark_row(runs[0])],
             right=set(COLUMNS[1:-1]),
         )
     )
+    console.print(f"costs: {cost_words()}", highlight=False)
+    for line in plain_warnings(runs):
+        console.print(f"[yellow]note:[/] {line}", highlight=False)
     return runs
+
+
+def benchmark_row(run: StoredRun) -> list[str]:
+    """The benchmark's own CAGR, Sharpe and max drawdown over the run's dates (buy and hold)."""
+    from quantdesk.analytics import cagr, max_drawdown, sharpe_ratio
+
+    prices = run.series["benchmark"].astype("float64").dropna()
+    returns = prices.pct_change().dropna()
+    if returns.empty:
+        return [f"{run.benchmark or 'benchmark'} (buy and hold)", *["n/a"] * 6, ""]
+    return [
+        f"{run.benchmark} (benchmark, buy and hold)",
+        _pct(cagr(returns)),
+        _num(sharpe_ratio(returns)),
+        _pct(max_drawdown(returns)),
+        "",
+        "",
+        f"{run.initial_cash * float(prices.iloc[-1] / prices.iloc[0]):,.0f}",
+        "",
+    ]
+
+
+def plain_warnings(runs: list[StoredRun]) -> list[str]:
+    """The bias checks that did not pass, in words a new user understands."""
+    lines = []
+    if any(run.bias["survivorship"].status != "pass" for run in runs):
+        lines.append(
+            "survivorship bias: the sample holds only companies that still exist today "
+            "(the winners). Stocks that went bankrupt or were taken over are missing, so these "
+            "backtests look better than real trading in those years would have been."
+        )
+    for run in runs:
+        check = run.bias["lookahead"]
+        if check.status == "fail":
+            lines.append(f"{run.strategy} used information from the future: {check.detail}")
+    return lines
 
 
 def _summary_row(run: StoredRun) -> list[str]:
@@ -114,7 +197,7 @@ def _num(value: Any) -> str:
 
 
 def _write(services: Services, runs: list[StoredRun], top: list[list[Any]]) -> Path:
-    folder = services.settings.data_dir / "demo"
+    folder = services.settings.data_dir  # the demo's own folder
     with console.status("4/4 writing result files and the report…"):
         for run in runs:
             services.backtest.export(run.run_id, folder / run.strategy)
@@ -141,7 +224,11 @@ def _markdown(runs: list[StoredRun], top: list[list[Any]]) -> str:
         "| " + " | ".join(COLUMNS) + " |",
         "| " + " | ".join("---" for _ in COLUMNS) + " |",
         *["| " + " | ".join(_summary_row(run)) + " |" for run in runs],
+        "| " + " | ".join(benchmark_row(runs[0])) + " |",
         "",
+        f"Costs: {cost_words()}.",
+        "",
+        *[f"**Note:** {line}" + "\n" for line in plain_warnings(runs)],
         "## Bias checks",
         "",
     ]

@@ -3,7 +3,6 @@ portfolio recommendations from the command line. Commands call the research serv
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,10 +39,6 @@ DateOption = Annotated[
 ]
 
 
-def _as_date(value: object) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
     app.add_typer(scores_app, name="scores")
@@ -78,8 +73,22 @@ def _number(value: Any, digits: int = 3) -> str:
 
 
 def _component_names(frame: pd.DataFrame) -> list[str]:
-    base = {"date", "symbol", "sector", "universe", "score", "rank", "sector_rank"}
+    base = {
+        "date",
+        "symbol",
+        "sector",
+        "universe",
+        "score",
+        "rank",
+        "sector_rank",
+        "weight_coverage",
+    }
     return [c for c in frame.columns if c not in base and not str(c).endswith("_raw")]
+
+
+def _coverage(value: Any) -> str:
+    text = _number(value, 4)
+    return f"{float(text):.0%}" if text else ""
 
 
 def _score_rows(frame: pd.DataFrame, components: list[str]) -> list[list[Any]]:
@@ -91,6 +100,7 @@ def _score_rows(frame: pd.DataFrame, components: list[str]) -> list[list[Any]]:
                 record["symbol"],
                 record["sector"] or "",
                 _number(record["score"]),
+                _coverage(record.get("weight_coverage")),
                 "" if record["sector_rank"] is None else record["sector_rank"],
                 *(_number(record[name], 2) for name in components),
             ]
@@ -123,43 +133,30 @@ def scores(
     if ctx.invoked_subcommand is not None:
         return
     as_of = parse_date(date, "--date")
-    computed = None
-    with open_services() as services:
-        research = services.research
-        stored = research.latest_scores(score_set, as_of)
-        latest = services.data.get_date_range()[1].date()
-        wanted = latest if as_of is None else min(as_of, latest)
-        stale = not stored.empty and _as_date(stored["date"].iloc[0]) < wanted
-        if compute or (compute is None and (stored.empty or stale)):
-            # nothing stored: score the whole history; stale: add the newest date only
-            dates = [wanted] if stale or as_of is not None else None
-            with _spinner(f"computing {score_set} scores…"):
-                computed = research.compute_scores(score_set, dates=dates, universe=universe)
-        frame = research.latest_scores(score_set, as_of, universe, top)
-    if as_json:
-        print_json(
-            {
-                "score_set": score_set,
-                "date": None if frame.empty else frame["date"].iloc[0],
-                "universe": universe,
-                "computed": None if computed is None else computed.to_dict(),
-                "rows": _records(frame),
-            }
+    with open_services() as services, _spinner(f"reading {score_set} scores…", not as_json):
+        snapshot = services.research.current_scores(
+            score_set, date=as_of, universe=universe, top=top, compute=compute
         )
+    if as_json:
+        print_json(snapshot.to_dict())
         return
-    if computed is not None:
-        _print_computed(computed.to_dict())
+    if snapshot.computed is not None:
+        _print_computed(snapshot.computed.to_dict())
+    frame = snapshot.frame
     if frame.empty:
         console.print(f"no {score_set} scores stored on or before {as_of or 'today'}")
         return
+    if snapshot.note:
+        console.print(f"note: {snapshot.note}", highlight=False, markup=False)
     components = _component_names(frame)
-    columns = ["rank", "symbol", "sector", "score", "sector rank", *components]
+    columns = ["rank", "symbol", "sector", "score", "coverage", "sector rank", *components]
     console.print(
         table(
-            f"{score_set} scores on {frame['date'].iloc[0]} (universe {frame['universe'].iloc[0]})",
+            f"{score_set} scores on {snapshot.date} (universe {frame['universe'].iloc[0]}; "
+            f"data up to {snapshot.data_date})",
             columns,
             _score_rows(frame, components),
-            right={"rank", "score", "sector rank", *components},
+            right={"rank", "score", "coverage", "sector rank", *components},
         )
     )
 
@@ -218,9 +215,9 @@ def history(
     console.print(
         table(
             f"{score_set} history of {symbol.upper()}",
-            ["date", "rank", "score", "sector rank", *components],
+            ["date", "rank", "score", "coverage", "sector rank", *components],
             rows,
-            right={"rank", "score", "sector rank", *components},
+            right={"rank", "score", "coverage", "sector rank", *components},
         )
     )
 
@@ -252,6 +249,8 @@ def sector_momentum(
     if report:
         console.print(signal.report, highlight=False, markup=False, soft_wrap=True)
         return
+    if signal.reason:
+        console.print(f"no signal: {signal.reason}", highlight=False, markup=False)
     ranking = [
         [
             "" if r["rank"] is None else r["rank"],
@@ -329,10 +328,12 @@ def recommend(
     console.print(
         table(
             f"{result.optimizer} portfolio of {result.positions} on {result.date} "
-            f"({result.score_set})",
+            f"({result.score_set} scores of {result.date}; data up to {result.data_date})",
             ["rank", "symbol", "sector", "score", "weight"],
             rows,
             right={"rank", "score", "weight"},
         )
     )
+    if result.note:
+        console.print(f"note: {result.note}", highlight=False, markup=False)
     console.print(f"cash {result.cash_weight:.2%}; stored as signal {result.strategy!r}")

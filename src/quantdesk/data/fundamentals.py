@@ -19,7 +19,11 @@ Cleaning (lenient mode) drops, with a reason per row:
   (e.g. DCIX at ±987.54), not EPS anyone could trade on;
 * ``eps_robust_outlier``: for symbols with at least ``min_quarters`` reports,
   ``|eps - median| / max(1.4826·MAD, min_scale) > robust_z`` (default 20): a quarter far off
-  the symbol's own history, usually a one-off gain or a unit error;
+  the symbol's own history, usually a one-off gain or a unit error - **unless the consensus
+  estimate confirms it**: a quarter within ``consensus_tolerance`` (default 50 %) of its
+  ``eps_estimate`` (``|eps - est| <= tol * max(|est|, min_scale)``) is a real result the market
+  expected (GILD 2015 Q1/Q2, INTU's April quarters), not a unit error, and is kept (counted as
+  ``confirmed_by_consensus``). Each drop's message gives the EPS, the estimate and the z-score;
 * ``conflicting_duplicate``: several rows for one symbol and report date with different EPS -
   all of them, since we cannot tell which is right.
 
@@ -57,6 +61,8 @@ class EarningsCleaning:
     robust_z: float | None = 20.0
     min_quarters: int = 8
     min_scale: float = 0.10  # USD; keeps flat EPS histories (MAD ~ 0) from flagging cents
+    # a robust outlier within this fraction of its consensus estimate is kept (None: never)
+    consensus_tolerance: float | None = 0.50
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,8 @@ class FundamentalsReport:
     blanked: Mapping[str, int] = field(default_factory=dict)
     duplicates_collapsed: int = 0
     examples: Mapping[str, tuple[RowExample, ...]] = field(default_factory=dict)
+    # robust EPS outliers kept because the consensus estimate expected them
+    confirmed_by_consensus: int = 0
 
     @property
     def rows_dropped(self) -> int:
@@ -105,6 +113,7 @@ class FundamentalsReport:
             "dropped": dict(self.dropped),
             "blanked": dict(self.blanked),
             "duplicates_collapsed": self.duplicates_collapsed,
+            "confirmed_by_consensus": self.confirmed_by_consensus,
             "examples": {
                 reason: [example.to_dict() for example in examples]
                 for reason, examples in self.examples.items()
@@ -231,6 +240,7 @@ class _Parse:
         self.problems: list[Problem] = []
         self.blanked: dict[str, int] = {}
         self.examples: dict[str, list[RowExample]] = {}
+        self.confirmed_by_consensus = 0
 
     # -- column parsers -------------------------------------------------------------------
 
@@ -316,6 +326,7 @@ class _Parse:
             dropped={str(reason): int(count) for reason, count in dropped.items()},
             blanked={reason: count for reason, count in self.blanked.items() if count},
             duplicates_collapsed=int(collapsed.sum()),
+            confirmed_by_consensus=self.confirmed_by_consensus,
             examples={reason: tuple(found) for reason, found in self.examples.items()},
         )
         return kept, report
@@ -331,7 +342,23 @@ class _Parse:
             return
         score = _robust_scores(frame, frame["eps"].where(alive), cleaning)
         far = alive & (score > cleaning.robust_z)
-        self._drop(far, "eps", "eps_robust_outlier", f"robust z-score > {cleaning.robust_z}")
+        estimate = frame["eps_estimate"]
+        if cleaning.consensus_tolerance is not None:
+            allowed = cleaning.consensus_tolerance * estimate.abs().clip(lower=cleaning.min_scale)
+            expected = far & estimate.notna() & ((frame["eps"] - estimate).abs() <= allowed)
+            self.confirmed_by_consensus += int(expected.sum())
+            far &= ~expected
+        for row in np.flatnonzero(far.to_numpy(dtype=bool)).tolist():
+            consensus = estimate.iloc[row]
+            known = "no consensus estimate" if pd.isna(consensus) else f"consensus {consensus:g}"
+            self._drop(
+                pd.Series(np.arange(len(far)) == row, index=far.index),
+                "eps",
+                "eps_robust_outlier",
+                f"eps {frame['eps'].iloc[row]:g} is {score.iloc[row]:.0f} robust z from the "
+                f"symbol's earlier reports (> {cleaning.robust_z}) and {known} does not "
+                "confirm it",
+            )
 
     def _duplicates(self, frame: pd.DataFrame, strict: bool) -> np.ndarray:
         """Mark exact and same-EPS repeats as collapsed; drop (or raise on) EPS conflicts."""

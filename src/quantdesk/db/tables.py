@@ -161,6 +161,8 @@ class FactorScore(Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     sector_rank: Mapped[int | None] = mapped_column(Integer)
     components: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # share of the composite's configured weight the score was built from (a fraction)
+    weight_coverage: Mapped[float | None] = mapped_column(Double)
 
 
 class Signal(Base):

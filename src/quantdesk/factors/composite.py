@@ -38,10 +38,15 @@ class MissingPolicy(StrEnum):
 
 @dataclass(frozen=True)
 class CompositeScore:
-    """A composite ``score`` and the normalised ``components`` it was built from (same shape)."""
+    """A composite ``score`` and the normalised ``components`` it was built from (same shape).
+
+    ``coverage`` is, per cell, the share of the total positive weight whose component was
+    available (a fraction: 1 = every component, 0.05 = one 5 % component only).
+    """
 
     score: FloatArray
     components: Mapping[str, FloatArray]
+    coverage: FloatArray
 
 
 def _check_weights(weights: Mapping[str, float], names: set[str] | None = None) -> None:
@@ -64,6 +69,7 @@ def composite_score(
     winsorize: tuple[float, float] | None = (0.01, 0.99),
     missing: MissingPolicy | str = MissingPolicy.RENORMALISE,
     universe: npt.ArrayLike | None = None,
+    min_coverage: float = 0.0,
 ) -> CompositeScore:
     """Weighted sum of cross-sectionally normalised components, date by date.
 
@@ -71,9 +77,12 @@ def composite_score(
     ``winsorize`` quantiles (fractions; None to skip), then z-scored or turned into percentiles
     (0-1) per date. The score is ``sum(w_i * c_i) / sum(w_i)`` over the components available
     for the symbol (``missing='renormalise'``) or NaN unless all are (``'exclude'``). Weights need
-    not sum to 1; they are used relative to each other. A symbol with no component is NaN.
+    not sum to 1; they are used relative to each other. A symbol with no component is NaN, and
+    so is one whose available components carry less than ``min_coverage`` (a fraction) of the
+    total weight: a name scored on a 5 % component alone must not outrank fully scored names.
     """
     _check_weights(weights)
+    _check_fraction(min_coverage, "min_coverage")
     absent = [name for name, w in weights.items() if w > 0 and name not in components]
     if absent:
         raise FactorInputError(f"weights name component(s) {absent} that were not supplied")
@@ -109,7 +118,14 @@ def composite_score(
     score[weight_sum == 0] = np.nan
     if policy is MissingPolicy.EXCLUDE:
         score[~complete] = np.nan
-    return CompositeScore(score=score, components=MappingProxyType(normalised))
+    coverage = weight_sum / sum(weights[name] for name in active)
+    score[coverage < min_coverage - 1e-12] = np.nan
+    return CompositeScore(score=score, components=MappingProxyType(normalised), coverage=coverage)
+
+
+def _check_fraction(value: float, name: str) -> None:
+    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
+        raise FactorInputError(f"{name} must be a fraction in [0, 1], got {value}")
 
 
 MOMENTUM_COMPONENTS = (
@@ -135,6 +151,9 @@ class CompositeMomentumConfig:
     """Settings of the composite momentum score; lookbacks in trading days.
 
     ``weights`` must be non-negative, sum to 1 and name only :data:`MOMENTUM_COMPONENTS`.
+    ``min_coverage``: a symbol is scored only when its available components carry at least
+    this share of the configured weights (a fraction; components that could not be computed
+    at all, e.g. EPS without earnings data, count as missing).
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MOMENTUM_WEIGHTS)
@@ -149,9 +168,11 @@ class CompositeMomentumConfig:
     normalise: Normalisation = Normalisation.ZSCORE
     winsorize: tuple[float, float] | None = (0.01, 0.99)
     missing: MissingPolicy = MissingPolicy.RENORMALISE
+    min_coverage: float = 0.60
 
     def __post_init__(self) -> None:
         _check_weights(self.weights, set(MOMENTUM_COMPONENTS))
+        _check_fraction(self.min_coverage, "min_coverage")
         if abs(sum(self.weights.values()) - 1.0) > 1e-9:
             raise FactorInputError(f"weights must sum to 1, got {sum(self.weights.values())}")
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
@@ -165,7 +186,8 @@ class CompositeMomentumResult:
 
     ``rank`` is 1 for the best score of the date; ``sector_rank`` is 1 for the best in its
     sector (NaN without sector labels). ``raw`` holds the components in their own units,
-    ``components`` the normalised ones.
+    ``components`` the normalised ones; ``coverage`` the share of the configured weights each
+    score was built from (a fraction; scores below ``min_coverage`` are NaN).
     """
 
     dates: npt.NDArray[np.datetime64]
@@ -175,6 +197,7 @@ class CompositeMomentumResult:
     raw: Mapping[str, FloatArray]
     rank: FloatArray
     sector_rank: FloatArray
+    coverage: FloatArray
 
 
 def composite_momentum(
@@ -231,6 +254,9 @@ def composite_momentum(
         missing=config.missing,
         universe=member,
     )
+    # coverage of the configured weights: components not computed at all count as missing
+    coverage = result.coverage * scale / sum(config.weights.values())
+    result.score[coverage < config.min_coverage - 1e-12] = np.nan
     rank = terms.rank(result.score, ascending=False)
     sector_rank = (
         np.full(rank.shape, np.nan)
@@ -250,4 +276,5 @@ def composite_momentum(
         ),
         rank=rank,
         sector_rank=sector_rank,
+        coverage=np.where(np.isfinite(result.score), coverage, np.nan),
     )

@@ -87,22 +87,64 @@ def relative_strength(
     lookback: int = 252,
     skip: int = 21,
     *,
+    min_fraction: float = 0.8,
     at: Rows = None,
 ) -> FloatArray:
-    """Relative strength vs a benchmark: ``(1 + stock return) / (1 + benchmark return) - 1``.
+    """Relative strength vs a benchmark: the annualised **alpha** of the stock over the 12-1
+    window (Jensen's alpha, no risk-free rate).
 
-    Both returns run over the same window, ``t-lookback`` to ``t-skip`` rows. ``benchmark`` is one
-    price per panel date (for example the S&P 500 close). A fraction: 0.10 means the stock beat
-    the benchmark by 10 % in growth terms. NaN where either return is missing.
+    Over the daily simple returns from ``t-lookback`` to ``t-skip`` rows (the same price
+    endpoints as :func:`window_return`), regress the stock on the benchmark by least squares,
+    ``r_stock = alpha + beta * r_bench + e``, and return ``alpha * 252`` (a fraction per year:
+    0.10 = the stock earned 10 % a year more than its benchmark exposure explains).
+
+    Why not the growth ratio ``(1 + r_stock) / (1 + r_bench) - 1``: on one date every stock
+    shares the benchmark term, so after cross-sectional normalisation that ratio ranks exactly
+    like the stock's own 12-1 return and the benchmark cancels. The alpha depends on each
+    stock's beta to the benchmark, so the benchmark changes the scores (a stock that only
+    amplified the market has a high 12-1 return and an alpha near 0).
+
+    ``benchmark`` is one price per panel date. Days where either return is missing are left out
+    of the regression; NaN when fewer than ``min_fraction`` of the window's returns are valid,
+    when the window starts before the first row, or when the benchmark did not move.
     """
     prices = as_panel(close, "close")
     bench = as_series(benchmark, "benchmark", prices.shape[0])
-    stock_return = window_return(prices, lookback, skip, at=at)
-    bench_return = window_return(bench[:, None], lookback, skip, at=at)
+    lookback = positive_int(lookback, "lookback")
+    skip = positive_int(skip, "skip", minimum=0)
+    if skip >= lookback:
+        raise FactorInputError(f"skip ({skip}) must be smaller than lookback ({lookback})")
+    if not (np.isfinite(min_fraction) and 0.0 < min_fraction <= 1.0):
+        raise FactorInputError(f"min_fraction must be in (0, 1], got {min_fraction}")
+    rows = as_rows(at, prices.shape[0])
+    stock = simple_returns(prices)
+    market = simple_returns(bench[:, None])
+    valid = np.isfinite(stock) & np.isfinite(market)
+    x = np.where(valid, market, 0.0)
+    y = np.where(valid, stock, 0.0)
+    # window sums from cumulative sums: the returns of rows t-lookback+1 .. t-skip
+    high, low = rows - skip + 1, rows - lookback + 1
+    inside = low >= 1
+    high, low = np.where(inside, high, 1), np.where(inside, low, 0)
+
+    def window_sum(values: FloatArray) -> FloatArray:
+        total = np.zeros((values.shape[0] + 1, values.shape[1]))
+        np.cumsum(values, axis=0, out=total[1:])
+        out: FloatArray = total[high] - total[low]
+        return out
+
+    n = window_sum(valid.astype(np.float64))
+    sx, sy, sxy, sxx = (window_sum(v) for v in (x, y, x * y, x * x))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = (1.0 + stock_return) / (1.0 + bench_return) - 1.0
-    out[~np.isfinite(out)] = np.nan
-    return out
+        beta = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+        alpha = (sy - beta * sx) / n * TRADING_DAYS_PER_YEAR
+    enough = n >= np.ceil(min_fraction * (lookback - skip)) - 1e-9
+    alpha[~(enough & inside[:, None])] = np.nan
+    alpha[~np.isfinite(alpha)] = np.nan
+    # a benchmark that (nearly) never moved gives no regression: 0/0 up to rounding
+    flat = np.abs(n * sxx - sx * sx) <= 1e-20 * np.maximum(n * n, 1.0)
+    alpha[flat] = np.nan
+    return alpha
 
 
 def rolling_mean(

@@ -16,6 +16,8 @@ import pandas as pd
 
 from quantdesk.portfolio import RebalancePlan, Trade
 
+Day = date  # for fields declared after a field named ``date``
+
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-ready dicts (dates → ISO, NaN/NA → None, numpy → Python)."""
@@ -64,6 +66,8 @@ class ScoreTable:
     symbols_per_component: dict[str, int]
     rows_written: int
     frame: pd.DataFrame = field(repr=False)
+    # scored dates on which no symbol could be scored: their stored rows were kept, not erased
+    dates_without_scores: tuple[date, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,36 @@ class ScoreTable:
             "symbols": self.symbols,
             "symbols_per_component": dict(self.symbols_per_component),
             "rows_written": self.rows_written,
+            "dates_without_scores": [d.isoformat() for d in self.dates_without_scores],
+        }
+
+
+@dataclass(frozen=True)
+class ScoreSnapshot:
+    """The scores a user asked for, after the staleness rule ran.
+
+    ``date`` is the scored date shown (``None``: nothing stored); ``data_date`` the newest date
+    the universe has bars for (on or before the requested date); ``computed`` what was computed
+    and stored first, if anything; ``note`` says in words why ``date`` is not ``data_date``.
+    """
+
+    score_set: str
+    universe: str | None
+    date: date | None
+    data_date: Day | None
+    computed: ScoreTable | None
+    note: str | None
+    frame: pd.DataFrame = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score_set": self.score_set,
+            "universe": self.universe,
+            "date": None if self.date is None else self.date.isoformat(),
+            "data_date": None if self.data_date is None else self.data_date.isoformat(),
+            "note": self.note,
+            "computed": None if self.computed is None else self.computed.to_dict(),
+            "rows": frame_records(self.frame),
         }
 
 
@@ -112,6 +146,8 @@ class SectorSignal:
     target_weights: dict[str, float]
     plan: RebalancePlan = field(repr=False)
     report: str = field(repr=False)
+    # why nothing was ranked (e.g. no ETF has a year of history yet); None when ranked
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +163,7 @@ class SectorSignal:
             "skipped": [_trade(t) for t in self.plan.skipped],
             "portfolio_value": str(self.plan.total_value),
             "cash_after": str(self.plan.cash_after),
+            "reason": self.reason,
             "report": self.report,
         }
 
@@ -150,11 +187,15 @@ class Recommendation:
     strategy: str
     weights: pd.DataFrame = field(repr=False)
     cash_weight: float
+    data_date: Day | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
             "date": self.date.isoformat(),
+            "data_date": None if self.data_date is None else self.data_date.isoformat(),
+            "note": self.note,
             "score_set": self.score_set,
             "universe": self.universe,
             "optimizer": self.optimizer,

@@ -109,11 +109,13 @@ def score_frame(
     sector_rank: FloatArray | None,
     components: Mapping[str, FloatArray],
     raw: Mapping[str, FloatArray],
+    coverage: FloatArray | None = None,
 ) -> pd.DataFrame:
     """Long frame of the scored cells (finite score only), one row per date × symbol.
 
-    Columns: :data:`SCORE_COLUMNS`, then ``<name>`` (normalised) and ``<name>_raw`` per
-    component. ``components`` holds the same values as a JSON-ready dict per row,
+    Columns: :data:`SCORE_COLUMNS`, ``weight_coverage`` (the share of the composite's weight
+    behind the score, a fraction; NaN when not measured), then ``<name>`` (normalised) and
+    ``<name>_raw`` per component. ``components`` holds the same values as a JSON-ready dict per row,
     ``{name: {"value": normalised, "raw": raw}}`` with ``None`` for a missing value.
     """
     days = np.asarray([d.date() for d in day_index(dates)], dtype=object)
@@ -141,6 +143,9 @@ def score_frame(
                 if sector is None
                 else [None if np.isnan(v) else int(v) for v in sector.tolist()],
                 dtype="Int64",
+            ),
+            "weight_coverage": (
+                np.full(rows.size, np.nan) if coverage is None else coverage[rows, columns]
             ),
             "components": documents,
         }

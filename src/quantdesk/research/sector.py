@@ -53,10 +53,55 @@ def sector_ranking(
     return frame.drop(columns="_unranked").reset_index(drop=True)
 
 
-def signal_report(ranking: pd.DataFrame, plan: RebalancePlan, signal_date: date, top_n: int) -> str:
-    """Plain-text report: the ranking (12-1 return in percent), the selection, the trade list."""
+def no_signal_reason(
+    symbols: Sequence[str],
+    prices: FloatArray,
+    dates: Sequence[date],
+    signal_date: date,
+    lookback: int = 252,
+) -> str:
+    """Why no ETF could be ranked on ``signal_date`` (call it when none was).
+
+    ``prices`` holds the rows up to the signal date (dates × symbols); the 12-1 return needs a
+    price ``lookback`` trading rows back and one 21 rows back.
+    """
+    if not symbols:
+        return f"no sector ETF has prices on or before {signal_date}"
+    rows = prices.shape[0]
+    if rows > lookback and np.isfinite(prices[rows - 1 - lookback]).any():
+        return (
+            f"no ETF has prices both {lookback} and 21 trading days before {signal_date} "
+            "(gaps in the data)"
+        )
+    present = np.isfinite(prices)
+    firsts = {
+        s: dates[int(np.argmax(present[:, k]))]
+        for k, s in enumerate(symbols)
+        if present[:, k].any()
+    }
+    earliest = min(firsts.values()) if firsts else None
+    held = rows - int(np.argmax(present.any(axis=1))) if present.any() else 0
+    since = f" (the first prices are from {earliest})" if earliest else ""
+    return (
+        f"no ETF is eligible on {signal_date}: the 12-1 return needs prices {lookback} trading "
+        f"days before the date and the longest history of {', '.join(symbols)} is {held} "
+        f"trading days{since}; choose a later date or import older prices"
+    )
+
+
+def signal_report(
+    ranking: pd.DataFrame,
+    plan: RebalancePlan,
+    signal_date: date,
+    top_n: int,
+    reason: str | None = None,
+) -> str:
+    """Plain-text report: the ranking (12-1 return in percent), the selection, the trade list,
+    and ``reason`` when nothing could be ranked."""
     title = f"Sector momentum signal (12-1) for {signal_date.isoformat()}"
     lines = [title, "=" * len(title), ""]
+    if reason:
+        lines += [f"No signal: {reason}.", ""]
     header = f"{'Rank':>4}  {'Symbol':<8} {'12-1 return':>12}  {'Target':>7}  Name"
     lines += [header, "-" * len(header)]
     for row in ranking.to_dict("records"):

@@ -206,17 +206,32 @@ class BacktestService:
         from quantdesk.services.backtest_run import build_strategy, run_engine
 
         panel = inputs.panel
+        # every input the strategy receives, so the probe can perturb each after the cut
+        data = dict(inputs.strategy_data)
+        if inputs.membership is not None:
+            data["membership"] = inputs.membership
+        params = strategy.params.model_dump()
+
+        def build(changed: Mapping[str, Any]) -> AllocationStrategy | SignalStrategy:
+            fresh = replace(
+                inputs,
+                strategy_data={k: v for k, v in changed.items() if k != "membership"},
+                membership=changed.get("membership"),
+            )
+            return build_strategy(request.strategy, params, fresh, self._registry)
+
         if isinstance(strategy, AllocationStrategy):
-            lookahead = probe_allocation(strategy, panel, targets=targets, seed=seed)
+            lookahead = probe_allocation(
+                strategy, panel, targets=targets, seed=seed, data=data, rebuild=build
+            )
         else:
 
-            def rerun(perturbed: Any) -> BacktestResult:
-                fresh = build_strategy(
-                    request.strategy, strategy.params.model_dump(), inputs, self._registry
-                )
-                return run_engine(perturbed, fresh, engine, request)
+            def rerun(view: Any, changed: Mapping[str, Any]) -> BacktestResult:
+                return run_engine(view, build(changed), engine, request)
 
-            lookahead = probe_signal(strategy, panel, result.orders, run=rerun, seed=seed)
+            lookahead = probe_signal(
+                strategy, panel, result.orders, run=rerun, seed=seed, data=data
+            )
         return BiasReport(
             (
                 lookahead,
@@ -224,10 +239,33 @@ class BacktestService:
                     inputs.universe_label,
                     inputs.point_in_time_index is not None,
                     inputs.point_in_time_index,
+                    self._member_coverage(inputs),
                 ),
                 corporate_actions_check(panel, result.price_field),
             )
         )
+
+    def _member_coverage(self, inputs: RunInputs) -> dict[int, tuple[int, int]] | None:
+        """Per year (members with prices, members) of a point-in-time index universe."""
+        index = inputs.point_in_time_index
+        if index is None:
+            return None
+        from quantdesk.backtest.bias import member_coverage_by_year
+        from quantdesk.data.membership import membership_mask
+        from quantdesk.db.repositories import membership as membership_repo
+
+        with self._db.read() as connection:
+            frame = membership_repo.load_membership(connection, index).assign(index=index)
+        panel = inputs.panel
+        symbols = tuple(sorted(set(frame["symbol"].astype(str))))
+        members = membership_mask(frame, index, pd.DatetimeIndex(panel.dates), symbols)
+        _, prices = panel.prices()
+        column = {s: k for k, s in enumerate(panel.symbols)}
+        present = np.zeros(members.shape, dtype=bool)
+        for k, symbol in enumerate(symbols):
+            if symbol in column:
+                present[:, k] = np.isfinite(prices[:, column[symbol]])
+        return member_coverage_by_year(panel.dates, members, present)
 
     def default_costs(self, strategy: str) -> CostModel:
         """The cost model a strategy runs with unless told otherwise: its own rule

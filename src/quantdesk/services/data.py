@@ -15,6 +15,7 @@ from quantdesk.config import redact_url
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import DataValidationError, NotFoundError
+from quantdesk.data.changes import StoredValueChanges, WouldOverwriteError, changed_rows
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.panel import Panel
@@ -26,7 +27,7 @@ from quantdesk.data.sources.csv_files import (
     read_instruments_table,
 )
 from quantdesk.data.validation import ValidationResult, validate_bars
-from quantdesk.db.bulk import WriteCounts
+from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts
 from quantdesk.db.database import Database
 from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import bars as bar_repo
@@ -146,10 +147,29 @@ class DataService:
         result = validate_bars(frame, target, first_row=1, daily=timeframe == Timeframe.D1)
         return self._write([result], source, target, timeframe, skip_bad, list(instruments))
 
-    def load_sample(self) -> list[ImportReport]:
-        """Load the offline sample (skfolio and bokeh-sampledata prices) into the database."""
+    def load_sample(self, force: bool = False) -> list[ImportReport]:
+        """Load the offline sample (skfolio and bokeh-sampledata prices) into the database.
+
+        When that would change stored values (real bars of the same symbols) nothing is written
+        and :class:`WouldOverwriteError` says how many bars of which symbols, unless ``force``.
+        """
+        datasets = sample_datasets()
+        if not force:
+            counts: dict[str, int] = {}
+            for dataset in datasets:
+                for symbol, n in self.would_change(
+                    dataset.bars, dataset.description
+                ).by_symbol.items():
+                    counts[symbol] = counts.get(symbol, 0) + n
+            changes = StoredValueChanges(counts)
+            if changes.rows:
+                raise WouldOverwriteError(
+                    f"the offline sample would overwrite {changes.describe()} with sample "
+                    "values; nothing was written (use --force to overwrite, or a separate "
+                    "QUANTDESK_DATA_DIR for the sample)"
+                )
         reports = []
-        for dataset in sample_datasets():
+        for dataset in datasets:
             with self._db.transaction() as connection:
                 fetch_log.register_source(
                     connection, dataset.source, "sample", dataset.provides, dataset.description
@@ -163,6 +183,21 @@ class DataService:
                 )
             )
         return reports
+
+    def would_change(
+        self, frame: pd.DataFrame, target: str, timeframe: Timeframe = Timeframe.D1
+    ) -> StoredValueChanges:
+        """How many rows of a bars table (as given to :meth:`import_frame`) would change stored
+        values, per symbol (nothing is written)."""
+        incoming = validate_bars(frame, target, first_row=1, daily=timeframe == Timeframe.D1)
+        symbols = sorted(set(incoming.frame["symbol"])) if len(incoming.frame) else []
+        with self._db.read() as connection:
+            known = set(instrument_repo.instrument_ids(connection, symbols))
+            wanted = [s for s in symbols if s in known]
+            if not wanted:
+                return StoredValueChanges()
+            stored = bar_repo.load_bar_frame(connection, wanted, timeframe, None, None)
+        return changed_rows(incoming.frame, stored, VALUE_COLUMNS)
 
     def _write(
         self,

@@ -25,7 +25,7 @@ from quantdesk.db.database import Database
 from quantdesk.portfolio import WeightingMethod
 from quantdesk.research.errors import ResearchInputError
 from quantdesk.research.inputs import DateLike, ScoreSet, parse_score_set
-from quantdesk.research.results import Recommendation, ScoreTable, SectorSignal
+from quantdesk.research.results import Recommendation, ScoreSnapshot, ScoreTable, SectorSignal
 from quantdesk.research.universe import UniverseSpec
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
@@ -133,6 +133,28 @@ class ResearchService:
         the stored computation. ``top`` keeps the first ``top`` rows.
         """
         return self._scores.latest(score_set, date, universe, top)
+
+    def current_scores(
+        self,
+        score_set: str = ScoreSet.MOMENTUM_COMPOSITE,
+        *,
+        date: DateLike | None = None,
+        universe: str | None = None,
+        top: int | None = None,
+        compute: bool | None = None,
+    ) -> ScoreSnapshot:
+        """The latest scores, computed first when needed (what ``quantdesk scores`` shows).
+
+        The staleness rule: the *data date* is the newest date the universe's own symbols have
+        bars for, on or before ``date`` (an index or ETF with later bars does not count). With
+        ``compute=None``, nothing stored → score the whole history; stored scores older than
+        the data date → score the data date only. ``compute=True`` always computes,
+        ``False`` never. A date on which no symbol can be scored never erases stored scores.
+        The result names the scored date shown, the data date and, when they differ, why.
+        """
+        return self._scores.refresh(
+            score_set, date=date, universe=universe, top=top, compute=compute
+        )
 
     def score_history(
         self, symbol: str, score_set: str = ScoreSet.MOMENTUM_COMPOSITE

@@ -21,7 +21,7 @@ from quantdesk.db.repositories import research as research_repo
 from quantdesk.research.errors import ResearchInputError
 from quantdesk.research.inputs import DateLike, ScoreSet, as_date, parse_score_set
 from quantdesk.research.lookback import ETF_FACTOR_ROWS, calendar_window, momentum_rows
-from quantdesk.research.results import ScoreTable
+from quantdesk.research.results import ScoreSnapshot, ScoreTable
 from quantdesk.research.scoring import (
     FloatArray,
     as_of_rows,
@@ -78,9 +78,7 @@ class ScoreBook:
         from quantdesk.factors import CompositeMomentumConfig, month_end_rows
 
         kind = parse_score_set(score_set)
-        spec = parse_universe(
-            universe or ("etf" if kind is ScoreSet.ETF_FACTOR else UniverseKind.ALL.value)
-        )
+        spec = parse_universe(universe or _default_universe(kind))
         config = config or CompositeMomentumConfig()
         wanted = _wanted_dates(dates)
         symbols, members = self._universes.symbols(spec)
@@ -115,10 +113,22 @@ class ScoreBook:
         else:
             label, frame, raw = None, *_etf_scores(panel, rows, mask, sectors)
         scored_dates = tuple(d.date() for d in day_index(np.asarray(panel.dates)[rows]))
-        written = self._store(kind.value, spec.label, scored_dates, frame)
+        # A date on which nothing could be scored keeps what is stored: an empty set never
+        # replaces a non-empty one.
+        with_rows = set(frame["date"])
+        written = self._store(kind.value, spec.label, sorted(with_rows), frame)
         sector_of = {s: infos[s].sector if s in infos else None for s in panel.symbols}
         frame = frame.assign(sector=frame["symbol"].map(sector_of), universe=spec.label)
-        leading = ["date", "symbol", "sector", "universe", "score", "rank", "sector_rank"]
+        leading = [
+            "date",
+            "symbol",
+            "sector",
+            "universe",
+            "score",
+            "rank",
+            "sector_rank",
+            "weight_coverage",
+        ]
         rest = [c for c in frame.columns if c not in leading and c != "components"]
         ordered = frame[leading + rest]
         return ScoreTable(
@@ -131,6 +141,62 @@ class ScoreBook:
             symbols_per_component=component_coverage(raw),
             rows_written=written,
             frame=ordered.reset_index(drop=True),
+            dates_without_scores=tuple(d for d in scored_dates if d not in with_rows),
+        )
+
+    # -- the staleness rule ----------------------------------------------------------------
+    def data_date(self, score_set: str, universe: str | None, as_of: date | None) -> date | None:
+        """The newest date the universe's symbols have daily bars for, on or before ``as_of``
+        (an index, ETF or benchmark with later bars does not count for a stock universe)."""
+        kind = parse_score_set(score_set)
+        symbols, _ = self._universes.symbols(parse_universe(universe or _default_universe(kind)))
+        wanted = set(symbols)
+        lasts = [c.last.date() for c in self._data.coverage() if c.symbol in wanted]
+        if not lasts:
+            return None
+        newest = max(lasts)
+        return newest if as_of is None else min(newest, as_of)
+
+    def refresh(
+        self,
+        score_set: str,
+        *,
+        date: DateLike | None,
+        universe: str | None,
+        top: int | None,
+        compute: bool | None,
+        whole_history: bool = True,
+    ) -> ScoreSnapshot:
+        """See :meth:`quantdesk.services.research.ResearchService.current_scores`
+        (``whole_history=False``: with nothing stored, score the data date only)."""
+        kind = parse_score_set(score_set)
+        as_of = None if date is None else as_date(date)
+        data_day = self.data_date(kind.value, universe, as_of)
+        with self._db.read() as connection:
+            stored_day = research_repo.latest_score_date(connection, kind.value, as_of)
+        stale = stored_day is not None and data_day is not None and stored_day < data_day
+        computed = None
+        if compute or (compute is None and (stored_day is None or stale)):
+            # nothing stored: the whole history; stale or a given date: that one date only
+            target = data_day if (stale or as_of is not None or not whole_history) else None
+            computed = self.compute(
+                kind.value,
+                dates=None if target is None else [target],
+                universe=universe,
+                benchmark=None,
+                config=None,
+                use_earnings=True,
+            )
+        frame = self.latest(kind.value, as_of, universe, top)
+        shown = None if frame.empty else _plain_date(frame["date"].iloc[0])
+        return ScoreSnapshot(
+            score_set=kind.value,
+            universe=universe,
+            date=shown,
+            data_date=data_day,
+            computed=computed,
+            note=staleness_note(shown, data_day),
+            frame=frame,
         )
 
     def _momentum_scores(
@@ -171,6 +237,7 @@ class ScoreBook:
             result.sector_rank,
             result.components,
             raw,
+            result.coverage,
         )
         return label, table, raw
 
@@ -218,6 +285,7 @@ class ScoreBook:
                     "score": r["score"],
                     "rank": r["rank"],
                     "sector_rank": r["sector_rank"],
+                    "weight_coverage": _finite(r["weight_coverage"]),
                     "components": r["components"],
                 }
                 for r in frame.to_dict("records")
@@ -267,6 +335,29 @@ class ScoreBook:
                 raise NotFoundError(f"unknown symbol {symbol!r}")
             frame = research_repo.load_score_history(connection, kind.value, wanted)
         return flatten_components(frame)
+
+
+def _finite(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return number if np.isfinite(number) else None
+
+
+def _default_universe(kind: ScoreSet) -> str:
+    return "etf" if kind is ScoreSet.ETF_FACTOR else UniverseKind.ALL.value
+
+
+def _plain_date(value: object) -> date:
+    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
+
+
+def staleness_note(shown: date | None, data_day: date | None) -> str | None:
+    """Words for a user when the scores shown are older than the universe's data."""
+    if shown is None or data_day is None or shown >= data_day:
+        return None
+    return (
+        f"scores are from {shown}, the latest scored date; the universe has data up to "
+        f"{data_day} but no score could be computed there"
+    )
 
 
 def _wanted_dates(dates: Sequence[DateLike] | DateLike | None) -> list[date] | None:

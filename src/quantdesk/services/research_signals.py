@@ -36,7 +36,7 @@ from quantdesk.research.inputs import (
 from quantdesk.research.lookback import calendar_window
 from quantdesk.research.results import Recommendation, SectorSignal
 from quantdesk.research.scoring import day_index, last_valid, valuation_prices
-from quantdesk.research.sector import sector_ranking, signal_report
+from quantdesk.research.sector import no_signal_reason, sector_ranking, signal_report
 from quantdesk.services.data import DataService
 from quantdesk.services.research_scores import ScoreBook
 from quantdesk.services.research_universe import UniverseLoader, etf_symbols
@@ -108,7 +108,17 @@ class SignalBook:
             closes[columns],
             names,
         )
-        report = signal_report(ranking, plan, signal_date, top_n)
+        reason = (
+            None
+            if np.isfinite(signal.momentum[0]).any()
+            else no_signal_reason(
+                universe,
+                prices[: last + 1],
+                [d.date() for d in day_index(panel.dates)],
+                signal_date,
+            )
+        )
+        report = signal_report(ranking, plan, signal_date, top_n, reason)
         self._store_sector_signal(signal_date, ranking, plan, held, top_n)
         selected = tuple(str(s) for s in ranking.loc[ranking["selected"], "symbol"])
         return SectorSignal(
@@ -123,6 +133,7 @@ class SignalBook:
             },
             plan=plan,
             report=report,
+            reason=reason,
         )
 
     def _sector_universe(self, symbols: Sequence[str] | None) -> list[str]:
@@ -192,18 +203,10 @@ class SignalBook:
         config = _construction_config(optimizer, positions, lookback_days, max_weight)
         if positions < 1:
             raise ResearchInputError(f"positions must be at least 1, got {positions}")
-        scores = self._scores.latest(kind.value, date, universe, None)
-        if scores.empty:
-            as_of = as_date(date) if date is not None else self._data.get_date_range()[1].date()
-            self._scores.compute(
-                kind.value,
-                dates=[as_of],
-                universe=universe,
-                benchmark=None,
-                config=None,
-                use_earnings=True,
-            )
-            scores = self._scores.latest(kind.value, as_of, universe, None)
+        snapshot = self._scores.refresh(
+            kind.value, date=date, universe=universe, top=None, compute=None, whole_history=False
+        )
+        scores = snapshot.frame
         if scores.empty:
             raise ResearchInputError(f"no {kind.value} scores on or before {date or 'today'}")
         day = scores["date"].iloc[0]
@@ -230,6 +233,8 @@ class SignalBook:
             strategy=strategy,
             weights=table,
             cash_weight=max(0.0, 1.0 - float(table["weight"].sum())),
+            data_date=snapshot.data_date,
+            note=snapshot.note,
         )
 
     def _returns_window(self, symbols: list[str], day: date, lookback_days: int) -> pd.DataFrame:

@@ -112,3 +112,20 @@ def test_recommend_with_each_optimizer(sample_services: Services) -> None:
     capped = research.recommend("rank", 4, date="2012-12-31", max_weight=0.2)
     assert capped.weights["weight"].max() <= 0.2 + 1e-12
     assert capped.cash_weight == pytest.approx(0.2)
+
+
+def test_sector_momentum_with_no_eligible_etf_says_why(sector_services: Services) -> None:
+    """Regression: a date before any ETF had a year of history (2006-06-30 on the full file)
+    returned an empty ranking with no reason."""
+    signal = sector_services.research.sector_momentum_signal("2012-06-29")
+    assert signal.selected == ()
+    assert signal.plan.trades == ()
+    assert signal.reason is not None
+    assert "no ETF is eligible on 2012-06-29" in signal.reason
+    assert "252 trading days" in signal.reason
+    assert "2012-01-03" in signal.reason  # where the data starts
+    assert signal.to_dict()["reason"] == signal.reason
+    assert signal.reason in signal.report
+
+    ranked = sector_services.research.sector_momentum_signal("2013-12-31")
+    assert ranked.reason is None

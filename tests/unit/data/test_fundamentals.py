@@ -188,8 +188,43 @@ def test_own_format_needs_exactly_the_frame_columns(tmp_path: Path) -> None:
 def test_real_kaggle_file() -> None:
     frame, report = parse_kaggle_earnings(SHARED_KAGGLE)
     assert report.rows_read == 72_970
-    assert report.dropped == {"eps_out_of_range": 69, "eps_robust_outlier": 48}
+    # 48 robust outliers, of which 26 were within 50 % of their consensus estimate: kept
+    assert report.dropped == {"eps_out_of_range": 69, "eps_robust_outlier": 22}
+    assert report.confirmed_by_consensus == 26
     assert report.blanked["fiscal_period_unknown"] == 1_663  # 695 NULL + 968 "Q1".."Q4"
-    assert report.rows_kept == 72_853
+    assert report.rows_kept == 72_879
     assert frame["eps"].abs().max() <= 100
     assert frame["report_date"].min() == pd.Timestamp("2012-07-16")
+
+
+def test_genuine_quarters_confirmed_by_the_consensus_are_kept() -> None:
+    """Regression: GILD 2015 Q1/Q2 and INTU's April 2015/2016 quarters were dropped as outliers
+    although each was within 4-27 % of its consensus estimate, blanking their TTM EPS."""
+    frame, report = parse_kaggle_earnings(SHARED_KAGGLE, max_examples=50)
+    kept = frame.set_index(["symbol", "report_date"])["eps"]
+    for symbol, day, eps in (
+        ("GILD", "2015-04-30", 2.94),
+        ("GILD", "2015-07-28", 3.15),
+        ("INTU", "2015-05-21", 2.85),
+        ("INTU", "2016-05-24", 3.43),
+    ):
+        assert kept[(symbol, pd.Timestamp(day))] == eps
+    # what is still dropped says why: the EPS, its z-score and the estimate that disagrees
+    dropped = {e.symbol: e for e in report.examples["eps_robust_outlier"]}
+    assert "EQR" in dropped  # 10.05 against a consensus of 0.76: a one-off, not a quarter
+    assert "consensus 0.76 does not confirm it" in dropped["EQR"].message
+    assert "GILD" not in dropped
+    assert "INTU" not in dropped
+
+
+def test_a_far_quarter_without_a_consensus_is_still_dropped(tmp_path: Path) -> None:
+    steady = [f"Q,{m}/1/15,15-Jan,1.0,1.0,pre,0\n" for m in range(1, 9)]
+    confirmed = "Q,10/1/15,15-Oct,3.2,3.5,pre,0\n"  # far from history, near consensus: kept
+    unknown = "Q,11/1/15,15-Nov,,9.5,pre,0\n"  # far, no estimate: dropped
+    frame, report = parse_kaggle_earnings(
+        write(tmp_path, KAGGLE_HEADER + "".join(steady) + confirmed + unknown)
+    )
+    assert 3.5 in frame["eps"].tolist()
+    assert 9.5 not in frame["eps"].tolist()
+    assert report.confirmed_by_consensus == 1
+    assert "no consensus estimate" in report.examples["eps_robust_outlier"][0].message

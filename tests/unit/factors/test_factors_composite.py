@@ -131,11 +131,17 @@ def test_composite_momentum_without_earnings_rescales_the_price_weights(
             "volume_momentum": 0.05 / 0.7,
         },
     )
-    np.testing.assert_allclose(result.score, expected.score, rtol=1e-12)
+    covered = result.coverage >= 0.6
+    np.testing.assert_allclose(result.score[covered], expected.score[covered], rtol=1e-12)
     np.testing.assert_array_equal(result.rank, rank(result.score, ascending=False))
-    # S7 is 100 days old at row 300: only its volume momentum exists, so 'renormalise' scores it
-    # on that alone and 'exclude' leaves it out (use a min_history universe to drop such names).
-    assert result.score[300, 7] == result.components["volume_momentum"][300, 7]
+    # S7 is 100 days old at row 300: only its volume momentum exists (5 % of the weights), below
+    # the default 60 % minimum coverage; with no minimum 'renormalise' scores it on that alone
+    # and 'exclude' leaves it out.
+    assert np.isnan(result.score[300, 7])
+    lenient = composite_momentum(panel, bench, config=CompositeMomentumConfig(min_coverage=0.0))
+    np.testing.assert_allclose(lenient.score, expected.score, rtol=1e-12)
+    assert lenient.score[300, 7] == lenient.components["volume_momentum"][300, 7]
+    assert lenient.coverage[300, 7] == pytest.approx(0.05)
     strict = composite_momentum(
         panel, bench, config=CompositeMomentumConfig(missing=MissingPolicy.EXCLUDE)
     )
@@ -183,3 +189,33 @@ def test_composite_momentum_with_earnings_uses_all_five(
     assert set(result.components) == set(DEFAULT_MOMENTUM_WEIGHTS)
     assert np.isfinite(result.raw["eps_momentum"][1, 1:7]).all()
     assert np.isfinite(result.score[1, :7]).all()
+
+
+def test_a_name_scored_on_one_small_component_never_ranks_first(
+    panel: Panel, make_prices: PriceMaker
+) -> None:
+    """Regression: 2015-06-30 ranked three names first on volume momentum (5 %) alone."""
+    bench = make_prices(400, 1)[:, 0]
+    volume = panel["volume"].copy()
+    volume[280:, 7] *= 50.0  # S7's volume surges: the best volume momentum by far
+    surging = Panel(panel.dates, panel.symbols, {**panel.fields, "volume": volume})
+    lenient = composite_momentum(
+        surging, bench, config=CompositeMomentumConfig(min_coverage=0.0), at=[300]
+    )
+    assert lenient.rank[0, 7] == 1.0  # what happened before a minimum coverage existed
+
+    result = composite_momentum(surging, bench, at=[300])
+    assert np.isnan(result.score[0, 7])
+    assert np.isnan(result.rank[0, 7])
+    assert np.isnan(result.coverage[0, 7])
+    # every name that is scored carries at least 60 % of the configured weights (here RS 40 %
+    # + price 25 % + volume 5 % = 70 %: EPS and P/E need earnings)
+    scored = np.isfinite(result.score[0])
+    assert scored.sum() == 7
+    np.testing.assert_allclose(result.coverage[0, scored], 0.70)
+    assert np.nanmin(result.rank[0]) == 1.0
+
+
+def test_min_coverage_must_be_a_fraction() -> None:
+    with pytest.raises(FactorInputError, match="min_coverage"):
+        CompositeMomentumConfig(min_coverage=1.5)

@@ -19,6 +19,7 @@ from quantdesk.factors import (
     volatility,
     volume_momentum,
     window_return,
+    zscore,
 )
 
 PriceMaker = Callable[[int, int], np.ndarray]
@@ -75,21 +76,50 @@ def test_price_momentum_needs_every_horizon(close: np.ndarray) -> None:
     assert np.isfinite(window_return(close, 63)[300, 1])
 
 
-def test_relative_strength_against_benchmark(close: np.ndarray, make_prices: PriceMaker) -> None:
+def test_relative_strength_is_the_annualised_alpha_of_a_regression_on_the_benchmark(
+    close: np.ndarray, make_prices: PriceMaker
+) -> None:
     bench = make_prices(400, 1)[:, 0]
-    frame = pd.DataFrame(close)
-    stock = frame.shift(21) / frame.shift(252) - 1
-    index = pd.Series(bench)
-    market = index.shift(21) / index.shift(252) - 1
-    expected = (1 + stock).div(1 + market, axis=0) - 1
-    np.testing.assert_allclose(relative_strength(close, bench), expected.to_numpy(), rtol=1e-13)
+    result = relative_strength(close, bench)
+    stock = pd.DataFrame(close).pct_change(fill_method=None).to_numpy()
+    market = pd.Series(bench).pct_change().to_numpy()
+    for t in (252, 300, 399):
+        window = slice(t - 252 + 1, t - 21 + 1)  # returns between prices t-252 and t-21
+        for j in range(close.shape[1]):
+            y, x = stock[window, j], market[window]
+            ok = np.isfinite(y) & np.isfinite(x)
+            if ok.sum() < 0.8 * 231:
+                assert np.isnan(result[t, j])
+                continue
+            _beta, alpha = np.polyfit(x[ok], y[ok], 1)
+            assert result[t, j] == pytest.approx(alpha * 252, rel=1e-7, abs=1e-10)
+    assert np.isnan(result[251]).all()  # the window starts before the first row
 
 
-def test_relative_strength_of_the_benchmark_itself_is_zero(make_prices: PriceMaker) -> None:
+def test_relative_strength_of_the_benchmark_and_of_leverage_on_it_is_zero(
+    make_prices: PriceMaker,
+) -> None:
     bench = make_prices(300, 1)[:, 0]
-    result = relative_strength(bench[:, None], bench)
-    assert np.nanmax(np.abs(result)) < 1e-15
+    returns = np.r_[np.nan, bench[1:] / bench[:-1] - 1]
+    levered = 50.0 * np.cumprod(1.0 + np.nan_to_num(2.0 * returns))
+    result = relative_strength(np.c_[bench, levered], bench)
+    assert np.nanmax(np.abs(result)) < 1e-12  # beta 1 and beta 2, no alpha
     assert np.isfinite(result[260:]).all()
+
+
+def test_relative_strength_depends_on_the_benchmark_after_normalisation(
+    close: np.ndarray, make_prices: PriceMaker
+) -> None:
+    """Regression: the growth-ratio RS ranked exactly like 12-1 momentum on every date, so the
+    benchmark (and the composite's 40 % RS weight) made no difference."""
+    full = close[:, [0, 2, 4, 5]]  # the symbols with a history at row 399
+    first, second = make_prices(400, 2).T
+    at = [399]
+    one = zscore(relative_strength(full, first, at=at))
+    other = zscore(relative_strength(full, second, at=at))
+    momentum = zscore(window_return(full, 252, 21, at=at))
+    assert np.abs(one - other).max() > 0.05
+    assert np.abs(one - momentum).max() > 0.05
 
 
 def test_relative_strength_rejects_misaligned_benchmark(close: np.ndarray) -> None:

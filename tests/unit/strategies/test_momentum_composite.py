@@ -44,6 +44,18 @@ def random_market(
     return close, volume, benchmark
 
 
+def reference_alpha(close: pd.DataFrame, benchmark: pd.Series, t: int) -> pd.Series:
+    """Relative strength: annualised alpha of daily returns on the benchmark's, t-252 → t-21."""
+    stock = close.pct_change(fill_method=None).iloc[t - 251 : t - 20]
+    market = benchmark.pct_change().iloc[t - 251 : t - 20].to_numpy()
+    out = {}
+    for symbol in close.columns:
+        y = stock[symbol].to_numpy()
+        ok = np.isfinite(y) & np.isfinite(market)
+        out[symbol] = np.polyfit(market[ok], y[ok], 1)[1] * 252 if ok.sum() >= 0.8 * 231 else np.nan
+    return pd.Series(out)
+
+
 def reference_scores(
     close: pd.DataFrame, volume: pd.DataFrame, benchmark: pd.Series, t: int
 ) -> pd.Series:
@@ -52,9 +64,8 @@ def reference_scores(
     def window_return(lookback: int, skip: int) -> pd.Series:
         return close.iloc[t - skip] / close.iloc[t - lookback] - 1
 
-    bench = benchmark.iloc[t - 21] / benchmark.iloc[t - 252] - 1
     components = {
-        "relative_strength": (1 + window_return(252, 21)) / (1 + bench) - 1,
+        "relative_strength": reference_alpha(close, benchmark, t),
         "price_momentum": pd.concat([window_return(h, 0) for h in (63, 126, 252)], axis=1).mean(
             axis=1, skipna=False
         ),
@@ -71,7 +82,8 @@ def reference_scores(
         z = (values - values.mean()) / values.std(ddof=0)
         total = total.add(weights[name] * z, fill_value=0.0)
         weight_sum = weight_sum.add(pd.Series(weights[name], index=z.index), fill_value=0.0)
-    return (total / weight_sum).where(weight_sum > 0)
+    # at least 60 % of the configured weights (RS 40 + EPS 25 + price 25 + P/E 5 + volume 5)
+    return (total / weight_sum).where(weight_sum >= 0.60 - 1e-12)
 
 
 def test_holds_the_ten_best_composite_scores_equally_at_month_ends() -> None:
@@ -83,7 +95,9 @@ def test_holds_the_ten_best_composite_scores_equally_at_month_ends() -> None:
     decided = np.flatnonzero(np.isfinite(weights).any(axis=1))
     month = pd.DatetimeIndex(close.index).to_period("M")
     assert all(month[t] != month[t + 1] for t in decided.tolist())
-    assert decided.min() >= 119  # volume momentum (120 days) is the first component available
+    # volume momentum (120 days) alone is 5 % of the weights: the first decision waits for RS
+    # and price momentum (a year of history)
+    assert decided.min() >= 252
     checked = 0
     for t in decided:
         scores = reference_scores(close, volume, benchmark, int(t))
@@ -95,13 +109,14 @@ def test_holds_the_ten_best_composite_scores_equally_at_month_ends() -> None:
         np.testing.assert_allclose(weights[t], expected.to_numpy(), rtol=0, atol=1e-15)
         checked += 1
     assert checked >= 6
-    # the late listing is in the cross-section on its volume momentum alone (renormalised)
+    # the late listing has only its volume momentum (5 % of the weights): not scored, not held
     late = reference_scores(close, volume, benchmark, int(decided[-1]))
-    assert np.isfinite(late["S00"])
+    assert np.isnan(late["S00"])
     assert np.isnan(close["S00"].iloc[decided[-1] - 252])
+    assert weights[decided[-1], 0] == 0.0
 
 
-def test_relative_strength_only_picks_the_strongest_returns_and_quarterly_rebalances() -> None:
+def test_relative_strength_only_picks_the_largest_alphas_and_quarterly_rebalances() -> None:
     close, volume, benchmark = random_market(seed=1)
     panel = Panel.from_frames({"close": close, "volume": volume})
     strategy = MomentumComposite(
@@ -112,8 +127,8 @@ def test_relative_strength_only_picks_the_strongest_returns_and_quarterly_rebala
     assert all(quarter[t] != quarter[t + 1] for t in np.flatnonzero(mask).tolist())
     weights = strategy.target_weights(panel, mask)
     for t in np.flatnonzero(np.isfinite(weights).any(axis=1)):
-        momentum = (close.iloc[t - 21] / close.iloc[t - 252] - 1).dropna()
-        assert set(close.columns[weights[t] > 0]) == set(momentum.nlargest(3).index)
+        alpha = reference_alpha(close, benchmark, int(t)).dropna()
+        assert set(close.columns[weights[t] > 0]) == set(alpha.nlargest(3).index)
         assert weights[t][weights[t] > 0] == pytest.approx([1 / 3] * 3)
 
 

@@ -24,6 +24,7 @@ SCORE_FRAME_COLUMNS = (
     "score",
     "rank",
     "sector_rank",
+    "weight_coverage",
     "components",
 )
 SIGNAL_FRAME_COLUMNS = (
@@ -45,8 +46,8 @@ def replace_scores(
 ) -> int:
     """Delete the stored rows of ``score_set`` on ``dates`` and insert ``rows``.
 
-    Each row has ``date``, ``instrument_id``, ``universe``, ``score``, ``rank``, ``sector_rank``
-    and ``components``. Returns the number of rows inserted.
+    Each row has ``date``, ``instrument_id``, ``universe``, ``score``, ``rank``, ``sector_rank``,
+    ``components`` and optionally ``weight_coverage``. Returns the number of rows inserted.
     """
     days = sorted(set(dates))
     for start in range(0, len(days), _CHUNK):
@@ -61,7 +62,10 @@ def replace_scores(
     if connection.dialect.name == "sqlite":
         _insert_scores_sqlite(connection, score_set, rows)
     else:
-        connection.execute(insert(FactorScore), [{"score_set": score_set, **r} for r in rows])
+        connection.execute(
+            insert(FactorScore),
+            [{"score_set": score_set, "weight_coverage": None, **r} for r in rows],
+        )
     return len(rows)
 
 
@@ -74,7 +78,7 @@ def _insert_scores_sqlite(
     """
     sql = (
         "INSERT INTO factor_scores (score_set, date, instrument_id, universe, score, rank, "
-        "sector_rank, components) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        "sector_rank, weight_coverage, components) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     params = [
         (
@@ -85,6 +89,7 @@ def _insert_scores_sqlite(
             r["score"],
             r["rank"],
             r["sector_rank"],
+            r.get("weight_coverage"),
             None if r["components"] is None else json.dumps(r["components"]),
         )
         for r in rows
@@ -103,6 +108,7 @@ def _score_query(score_set: str) -> Any:
             table.c.score,
             table.c.rank,
             table.c.sector_rank,
+            table.c.weight_coverage,
             table.c.components,
         )
         .join(Instrument, Instrument.id == table.c.instrument_id)
@@ -121,6 +127,7 @@ def _score_frame(connection: Connection, query: Any) -> pd.DataFrame:
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame["score"] = frame["score"].astype("float64")
+    frame["weight_coverage"] = frame["weight_coverage"].astype("float64")
     for column in ("rank", "sector_rank"):
         frame[column] = frame[column].astype("Int64")
     return frame
