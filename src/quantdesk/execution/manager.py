@@ -37,12 +37,10 @@ Number = Decimal | float | int | str
 
 def to_decimal(value: Number, what: str) -> Decimal:
     """``value`` as a finite Decimal (floats via their shortest repr); raises naming ``what``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise OrderError(f"{what} must be a finite number, got {value!r}")
     try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise OrderError(f"{what} must be a finite number, got {value!r}")
-            value = repr(value)
-        number = Decimal(value)
+        number = Decimal(repr(value) if isinstance(value, float) else value)
     except (InvalidOperation, ValueError, TypeError):
         raise OrderError(f"{what} must be a number, got {value!r}") from None
     if not number.is_finite():
