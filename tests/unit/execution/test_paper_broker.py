@@ -143,7 +143,7 @@ def test_day_orders_expire_at_the_close_and_gtc_orders_persist() -> None:
 
 
 def test_cancel_and_modify_round_trip_through_the_broker() -> None:
-    clock, broker, manager = desk(MONDAY_NOON)
+    _, broker, manager = desk(MONDAY_NOON)
     broker.on_price("AAPL", Decimal(100))
     order = manager.submit(OrderRequest("AAPL", Side.BUY, 10, limit_price="90"))
     modified = manager.modify(order.client_order_id, quantity=5, limit_price="91")
