@@ -11,9 +11,9 @@ follows the event-driven engine's rules exactly, so both give the same fills and
   slipped price, the formula of :meth:`quantdesk.backtest.costs.CostModel.affordable_shares`;
 * equity at bar ``t`` is ``cash + shares × close[t]`` after that bar's fills.
 
-:func:`run_signals_vectorized` wraps the kernel into a :class:`BacktestResult`, and
-:class:`PrecomputedSignalStrategy` is the base of the built-in signal strategies whose arrays
-drive both this path and the event engine (it lives here, beside the kernels it feeds).
+:func:`run_signals_vectorized` wraps the kernel into a :class:`BacktestResult`;
+:func:`run_signal_strategy` runs a :class:`~quantdesk.strategies.signals.PrecomputedSignalStrategy`
+(whose arrays drive both this path and the event engine) through it.
 
 Cost arguments mirror :class:`~quantdesk.backtest.costs.CostModel`: ``per_order`` and ``per_share``
 in currency, ``commission_bps`` and ``slippage_bps`` in basis points.
@@ -24,8 +24,7 @@ in currency, ``commission_bps`` and ``slippage_bps`` in basis points.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,18 +34,10 @@ from numba import njit
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.result import BacktestResult, round_trip_trades
 from quantdesk.data.panel import Panel
-from quantdesk.strategies.base import (
-    Signal,
-    SignalAction,
-    SignalStrategy,
-    StrategyContext,
-    StrategyParams,
-)
+from quantdesk.strategies.ma_crossover import simple_moving_average
+from quantdesk.strategies.signals import BUY, HOLD, SELL, PrecomputedSignalStrategy
 
 VECTOR_ENGINE = "vector"
-BUY = 1
-SELL = -1
-HOLD = 0
 _BASIS_POINT = 1e-4
 
 
@@ -56,32 +47,6 @@ def crossover_signals_nb(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
     out = np.empty(fast.shape[0], dtype=np.int8)
     for t in range(fast.shape[0]):
         out[t] = BUY if fast[t] > slow[t] else SELL
-    return out
-
-
-@njit(cache=True)
-def threshold_signals_nb(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """``+1`` where ``values < lower``, ``-1`` where ``values > upper``, else ``0`` (NaN → 0)."""
-    out = np.zeros(values.shape[0], dtype=np.int8)
-    for t in range(values.shape[0]):
-        if values[t] < lower:
-            out[t] = BUY
-        elif values[t] > upper:
-            out[t] = SELL
-    return out
-
-
-@njit(cache=True)
-def breakout_signals_nb(
-    close: np.ndarray, resistance: np.ndarray, support: np.ndarray
-) -> np.ndarray:
-    """``+1`` where ``close > resistance``, ``-1`` where ``close < support``, else ``0``."""
-    out = np.zeros(close.shape[0], dtype=np.int8)
-    for t in range(close.shape[0]):
-        if close[t] > resistance[t]:
-            out[t] = BUY
-        elif close[t] < support[t]:
-            out[t] = SELL
     return out
 
 
@@ -393,73 +358,57 @@ def _signal_result(
     )
 
 
-class PrecomputedSignalStrategy(SignalStrategy):
-    """A long/flat signal strategy whose view is computed for the whole panel in :meth:`init`.
+def run_signal_strategy(
+    data: Panel,
+    strategy: PrecomputedSignalStrategy,
+    costs: CostModel | None = None,
+    initial_cash: float = 1_000_000.0,
+    fill_timing: FillTiming | str | None = None,
+) -> BacktestResult:
+    """The event engine's backtest of ``strategy``, in a numba kernel."""
+    return run_signals_vectorized(
+        data,
+        strategy.signals(data)[:, 0],
+        costs,
+        initial_cash,
+        strategy=strategy.name,
+        params=strategy.params.model_dump(mode="json"),
+        fill_timing=fill_timing,
+    )
 
-    Subclasses implement :meth:`signals` (causal: row ``t`` from rows ``≤ t``). On each bar, per
-    symbol: BUY while flat orders ``1 / N`` of equity (the engine trims it to the cash), SELL
-    while long closes the position, HOLD does nothing. The same arrays drive
-    :meth:`run_vectorized`, so both engines agree fill for fill, and :meth:`signal` gives
-    ensembles the per-bar view with a confidence.
+
+def sma_crossover_grid(
+    close: np.ndarray,
+    fast_windows: Sequence[int],
+    slow_windows: Sequence[int],
+    *,
+    initial_cash: float = 1_000_000.0,
+    commission_bps: float = 0.0,
+) -> np.ndarray:
+    """Final equity of every (fast, slow) pair, shape ``(len(fast), len(slow))``.
+
+    Rules of ``ma-crossover`` on one price series, filled at the signal-bar close
+    with a fee of ``commission_bps`` basis points of notional and nothing else (benchmark S3).
+    Each moving average is computed once, however many pairs use it.
     """
-
-    def __init__(self, params: StrategyParams | None = None, **values: Any) -> None:
-        super().__init__(params, **values)
-        self._actions: list[list[int]] = []
-        self._confidence = np.zeros((0, 0))
-        self._symbols: tuple[str, ...] = ()
-        self._weight = 1.0
-
-    @abstractmethod
-    def signals(self, data: Panel) -> np.ndarray:
-        """``int8 (T, N)``: +1 buy, −1 sell, 0 hold, per bar and symbol."""
-
-    def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
-        """``float (T, N)`` in [0, 1]: conviction of each signal (default 1, and 0 on HOLD)."""
-        return np.where(signals != HOLD, 1.0, 0.0)
-
-    def init(self, data: Panel) -> None:
-        signals = self.signals(data)
-        # python lists per symbol: indexing them is several times cheaper than numpy scalars
-        self._actions = [column.tolist() for column in signals.T]
-        self._confidence = self.confidences(data, signals)
-        self._symbols = data.symbols
-        self._weight = 1.0 / max(1, len(data.symbols))
-
-    def signal(self, context: StrategyContext, symbol: str) -> Signal:
-        """This strategy's view of ``symbol`` at the current bar."""
-        j = self._symbols.index(symbol)
-        i = context.index
-        action = _ACTIONS[self._actions[j][i]]
-        return Signal(symbol, action, float(self._confidence[i, j]))
-
-    def on_bar(self, context: StrategyContext) -> None:
-        i = context.index
-        for symbol, actions in zip(self._symbols, self._actions, strict=True):
-            action = actions[i]
-            if action == BUY:
-                if context.position(symbol) == 0.0:
-                    context.order_target_percent(symbol, self._weight)
-            elif action == SELL and context.position(symbol) > 0.0:
-                context.close_position(symbol)
-
-    def run_vectorized(
-        self,
-        data: Panel,
-        costs: CostModel | None = None,
-        initial_cash: float = 1_000_000.0,
-        fill_timing: FillTiming | str | None = None,
-    ) -> BacktestResult:
-        """The event engine's backtest of this strategy, in a numba kernel (one-symbol panels)."""
-        return run_signals_vectorized(
-            data,
-            self.signals(data)[:, 0],
-            costs,
-            initial_cash,
-            strategy=self.name,
-            params=self.params.model_dump(mode="json"),
-            fill_timing=fill_timing,
-        )
+    prices = np.ascontiguousarray(close, dtype=np.float64)
+    windows = sorted({*fast_windows, *slow_windows})
+    row = {w: k for k, w in enumerate(windows)}
+    means = np.vstack([simple_moving_average(prices, w) for w in windows])
+    fast_index = np.repeat([row[w] for w in fast_windows], len(slow_windows)).astype(np.int64)
+    slow_index = np.tile([row[w] for w in slow_windows], len(fast_windows)).astype(np.int64)
+    finals = sma_crossover_grid_nb(
+        prices, means, means, fast_index, slow_index, float(initial_cash), float(commission_bps)
+    )
+    return finals.reshape(len(fast_windows), len(slow_windows))
 
 
-_ACTIONS = {BUY: SignalAction.BUY, SELL: SignalAction.SELL, HOLD: SignalAction.HOLD}
+__all__ = [
+    "BUY",
+    "HOLD",
+    "SELL",
+    "VECTOR_ENGINE",
+    "run_signal_strategy",
+    "run_signals_vectorized",
+    "sma_crossover_grid",
+]

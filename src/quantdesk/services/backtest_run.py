@@ -330,13 +330,15 @@ def run_engine(
         params = strategy.params.model_dump(mode="json")
         result = replace(result, strategy=strategy.name, params=params)
     else:
-        run_vectorized = getattr(strategy, "run_vectorized", None)
-        if run_vectorized is None or len(panel.symbols) != 1:
+        from quantdesk.backtest.signal_nb import run_signal_strategy
+        from quantdesk.strategies.signals import PrecomputedSignalStrategy
+
+        if not isinstance(strategy, PrecomputedSignalStrategy) or len(panel.symbols) != 1:
             raise ConfigurationError(
                 f"the vector engine runs signal strategy {strategy.name!r} on one symbol only "
                 f"(the universe has {len(panel.symbols)}); use engine 'event'"
             )
-        result = run_vectorized(panel, costs, cash)
+        result = run_signal_strategy(panel, strategy, costs, cash)
     if benchmark is not None:
         result = replace(result, benchmark=benchmark.reindex(result.dates))
     return result

@@ -8,13 +8,14 @@ import pytest
 
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event import run_events
-from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy
+from quantdesk.backtest.signal_nb import run_signal_strategy, sma_crossover_grid
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import StrategyParameterError
 from quantdesk.strategies.ensemble import Ensemble
-from quantdesk.strategies.ma_crossover import MovingAverageCrossover, sma_crossover_grid
+from quantdesk.strategies.ma_crossover import MovingAverageCrossover
 from quantdesk.strategies.registry import StrategyRegistry
 from quantdesk.strategies.rsi import RelativeStrengthIndex, relative_strength_index
+from quantdesk.strategies.signals import PrecomputedSignalStrategy
 from quantdesk.strategies.support_resistance import (
     SupportResistance,
     support_resistance_levels,
@@ -88,7 +89,7 @@ def test_vectorised_path_equals_the_event_engine(
 ) -> None:
     panel = minute_panel(4_000, seed=7)
     event = run_events(panel, strategy, FULL_COSTS, 100_000.0, fill_timing=timing)
-    vector = strategy.run_vectorized(panel, FULL_COSTS, 100_000.0, fill_timing=timing)
+    vector = run_signal_strategy(panel, strategy, FULL_COSTS, 100_000.0, fill_timing=timing)
     assert len(event.fills) > 4
     np.testing.assert_allclose(vector.equity, event.equity, rtol=1e-9)
     np.testing.assert_allclose(vector.weights, event.weights, rtol=1e-9, atol=1e-12)
@@ -183,4 +184,4 @@ def test_vectorised_path_refuses_multi_symbol_panels() -> None:
     panel = minute_panel(100, seed=1)
     two = Panel(panel.dates, ("X", "Y"), {"close": np.hstack([panel["close"], panel["close"]])})
     with pytest.raises(ValueError, match="one symbol"):
-        MovingAverageCrossover().run_vectorized(two)
+        run_signal_strategy(two, MovingAverageCrossover())
