@@ -24,7 +24,7 @@ import pandas as pd
 
 from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.event import run_events
-from quantdesk.backtest.signal_nb import run_signal_strategy, sma_crossover_grid
+from quantdesk.backtest.signals import run_signal_strategy, sma_crossover_grid
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.ma_crossover import MovingAverageCrossover
 

@@ -15,7 +15,7 @@ import pytest
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event import run_events
 from quantdesk.backtest.result import BacktestResult
-from quantdesk.backtest.signal_nb import run_signal_strategy
+from quantdesk.backtest.signals import run_signal_strategy
 from quantdesk.backtest.stops import StopLossRule
 from quantdesk.backtest.vectorized import run_allocation
 from quantdesk.data.panel import Panel
