@@ -139,3 +139,21 @@ def parse_date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(
             f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
         ) from None
+
+
+@contextmanager
+def spinner(text: str) -> Iterator[None]:
+    """A transient spinner with the elapsed time on stderr (stdout and ``--json`` stay clean);
+    shown only on a terminal."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+    with progress:
+        progress.add_task(text)
+        yield
