@@ -153,6 +153,37 @@ def coverage(
     ]
 
 
+def date_range(
+    connection: Connection, timeframe: Timeframe = Timeframe.D1, symbol: str | None = None
+) -> tuple[datetime, datetime] | None:
+    """First and last bar timestamp (of ``symbol``, else of every symbol); None without bars.
+
+    Two primary-key seeks per instrument (``(instrument_id, timeframe, ts)`` is the key), never
+    a scan of the bars: milliseconds on millions of bars, where :func:`coverage` counts them.
+    """
+    bars, instruments = Bar.__table__, Instrument.__table__
+    edges = []
+    for order in (bars.c.ts.asc(), bars.c.ts.desc()):
+        # ORDER BY … LIMIT 1 is an index seek on both backends (a correlated min() is not)
+        seek = (
+            select(bars.c.ts)
+            .where(bars.c.instrument_id == instruments.c.id, bars.c.timeframe == timeframe.value)
+            .order_by(order)
+            .limit(1)
+            .correlate(instruments)
+            .scalar_subquery()
+        )
+        edges.append(seek)
+    per_instrument = select(edges[0].label("lo"), edges[1].label("hi")).select_from(instruments)
+    if symbol is not None:
+        per_instrument = per_instrument.where(instruments.c.symbol == symbol)
+    spans = per_instrument.subquery()
+    lo, hi = connection.execute(select(func.min(spans.c.lo), func.max(spans.c.hi))).one()
+    if lo is None or hi is None:
+        return None
+    return _from_epoch(int(lo)), _from_epoch(int(hi))
+
+
 def _from_epoch(seconds: int) -> datetime:
     return pd.Timestamp(int(seconds), unit="s", tz="UTC").to_pydatetime()
 
