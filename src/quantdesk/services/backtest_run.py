@@ -316,15 +316,16 @@ def run_engine(
 ) -> BacktestResult:
     """Run ``strategy`` on ``engine`` ("vector" or "event"); ``targets`` are an allocation
     strategy's weights when already computed (the vector engine then skips recomputing)."""
-    from quantdesk.backtest.event import run_events
-    from quantdesk.backtest.vectorized import run_allocation
-
     costs, cash = request.costs, request.initial_cash
     stop_loss = request.stop_loss
     if engine == "event":
+        from quantdesk.backtest.event import run_events
+
         stops: dict[str, Any] = {"stop_loss": stop_loss, "vix": vix} if stop_loss else {}
         result = run_events(panel, strategy, costs, cash, **stops)
     elif isinstance(strategy, AllocationStrategy):
+        from quantdesk.backtest.vectorized import run_allocation
+
         weights = targets if targets is not None else allocation_targets(strategy, panel)
         result = run_allocation(
             panel, weights, costs, initial_cash=cash, stop_loss=stop_loss, vix=vix
