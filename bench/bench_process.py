@@ -9,7 +9,8 @@ each ``--src`` tree first on ``PYTHONPATH`` (default: this checkout's ``src``), 
 after comparison runs in the same session on the same load. Prints one row per (source,
 command): the best wall time of ``--repeat`` warm runs (after one untimed run that fills the
 numba cache), peak RSS, and for backtests the service's ``load / engine / metrics / bias /
-store`` seconds; ``start-up`` is wall minus those (interpreter, imports, output).
+store`` seconds; ``start-up`` is wall minus those (interpreter, imports, output). Sources
+alternate within each round so a change in the machine's load affects them alike.
 """
 
 from __future__ import annotations
@@ -78,16 +79,18 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(header)
     for name in options.commands.split(","):
+        args = COMMANDS[name]
+        best: dict[str, tuple[float, float, dict[str, Any]]] = {}
         for label, src in sources:
-            args = COMMANDS[name]
             run_once(Path(src), options.data_dir, args)  # fills the numba cache, warms the OS
-            best: tuple[float, float, dict[str, Any]] | None = None
-            for _ in range(options.repeat):
+        # sources alternate within each round, so a change in the machine's load hits both
+        for _ in range(options.repeat):
+            for label, src in sources:
                 result = run_once(Path(src), options.data_dir, args)
-                if best is None or result[0] < best[0]:
-                    best = result
-            assert best is not None
-            wall, rss, timings = best
+                if label not in best or result[0] < best[label][0]:
+                    best[label] = result
+        for label, _ in sources:
+            wall, rss, timings = best[label]
             startup = wall - sum(float(timings.get(s, 0.0)) for s in STAGES)
             stages = " ".join(f"{timings[s]:>7.2f}" if s in timings else f"{'':>7}" for s in STAGES)
             print(f"{label:<8} {name:<19} {wall:>7.2f} {rss:>7.0f} {startup:>8.2f} {stages}")
