@@ -81,7 +81,7 @@ def main() -> None:
     for name in options.commands.split(","):
         args = COMMANDS[name]
         best: dict[str, tuple[float, float, dict[str, Any]]] = {}
-        for label, src in sources:
+        for _label, src in sources:
             run_once(Path(src), options.data_dir, args)  # fills the numba cache, warms the OS
         # sources alternate within each round, so a change in the machine's load hits both
         for _ in range(options.repeat):
