@@ -42,7 +42,7 @@ ResultT_co = TypeVar("ResultT_co", covariant=True)
 WORKER_PRELOAD = ("quantdesk.backtest.warm",)
 # Below this many tasks a pool of warm workers is still slower than running in this process on
 # a 2-core machine (measured with bench/bench_executors.py; see bench/README.md).
-MIN_POOL_TASKS = 8
+MIN_POOL_TASKS = 32
 
 _SPEC_HINT = "use 'serial', 'local', 'local:N' (N worker processes) or 'dask://host:port'"
 

@@ -131,8 +131,8 @@ def _result(
         equity=pd.Series(equity, index=dates, name="equity"),
         returns=pd.Series(returns, index=dates, name="returns"),
         cash=pd.Series(cash, index=dates, name="cash"),
-        weights=pd.DataFrame(value / equity[:, None], index=dates, columns=columns),
-        positions=pd.DataFrame(positions, index=dates, columns=columns),
+        weights=pd.DataFrame(value / equity[:, None], index=dates, columns=columns, copy=False),
+        positions=pd.DataFrame(positions, index=dates, columns=columns, copy=False),
         orders=order_frame,
         fills=fill_frame,
         trades=round_trip_trades(fill_frame, last_prices),
@@ -153,33 +153,37 @@ def _frames(
         empty["reason"] = pd.Series(dtype=object)
         return empty, empty.copy()
     dates = np.asarray(panel.dates, dtype="datetime64[ns]")
-    symbols = np.asarray(panel.symbols, dtype=object)
     order_row = fills[:, 1].astype(np.int64)
     column = orders[:, 1].astype(np.int64)
     paid = np.zeros(len(orders))
     paid[order_row] = fills[:, 4]  # one fill per order at most
+    # pandas string arrays built once here; object arrays would be re-inferred per frame
+    symbols = pd.array(np.asarray(panel.symbols, dtype=object)[column], dtype="str")
+    sides = pd.array(np.where(orders[:, 2] > 0, "buy", "sell"), dtype="str")
+    order_ids = pd.array(ids, dtype="str")
+    reasons = pd.array(np.full(len(orders), "", dtype=object), dtype="str")
     order_frame = pd.DataFrame(
         {
             "date": dates[orders[:, 0].astype(np.int64)],
-            "symbol": symbols[column],
-            "side": np.where(orders[:, 2] > 0, "buy", "sell").astype(object),
+            "symbol": symbols,
+            "side": sides,
             "quantity": orders[:, 3],
             "price": orders[:, 4],
             "commission": paid,
-            "order_id": ids,
-            "reason": np.full(len(orders), "", dtype=object),
+            "order_id": order_ids,
+            "reason": reasons,
         }
     )
     fill_frame = pd.DataFrame(
         {
             "date": dates[fills[:, 0].astype(np.int64)],
-            "symbol": symbols[column[order_row]],
-            "side": np.where(fills[:, 2] > 0, "buy", "sell").astype(object),
+            "symbol": symbols[order_row],
+            "side": sides[order_row],
             "quantity": np.abs(fills[:, 2]),
             "price": fills[:, 3],
             "commission": fills[:, 4],
-            "order_id": ids[order_row],
-            "reason": np.full(len(fills), "", dtype=object),
+            "order_id": order_ids[order_row],
+            "reason": reasons[order_row],
         }
     )
     return fill_frame, order_frame
