@@ -13,6 +13,7 @@ import itertools
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -223,8 +224,15 @@ def read_bar_columns(
     fields: tuple[str, ...],
     start_ts: int | None,
     end_ts: int | None,
+    *,
+    committed_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects."""
+    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects.
+
+    ``committed_only`` (read-only callers): on a SQLite file the rows may come through a second,
+    read-only Arrow connection (ADBC) that sees committed data only, ~3× faster than Python
+    rows; without the driver, or for an in-memory database, the ordinary cursor reads them.
+    """
     unknown = set(fields) - set(VALUE_COLUMNS)
     if unknown:
         raise ValueError(f"unknown bar field(s) {sorted(unknown)}; choose from {VALUE_COLUMNS}")
@@ -246,7 +254,42 @@ def read_bar_columns(
     select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
     if postgres:
         return _read_postgres(connection, select, fields)
+    if committed_only:
+        plain = (
+            f"SELECT instrument_id, ts, {', '.join(fields)} FROM bars WHERE {' AND '.join(where)}"
+        )
+        arrow = _read_sqlite_arrow(connection, plain, fields)
+        if arrow is not None:
+            return arrow
     return _read_generic(connection, select, fields)
+
+
+def _read_sqlite_arrow(
+    connection: Connection, select: str, fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """The rows as Arrow columns through ADBC's SQLite driver; None where it cannot serve."""
+    path = connection.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        with adbc.connect(uri) as reader, reader.cursor() as cursor:
+            cursor.execute(select)
+            table = cursor.fetch_arrow_table()
+    except (adbc.Error, pa.ArrowException):
+        return None  # e.g. a column whose stored types the driver cannot unify: read row-wise
+    values = {
+        f: table[f].to_numpy(zero_copy_only=False).astype(np.float64, copy=False) for f in fields
+    }
+    return (
+        table["instrument_id"].to_numpy().astype(np.int64, copy=False),
+        table["ts"].to_numpy().astype(np.int64, copy=False),
+        values,
+    )
 
 
 def _read_generic(
@@ -255,13 +298,16 @@ def _read_generic(
     raw = connection.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
-    cursor.execute(select)
-    rows = cursor.fetchall()
-    cursor.close()
+    cursor.arraysize = 65_536
+    try:
+        cursor.execute(select)
+        # rows stream from the cursor into one float array: no list of millions of tuples, so
+        # memory stays near the arrays' own size
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
+    finally:
+        cursor.close()
     width = 2 + len(fields)
-    flat = np.fromiter(
-        itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width
-    ).reshape(len(rows), width)
+    flat = flat.reshape(-1, width)
     values = {}
     for i, f in enumerate(fields):
         column = flat[:, 2 + i].copy()

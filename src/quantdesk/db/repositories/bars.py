@@ -81,7 +81,13 @@ def load_panel(
     order = sorted(ids)
     id_array = np.array([ids[s] for s in order], dtype=np.int64)
     inst, ts, values = read_bar_columns(
-        connection, id_array.tolist(), timeframe.value, fields, _epoch(start), _end_epoch(end)
+        connection,
+        id_array.tolist(),
+        timeframe.value,
+        fields,
+        _epoch(start),
+        _end_epoch(end),
+        committed_only=True,  # callers read panels outside write transactions
     )
     dates, row = np.unique(ts, return_inverse=True)
     position = np.full(int(id_array.max(initial=0)) + 1, -1, dtype=np.int64)
