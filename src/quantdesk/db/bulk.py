@@ -248,17 +248,15 @@ def read_bar_columns(
     id_list = ", ".join(str(int(i)) for i in instrument_ids)
     where.append(f"instrument_id IN ({id_list})" if instrument_ids else "1 = 0")
     postgres = connection.dialect.name == "postgresql"
-    # On SQLite, NULL comes back as +inf (9e999 overflows to it) so every value is a float and
-    # the rows stream straight into numpy; validation keeps real infinities out of the table.
-    columns = ", ".join(f if postgres else f"ifnull({f}, 9e999)" for f in fields)
+    # On SQLite, NULL comes back as +inf (9e999 overflows to it) and every value as REAL, so
+    # rows stream straight into numpy and Arrow types no column from a first row that a later
+    # row contradicts; validation keeps real infinities out of the table.
+    columns = ", ".join(f if postgres else f"ifnull(CAST({f} AS REAL), 9e999)" for f in fields)
     select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
     if postgres:
         return _read_postgres(connection, select, fields)
     if committed_only:
-        plain = (
-            f"SELECT instrument_id, ts, {', '.join(fields)} FROM bars WHERE {' AND '.join(where)}"
-        )
-        arrow = _read_sqlite_arrow(connection, plain, fields)
+        arrow = _read_sqlite_arrow(connection, select, fields)
         if arrow is not None:
             return arrow
     return _read_generic(connection, select, fields)
@@ -280,14 +278,17 @@ def _read_sqlite_arrow(
         with adbc.connect(uri) as reader, reader.cursor() as cursor:
             cursor.execute(select)
             table = cursor.fetch_arrow_table()
-    except (adbc.Error, pa.ArrowException):
-        return None  # e.g. a column whose stored types the driver cannot unify: read row-wise
-    values = {
-        f: table[f].to_numpy(zero_copy_only=False).astype(np.float64, copy=False) for f in fields
-    }
+    except (adbc.Error, pa.ArrowException, OSError):
+        # the driver reports a type it cannot unify as OSError: read row-wise then
+        return None
+    values = {}
+    for k, f in enumerate(fields):
+        column = table.column(2 + k).to_numpy().astype(np.float64)  # a writable copy
+        column[np.isinf(column)] = np.nan
+        values[f] = column
     return (
-        table["instrument_id"].to_numpy().astype(np.int64, copy=False),
-        table["ts"].to_numpy().astype(np.int64, copy=False),
+        table.column(0).to_numpy().astype(np.int64, copy=False),
+        table.column(1).to_numpy().astype(np.int64, copy=False),
         values,
     )
 
