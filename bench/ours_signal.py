@@ -24,8 +24,9 @@ import pandas as pd
 
 from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.event import run_events
+from quantdesk.backtest.signals import run_signal_strategy, sma_crossover_grid
 from quantdesk.data.panel import Panel
-from quantdesk.strategies.ma_crossover import MovingAverageCrossover, sma_crossover_grid
+from quantdesk.strategies.ma_crossover import MovingAverageCrossover
 
 FEE_BPS = 1.0
 COSTS = CostModel(commission_per_order=0.0, commission_bps=FEE_BPS)
@@ -45,7 +46,7 @@ def load_intraday_panel(path: Path) -> Panel:
 
 
 def s2_vector(panel: Panel) -> float:
-    return MovingAverageCrossover(fast=20, slow=50).run_vectorized(panel, COSTS).final_equity
+    return run_signal_strategy(panel, MovingAverageCrossover(fast=20, slow=50), COSTS).final_equity
 
 
 def s2_event(panel: Panel) -> float:

@@ -4,7 +4,9 @@ Three implementations of one small :class:`Executor` protocol:
 
 - :class:`SerialExecutor` runs tasks one after another in this process (tests, debugging,
   ``local:1``);
-- :class:`LocalExecutor` runs them on a process pool on this machine (the default);
+- :class:`LocalExecutor` runs them on a process pool on this machine (the default); its
+  workers fork from a server that already imported the engines and loaded their numba
+  kernels, and the default ``local`` runs small batches serially where a pool is slower;
 - :class:`DaskExecutor` runs them on a ``distributed`` cluster (``dask://host:port``).
 
 ``map_unordered`` yields ``(item, result)`` pairs as tasks finish, so a caller can store each
@@ -34,6 +36,13 @@ if TYPE_CHECKING:
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 ResultT_co = TypeVar("ResultT_co", covariant=True)
+
+# Workers fork from a server process that imported these (forkserver preload): numba, pandas
+# and the loaded kernels come with every worker instead of costing each ~1 s on its first task.
+WORKER_PRELOAD = ("quantdesk.backtest.warm",)
+# Below this many tasks a pool of warm workers is still slower than running in this process on
+# a 2-core machine (measured with bench/bench_executors.py; see bench/README.md).
+MIN_POOL_TASKS = 32
 
 _SPEC_HINT = "use 'serial', 'local', 'local:N' (N worker processes) or 'dask://host:port'"
 
@@ -116,26 +125,50 @@ class LocalExecutor(_ContextManaged):
     a database pool) can deadlock a child.  The pool starts on first use.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        min_pool_tasks: int = 0,
+        preload: tuple[str, ...] = WORKER_PRELOAD,
+    ) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self.max_workers = max_workers
+        self.min_pool_tasks = min_pool_tasks
+        self.preload = preload
         self._pool: ProcessPoolExecutor | None = None
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             method = "forkserver" if "forkserver" in methods else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(list(self.preload))
             self._pool = ProcessPoolExecutor(
-                max_workers=self.max_workers, mp_context=multiprocessing.get_context(method)
+                max_workers=self.max_workers,
+                mp_context=context,
+                initializer=_import_all,
+                initargs=(self.preload,),
             )
         return self._pool
+
+    def _serial_is_faster(self, tasks: int) -> bool:
+        workers = self.max_workers or multiprocessing.cpu_count()
+        return workers < 2 or tasks < self.min_pool_tasks
 
     def map_unordered(
         self, function: Callable[[ItemT], ResultT], items: Iterable[ItemT]
     ) -> Iterator[tuple[ItemT, ResultT]]:
-        """Submit every item at once; yield results as they finish."""
+        """Submit every item at once; yield results as they finish (in this process, in order,
+        when there are fewer than ``min_pool_tasks`` items or only one CPU)."""
         _check_picklable(function)
+        if self.min_pool_tasks:
+            items = list(items)
+            if self._serial_is_faster(len(items)):
+                yield from SerialExecutor().map_unordered(function, items)
+                return
         pool = self._ensure_pool()
         pending: dict[Future[ResultT], ItemT] = {}
         sequence: dict[Future[ResultT], int] = {}
@@ -208,8 +241,9 @@ class DaskExecutor(_ContextManaged):
 def create_executor(spec: str) -> SerialExecutor | LocalExecutor | DaskExecutor:
     """Build an executor from its command-line form.
 
-    ``serial`` (this process), ``local`` (a process per CPU), ``local:N`` (N processes;
-    ``local:1`` runs serially, a single worker process would only add start-up cost) and
+    ``serial`` (this process), ``local`` (a process per CPU, or this process for fewer than
+    :data:`MIN_POOL_TASKS` tasks or on one CPU, where a pool is slower), ``local:N`` (always N
+    processes; ``local:1`` runs serially, one worker process would only add start-up cost) and
     ``dask://host:port`` (a ``distributed`` scheduler).  Anything else raises
     :class:`ExecutorSpecError` with the accepted forms.
     """
@@ -218,7 +252,7 @@ def create_executor(spec: str) -> SerialExecutor | LocalExecutor | DaskExecutor:
     if text == "serial":
         return SerialExecutor()
     if text == "local":
-        return LocalExecutor()
+        return LocalExecutor(min_pool_tasks=MIN_POOL_TASKS)
     if kind == "local":
         workers = _worker_count(argument, spec)
         return SerialExecutor() if workers == 1 else LocalExecutor(workers)
@@ -232,6 +266,13 @@ def create_executor(spec: str) -> SerialExecutor | LocalExecutor | DaskExecutor:
             )
         return DaskExecutor(f"tcp://{address}")
     raise ExecutorSpecError(f"unknown executor {spec!r}: {_SPEC_HINT}")
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    """Pool initializer: import ``modules`` (already there when forked from a preloaded
+    server; under ``spawn`` this is where the warm-up happens)."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 def _import_distributed() -> Any:

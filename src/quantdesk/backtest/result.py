@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.backtest.costs import Side
-from quantdesk.backtest.nb import round_trips_nb
 
 ORDER_COLUMNS = ("date", "symbol", "side", "quantity", "price", "commission", "order_id")
 TRADE_COLUMNS = (
@@ -192,6 +191,9 @@ def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> 
     """
     if fills.empty:
         return pd.DataFrame({c: pd.Series(dtype=_TRADE_DTYPES[c]) for c in TRADE_COLUMNS})
+    # numba loads here, not on import: stored-run readers use this module's column names only
+    from quantdesk.backtest.nb import round_trips_nb
+
     codes, names = pd.factorize(fills["symbol"], sort=True)
     sign = np.where(fills["side"].to_numpy() == Side.BUY.value, 1.0, -1.0)
     dates = fills["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)

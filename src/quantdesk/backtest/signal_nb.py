@@ -1,22 +1,23 @@
-"""Numba kernels: the vectorised path of single-asset, long/flat signal strategies.
+"""Numba kernels of long/flat signal strategies: numpy in, numpy out.
 
-Numpy in, numpy out. A *signal* array holds one action per bar: ``+1`` buy (go long with all the
-cash when flat), ``-1`` sell (close the whole position when long), ``0`` hold. The simulation
-follows the event-driven engine's rules exactly, so both give the same fills and equity:
+A *signal* array holds one action per bar and symbol: ``+1`` buy (enter with ``weight`` of
+equity when flat), ``-1`` sell (close the whole position when long), ``0`` hold.
+:func:`simulate_signals_nb` follows the event-driven engine's rules for a
+:class:`~quantdesk.strategies.signals.PrecomputedSignalStrategy` exactly, in the same float
+operation order, so both give the same orders, fills and equity:
 
-* an order decided at bar ``t`` fills at ``close[t]`` (``next_open=False``) or ``open[t+1]``;
-* no order is decided on the final bar (no later bar could fill it under ``next_open``, and both
-  timings keep the same rule so they stay comparable);
-* buys spend all the cash: ``shares = (cash − flat) / (price·(1 + bps) + per_share)`` at the
-  slipped price, the formula of :meth:`quantdesk.backtest.costs.CostModel.affordable_shares`;
-* equity at bar ``t`` is ``cash + shares × close[t]`` after that bar's fills.
+* on each bar, symbols are visited in panel order; a BUY on a flat symbol with a price orders
+  ``weight × equity / price`` shares (equity = cash + positions at this bar's prices, before
+  this bar's fills), skipped below the cost model's minimum trade; a SELL on a long closes it;
+* an order decided at bar ``t`` fills at ``price[t]`` (close timing) or ``open[t+1]`` in the
+  order it was sent; orders decided on the final bar never fill;
+* a buy the cash cannot pay is trimmed to ``(cash − per_order) / (fill·(1 + bps) + per_share)``
+  shares (:meth:`~quantdesk.backtest.costs.CostModel.affordable_shares`) and spends all the cash;
+  a sell whose proceeds cannot pay its flat fee is rejected.
 
-:func:`run_signals_vectorized` wraps the kernel into a :class:`BacktestResult`, and
-:class:`PrecomputedSignalStrategy` is the base of the built-in signal strategies whose arrays
-drive both this path and the event engine (it lives here, beside the kernels it feeds).
-
-Cost arguments mirror :class:`~quantdesk.backtest.costs.CostModel`: ``per_order`` and ``per_share``
-in currency, ``commission_bps`` and ``slippage_bps`` in basis points.
+Cost arguments mirror :class:`~quantdesk.backtest.costs.CostModel`: ``per_order`` and
+``per_share`` in currency, ``commission_bps`` and ``slippage_bps`` in basis points, thresholds in
+currency and as a fraction of equity.
 """
 
 # Numba kernels take their arrays and cost terms positionally (no keyword-only parameters in
@@ -24,30 +25,18 @@ in currency, ``commission_bps`` and ``slippage_bps`` in basis points.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
-import pandas as pd
 from numba import njit
 
-from quantdesk.backtest.costs import CostModel, FillTiming
-from quantdesk.backtest.result import BacktestResult, round_trip_trades
-from quantdesk.data.panel import Panel
-from quantdesk.strategies.base import (
-    Signal,
-    SignalAction,
-    SignalStrategy,
-    StrategyContext,
-    StrategyParams,
-)
+from quantdesk.strategies.signals import BUY, SELL
 
-VECTOR_ENGINE = "vector"
-BUY = 1
-SELL = -1
-HOLD = 0
 _BASIS_POINT = 1e-4
+
+# order record columns: decision bar, column, side (+1 buy / -1 sell), quantity, decision price,
+# decision equity
+ORDER_FIELDS = 6
+# fill record columns: bar, order row, signed shares, fill price, commission
+FILL_FIELDS = 5
 
 
 @njit(cache=True)
@@ -56,32 +45,6 @@ def crossover_signals_nb(fast: np.ndarray, slow: np.ndarray) -> np.ndarray:
     out = np.empty(fast.shape[0], dtype=np.int8)
     for t in range(fast.shape[0]):
         out[t] = BUY if fast[t] > slow[t] else SELL
-    return out
-
-
-@njit(cache=True)
-def threshold_signals_nb(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """``+1`` where ``values < lower``, ``-1`` where ``values > upper``, else ``0`` (NaN → 0)."""
-    out = np.zeros(values.shape[0], dtype=np.int8)
-    for t in range(values.shape[0]):
-        if values[t] < lower:
-            out[t] = BUY
-        elif values[t] > upper:
-            out[t] = SELL
-    return out
-
-
-@njit(cache=True)
-def breakout_signals_nb(
-    close: np.ndarray, resistance: np.ndarray, support: np.ndarray
-) -> np.ndarray:
-    """``+1`` where ``close > resistance``, ``-1`` where ``close < support``, else ``0``."""
-    out = np.zeros(close.shape[0], dtype=np.int8)
-    for t in range(close.shape[0]):
-        if close[t] > resistance[t]:
-            out[t] = BUY
-        elif close[t] < support[t]:
-            out[t] = SELL
     return out
 
 
@@ -132,102 +95,6 @@ def _sell_nb(
     return cash + (shares * fill - _commission_nb(shares, fill, per_order, per_share, bps))
 
 
-# fill record columns: bar, signed shares, fill price, commission, decision equity
-FILL_FIELDS = 5
-
-
-@njit(cache=True)
-def _trade_nb(
-    action: int,
-    t: int,
-    base: float,
-    cash: float,
-    shares: float,
-    desired: float,
-    decision_equity: float,
-    costs: tuple[float, float, float, float],
-    records: np.ndarray,
-    n_fills: int,
-) -> tuple[float, float, int]:
-    """One all-in buy or full sell at ``base`` (before slippage); returns (cash, shares, n)."""
-    per_order, per_share, bps, slip = costs
-    if action == BUY:
-        price = base * (1.0 + slip)
-        bought, cash, fee = _buy_nb(cash, desired, base, per_order, per_share, bps, slip)
-        if not bought > 0.0:
-            return cash, shares, n_fills
-        traded = bought
-    else:
-        price = base * (1.0 - slip)
-        cash = _sell_nb(cash, shares, base, per_order, per_share, bps, slip)
-        traded = -shares
-        fee = _commission_nb(shares, price, per_order, per_share, bps)
-    records[n_fills, 0] = t
-    records[n_fills, 1] = traded
-    records[n_fills, 2] = price
-    records[n_fills, 3] = fee
-    records[n_fills, 4] = decision_equity
-    return cash, shares + traded, n_fills + 1
-
-
-@njit(cache=True)
-def simulate_long_flat_nb(
-    signals: np.ndarray,
-    open_: np.ndarray,
-    close: np.ndarray,
-    initial_cash: float,
-    next_open: bool,
-    per_order: float,
-    per_share: float,
-    commission_bps: float,
-    slippage_bps: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run a long/flat signal series.
-
-    A buy decided at ``t`` is sized ``cash / close[t]`` shares (all the equity at the decision
-    price) and trimmed at the fill price to what the cash affords. Returns ``(equity, position,
-    fills)``: equity and shares held after each bar (``float64[T]``), and one row per fill with
-    the columns of :data:`FILL_FIELDS`.
-    """
-    n = close.shape[0]
-    costs = (per_order, per_share, commission_bps, slippage_bps * _BASIS_POINT)
-    equity = np.empty(n)
-    position = np.empty(n)
-    records = np.empty((n, FILL_FIELDS))
-    n_fills = 0
-    cash = initial_cash
-    shares = 0.0
-    pending = HOLD  # order decided on the previous bar, for next-open fills
-    desired = 0.0
-    decision_equity = initial_cash
-    for t in range(n):
-        if pending != HOLD:
-            cash, shares, n_fills = _trade_nb(
-                pending, t, open_[t], cash, shares, desired, decision_equity, costs, records,
-                n_fills,
-            )  # fmt: skip
-            pending = HOLD
-        if t < n - 1:
-            decision = HOLD
-            if signals[t] == BUY and shares == 0.0:
-                decision = BUY
-                desired = cash / close[t]
-            elif signals[t] == SELL and shares > 0.0:
-                decision = SELL
-            if decision != HOLD:
-                decision_equity = cash + shares * close[t] if shares != 0.0 else cash
-            if next_open:
-                pending = decision
-            elif decision != HOLD:
-                cash, shares, n_fills = _trade_nb(
-                    decision, t, close[t], cash, shares, desired, decision_equity, costs,
-                    records, n_fills,
-                )  # fmt: skip
-        equity[t] = cash + shares * close[t]
-        position[t] = shares
-    return equity, position, records[:n_fills].copy()
-
-
 @njit(cache=True)
 def _final_equity_nb(
     signals: np.ndarray, close: np.ndarray, initial_cash: float, bps: float
@@ -268,198 +135,209 @@ def sma_crossover_grid_nb(
     return out
 
 
-def run_signals_vectorized(
-    panel: Panel,
+@njit(cache=True)
+def _grow_nb(records: np.ndarray) -> np.ndarray:
+    out = np.empty((2 * records.shape[0], records.shape[1]))
+    out[: records.shape[0]] = records
+    return out
+
+
+@njit(cache=True)
+def _equity_nb(cash: float, held: np.ndarray, prices: np.ndarray) -> float:
+    # the event context's sum: positions in column order, flat ones skipped
+    value = 0.0
+    for j in range(held.shape[0]):
+        if held[j] != 0.0:
+            value += held[j] * prices[j]
+    return cash + value
+
+
+@njit(cache=True)
+def _fill_nb(
+    order: np.ndarray,
+    raw: float,
+    cash: float,
+    held: float,
+    costs: tuple[float, float, float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """(signed shares, fill price, commission, cash after) of one market order at ``raw``;
+    zero shares when it is rejected."""
+    per_order, per_share, bps, slip = costs[0], costs[1], costs[2], costs[3]
+    if order[2] > 0:
+        price = raw * (1.0 + slip)
+        quantity = order[3]
+        fee = _commission_nb(quantity, price, per_order, per_share, bps)
+        if quantity * price + fee <= cash:
+            return quantity, price, fee, cash - (quantity * price + fee)
+        unit = price * (1.0 + bps * _BASIS_POINT) + per_share
+        budget = cash - per_order
+        if budget <= 0.0 or unit <= 0.0:
+            return 0.0, price, 0.0, cash
+        quantity = budget / unit
+        if not quantity > 0.0:
+            return 0.0, price, 0.0, cash
+        # the trimmed buy spends exactly the cash left; float rounding goes to the fee
+        return quantity, price, cash - quantity * price, 0.0
+    price = raw * (1.0 - slip)
+    quantity = min(order[3], max(held, 0.0))
+    fee = _commission_nb(quantity, price, per_order, per_share, bps) if quantity > 0.0 else 0.0
+    if not quantity > 0.0 or cash + (quantity * price - fee) < 0.0:
+        return 0.0, price, 0.0, cash
+    return -quantity, price, fee, cash + (quantity * price - fee)
+
+
+@njit(cache=True)
+def _fill_orders_nb(
+    first: int,
+    last: int,
+    i: int,
+    fill_prices: np.ndarray,
+    orders: np.ndarray,
+    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cash: float,
+    costs: tuple[float, float, float, float, float, float],
+    n_fills: int,
+) -> tuple[np.ndarray, float, int]:
+    """Fill ``orders[first:last]`` at bar ``i`` in the order they were sent."""
+    held, fills, notional, paid, pre = state
+    for k in range(first, last):
+        j = int(orders[k, 1])
+        raw = fill_prices[j]
+        shares, price, fee, cash = _fill_nb(orders[k], raw, cash, held[j], costs)
+        if shares == 0.0:
+            continue  # rejected: nothing filled
+        if n_fills == fills.shape[0]:
+            fills = _grow_nb(fills)
+        quantity = abs(shares)
+        held[j] = held[j] + shares
+        if np.isnan(pre[i]):
+            pre[i] = orders[k, 5]
+        notional[i] += quantity * price
+        paid[i] = paid[i] + fee + quantity * abs(price - raw)
+        fills[n_fills, 0] = i
+        fills[n_fills, 1] = k
+        fills[n_fills, 2] = shares
+        fills[n_fills, 3] = price
+        fills[n_fills, 4] = fee
+        n_fills += 1
+    return fills, cash, n_fills
+
+
+@njit(cache=True)
+def _decide_nb(
+    i: int,
+    actions: np.ndarray,
+    row: np.ndarray,
+    held: np.ndarray,
+    cash: float,
+    weight: float,
+    thresholds: tuple[float, float],
+    orders: np.ndarray,
+    n_orders: int,
+) -> tuple[np.ndarray, int]:
+    """Append bar ``i``'s orders (symbols in panel order) to ``orders``."""
+    min_value, min_weight = thresholds
+    equity = np.nan  # computed once, on the first order of the bar
+    for j in range(held.shape[0]):
+        action = actions[j]
+        if action == BUY:
+            if held[j] != 0.0 or not row[j] > 0.0:
+                continue
+            if np.isnan(equity):
+                equity = _equity_nb(cash, held, row)
+            quantity = weight * equity / row[j] - held[j]
+            if quantity == 0.0:
+                continue
+            size = abs(quantity * row[j])
+            if size < min_value or (equity > 0 and size < min_weight * equity):
+                continue
+            side = 1.0
+        elif action == SELL and held[j] > 0.0:
+            if np.isnan(equity):
+                equity = _equity_nb(cash, held, row)
+            quantity = held[j]
+            side = -1.0
+        else:
+            continue
+        if n_orders == orders.shape[0]:
+            orders = _grow_nb(orders)
+        orders[n_orders, 0] = i
+        orders[n_orders, 1] = j
+        orders[n_orders, 2] = side
+        orders[n_orders, 3] = quantity
+        orders[n_orders, 4] = row[j]
+        orders[n_orders, 5] = equity
+        n_orders += 1
+    return orders, n_orders
+
+
+@njit(cache=True)
+def simulate_signals_nb(
     signals: np.ndarray,
-    costs: CostModel | None = None,
-    initial_cash: float = 1_000_000.0,
-    *,
-    strategy: str,
-    params: Mapping[str, Any],
-    fill_timing: FillTiming | str | None = None,
-) -> BacktestResult:
-    """Backtest a one-symbol long/flat ``signals`` array (``int8[T]``: +1 buy, −1 sell, 0 hold).
-
-    The same rules as the event engine running the strategy that produced the signals (see the
-    module docstring); the cost model's minimum-trade thresholds do not apply here.
-    """
-    costs = costs if costs is not None else CostModel()
-    timing = FillTiming(fill_timing or costs.fill_timing)
-    if len(panel.symbols) != 1:
-        raise ValueError(
-            f"the vectorised signal path trades one symbol; panel has {len(panel.symbols)}"
-        )
-    price_field, prices = panel.prices()
-    close = np.ascontiguousarray(pd.Series(prices[:, 0]).ffill().to_numpy())
-    open_ = close
-    if "open" in panel.fields:
-        opens = panel["open"][:, 0]
-        if price_field == "adj_close":
-            # the open on the adjusted scale of the closes, as the event engine fills it
-            with np.errstate(invalid="ignore", divide="ignore"):
-                opens = opens * panel["adj_close"][:, 0] / panel["close"][:, 0]
-        with np.errstate(invalid="ignore"):
-            open_ = np.where(opens > 0, opens, close)
-    equity, position, records = simulate_long_flat_nb(
-        np.ascontiguousarray(signals, dtype=np.int8).reshape(-1),
-        np.ascontiguousarray(open_, dtype=np.float64),
-        close,
-        float(initial_cash),
-        timing is FillTiming.NEXT_OPEN,
-        costs.commission_per_order,
-        costs.commission_per_share,
-        costs.commission_bps,
-        costs.slippage_bps,
-    )
-    base = open_ if timing is FillTiming.NEXT_OPEN else close
-    return _signal_result(
-        panel,
-        price_field,
-        (close, base),
-        (equity, position, records),
-        initial_cash,
-        strategy=strategy,
-        params=params,
-        next_open=timing is FillTiming.NEXT_OPEN,
-    )
-
-
-def _signal_result(
-    panel: Panel,
-    price_field: str,
-    prices: tuple[np.ndarray, np.ndarray],
-    outputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    open_: np.ndarray,
+    prices: np.ndarray,
+    weight: float,
     initial_cash: float,
-    *,
-    strategy: str,
-    params: Mapping[str, Any],
     next_open: bool,
-) -> BacktestResult:
-    close, base = prices
-    equity, position, records = outputs
-    dates = pd.DatetimeIndex(panel.dates, name="date")
-    symbol = panel.symbols[0]
-    bars = records[:, 0].astype(np.int64)
-    quantity = np.abs(records[:, 1])
-    fills = pd.DataFrame(
-        {
-            "date": np.asarray(panel.dates, dtype="datetime64[ns]")[bars],
-            "symbol": np.full(len(bars), symbol, dtype=object),
-            "side": np.where(records[:, 1] > 0, "buy", "sell").astype(object),
-            "quantity": quantity,
-            "price": records[:, 2],
-            "commission": records[:, 3],
-            "order_id": np.asarray([f"{strategy}-{k + 1}" for k in range(len(bars))], dtype=object),
-        }
-    )
-    decision = bars - 1 if next_open else bars
-    orders = fills.assign(
-        date=np.asarray(panel.dates, dtype="datetime64[ns]")[decision], price=close[decision]
-    )
-    value = np.where(position != 0.0, position * close, 0.0)
-    T = len(dates)
-    notional, paid = np.zeros(T), np.zeros(T)
-    np.add.at(notional, bars, quantity * records[:, 2])
-    np.add.at(paid, bars, records[:, 3] + quantity * np.abs(records[:, 2] - base[bars]))
-    pre = np.full(T, np.nan)
-    pre[bars] = records[:, 4]
-    previous = np.concatenate(([initial_cash], equity[:-1]))
-    series = {
-        "equity": equity,
-        "returns": equity / previous - 1.0,
-        "cash": equity - value,
-        "turnover": np.where(notional > 0, notional / pre, 0.0),
-        "costs": paid,
-    }
-    return BacktestResult(
-        strategy=strategy,
-        params=dict(params),
-        engine=VECTOR_ENGINE,
-        price_field=price_field,
-        initial_cash=float(initial_cash),
-        dates=dates,
-        symbols=panel.symbols,
-        equity=pd.Series(series["equity"], index=dates, name="equity"),
-        returns=pd.Series(series["returns"], index=dates, name="returns"),
-        cash=pd.Series(series["cash"], index=dates, name="cash"),
-        weights=pd.DataFrame({symbol: value / equity}, index=dates),
-        positions=pd.DataFrame({symbol: position}, index=dates),
-        orders=orders,
-        fills=fills,
-        trades=round_trip_trades(fills, {symbol: float(close[-1])}),
-        turnover=pd.Series(series["turnover"], index=dates, name="turnover"),
-        costs=pd.Series(paid, index=dates, name="costs"),
-        rebalance_dates=dates[np.unique(bars)],
-    )
+    costs: tuple[float, float, float, float, float, float],
+) -> tuple[np.ndarray, ...]:
+    """Run ``int8 (T, N)`` long/flat ``signals`` on valuation ``prices`` (carried forward).
 
-
-class PrecomputedSignalStrategy(SignalStrategy):
-    """A long/flat signal strategy whose view is computed for the whole panel in :meth:`init`.
-
-    Subclasses implement :meth:`signals` (causal: row ``t`` from rows ``≤ t``). On each bar, per
-    symbol: BUY while flat orders ``1 / N`` of equity (the engine trims it to the cash), SELL
-    while long closes the position, HOLD does nothing. The same arrays drive
-    :meth:`run_vectorized`, so both engines agree fill for fill, and :meth:`signal` gives
-    ensembles the per-bar view with a confidence.
+    ``costs`` = (per_order, per_share, commission_bps, slippage as a fraction, min_trade_value,
+    min_trade_weight). Returns ``(cash, positions, orders, fills, notional, paid,
+    pre_trade_equity)``: cash ``(T,)`` and shares ``(T, N)`` after each bar, one row per order
+    (:data:`ORDER_FIELDS`) and per fill (:data:`FILL_FIELDS`), and per bar the traded notional,
+    the costs paid (commission + slippage) and the decision equity of its first fill (NaN
+    without fills).
     """
-
-    def __init__(self, params: StrategyParams | None = None, **values: Any) -> None:
-        super().__init__(params, **values)
-        self._actions: list[list[int]] = []
-        self._confidence = np.zeros((0, 0))
-        self._symbols: tuple[str, ...] = ()
-        self._weight = 1.0
-
-    @abstractmethod
-    def signals(self, data: Panel) -> np.ndarray:
-        """``int8 (T, N)``: +1 buy, −1 sell, 0 hold, per bar and symbol."""
-
-    def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
-        """``float (T, N)`` in [0, 1]: conviction of each signal (default 1, and 0 on HOLD)."""
-        return np.where(signals != HOLD, 1.0, 0.0)
-
-    def init(self, data: Panel) -> None:
-        signals = self.signals(data)
-        # python lists per symbol: indexing them is several times cheaper than numpy scalars
-        self._actions = [column.tolist() for column in signals.T]
-        self._confidence = self.confidences(data, signals)
-        self._symbols = data.symbols
-        self._weight = 1.0 / max(1, len(data.symbols))
-
-    def signal(self, context: StrategyContext, symbol: str) -> Signal:
-        """This strategy's view of ``symbol`` at the current bar."""
-        j = self._symbols.index(symbol)
-        i = context.index
-        action = _ACTIONS[self._actions[j][i]]
-        return Signal(symbol, action, float(self._confidence[i, j]))
-
-    def on_bar(self, context: StrategyContext) -> None:
-        i = context.index
-        for symbol, actions in zip(self._symbols, self._actions, strict=True):
-            action = actions[i]
-            if action == BUY:
-                if context.position(symbol) == 0.0:
-                    context.order_target_percent(symbol, self._weight)
-            elif action == SELL and context.position(symbol) > 0.0:
-                context.close_position(symbol)
-
-    def run_vectorized(
-        self,
-        data: Panel,
-        costs: CostModel | None = None,
-        initial_cash: float = 1_000_000.0,
-        fill_timing: FillTiming | str | None = None,
-    ) -> BacktestResult:
-        """The event engine's backtest of this strategy, in a numba kernel (one-symbol panels)."""
-        return run_signals_vectorized(
-            data,
-            self.signals(data)[:, 0],
-            costs,
-            initial_cash,
-            strategy=self.name,
-            params=self.params.model_dump(mode="json"),
-            fill_timing=fill_timing,
+    n_bars, n_symbols = prices.shape
+    min_value, min_weight = costs[4], costs[5]
+    cash_out = np.empty(n_bars)
+    positions = np.empty((n_bars, n_symbols))
+    notional = np.zeros(n_bars)
+    paid = np.zeros(n_bars)
+    pre = np.full(n_bars, np.nan)
+    held = np.zeros(n_symbols)
+    capacity = max(64, n_bars)
+    orders = np.empty((capacity, ORDER_FIELDS))
+    fills = np.empty((capacity, FILL_FIELDS))
+    cash = initial_cash
+    n_orders = 0
+    n_fills = 0
+    waiting = 0  # orders[waiting:n_orders] were sent on the previous bar (next-open timing)
+    for i in range(n_bars):
+        row = prices[i]
+        if next_open and waiting < n_orders:
+            state = (held, fills, notional, paid, pre)
+            fills, cash, n_fills = _fill_orders_nb(
+                waiting, n_orders, i, open_[i], orders, state, cash, costs, n_fills
+            )
+        waiting = n_orders
+        orders, n_orders = _decide_nb(
+            i, signals[i], row, held, cash, weight, (min_value, min_weight), orders, n_orders
         )
+        if not next_open and i < n_bars - 1 and waiting < n_orders:
+            state = (held, fills, notional, paid, pre)
+            fills, cash, n_fills = _fill_orders_nb(
+                waiting, n_orders, i, row, orders, state, cash, costs, n_fills
+            )
+        cash_out[i] = cash
+        positions[i] = held
+    return (
+        cash_out,
+        positions,
+        orders[:n_orders].copy(),
+        fills[:n_fills].copy(),
+        notional,
+        paid,
+        pre,
+    )
 
 
-_ACTIONS = {BUY: SignalAction.BUY, SELL: SignalAction.SELL, HOLD: SignalAction.HOLD}
+__all__ = [
+    "FILL_FIELDS",
+    "ORDER_FIELDS",
+    "crossover_signals_nb",
+    "simulate_signals_nb",
+    "sma_crossover_grid_nb",
+]

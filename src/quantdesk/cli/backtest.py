@@ -15,6 +15,7 @@ from quantdesk.cli.common import (
     open_services,
     parse_date,
     print_json,
+    spinner,
 )
 from quantdesk.core.errors import ConfigurationError
 
@@ -216,20 +217,21 @@ def backtest(
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
-        run = services.backtest.run(
-            strategy,
-            values,
-            start=first,
-            end=last,
-            universe=universe,
-            benchmark=benchmark,
-            engine=engine,
-            costs=costs,
-            initial_cash=cash,
-            store=not no_store,
-            stop_loss=stops,
-            timeframe=_timeframe(timeframe),
-        )
+        with spinner(f"backtesting {strategy}…"):
+            run = services.backtest.run(
+                strategy,
+                values,
+                start=first,
+                end=last,
+                universe=universe,
+                benchmark=benchmark,
+                engine=engine,
+                costs=costs,
+                initial_cash=cash,
+                store=not no_store,
+                stop_loss=stops,
+                timeframe=_timeframe(timeframe),
+            )
         written: list[Path] = []
         if folder is not None:
             from quantdesk.services.backtest import export_run

@@ -240,3 +240,21 @@ def export_folder(value: str | None, *, force: bool, option: str = "--out") -> P
             param_hint=option,
         )
     return folder
+
+
+@contextmanager
+def spinner(text: str) -> Iterator[None]:
+    """A transient spinner with the elapsed time on stderr (stdout and ``--json`` stay clean);
+    shown only on a terminal."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+    with progress:
+        progress.add_task(text)
+        yield

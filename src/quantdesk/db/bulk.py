@@ -13,6 +13,7 @@ import itertools
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -223,8 +224,15 @@ def read_bar_columns(
     fields: tuple[str, ...],
     start_ts: int | None,
     end_ts: int | None,
+    *,
+    committed_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects."""
+    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects.
+
+    ``committed_only`` (read-only callers): on a SQLite file the rows may come through a second,
+    read-only Arrow connection (ADBC) that sees committed data only, ~3× faster than Python
+    rows; without the driver, or for an in-memory database, the ordinary cursor reads them.
+    """
     unknown = set(fields) - set(VALUE_COLUMNS)
     if unknown:
         raise ValueError(f"unknown bar field(s) {sorted(unknown)}; choose from {VALUE_COLUMNS}")
@@ -240,13 +248,49 @@ def read_bar_columns(
     id_list = ", ".join(str(int(i)) for i in instrument_ids)
     where.append(f"instrument_id IN ({id_list})" if instrument_ids else "1 = 0")
     postgres = connection.dialect.name == "postgresql"
-    # On SQLite, NULL comes back as +inf (9e999 overflows to it) so every value is a float and
-    # the rows stream straight into numpy; validation keeps real infinities out of the table.
-    columns = ", ".join(f if postgres else f"ifnull({f}, 9e999)" for f in fields)
+    # On SQLite, NULL comes back as +inf (9e999 overflows to it) and every value as REAL, so
+    # rows stream straight into numpy and Arrow types no column from a first row that a later
+    # row contradicts; validation keeps real infinities out of the table.
+    columns = ", ".join(f if postgres else f"ifnull(CAST({f} AS REAL), 9e999)" for f in fields)
     select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
     if postgres:
         return _read_postgres(connection, select, fields)
+    if committed_only:
+        arrow = _read_sqlite_arrow(connection, select, fields)
+        if arrow is not None:
+            return arrow
     return _read_generic(connection, select, fields)
+
+
+def _read_sqlite_arrow(
+    connection: Connection, select: str, fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """The rows as Arrow columns through ADBC's SQLite driver; None where it cannot serve."""
+    path = connection.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        with adbc.connect(uri) as reader, reader.cursor() as cursor:
+            cursor.execute(select)
+            table = cursor.fetch_arrow_table()
+    except (adbc.Error, pa.ArrowException, OSError):
+        # the driver reports a type it cannot unify as OSError: read row-wise then
+        return None
+    values = {}
+    for k, f in enumerate(fields):
+        column = table.column(2 + k).to_numpy().astype(np.float64)  # a writable copy
+        column[np.isinf(column)] = np.nan
+        values[f] = column
+    return (
+        table.column(0).to_numpy().astype(np.int64, copy=False),
+        table.column(1).to_numpy().astype(np.int64, copy=False),
+        values,
+    )
 
 
 def _read_generic(
@@ -255,13 +299,16 @@ def _read_generic(
     raw = connection.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
-    cursor.execute(select)
-    rows = cursor.fetchall()
-    cursor.close()
+    cursor.arraysize = 65_536
+    try:
+        cursor.execute(select)
+        # rows stream from the cursor into one float array: no list of millions of tuples, so
+        # memory stays near the arrays' own size
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
+    finally:
+        cursor.close()
     width = 2 + len(fields)
-    flat = np.fromiter(
-        itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width
-    ).reshape(len(rows), width)
+    flat = flat.reshape(-1, width)
     values = {}
     for i, f in enumerate(fields):
         column = flat[:, 2 + i].copy()

@@ -33,6 +33,7 @@ from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.research_universe import etf_symbols
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
+from quantdesk.strategies.signals import PrecomputedSignalStrategy
 
 ENGINES = ("auto", "vector", "event")
 DEFAULT_BENCHMARKS = ("SP500", "^GSPC")
@@ -195,11 +196,12 @@ def _vix_levels(
 
 
 def resolve_engine(cls: type[Any], engine: str) -> str:
-    """``auto`` is the vector engine for allocation strategies and the event engine for signal
-    strategies (the vectorised signal path trades one symbol only)."""
+    """``auto`` is the vector engine for allocation strategies and for signal strategies with
+    precomputed signals (both engines agree on them), else the event engine."""
     if engine != "auto":
         return engine
-    return "vector" if issubclass(cls, AllocationStrategy) else "event"
+    vectorised = issubclass(cls, AllocationStrategy | PrecomputedSignalStrategy)
+    return "vector" if vectorised else "event"
 
 
 def resolve_benchmark(instruments: list[InstrumentInfo], wanted: str | None) -> str | None:
@@ -314,15 +316,16 @@ def run_engine(
 ) -> BacktestResult:
     """Run ``strategy`` on ``engine`` ("vector" or "event"); ``targets`` are an allocation
     strategy's weights when already computed (the vector engine then skips recomputing)."""
-    from quantdesk.backtest.event import run_events
-    from quantdesk.backtest.vectorized import run_allocation
-
     costs, cash = request.costs, request.initial_cash
     stop_loss = request.stop_loss
     if engine == "event":
+        from quantdesk.backtest.event import run_events
+
         stops: dict[str, Any] = {"stop_loss": stop_loss, "vix": vix} if stop_loss else {}
         result = run_events(panel, strategy, costs, cash, **stops)
     elif isinstance(strategy, AllocationStrategy):
+        from quantdesk.backtest.vectorized import run_allocation
+
         weights = targets if targets is not None else allocation_targets(strategy, panel)
         result = run_allocation(
             panel, weights, costs, initial_cash=cash, stop_loss=stop_loss, vix=vix
@@ -330,13 +333,14 @@ def run_engine(
         params = strategy.params.model_dump(mode="json")
         result = replace(result, strategy=strategy.name, params=params)
     else:
-        run_vectorized = getattr(strategy, "run_vectorized", None)
-        if run_vectorized is None or len(panel.symbols) != 1:
+        from quantdesk.backtest.signals import run_signal_strategy
+
+        if not isinstance(strategy, PrecomputedSignalStrategy):
             raise ConfigurationError(
-                f"the vector engine runs signal strategy {strategy.name!r} on one symbol only "
-                f"(the universe has {len(panel.symbols)}); use engine 'event'"
+                f"signal strategy {strategy.name!r} has no vectorised path (it decides bar by "
+                "bar); use engine 'event'"
             )
-        result = run_vectorized(panel, costs, cash)
+        result = run_signal_strategy(panel, strategy, costs, cash)
     if benchmark is not None:
         result = replace(result, benchmark=benchmark.reindex(result.dates))
     return result

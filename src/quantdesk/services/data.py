@@ -329,12 +329,12 @@ class DataService:
         self, symbol: str | None = None, timeframe: Timeframe = Timeframe.D1
     ) -> tuple[datetime, datetime]:
         with self._db.read() as connection:
-            rows = bar_repo.coverage(connection, timeframe, symbol)
-        if not rows:
+            span = bar_repo.date_range(connection, timeframe, symbol)
+        if span is None:
             raise NotFoundError(
                 f"no {timeframe.value} bars" + (f" for {symbol!r}" if symbol else "")
             )
-        return min(r.first for r in rows), max(r.last for r in rows)
+        return span
 
     def load_panel(
         self,

@@ -23,10 +23,10 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from quantdesk.backtest.signal_nb import BUY, HOLD, SELL, PrecomputedSignalStrategy
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import StrategyParameterError, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
+from quantdesk.strategies.signals import BUY, HOLD, SELL, PrecomputedSignalStrategy
 
 # signal built-ins an ensemble can hold, for registries that do not list them (yet)
 SIGNAL_BUILTINS: dict[str, str] = {

@@ -7,27 +7,22 @@ for one symbol; the engine trims the buy to what the cash affords, fees included
 SMA is not above the slow one (or during the warm-up) any long is closed. With one symbol and a
 1 bp fee this is workload S2 of the benchmark.
 
-:meth:`MovingAverageCrossover.run_vectorized` gives the same fills and equity in a numba kernel
-for one-symbol panels, and :func:`sma_crossover_grid` sweeps many (fast, slow) pairs at once.
+:func:`quantdesk.backtest.signal_nb.run_signal_strategy` gives the same fills and equity in a
+numba kernel, and :func:`quantdesk.backtest.signal_nb.sma_crossover_grid` sweeps many (fast, slow)
+pairs at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from quantdesk.backtest.signal_nb import (
-    BUY,
-    SELL,
-    PrecomputedSignalStrategy,
-    sma_crossover_grid_nb,
-)
 from quantdesk.data.panel import Panel
 from quantdesk.factors.technical import sma
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.signals import BUY, SELL, PrecomputedSignalStrategy
 
 
 class MovingAverageCrossoverParams(StrategyParams):
@@ -64,35 +59,8 @@ class MovingAverageCrossover(PrecomputedSignalStrategy):
         return np.where(fast > slow, BUY, SELL).astype(np.int8)
 
 
-def sma_crossover_grid(
-    close: np.ndarray,
-    fast_windows: Sequence[int],
-    slow_windows: Sequence[int],
-    *,
-    initial_cash: float = 1_000_000.0,
-    commission_bps: float = 0.0,
-) -> np.ndarray:
-    """Final equity of every (fast, slow) pair, shape ``(len(fast), len(slow))``.
-
-    Rules of :class:`MovingAverageCrossover` on one price series, filled at the signal-bar close
-    with a fee of ``commission_bps`` basis points of notional and nothing else (benchmark S3).
-    Each moving average is computed once, however many pairs use it.
-    """
-    prices = np.ascontiguousarray(close, dtype=np.float64)
-    windows = sorted({*fast_windows, *slow_windows})
-    row = {w: k for k, w in enumerate(windows)}
-    means = np.vstack([simple_moving_average(prices, w) for w in windows])
-    fast_index = np.repeat([row[w] for w in fast_windows], len(slow_windows)).astype(np.int64)
-    slow_index = np.tile([row[w] for w in slow_windows], len(fast_windows)).astype(np.int64)
-    finals = sma_crossover_grid_nb(
-        prices, means, means, fast_index, slow_index, float(initial_cash), float(commission_bps)
-    )
-    return finals.reshape(len(fast_windows), len(slow_windows))
-
-
 __all__ = [
     "MovingAverageCrossover",
     "MovingAverageCrossoverParams",
     "simple_moving_average",
-    "sma_crossover_grid",
 ]

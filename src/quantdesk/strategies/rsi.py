@@ -13,10 +13,10 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy, threshold_signals_nb
 from quantdesk.data.panel import Panel
 from quantdesk.factors.technical import rsi
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.signals import PrecomputedSignalStrategy, threshold_signals
 
 
 class RsiParams(StrategyParams):
@@ -53,13 +53,7 @@ class RelativeStrengthIndex(PrecomputedSignalStrategy):
 
     def signals(self, data: Panel) -> np.ndarray:
         """``int8 (T, N)``: +1 where RSI < lower, −1 where RSI > upper, else 0."""
-        rsi = self._rsi(data)
-        out = np.empty(rsi.shape, dtype=np.int8)
-        for j in range(rsi.shape[1]):
-            out[:, j] = threshold_signals_nb(
-                np.ascontiguousarray(rsi[:, j]), self.params.lower, self.params.upper
-            )
-        return out
+        return threshold_signals(self._rsi(data), self.params.lower, self.params.upper)
 
     def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
         rsi = self._rsi(data)

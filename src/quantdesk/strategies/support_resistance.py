@@ -15,9 +15,9 @@ import numpy as np
 import talib
 from pydantic import Field
 
-from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy, breakout_signals_nb
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.signals import PrecomputedSignalStrategy, breakout_signals
 
 
 class SupportResistanceParams(StrategyParams):
@@ -56,14 +56,7 @@ class SupportResistance(PrecomputedSignalStrategy):
     def signals(self, data: Panel) -> np.ndarray:
         """``int8 (T, N)``: +1 on close > resistance, −1 on close < support, else 0."""
         close, support, resistance = support_resistance_levels(data, self.params.window)
-        out = np.empty(close.shape, dtype=np.int8)
-        for j in range(close.shape[1]):
-            out[:, j] = breakout_signals_nb(
-                np.ascontiguousarray(close[:, j]),
-                np.ascontiguousarray(resistance[:, j]),
-                np.ascontiguousarray(support[:, j]),
-            )
-        return out
+        return breakout_signals(close, resistance, support)
 
 
 __all__ = ["SupportResistance", "SupportResistanceParams", "support_resistance_levels"]

@@ -154,13 +154,20 @@ def test_lookahead_probe_fails_for_a_strategy_reading_tomorrows_price(
     assert service.get_run(run.run_id).bias["lookahead"].status == "fail"
 
 
-def test_signal_strategy_runs_on_the_event_engine_with_its_probe(
+def test_multi_symbol_signal_strategy_runs_vectorised_with_its_probe(
     sample_services: Services,
 ) -> None:
     run = sample_services.backtest.run("rsi", {"period": 14}, universe="AAPL,MSFT", store=False)
-    assert run.engine == "event"
+    assert run.engine == "vector"
     assert len(run.fills) > 0
     assert run.bias["lookahead"].status == "pass", run.bias["lookahead"].detail
+    event = sample_services.backtest.run(
+        "rsi", {"period": 14}, universe="AAPL,MSFT", engine="event", store=False
+    )
+    assert event.engine == "event"
+    np.testing.assert_allclose(run.equity.to_numpy(), event.equity.to_numpy(), rtol=1e-9)
+    for column in ("date", "symbol", "side"):
+        assert run.fills[column].tolist() == event.fills[column].tolist()
 
 
 def test_compare_two_runs_side_by_side(sample_services: Services) -> None:

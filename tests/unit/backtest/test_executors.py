@@ -134,3 +134,35 @@ def test_local_executor_recovers_after_a_worker_dies() -> None:
         with pytest.raises(TaskError, match="BrokenProcessPool"):
             list(executor.map_unordered(exit_on_two, [2]))
         assert dict(executor.map_unordered(square, [4])) == {4: 16}
+
+
+def warm_state(_: int) -> tuple[bool, int]:
+    """In a worker, before any engine code ran: are the kernels imported and typed?"""
+    import sys
+
+    nb = sys.modules.get("quantdesk.backtest.nb")
+    typed = 0 if nb is None else len(nb.allocation_nb.signatures)
+    return nb is not None, typed
+
+
+def current_pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_pool_workers_start_with_the_kernels_loaded() -> None:
+    with LocalExecutor(max_workers=2) as executor:
+        states = [state for _, state in executor.map_unordered(warm_state, range(4))]
+    assert all(imported and typed > 0 for imported, typed in states), states
+
+
+def test_default_local_runs_a_small_batch_in_this_process_and_a_large_one_on_the_pool() -> None:
+    from quantdesk.backtest.executors import MIN_POOL_TASKS
+
+    with create_executor("local") as executor:
+        small = {pid for _, pid in executor.map_unordered(current_pid, range(MIN_POOL_TASKS - 1))}
+        large = {pid for _, pid in executor.map_unordered(current_pid, range(MIN_POOL_TASKS * 2))}
+    assert small == {os.getpid()}
+    if (os.cpu_count() or 1) >= 2:
+        assert os.getpid() not in large
+    with create_executor("local:2") as explicit:
+        assert os.getpid() not in {pid for _, pid in explicit.map_unordered(current_pid, [1, 2])}

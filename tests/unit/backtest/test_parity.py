@@ -15,6 +15,7 @@ import pytest
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event import run_events
 from quantdesk.backtest.result import BacktestResult
+from quantdesk.backtest.signals import run_signal_strategy
 from quantdesk.backtest.stops import StopLossRule
 from quantdesk.backtest.vectorized import run_allocation
 from quantdesk.data.panel import Panel
@@ -120,7 +121,7 @@ def test_ma_crossover_vectorised_path_agrees_with_the_event_engine(timing: FillT
     panel = Panel(wide.dates, ("S01",), fields)
     strategy = MovingAverageCrossover(fast=10, slow=40)
     costs = CostModel(commission_per_order=1.0, commission_bps=1.0, slippage_bps=2.0)
-    vector = strategy.run_vectorized(panel, costs, 100_000.0, fill_timing=timing)
+    vector = run_signal_strategy(panel, strategy, costs, 100_000.0, fill_timing=timing)
     event = run_events(panel, strategy, costs, 100_000.0, fill_timing=timing)
     assert_same_run(vector, event)
 

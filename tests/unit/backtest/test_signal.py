@@ -8,13 +8,14 @@ import pytest
 
 from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event import run_events
-from quantdesk.backtest.signal_nb import PrecomputedSignalStrategy
+from quantdesk.backtest.signals import run_signal_strategy, sma_crossover_grid
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import StrategyParameterError
 from quantdesk.strategies.ensemble import Ensemble
-from quantdesk.strategies.ma_crossover import MovingAverageCrossover, sma_crossover_grid
+from quantdesk.strategies.ma_crossover import MovingAverageCrossover
 from quantdesk.strategies.registry import StrategyRegistry
 from quantdesk.strategies.rsi import RelativeStrengthIndex, relative_strength_index
+from quantdesk.strategies.signals import PrecomputedSignalStrategy
 from quantdesk.strategies.support_resistance import (
     SupportResistance,
     support_resistance_levels,
@@ -88,7 +89,7 @@ def test_vectorised_path_equals_the_event_engine(
 ) -> None:
     panel = minute_panel(4_000, seed=7)
     event = run_events(panel, strategy, FULL_COSTS, 100_000.0, fill_timing=timing)
-    vector = strategy.run_vectorized(panel, FULL_COSTS, 100_000.0, fill_timing=timing)
+    vector = run_signal_strategy(panel, strategy, FULL_COSTS, 100_000.0, fill_timing=timing)
     assert len(event.fills) > 4
     np.testing.assert_allclose(vector.equity, event.equity, rtol=1e-9)
     np.testing.assert_allclose(vector.weights, event.weights, rtol=1e-9, atol=1e-12)
@@ -179,8 +180,73 @@ def test_signal_strategies_register_by_name() -> None:
     assert created.params.model_dump() == {"fast": 3, "slow": 8}
 
 
-def test_vectorised_path_refuses_multi_symbol_panels() -> None:
-    panel = minute_panel(100, seed=1)
-    two = Panel(panel.dates, ("X", "Y"), {"close": np.hstack([panel["close"], panel["close"]])})
-    with pytest.raises(ValueError, match="one symbol"):
-        MovingAverageCrossover().run_vectorized(two)
+def wide_panel(n_symbols: int, n_days: int, seed: int) -> Panel:
+    """Daily OHLC with adjusted closes, a late listing, a missing day and a delisting."""
+    rng = np.random.default_rng(seed)
+    close = 40 * np.exp(np.cumsum(rng.normal(0.0002, 0.02, (n_days, n_symbols)), axis=0))
+    adj = close * np.exp(np.cumsum(np.full(close.shape, 0.0001), axis=0)) / 1.3
+    opens = close * (1 + rng.normal(0, 0.004, close.shape))
+    high = np.maximum(opens, close) * (1 + np.abs(rng.normal(0, 0.004, close.shape)))
+    low = np.minimum(opens, close) * (1 - np.abs(rng.normal(0, 0.004, close.shape)))
+    fields = {"open": opens, "high": high, "low": low, "close": close, "adj_close": adj}
+    for values in fields.values():
+        values[:200, 0] = np.nan  # listed late
+        values[300, 1] = np.nan  # one missing day
+        values[n_days - 150 :, 2] = np.nan  # delisted: held at its last price
+    dates = pd.bdate_range("2010-01-04", periods=n_days).values
+    return Panel(dates, tuple(f"S{j:02d}" for j in range(n_symbols)), fields)
+
+
+MULTI_COSTS = {
+    "full": FULL_COSTS,
+    "thresholds": CostModel(commission_per_order=5.0, commission_bps=1.0, min_trade_value=4e3),
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: s.name)
+@pytest.mark.parametrize("timing", list(FillTiming))
+@pytest.mark.parametrize("costs", list(MULTI_COSTS.values()), ids=list(MULTI_COSTS))
+def test_multi_symbol_vectorised_path_equals_the_event_engine(
+    strategy: PrecomputedSignalStrategy, timing: FillTiming, costs: CostModel
+) -> None:
+    panel = wide_panel(12, 900, seed=21)
+    event = run_events(panel, strategy, costs, 100_000.0, fill_timing=timing)
+    vector = run_signal_strategy(panel, strategy, costs, 100_000.0, fill_timing=timing)
+    assert vector.engine == "vector"
+    assert event.fills["symbol"].nunique() > 5, "too few symbols traded: the case is vacuous"
+    np.testing.assert_allclose(vector.equity, event.equity, rtol=1e-9)
+    np.testing.assert_allclose(vector.cash, event.cash, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(vector.positions, event.positions, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(vector.weights, event.weights, rtol=1e-9, atol=1e-12)
+    for frame in ("fills", "orders"):
+        mine, theirs = getattr(vector, frame), getattr(event, frame)
+        assert list(mine.columns) == list(theirs.columns)
+        for column in ("date", "symbol", "side", "order_id", "reason"):
+            assert mine[column].tolist() == theirs[column].tolist(), (frame, column)
+        for column in ("quantity", "price", "commission"):
+            np.testing.assert_allclose(mine[column], theirs[column], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(vector.costs, event.costs, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(vector.turnover, event.turnover, rtol=1e-9, atol=1e-12)
+    assert vector.rebalance_dates.equals(event.rebalance_dates)
+    pd.testing.assert_frame_equal(vector.trades, event.trades, rtol=1e-9)
+
+
+def test_a_buy_the_cash_cannot_pay_is_trimmed_then_refused_like_the_event_engine() -> None:
+    # every symbol signals BUY on the first bar: the last entries find the cash spent
+    panel = wide_panel(6, 400, seed=3)
+    signals = np.ones(panel.shape, dtype=np.int8)
+
+    class AlwaysLong(MovingAverageCrossover):
+        def signals(self, data: Panel) -> np.ndarray:
+            return signals
+
+        def entry_weight(self, data: Panel) -> float:
+            return 0.4
+
+    costs = CostModel(commission_per_order=25.0, slippage_bps=10.0)
+    event = run_events(panel, AlwaysLong(), costs, 10_000.0)
+    vector = run_signal_strategy(panel, AlwaysLong(), costs, 10_000.0)
+    assert len(event.orders) > len(event.fills)  # a refused buy is an order without a fill
+    assert vector.orders["order_id"].tolist() == event.orders["order_id"].tolist()
+    assert vector.fills["order_id"].tolist() == event.fills["order_id"].tolist()
+    np.testing.assert_allclose(vector.equity, event.equity, rtol=1e-12)

@@ -81,7 +81,13 @@ def load_panel(
     order = sorted(ids)
     id_array = np.array([ids[s] for s in order], dtype=np.int64)
     inst, ts, values = read_bar_columns(
-        connection, id_array.tolist(), timeframe.value, fields, _epoch(start), _end_epoch(end)
+        connection,
+        id_array.tolist(),
+        timeframe.value,
+        fields,
+        _epoch(start),
+        _end_epoch(end),
+        committed_only=True,  # callers read panels outside write transactions
     )
     dates, row = np.unique(ts, return_inverse=True)
     position = np.full(int(id_array.max(initial=0)) + 1, -1, dtype=np.int64)
@@ -151,6 +157,37 @@ def coverage(
         SymbolCoverage(s, int(n), _from_epoch(lo), _from_epoch(hi))
         for s, n, lo, hi in connection.execute(query)
     ]
+
+
+def date_range(
+    connection: Connection, timeframe: Timeframe = Timeframe.D1, symbol: str | None = None
+) -> tuple[datetime, datetime] | None:
+    """First and last bar timestamp (of ``symbol``, else of every symbol); None without bars.
+
+    Two primary-key seeks per instrument (``(instrument_id, timeframe, ts)`` is the key), never
+    a scan of the bars: milliseconds on millions of bars, where :func:`coverage` counts them.
+    """
+    bars, instruments = Bar.__table__, Instrument.__table__
+    edges = []
+    for order in (bars.c.ts.asc(), bars.c.ts.desc()):
+        # ORDER BY … LIMIT 1 is an index seek on both backends (a correlated min() is not)
+        seek = (
+            select(bars.c.ts)
+            .where(bars.c.instrument_id == instruments.c.id, bars.c.timeframe == timeframe.value)
+            .order_by(order)
+            .limit(1)
+            .correlate(instruments)
+            .scalar_subquery()
+        )
+        edges.append(seek)
+    per_instrument = select(edges[0].label("lo"), edges[1].label("hi")).select_from(instruments)
+    if symbol is not None:
+        per_instrument = per_instrument.where(instruments.c.symbol == symbol)
+    spans = per_instrument.subquery()
+    lo, hi = connection.execute(select(func.min(spans.c.lo), func.max(spans.c.hi))).one()
+    if lo is None or hi is None:
+        return None
+    return _from_epoch(int(lo)), _from_epoch(int(hi))
 
 
 def _from_epoch(seconds: int) -> datetime:

@@ -1,0 +1,51 @@
+"""The data's date range comes from primary-key seeks, not a count of every bar (issue 11)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from quantdesk.core.enums import Timeframe
+from quantdesk.core.errors import NotFoundError
+from quantdesk.db.database import Database
+from quantdesk.services import Services
+
+ROWS = (
+    "date,symbol,open,high,low,close,volume,adj_close\n"
+    "2019-12-31,AAA,10.0,11.0,9.5,10.5,1000,10.4\n"
+    "2020-01-02,AAA,10.5,11.5,10.0,11.0,1200,10.9\n"
+    "2018-06-01,BBB,20.0,21.0,19.0,20.5,500,\n"
+    "2021-03-04,BBB,20.0,21.0,19.0,20.5,500,\n"
+    "2020-05-05,CCC,5.0,5.5,4.5,5.2,100,\n"
+)
+
+
+def test_date_range_is_exact_and_reads_no_bar_count(
+    services: Services, database: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "bars.csv"
+    path.write_text(ROWS)
+    services.data.import_files([path])
+    statements: list[str] = []
+    engine = database.engine
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]).lower())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first, last = services.data.get_date_range()
+        only_aaa = services.data.get_date_range("AAA")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert (first, last) == (datetime(2018, 6, 1, tzinfo=UTC), datetime(2021, 3, 4, tzinfo=UTC))
+    assert only_aaa == (datetime(2019, 12, 31, tzinfo=UTC), datetime(2020, 1, 2, tzinfo=UTC))
+    assert statements, "no query was recorded: the check is vacuous"
+    assert not any("count(" in s or "group by" in s for s in statements), statements
+    with pytest.raises(NotFoundError, match="no 1m bars"):
+        services.data.get_date_range(timeframe=Timeframe.M1)
+    with pytest.raises(NotFoundError, match="'ZZZ'"):
+        services.data.get_date_range("ZZZ")
