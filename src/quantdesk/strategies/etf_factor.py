@@ -24,7 +24,6 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
-from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.factors import (
     DEFAULT_ETF_WEIGHTS,
@@ -32,6 +31,7 @@ from quantdesk.factors import (
     Normalisation,
     etf_factor_scores,
 )
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.portfolio import ConstructionConfig, MeanVarianceObjective, WeightingMethod
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import parse_weighting, weights_at_rows

@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from quantdesk.backtest.costs import CostModel
-from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.data.panel import Panel
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.universe import UniverseAware
 

@@ -31,7 +31,6 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.core.errors import QuantdeskError
 from quantdesk.data.panel import Panel
 from quantdesk.factors import (
@@ -44,6 +43,7 @@ from quantdesk.factors import (
     align_earnings,
     composite_momentum,
 )
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.portfolio import (
     ConstructionConfig,
     DegenerateInputError,

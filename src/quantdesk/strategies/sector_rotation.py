@@ -18,9 +18,9 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.factors import rank, window_return
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import StrategyDataError
 from quantdesk.strategies.universe import UniverseAware

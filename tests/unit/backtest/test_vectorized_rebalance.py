@@ -66,7 +66,8 @@ def test_one_schedule_serves_research_and_backtests_with_an_explicit_final_perio
     closed = period_end_mask(days, "monthly", include_final=False)
     open_ = schedule.period_end_mask(days, "monthly", include_final=True)
     assert (closed[:-1] == open_[:-1]).all()
-    assert open_[-1] and not closed[-1]
+    assert open_[-1]
+    assert not closed[-1]
     rows = schedule.month_end_rows(days, include_final=True)
     assert list(rows) == list(np.flatnonzero(open_))
     np.testing.assert_array_equal(Momentum121().rebalance_mask(days.to_numpy()), closed)
