@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
     from quantdesk.backtest.stops import StopLossRule
     from quantdesk.core.enums import Timeframe
+    from quantdesk.research.universe import UniverseSpec
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
@@ -30,7 +31,8 @@ EndOption = Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")]
 UniverseOption = Annotated[
     str | None,
     typer.Option(
-        help="all, etf, index:NAME (point in time) or a comma list of symbols "
+        help="all (every equity), etf, index:NAME (point in time) or a comma list of symbols; "
+        "keywords are case-insensitive, write a ticker that spells one as symbol:ALL "
         "(default: the strategy's own, 'etf' for sector-rotation and etf-factor, else 'all')."
     ),
 ]
@@ -121,6 +123,13 @@ def _costs(
         raise ConfigurationError(str(error)) from None
 
 
+def _universe(text: str | None) -> UniverseSpec | None:
+    """``--universe`` parsed at the edge by the one grammar every command shares."""
+    from quantdesk.research.universe import parse_universe
+
+    return None if text is None else parse_universe(text)
+
+
 def _timeframe(value: str) -> Timeframe:
     from quantdesk.core.enums import Timeframe
 
@@ -160,7 +169,16 @@ def _stop_rule(
 
 @handle_errors
 def backtest(
-    strategy: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    strategy: Annotated[
+        str | None, typer.Argument(help="Strategy name, e.g. momentum-12-1.")
+    ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option(
+            "--from-run",
+            help="Re-run a stored run (id or unique prefix) with its stored configuration.",
+        ),
+    ] = None,
     params: ParamsOption = None,
     start: StartOption = None,
     end: EndOption = None,
@@ -196,9 +214,23 @@ def backtest(
     ] = "1d",
     as_json: JsonOption = False,
 ) -> None:
-    """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
+    """Backtest STRATEGY on the stored data; prints metrics and the bias checks.
+
+    ``--start`` is the first decision date: the history the strategy looks back on is loaded
+    before it."""
     values = parse_params(params)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if from_run is not None:
+        if strategy is not None or params or start or end or universe or benchmark:
+            raise ConfigurationError(
+                "--from-run re-runs the stored configuration; give no strategy or other options"
+            )
+        with open_services() as services:
+            run = services.backtest.rerun(from_run, store=not no_store)
+        _report(run, as_json, out)
+        return
+    if strategy is None:
+        raise ConfigurationError("name a strategy (quantdesk strategies list) or give --from-run")
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
@@ -207,7 +239,7 @@ def backtest(
             values,
             start=first,
             end=last,
-            universe=universe,
+            universe=_universe(universe),
             benchmark=benchmark,
             engine=engine,
             costs=costs,
@@ -216,11 +248,15 @@ def backtest(
             stop_loss=stops,
             timeframe=_timeframe(timeframe),
         )
-        written: list[Path] = []
-        if out is not None:
-            from quantdesk.services.backtest import export_run
+    _report(run, as_json, out)
 
-            written = export_run(run, out, ["csv", "parquet", "json"])
+
+def _report(run: StoredRun, as_json: bool, out: Path | None) -> None:
+    written: list[Path] = []
+    if out is not None:
+        from quantdesk.services.backtest import export_run
+
+        written = export_run(run, out, ["csv", "parquet", "json"])
     if as_json:
         payload = run.meta()
         payload["stored"] = run.stored
@@ -234,6 +270,7 @@ def backtest(
 
 
 def _print_run(run: StoredRun) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     header = Table(title=f"backtest {run.run_id}", title_justify="left", show_header=False)
@@ -251,6 +288,8 @@ def _print_run(run: StoredRun) -> None:
         summary.add_row(label, _format(run.metrics.get(key), kind))
     summary.add_row("Bias checks", _status(run.bias.status.value))
     console.print(summary)
+    for warning in run.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     checks = Table(title="bias checks", title_justify="left")
     checks.add_column("check")
     checks.add_column("status")
@@ -321,6 +360,42 @@ def show(
         print_json(run.meta())
         return
     _print_run(run)
+
+
+@backtests_app.command("delete")
+@handle_errors
+def delete(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Delete stored runs with their series, fills, trades and weights."""
+    with open_services() as services:
+        deleted = [services.backtest.delete_run(run_id) for run_id in run_ids]
+    if as_json:
+        print_json({"deleted": deleted})
+        return
+    for run_id in deleted:
+        console.print(f"deleted run {run_id}")
+
+
+@backtests_app.command("export")
+@handle_errors
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("."),
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma list of csv, parquet, json.")
+    ] = "csv,json",
+    as_json: JsonOption = False,
+) -> None:
+    """Write a stored run's tables (CSV/Parquet) and its full description (run.json)."""
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    with open_services() as services:
+        written = services.backtest.export(run_id, out, wanted)
+    if as_json:
+        print_json({"files": [str(p) for p in written]})
+        return
+    console.print(f"wrote {len(written)} file(s) to {out}")
 
 
 @backtests_app.command("compare")
@@ -428,7 +503,7 @@ def optimize(
             params=values,
             start=first,
             end=last,
-            universe=universe,
+            universe=_universe(universe),
             benchmark=benchmark,
             costs=costs,
             initial_cash=cash,

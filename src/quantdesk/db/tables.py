@@ -156,7 +156,7 @@ class FactorScore(Base):
     score_set: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    universe: Mapped[str | None] = mapped_column(String(64))
+    universe: Mapped[str | None] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Double)
     rank: Mapped[int | None] = mapped_column(Integer)
     sector_rank: Mapped[int | None] = mapped_column(Integer)
@@ -185,7 +185,7 @@ class BacktestRun(Base):
     strategy: Mapped[str] = mapped_column(String(64), index=True)
     engine: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, object]] = mapped_column(JSON)
-    universe: Mapped[str | None] = mapped_column(String(64))
+    universe: Mapped[str | None] = mapped_column(Text)
     benchmark: Mapped[str | None] = mapped_column(String(32))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
@@ -197,6 +197,8 @@ class BacktestRun(Base):
     costs: Mapped[dict[str, object] | None] = mapped_column(JSON)
     sweep_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # everything needed to re-run it bit for bit (services.backtest_config)
+    config: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class BacktestSeries(Base):

@@ -363,7 +363,7 @@ class _TrialRecorder:
                             "walk_forward": optimization.walk_forward,
                             "fixed_params": optimization.fixed_params,
                             "executor": optimization.executor,
-                            "universe": request.universe,
+                            "universe": request.universe.label,
                             "start": request.start.isoformat() if request.start else None,
                             "end": request.end.isoformat() if request.end else None,
                         }

@@ -71,6 +71,10 @@ class StoredRun:
     stored: bool = True
     result: BacktestResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # the complete configuration (services.backtest_config); empty for runs stored before it
+    config: dict[str, Any] = field(default_factory=dict)
+    # what a user should know about the data the run read (e.g. symbols whose data ends)
+    warnings: tuple[str, ...] = ()
 
     @property
     def equity(self) -> pd.Series:
@@ -97,6 +101,7 @@ class StoredRun:
             "costs": self.costs,
             "created_at": self.created_at.isoformat(),
             "metrics": self.metrics,
+            "warnings": list(self.warnings),
             "bias_checks": self.bias.to_dict(),
             "counts": {
                 "days": len(self.series),
@@ -104,6 +109,7 @@ class StoredRun:
                 "trades": len(self.trades),
                 "rebalances": int(self.weights["date"].nunique()) if len(self.weights) else 0,
             },
+            "config": self.config,
         }
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -162,6 +168,8 @@ def stored_run(
     targets: np.ndarray | None,
     created_at: datetime,
     stored: bool,
+    config: dict[str, Any],
+    warnings: tuple[str, ...] = (),
 ) -> StoredRun:
     """The record of a fresh run (``stored``: whether it is about to be written)."""
     dates = result.dates
@@ -204,6 +212,8 @@ def stored_run(
         weights=_rebalance_weights(result, targets),
         stored=stored,
         result=result,
+        config=config,
+        warnings=warnings,
     )
 
 
@@ -252,7 +262,7 @@ def write_run(connection: Any, run: StoredRun, sweep_id: str | None) -> None:
             "strategy": run.strategy,
             "engine": run.engine,
             "params": run.params,
-            "universe": (run.universe or "")[:64] or None,
+            "universe": run.universe or None,
             "benchmark": run.benchmark,
             "start_date": run.start,
             "end_date": run.end,
@@ -264,6 +274,7 @@ def write_run(connection: Any, run: StoredRun, sweep_id: str | None) -> None:
             "costs": run.costs,
             "sweep_id": sweep_id,
             "created_at": run.created_at,
+            "config": json_safe({**run.config, "warnings": list(run.warnings)}),
         },
     )
     repo.write_series(connection, run.run_id, run.series)
@@ -279,6 +290,7 @@ def read_run(connection: Any, run_id: str) -> StoredRun:
 
     row = repo.load_run(connection, run_id)
     assert row is not None
+    config = dict(row.get("config") or {})
     return StoredRun(
         run_id=row["id"],
         strategy=row["strategy"],
@@ -299,6 +311,8 @@ def read_run(connection: Any, run_id: str) -> StoredRun:
         fills=repo.load_fills(connection, run_id),
         trades=repo.load_trades(connection, run_id),
         weights=repo.load_weights(connection, run_id),
+        config={k: v for k, v in config.items() if k != "warnings"},
+        warnings=tuple(str(w) for w in config.get("warnings", [])),
     )
 
 

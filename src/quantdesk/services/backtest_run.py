@@ -4,9 +4,11 @@
 benchmark series and the data keywords strategies accept; :func:`build_strategy` creates the
 strategy through the registry; :func:`run_engine` runs the chosen engine.
 
-Universe rules: index instruments and the benchmark are never tradable. ``all`` is every other
-instrument, ``etf`` the ETF instruments, ``index:NAME`` the members of index ``NAME`` on each date
-(point in time; needs ``quantdesk data membership``), anything else a comma-separated list.
+Universe rules (the one grammar of :mod:`quantdesk.research.universe`): index instruments and the
+benchmark are never tradable. ``all`` is every equity instrument, ``etf`` the ETF instruments,
+``index:NAME`` the members of index ``NAME`` on each date (point in time; needs
+``quantdesk data membership``), anything else a comma-separated list (``symbol:ALL`` for a ticker
+that spells a keyword).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import PANEL_FIELDS, Panel
+from quantdesk.research.universe import UniverseKind, UniverseSpec
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.research_universe import etf_symbols
@@ -48,7 +51,7 @@ class RunRequest:
     strategy: str
     start: date | None = None
     end: date | None = None
-    universe: str = "all"
+    universe: UniverseSpec = field(default_factory=lambda: UniverseSpec(UniverseKind.ALL))
     benchmark: str | None = None
     engine: str = "auto"
     costs: CostModel = field(default_factory=CostModel)
@@ -80,6 +83,8 @@ class RunInputs:
     membership: np.ndarray | None
     strategy_data: dict[str, Any]
     vix: np.ndarray | None = None
+    # what a user should know about the data (symbols whose data ends early), see data_warnings
+    warnings: tuple[str, ...] = ()
 
 
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
@@ -174,7 +179,63 @@ def prepare_inputs(
         if request.stop_loss.uses_vix:
             vix = _vix_levels(data, instruments, panel, request)
     return RunInputs(
-        panel, benchmark_symbol, benchmark, label, index, membership, strategy_data, vix
+        panel,
+        benchmark_symbol,
+        benchmark,
+        label,
+        index,
+        membership,
+        strategy_data,
+        vix,
+        ended_warnings(panel),
+    )
+
+
+# sessions without a price after which a price counts as stale
+STALE_SESSIONS = 5
+
+
+def ended_warnings(panel: Panel) -> tuple[str, ...]:
+    """A warning naming the symbols whose data ends more than :data:`STALE_SESSIONS` sessions
+    before the run's last date (with their last dates): the engines value them at their last
+    price from then on, which is stale."""
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = len(panel.dates)
+    last = rows - 1 - np.argmax(finite[::-1], axis=0)
+    ended = np.flatnonzero(finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS))
+    if not len(ended):
+        return ()
+    end = pd.Timestamp(panel.dates[-1]).date()
+    listed = ", ".join(
+        f"{panel.symbols[k]} ({pd.Timestamp(panel.dates[last[k]]).date()})" for k in ended[:10]
+    )
+    more = f" and {len(ended) - 10} more" if len(ended) > 10 else ""
+    return (
+        f"data of {len(ended)} of {len(panel.symbols)} symbol(s) ends before the run's end "
+        f"({end}): {listed}{more}; a position in them is valued at its last price until sold",
+    )
+
+
+def stale_decision_warnings(panel: Panel, targets: np.ndarray) -> tuple[str, ...]:
+    """A warning when a decision gives weight to a symbol whose latest price is more than
+    :data:`STALE_SESSIONS` sessions old at that date (it trades at a stale price)."""
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = np.arange(len(panel.dates))[:, None]
+    seen = np.maximum.accumulate(np.where(finite, rows, -1), axis=0)
+    stale = (rows - seen > STALE_SESSIONS) & (seen >= 0)
+    decided = np.isfinite(targets).any(axis=1)
+    weighted = np.nan_to_num(targets, nan=0.0) != 0.0
+    hits = stale & weighted & decided[:, None]
+    if not hits.any():
+        return ()
+    dates = np.flatnonzero(hits.any(axis=1))
+    symbols = [panel.symbols[k] for k in np.flatnonzero(hits.any(axis=0))]
+    first = pd.Timestamp(panel.dates[dates[0]]).date()
+    return (
+        f"{len(dates)} decision date(s) from {first} give weight to symbol(s) whose price is "
+        f"more than {STALE_SESSIONS} sessions old: {', '.join(symbols[:10])}",
     )
 
 
@@ -217,25 +278,34 @@ def resolve_benchmark(instruments: list[InstrumentInfo], wanted: str | None) -> 
 
 
 def resolve_universe(
-    instruments: list[InstrumentInfo], universe: str, benchmark: str | None
+    instruments: list[InstrumentInfo], universe: UniverseSpec, benchmark: str | None
 ) -> tuple[list[str], str, str | None]:
-    """(symbols to load, label, index name for a point-in-time universe)."""
+    """(symbols to load, label, index name for a point-in-time universe).
+
+    The grammar is research's (:mod:`quantdesk.research.universe`): ``all`` is every equity
+    instrument (ETFs, indexes and other classes excluded, so a stock strategy never drifts into
+    sector ETFs when the stocks' data ends), ``etf`` the ETFs. Indexes and the benchmark are
+    never tradable.
+    """
     tradable = [
         i for i in instruments if i.asset_class is not AssetClass.INDEX and i.symbol != benchmark
     ]
-    text = universe.strip()
-    if text in ("all", ""):
-        symbols = [i.symbol for i in tradable]
-        label, index = "all", None
-    elif text == "etf":
+    label = universe.label
+    index = universe.index if universe.kind is UniverseKind.INDEX else None
+    if universe.kind is UniverseKind.ALL:
+        symbols = [i.symbol for i in tradable if i.asset_class is AssetClass.EQUITY]
+        if not symbols:
+            raise NotFoundError(
+                "universe 'all' has no equity instrument (it never mixes in ETFs or indexes); "
+                "load data first ('quantdesk data sample') or name the symbols"
+            )
+    elif universe.kind is UniverseKind.ETF:
         # the same rule as research: labelled ETFs, else the stored SPDR sector ETFs
-        symbols, label, index = etf_symbols(tradable), "etf", None
-    elif text.startswith("index:"):
-        index = text.removeprefix("index:").strip()
+        symbols = etf_symbols(tradable)
+    elif universe.kind is UniverseKind.INDEX:
         symbols = [i.symbol for i in tradable]
-        label = text
     else:
-        symbols = [s.strip().upper() for s in text.split(",") if s.strip()]
+        symbols = list(universe.symbols)
         known = {i.symbol for i in instruments}
         for symbol in symbols:
             if symbol not in known:
@@ -247,7 +317,6 @@ def resolve_universe(
             raise ConfigurationError(
                 f"universe: {', '.join(untradable)} is an index or the benchmark, not tradable"
             )
-        label, index = ",".join(symbols), None
     if not symbols:
         raise NotFoundError("the universe is empty: load data first ('quantdesk data sample')")
     return sorted(set(symbols)), label, index

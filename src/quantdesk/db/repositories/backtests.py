@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from quantdesk.backtest import result as result_columns
 from quantdesk.db.tables import (
@@ -134,6 +134,14 @@ def write_weights(connection: Connection, run_id: str, weights: pd.DataFrame) ->
     ]
     _insert(connection, BacktestWeight, rows)
     return len(rows)
+
+
+def delete_run(connection: Connection, run_id: str) -> None:
+    """Delete a run and its series, fills, round trips and weights (children first, so it
+    does not depend on the backend enforcing ``ON DELETE CASCADE``)."""
+    for table in (BacktestWeight, BacktestTrade, BacktestFill, BacktestSeries):
+        connection.execute(delete(table).where(table.run_id == run_id))
+    connection.execute(delete(BacktestRun).where(BacktestRun.id == run_id))
 
 
 def list_runs(connection: Connection, limit: int | None = None) -> list[dict[str, Any]]:

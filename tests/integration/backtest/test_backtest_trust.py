@@ -1,0 +1,206 @@
+"""Backtests a user can trust and reproduce, on a small synthetic database (SQLite and
+PostgreSQL): one universe grammar, default universes by asset class, symbols whose data ends,
+``start`` as the first decision date, the complete stored configuration and re-runs from it,
+sparse weight storage."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from quantdesk.config import Settings
+from quantdesk.core.clock import SimulatedClock
+from quantdesk.core.enums import AssetClass
+from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.db.database import Database
+from quantdesk.research.universe import UniverseError, UniverseKind, parse_universe
+from quantdesk.services import Services, build_services
+
+EQUITIES = ("AAA", "ALL", "BBB", "CCC", "DDD", "EEE", *(f"LONGNAME{i}" for i in range(8)))
+DELISTED = "DDD"
+DELISTED_LAST = pd.Timestamp("2013-06-28")
+
+
+def _bars() -> tuple[pd.DataFrame, list[InstrumentInfo]]:
+    days = pd.bdate_range("2010-01-01", "2014-12-31")
+    rng = np.random.default_rng(7)
+    frames, infos = [], []
+    classes = {**dict.fromkeys(EQUITIES, AssetClass.EQUITY), "XLK": AssetClass.ETF}
+    classes["SP500"] = AssetClass.INDEX
+    for k, (symbol, asset_class) in enumerate(classes.items()):
+        drift = 0.0002 * (k + 1)
+        prices = 50.0 * np.exp(np.cumsum(drift + 0.01 * rng.standard_normal(len(days))))
+        dates = days
+        if symbol == DELISTED:
+            dates = days[days <= DELISTED_LAST]
+            prices = prices[: len(dates)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": dates.strftime("%Y-%m-%d"),
+                    "symbol": symbol,
+                    "close": prices,
+                    "adj_close": prices,
+                }
+            )
+        )
+        infos.append(
+            InstrumentInfo(
+                symbol=symbol,
+                name=symbol,
+                asset_class=asset_class,
+                sector=None,
+                industry=None,
+                exchange="XNYS",
+                currency="USD",
+                price_fields="close (adjusted)",
+                source="test",
+            )
+        )
+    return pd.concat(frames, ignore_index=True), infos
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def services(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
+    folder = tmp_path_factory.mktemp("trust")
+    schema = None
+    if request.param == "sqlite":
+        path = folder / "quantdesk.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        base = request.getfixturevalue("postgres_schema_url").split("?")[0]
+        schema = f"qd_trust_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base)
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{base}?options=-csearch_path%3D{schema}"
+    built = build_services(
+        Settings(data_dir=folder / "data", database_url=url),
+        clock=SimulatedClock(datetime(2015, 1, 2, 21, 0, tzinfo=UTC)),
+        database=Database(url),
+    )
+    bars, infos = _bars()
+    built.data.import_frame(bars, source="test", target="synthetic", instruments=infos)
+    yield built
+    built.close()
+    if schema is not None:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+# -- one universe grammar ----------------------------------------------------------------------
+def test_universe_keywords_are_reserved_and_a_ticker_spelling_one_needs_symbol_prefix() -> None:
+    assert parse_universe("ALL").kind is UniverseKind.ALL
+    assert parse_universe("Etf").kind is UniverseKind.ETF
+    assert parse_universe("INDEX:SP500").index == "sp500"
+    ticker = parse_universe("symbol:ALL")
+    assert (ticker.kind, ticker.symbols) == (UniverseKind.LIST, ("ALL",))
+    assert parse_universe("aapl, Symbol:all").symbols == ("AAPL", "ALL")
+    with pytest.raises(UniverseError, match=r"'ALL' is a keyword.*symbol:ALL"):
+        parse_universe("AAPL,ALL")
+    # the label is complete (never cut at 64 characters) and parses back to the same spec
+    long = parse_universe(",".join(f"S{i:03d}" for i in range(40)) + ",symbol:ETF")
+    assert len(long.label) > 64
+    assert parse_universe(long.label) == long
+
+
+def test_backtest_universe_all_means_every_equity_and_symbol_all_the_ticker(
+    services: Services,
+) -> None:
+    everything = services.backtest.run("momentum-12-1", universe="ALL", store=False)
+    assert everything.result is not None
+    assert set(everything.result.symbols) == set(EQUITIES)  # no ETF, no index
+    assert everything.universe == "all"
+    ticker = services.backtest.run(
+        "momentum-12-1", universe=parse_universe("symbol:ALL"), store=False
+    )
+    assert ticker.result is not None
+    assert list(ticker.result.symbols) == ["ALL"]
+    assert ticker.universe == "symbol:ALL"
+
+
+def test_default_universe_of_a_stock_strategy_never_mixes_in_etfs(services: Services) -> None:
+    run = services.backtest.run("momentum-12-1", store=False)
+    assert run.result is not None
+    assert "XLK" not in run.result.symbols
+    etf_run = services.backtest.run("sector-rotation", store=False)
+    assert etf_run.result is not None
+    assert list(etf_run.result.symbols) == ["XLK"]
+
+
+def test_a_long_symbol_list_is_stored_whole(services: Services) -> None:
+    spec = parse_universe("aaa,symbol:all," + ",".join(EQUITIES[6:]))
+    run = services.backtest.run("momentum-12-1", universe=spec, end=date(2012, 12, 31))
+    loaded = services.backtest.get_run(run.run_id)
+    assert loaded.universe == "AAA,symbol:ALL," + ",".join(EQUITIES[6:])
+    assert len(loaded.universe) > 64
+
+
+# -- symbols whose data ends ------------------------------------------------------------------
+def test_a_run_warns_when_symbols_data_ends_before_its_end(services: Services) -> None:
+    run = services.backtest.run("momentum-12-1", params={"top_fraction": 0.5})
+    assert any(DELISTED in w and "2013-06-28" in w for w in run.warnings), run.warnings
+    assert services.backtest.get_run(run.run_id).warnings == run.warnings
+    assert "warnings" in run.meta()
+
+
+# -- complete configuration, re-run, delete ---------------------------------------------------
+def test_a_stored_run_keeps_its_complete_configuration_and_reruns_bit_for_bit(
+    services: Services,
+) -> None:
+    from quantdesk.backtest.costs import CostModel
+    from quantdesk.backtest.stops import StopLossRule
+
+    costs = CostModel(commission_per_order=0.5, commission_bps=3.0, slippage_bps=2.5)
+    rule = StopLossRule(stop=0.07, take_profit=0.4, trailing=True)
+    first = services.backtest.run(
+        "momentum-12-1",
+        {"top_fraction": 0.4, "lookback": 200},
+        universe="aaa,bbb,ccc,eee,symbol:ALL",
+        start=date(2011, 3, 1),
+        end=date(2014, 6, 30),
+        costs=costs,
+        stop_loss=rule,
+        initial_cash=250_000.0,
+        benchmark="none",
+    )
+    config = services.backtest.get_run(first.run_id).config
+    assert config["params"]["top_fraction"] == 0.4
+    assert config["params"]["skip"] == 21  # defaults kept too
+    assert config["universe"] == "AAA,BBB,CCC,EEE,symbol:ALL"
+    assert config["costs"]["slippage_bps"] == 2.5
+    assert config["stop_loss"]["trailing"] is True
+    assert config["stop_loss"]["take_profit"] == 0.4
+    assert config["engine"] == "auto"
+    assert config["data_snapshot"]
+    assert config["package_version"]
+
+    again = services.backtest.rerun(first.run_id[:8])
+    assert again.run_id != first.run_id
+    assert again.warnings == first.warnings  # same data: no "data differs" note
+    np.testing.assert_array_equal(again.equity.to_numpy(), first.equity.to_numpy())
+    pd.testing.assert_frame_equal(again.fills, first.fills)
+    assert {k: v for k, v in again.config.items() if k != "rerun_of"} == config
+    assert again.config["rerun_of"] == first.run_id
+
+
+def test_a_stored_run_can_be_deleted(services: Services) -> None:
+    from quantdesk.core.errors import NotFoundError
+
+    run = services.backtest.run("momentum-12-1", end=date(2012, 12, 31))
+    assert services.backtest.delete_run(run.run_id[:10]) == run.run_id
+    with pytest.raises(NotFoundError, match="unknown run id"):
+        services.backtest.get_run(run.run_id)
