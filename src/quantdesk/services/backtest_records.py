@@ -107,10 +107,20 @@ class StoredRun:
                 "days": len(self.series),
                 "fills": len(self.fills),
                 "trades": len(self.trades),
-                "rebalances": int(self.weights["date"].nunique()) if len(self.weights) else 0,
+                "rebalances": self.metrics.get("rebalances"),
             },
             "config": self.config,
         }
+
+    def held_weights(self) -> pd.DataFrame:
+        """Weights on every date of the ``weights`` table (dates × symbols), rebuilt from the
+        stored changes: for an allocation run, each decision's complete targets."""
+        if not len(self.weights):
+            return pd.DataFrame(dtype=np.float64)
+        wide = self.weights.pivot_table(
+            index="date", columns="symbol", values="weight", aggfunc="last"
+        )
+        return wide.ffill().fillna(0.0)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -218,17 +228,26 @@ def stored_run(
 
 
 def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd.DataFrame:
-    """Non-zero weights on rebalance dates, long form: the targets of an allocation strategy,
-    else the held weights after that day's trading. Intraday runs keep each session's last
-    rebalance (the table is keyed by date, like the series)."""
+    """Weight *changes* in long form (``date``, ``symbol``, ``weight``; 0 when a position
+    ends), so a run on hundreds of symbols stores thousands of rows, not millions.
+
+    Allocation runs: a decision's target weight wherever it differs from the symbol's previous
+    target (:meth:`StoredRun.held_weights` rebuilds every decision's full targets). Signal
+    runs: the post-trade weight of each symbol on the days it traded (between trades a weight
+    only drifts with prices, which the series and fills already tell). Intraday runs keep each
+    session's last decision (the table is keyed by date, like the series).
+    """
     rows = result.dates.get_indexer(result.rebalance_dates)
     sessions = pd.DatetimeIndex(result.dates[rows]).normalize()
     rows = rows[~sessions.duplicated(keep="last")]
     if targets is not None:
         values = np.nan_to_num(targets[rows], nan=0.0)
+        previous = np.vstack([np.zeros((1, values.shape[1])), values[:-1]])
+        changed = values != previous
     else:
         values = result.weights.to_numpy(dtype=np.float64)[rows]
-    row, column = np.nonzero(values)
+        changed = _traded(result, rows)
+    row, column = np.nonzero(changed)
     return pd.DataFrame(
         {
             "date": np.asarray(
@@ -238,6 +257,23 @@ def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd
             "weight": values[row, column],
         }
     )
+
+
+def _traded(result: BacktestResult, rows: np.ndarray) -> np.ndarray:
+    """Bool (len(rows), N): the symbol has a fill in the session of each decision row."""
+    traded = np.zeros((len(rows), len(result.symbols)), dtype=bool)
+    fills = result.fills
+    if not len(fills) or not len(rows):
+        return traded
+    sessions = pd.DatetimeIndex(result.dates[rows]).normalize()
+    fill_sessions = pd.DatetimeIndex(fills["date"])
+    if fill_sessions.tz is not None:
+        fill_sessions = fill_sessions.tz_convert(None)
+    at = sessions.get_indexer(fill_sessions.normalize())
+    column = pd.Index(result.symbols).get_indexer(fills["symbol"].astype(str))
+    ok = (at >= 0) & (column >= 0)
+    traded[at[ok], column[ok]] = True
+    return traded
 
 
 def _costs_dict(costs: CostModel) -> dict[str, Any]:

@@ -204,3 +204,34 @@ def test_a_stored_run_can_be_deleted(services: Services) -> None:
     assert services.backtest.delete_run(run.run_id[:10]) == run.run_id
     with pytest.raises(NotFoundError, match="unknown run id"):
         services.backtest.get_run(run.run_id)
+
+
+# -- sparse weight storage --------------------------------------------------------------------
+def test_signal_runs_store_weight_changes_only_and_reload_equal(services: Services) -> None:
+    run = services.backtest.run("ma-crossover", {"fast": 5, "slow": 20}, engine="event")
+    assert run.result is not None
+    held = run.result.weights.to_numpy()
+    rebalances = run.result.dates.get_indexer(run.result.rebalance_dates)
+    dense = int(np.count_nonzero(np.nan_to_num(held[rebalances])))
+    traded = run.fills[["date", "symbol"]].drop_duplicates()
+    # one row per (day, symbol) traded, not every held weight on every trading day
+    assert len(run.weights) == len(traded)
+    assert len(run.weights) * 3 < dense
+    loaded = services.backtest.get_run(run.run_id)
+    pd.testing.assert_frame_equal(loaded.weights, run.weights)
+
+
+def test_allocation_runs_store_target_changes_and_rebuild_every_decision(
+    services: Services,
+) -> None:
+    run = services.backtest.run("momentum-12-1", {"top_fraction": 0.5})
+    assert run.result is not None
+    loaded = services.backtest.get_run(run.run_id)
+    pd.testing.assert_frame_equal(loaded.weights, run.weights)
+    held = loaded.held_weights()
+    targets = run.result.weights  # held after trading; on decision days ≈ the targets
+    assert held.index.isin(run.result.rebalance_dates).all()
+    assert held.sum(axis=1).round(12).eq(1.0).all()
+    decisions = run.result.rebalance_dates
+    assert len(loaded.weights) < len(decisions) * int((held > 0).sum(axis=1).max())
+    assert set(held.columns) <= set(targets.columns)
