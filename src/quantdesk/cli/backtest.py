@@ -429,7 +429,12 @@ def _cell(value: Any) -> str:
 
 @handle_errors
 def optimize(
-    strategy: Annotated[str, typer.Argument(help="Strategy name.")],
+    strategy: Annotated[
+        str, typer.Argument(help="Strategy name, or 'show' followed by a sweep id.")
+    ],
+    sweep_id: Annotated[
+        str | None, typer.Argument(help="With 'show': the sweep id (or a unique prefix).")
+    ] = None,
     grid: Annotated[
         str | None,
         typer.Option(help="Space: 'k=a,b;k2=lo:hi:step' (with --trials: 'k=lo:hi' ranges)."),
@@ -457,7 +462,16 @@ def optimize(
     as_json: JsonOption = False,
 ) -> None:
     """Optimise STRATEGY's parameters (grid or Bayesian, optionally walk-forward); reports
-    the deflated Sharpe ratio and the probability of backtest overfitting."""
+    the deflated Sharpe ratio and the probability of backtest overfitting.
+
+    ``quantdesk optimize show SWEEP_ID`` shows a stored sweep with its trials."""
+    if strategy == "show":
+        if sweep_id is None:
+            raise ConfigurationError("optimize show needs a sweep id")
+        _show_sweep(sweep_id, as_json)
+        return
+    if sweep_id is not None:
+        raise ConfigurationError(f"unexpected argument {sweep_id!r} (optimize STRATEGY --grid …)")
     if grid is None:
         raise ConfigurationError("give the parameter space with --grid, e.g. 'lookback=126,252'")
     values = parse_params(params)
@@ -520,6 +534,8 @@ def optimize(
     out.add_column("")
     out.add_column("", justify="right")
     out.add_row("trials", str(summary.get("trials")))
+    if "best_trial" in summary:
+        out.add_row("best trial", f"#{summary['best_trial']}")
     out.add_row("best parameters", str(outcome.best_params))
     out.add_row("best score (Sharpe)", _format(summary.get("best_score"), "num"))
     out.add_row("deflated Sharpe ratio", _format(summary.get("deflated_sharpe"), "num"))
@@ -529,3 +545,39 @@ def optimize(
     console.print(out)
     for note in summary.get("notes", []):
         console.print(f"  note: {note}", highlight=False)
+
+
+def _show_sweep(sweep_id: str, as_json: bool) -> None:
+    with open_services() as services:
+        sweep = services.backtest.get_sweep(sweep_id)
+    if as_json:
+        print_json(sweep)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = sweep.get("summary") or {}
+    head = Table(title=f"sweep {sweep['id']} ({sweep['method']})", title_justify="left")
+    head.add_column("")
+    head.add_column("", justify="right")
+    head.add_row("strategy", str(sweep["strategy"]))
+    head.add_row("status", str(sweep["status"]))
+    head.add_row("best trial", f"#{summary.get('best_trial', 'n/a')}")
+    head.add_row("best parameters", escape(str(sweep.get("best_params"))))
+    head.add_row("best score (Sharpe)", _format(summary.get("best_score"), "num"))
+    head.add_row("deflated Sharpe ratio", _format(summary.get("deflated_sharpe"), "num"))
+    head.add_row("PBO", _format(summary.get("pbo"), "num"))
+    console.print(head)
+    trials = Table(title=f"{len(sweep['trials'])} trial(s)", title_justify="left")
+    for column in ("#", "fold", "parameters", "Sharpe"):
+        trials.add_column(column, justify="right" if column in ("#", "Sharpe") else "left")
+    best = summary.get("best_trial")
+    for trial in sweep["trials"]:
+        mark = " *" if trial["number"] == best and trial["fold"] is None else ""
+        trials.add_row(
+            f"{trial['number']}{mark}",
+            "" if trial["fold"] is None else str(trial["fold"]),
+            escape(str(trial["params"])),
+            _format(trial["score"], "num"),
+        )
+    console.print(trials)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from quantdesk.backtest.stops import StopLossRule
     from quantdesk.services.backtest_optimize import SweepOutcome, TrialRecord
     from quantdesk.services.backtest_run import RunInputs, RunRequest
+    from quantdesk.services.strategy_catalog import StrategyInfo
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -294,6 +295,18 @@ class BacktestService:
         cls = strategy_class(strategy, self._registry)
         return cls.default_costs if cls.default_costs is not None else CostModel()
 
+    def strategies(self) -> list[StrategyInfo]:
+        """Every registered strategy with its parameters (types, defaults, descriptions)."""
+        from quantdesk.services.strategy_catalog import strategy_info
+
+        return [strategy_info(self._registry, name) for name in self._registry.names()]
+
+    def strategy(self, name: str) -> StrategyInfo:
+        """Strategy ``name`` with its parameters; unknown names raise with a hint."""
+        from quantdesk.services.strategy_catalog import strategy_info
+
+        return strategy_info(self._registry, name)
+
     def delete_run(self, run_id: str) -> str:
         """Delete stored run ``run_id`` (or a unique prefix) with all its tables, in one
         transaction; returns the full id."""
@@ -409,12 +422,14 @@ class BacktestService:
         )
 
     def get_sweep(self, sweep_id: str) -> dict[str, Any]:
-        """A stored sweep with its trials (JSON-ready values)."""
+        """A stored sweep with its trials in number order (JSON-ready values); ``sweep_id``
+        may be a unique prefix. ``summary.best_trial`` is the ``number`` of one of the trials."""
         with self._db.read() as connection:
-            row = repo.load_sweep(connection, sweep_id)
-            if row is None:
-                raise NotFoundError(f"unknown sweep id {sweep_id!r}")
-            trial_rows = repo.load_trials(connection, sweep_id)
+            known = [str(row["id"]) for row in repo.list_sweeps(connection)]
+            full_id = resolve_run_id(known, sweep_id, kind="sweep")
+            row = repo.load_sweep(connection, full_id)
+            assert row is not None
+            trial_rows = repo.load_trials(connection, full_id)
         return {**jsonable_row(row), "trials": [jsonable_row(t) for t in trial_rows]}
 
 

@@ -370,7 +370,7 @@ def run_summary(row: Mapping[str, Any]) -> RunSummary:
     )
 
 
-def resolve_run_id(known: list[str], wanted: str) -> str:
+def resolve_run_id(known: list[str], wanted: str, kind: str = "run") -> str:
     """The stored id ``wanted`` names: itself, or the one id it is a prefix of (4+ characters).
     Unknown or ambiguous ids raise :class:`NotFoundError` naming close ids."""
     if wanted in known:
@@ -379,11 +379,14 @@ def resolve_run_id(known: list[str], wanted: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise NotFoundError(f"run id {wanted!r} is ambiguous: it starts {len(matches)} run ids")
+        raise NotFoundError(
+            f"{kind} id {wanted!r} is ambiguous: it starts {len(matches)} {kind} ids"
+        )
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listing = "; 'quantdesk backtests list'" if kind == "run" else ""
     raise NotFoundError(
-        f"unknown run id {wanted!r}{hint} ({len(known)} stored runs; 'quantdesk backtests list')"
+        f"unknown {kind} id {wanted!r}{hint} ({len(known)} stored {kind}s{listing})"
     )
 
 

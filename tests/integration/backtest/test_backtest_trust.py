@@ -235,3 +235,39 @@ def test_allocation_runs_store_target_changes_and_rebuild_every_decision(
     decisions = run.result.rebalance_dates
     assert len(loaded.weights) < len(decisions) * int((held > 0).sum(axis=1).max())
     assert set(held.columns) <= set(targets.columns)
+
+
+# -- optimize: best_trial names a listed trial; optimize show ---------------------------------
+class _ReversedExecutor:
+    """Completes tasks in reverse order, as a process pool might."""
+
+    def __enter__(self) -> _ReversedExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map_unordered(self, function, items):  # type: ignore[no-untyped-def]
+        for item in reversed(list(items)):
+            yield item, function(item)
+
+    def close(self) -> None:
+        pass
+
+
+def test_best_trial_numbers_the_stored_trial_it_names_whatever_the_completion_order(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quantdesk.backtest import executors
+
+    monkeypatch.setattr(executors, "create_executor", lambda spec: _ReversedExecutor())
+    outcome = services.backtest.optimize(
+        "momentum-12-1", grid="lookback=63,126,252;top_fraction=0.3,0.5", executor="serial"
+    )
+    stored = services.backtest.get_sweep(outcome.sweep_id[:8])
+    numbers = [t["number"] for t in stored["trials"]]
+    assert numbers == list(range(6))
+    best = stored["trials"][stored["summary"]["best_trial"]]
+    assert best["params"] == stored["best_params"] == outcome.best_params
+    assert best["score"] == max(t["score"] for t in stored["trials"])
+    assert [t.number for t in outcome.trials] == numbers
