@@ -205,6 +205,7 @@ class BacktestSeries(Base):
     """Daily equity, returns, cash and benchmark of a run."""
 
     __tablename__ = "backtest_series"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -219,6 +220,7 @@ class BacktestSeries(Base):
 
 class BacktestFill(Base):
     __tablename__ = "backtest_fills"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -238,6 +240,7 @@ class BacktestTrade(Base):
     """A round trip: entry to exit of one position."""
 
     __tablename__ = "backtest_trades"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -257,6 +260,7 @@ class BacktestWeight(Base):
     """Target weights on rebalance dates (non-zero only)."""
 
     __tablename__ = "backtest_weights"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
