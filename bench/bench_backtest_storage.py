@@ -7,8 +7,8 @@ by column), in the same process.
 prints one JSON line per variant: weight rows, seconds to write the run's tables, SQLite file
 size in MB (both variants on today's schema, WITHOUT ROWID run tables), seconds to read the
 weights back and to read every table of the run (what ``backtests show`` loads). "Before" reads
-through the same (new) loaders, so its read time understates the old path. The run itself is ``ma-crossover`` (SMA 20/50)
-on the event engine over all 515 symbols, 1999-11 to 2021-12.
+through the same (new) loaders, so its read time understates the old path. The run itself is
+``ma-crossover`` (SMA 20/50) on the event engine over all 515 symbols, 1999-11 to 2021-12.
 """
 
 from __future__ import annotations
