@@ -162,6 +162,7 @@ class BacktestService:
             package_version,
         )
         from quantdesk.services.backtest_run import (
+            Precomputed,
             allocation_targets,
             build_strategy,
             prepare_inputs,
@@ -169,6 +170,7 @@ class BacktestService:
             run_engine,
             stale_decision_warnings,
             strategy_class,
+            warmup_rows,
         )
 
         timings: dict[str, float] = {}
@@ -177,33 +179,48 @@ class BacktestService:
         chosen_engine = resolve_engine(cls, request.engine)
         # parameters are validated before any data is read, so a typo fails fast
         validated = _validate(cls, values)
-        inputs = prepare_inputs(self._data, self._reference, request, registry=self._registry)
+        # allocation strategies get their lookback loaded before the start, so the start is
+        # the first decision date; signal strategies warm up inside the window
+        warmup = (
+            warmup_rows(cls, validated)
+            if request.start is not None and issubclass(cls, AllocationStrategy)
+            else 0
+        )
+        inputs = prepare_inputs(
+            self._data, self._reference, request, registry=self._registry, warmup=warmup
+        )
+        traded = inputs.traded()
         timings["load"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         built = build_strategy(request.strategy, values, inputs, self._registry)
-        targets = (
-            allocation_targets(built, inputs.panel)
-            if isinstance(built, AllocationStrategy)
-            else None
-        )
+        all_targets = targets = None
+        engine_strategy: AllocationStrategy | SignalStrategy = built
+        if isinstance(built, AllocationStrategy):
+            all_targets = allocation_targets(built, inputs.panel)
+            targets = all_targets[inputs.warmup :]
+            if inputs.warmup:
+                mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
+                engine_strategy = Precomputed(built, mask[inputs.warmup :], targets)
         result = run_engine(
-            inputs.panel,
-            built,
+            traded.panel,
+            engine_strategy,
             chosen_engine,
             request,
             targets=targets,
-            benchmark=inputs.benchmark,
-            vix=inputs.vix,
+            benchmark=traded.benchmark,
+            vix=traded.vix,
         )
         timings["engine"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        metrics = _metrics(result, inputs.benchmark)
+        metrics = _metrics(result, traded.benchmark)
         timings["metrics"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        bias = self._bias(built, inputs, result, targets, chosen_engine, request, lookahead_seed)
+        bias = self._bias(
+            built, inputs, result, all_targets, chosen_engine, request, lookahead_seed
+        )
         timings["bias"] = time.perf_counter() - clock
 
         config = config_to_json(
@@ -221,12 +238,12 @@ class BacktestService:
             config["rerun_of"] = source
         warnings = inputs.warnings
         if targets is not None:
-            warnings = (*warnings, *stale_decision_warnings(inputs.panel, targets))
+            warnings = (*warnings, *stale_decision_warnings(traded.panel, targets))
         stored = stored_run(
             run_id=uuid.uuid4().hex,
             request=request,
             params=dict(result.params),
-            inputs=inputs,
+            inputs=traded,
             result=result,
             metrics=metrics,
             bias=bias,

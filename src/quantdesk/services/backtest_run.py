@@ -17,7 +17,7 @@ import difflib
 import inspect
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
@@ -83,8 +83,51 @@ class RunInputs:
     membership: np.ndarray | None
     strategy_data: dict[str, Any]
     vix: np.ndarray | None = None
-    # what a user should know about the data (symbols whose data ends early), see data_warnings
+    # what a user should know about the data (symbols whose data ends early), see ended_warnings
     warnings: tuple[str, ...] = ()
+    # rows of ``panel`` before the requested start: history the strategy looks back on, never
+    # traded or reported (``start`` is the first decision date)
+    warmup: int = 0
+
+    def traded(self) -> RunInputs:
+        """These inputs from the first row on or after the requested start."""
+        if self.warmup == 0:
+            return self
+        rows = slice(self.warmup, None)
+        panel = Panel(
+            self.panel.dates[rows],
+            self.panel.symbols,
+            {k: v[rows] for k, v in self.panel.fields.items()},
+        )
+        return replace(
+            self,
+            panel=panel,
+            benchmark=None if self.benchmark is None else self.benchmark.iloc[rows],
+            membership=None if self.membership is None else self.membership[rows],
+            vix=None if self.vix is None else self.vix[rows],
+            warmup=0,
+        )
+
+
+# integer parameters whose name holds one of these words count rows of history a strategy
+# reads (``lookback``, ``slow``, ``period``, ``price_horizons`` …)
+_WINDOW_WORDS = ("lookback", "window", "period", "slow", "fast", "horizon", "span")
+
+
+def warmup_rows(cls: type[Any], params: StrategyParams) -> int:
+    """Rows of history the strategy reads before its first decision: its own
+    ``warmup_rows(params)`` when it declares one, else the longest window parameter."""
+    declared = getattr(cls, "warmup_rows", None)
+    if callable(declared):
+        return int(declared(params))
+    rows = 0
+    for name, value in params:
+        if not any(word in name for word in _WINDOW_WORDS):
+            continue
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, int) and not isinstance(item, bool):
+                rows = max(rows, item)
+    return rows
 
 
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
@@ -131,8 +174,13 @@ def prepare_inputs(
     request: RunRequest,
     *,
     registry: StrategyRegistry | None = None,
+    warmup: int = 0,
 ) -> RunInputs:
-    """Load the tradable panel, the benchmark and the data the strategy accepts."""
+    """Load the tradable panel, the benchmark and the data the strategy accepts.
+
+    ``warmup``: trading rows of history to load before ``request.start`` (the first decision
+    date), so a 12-month lookback does not keep the run in cash for its first year; the rows
+    are in ``panel`` and counted in ``RunInputs.warmup``."""
     cls = strategy_class(request.strategy, registry)
     instruments = data.get_symbols()
     benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
@@ -141,9 +189,17 @@ def prepare_inputs(
     chosen = set(symbols)
     all_adjusted = all(has_adjusted_prices(i) for i in instruments if i.symbol in chosen)
     fields = panel_fields(cls, engine, request.costs, all_adjusted)
-    panel = data.load_panel(symbols, fields, request.start, request.end, request.timeframe)
+    load_start = request.start
+    if warmup > 0 and request.start is not None:
+        # trading rows → calendar days, with room for holidays; extra rows are harmless
+        load_start = request.start - timedelta(days=math.ceil(warmup * 365 / 250) + 15)
+    panel = data.load_panel(symbols, fields, load_start, request.end, request.timeframe)
+    first = 0
+    if load_start != request.start and request.start is not None:
+        first = int(pd.DatetimeIndex(panel.dates).searchsorted(pd.Timestamp(request.start)))
+        panel = _keep_columns_from(panel, first)
     panel = _drop_empty_columns(panel)
-    if len(panel.dates) == 0 or not panel.symbols:
+    if len(panel.dates) <= first or not panel.symbols:
         raise NotFoundError(
             f"no daily bars for universe {label!r} between {request.start or 'the start'} and "
             f"{request.end or 'the end'}"
@@ -187,7 +243,8 @@ def prepare_inputs(
         membership,
         strategy_data,
         vix,
-        ended_warnings(panel),
+        ended_warnings(_from_row(panel, first)),
+        first,
     )
 
 
@@ -371,6 +428,30 @@ class MemberView(AllocationStrategy):
         return self.inner.target_weights(view, rebalance_mask)
 
 
+class Precomputed(AllocationStrategy):
+    """An allocation strategy's decisions computed beforehand (on a panel with warm-up rows),
+    replayed on the traded rows: both engines then trade exactly the same targets."""
+
+    name: ClassVar[str] = "precomputed"
+
+    def __init__(self, inner: AllocationStrategy, mask: np.ndarray, targets: np.ndarray) -> None:
+        self.inner = inner
+        self.mask = mask
+        self.targets = targets
+        self.params: StrategyParams = inner.params
+        self.name = inner.name  # type: ignore[misc]  # reports under the wrapped name
+
+    def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
+        if len(dates) != len(self.mask):
+            raise ConfigurationError(
+                f"precomputed decisions cover {len(self.mask)} dates, the panel {len(dates)}"
+            )
+        return self.mask
+
+    def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
+        return self.targets
+
+
 def run_engine(
     panel: Panel,
     strategy: AllocationStrategy | SignalStrategy,
@@ -451,6 +532,26 @@ def _strategy_data(
     if "universe" in accepted and membership is not None:
         out["universe"] = membership
     return out
+
+
+def _from_row(panel: Panel, first: int) -> Panel:
+    if first == 0:
+        return panel
+    return Panel(
+        panel.dates[first:], panel.symbols, {k: v[first:] for k, v in panel.fields.items()}
+    )
+
+
+def _keep_columns_from(panel: Panel, first: int) -> Panel:
+    """Only symbols with a price on or after row ``first`` (the start): a symbol whose data
+    ended in the warm-up is not part of the run."""
+    values = [v for k, v in panel.fields.items() if k in ("close", "adj_close")]
+    if first == 0 or not values:
+        return panel
+    present = np.zeros(len(panel.symbols), dtype=bool)
+    for array in values:
+        present |= np.isfinite(array[first:]).any(axis=0)
+    return panel if present.all() else _take_columns(panel, present)
 
 
 def _drop_empty_columns(panel: Panel) -> Panel:

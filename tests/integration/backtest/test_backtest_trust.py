@@ -271,3 +271,24 @@ def test_best_trial_numbers_the_stored_trial_it_names_whatever_the_completion_or
     assert best["params"] == stored["best_params"] == outcome.best_params
     assert best["score"] == max(t["score"] for t in stored["trials"])
     assert [t.number for t in outcome.trials] == numbers
+
+
+# -- start is the first decision date ---------------------------------------------------------
+def test_start_is_the_first_decision_date_with_the_lookback_loaded_before_it(
+    services: Services,
+) -> None:
+    start = date(2012, 3, 1)
+    run = services.backtest.run("momentum-12-1", {"top_fraction": 0.5}, start=start)
+    assert run.result is not None
+    assert run.start == date(2012, 3, 1)  # the reported window starts at the start
+    first_decision = run.result.rebalance_dates[0]
+    assert first_decision == pd.Timestamp("2012-03-30")  # the first month end, not a year later
+    invested = 1.0 - run.series["cash"] / run.series["equity"]
+    assert invested.loc["2012-04-02":"2012-04-30"].min() > 0.9
+    # both engines replay the same decisions
+    event = services.backtest.run(
+        "momentum-12-1", {"top_fraction": 0.5}, start=start, engine="event", store=False
+    )
+    assert event.result is not None
+    np.testing.assert_allclose(event.equity.to_numpy(), run.equity.to_numpy(), rtol=1e-9)
+    assert event.result.rebalance_dates.equals(run.result.rebalance_dates)
