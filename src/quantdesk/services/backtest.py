@@ -165,6 +165,7 @@ class BacktestService:
             Precomputed,
             allocation_targets,
             build_strategy,
+            delist,
             prepare_inputs,
             resolve_engine,
             run_engine,
@@ -195,11 +196,13 @@ class BacktestService:
         clock = time.perf_counter()
         built = build_strategy(request.strategy, values, inputs, self._registry)
         all_targets = targets = None
+        delisted: tuple[str, ...] = ()
         engine_strategy: AllocationStrategy | SignalStrategy = built
         if isinstance(built, AllocationStrategy):
             all_targets = allocation_targets(built, inputs.panel)
-            targets = all_targets[inputs.warmup :]
-            if inputs.warmup:
+            targets, delisted = delist(traded.panel, all_targets[inputs.warmup :])
+            if inputs.warmup or delisted:
+                # the event engine replays exactly these decisions
                 mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
                 engine_strategy = Precomputed(built, mask[inputs.warmup :], targets)
         result = run_engine(
@@ -236,7 +239,7 @@ class BacktestService:
         )
         if source is not None:
             config["rerun_of"] = source
-        warnings = inputs.warnings
+        warnings = (*inputs.warnings, *delisted)
         if targets is not None:
             warnings = (*warnings, *stale_decision_warnings(traded.panel, targets))
         stored = stored_run(

@@ -33,7 +33,7 @@ from quantdesk.data.panel import PANEL_FIELDS, Panel
 from quantdesk.research.universe import UniverseKind, UniverseSpec
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
-from quantdesk.services.research_universe import etf_symbols
+from quantdesk.services.research_universe import equity_symbols, etf_symbols
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
 
@@ -274,6 +274,43 @@ def ended_warnings(panel: Panel) -> tuple[str, ...]:
     )
 
 
+def delist(panel: Panel, targets: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Targets with every symbol whose data has ended treated as delisted: from its last
+    price on, a decision gives it weight 0, so a position is sold at its last price at the
+    next decision instead of being held at that stale price for ever. Both engines receive
+    these targets, so they stay equal. Returns the targets and a warning counting the exits
+    this forced (none when the strategy already dropped the symbol).
+
+    A symbol's data *ends* when it has no price after row ``L`` and ``L`` is more than
+    :data:`STALE_SESSIONS` sessions before the panel's last date (a short gap at the end of the
+    data is not a delisting).
+    """
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = len(panel.dates)
+    if rows == 0:
+        return targets, ()
+    last = rows - 1 - np.argmax(finite[::-1], axis=0)
+    ended = finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS)
+    if not ended.any():
+        return targets, ()
+    after = np.arange(rows)[:, None] > last[None, :]
+    decided = np.isfinite(targets).any(axis=1)[:, None]
+    gone = after & ended[None, :] & decided
+    forced = gone & (np.nan_to_num(targets, nan=0.0) != 0.0)
+    if not forced.any():
+        return targets, ()
+    out = np.where(gone, 0.0, targets)
+    exits = np.flatnonzero(forced.any(axis=0))
+    listed = ", ".join(
+        f"{panel.symbols[k]} ({pd.Timestamp(panel.dates[last[k]]).date()})" for k in exits[:10]
+    )
+    return out, (
+        f"{len(exits)} symbol(s) treated as delisted after their data ended, positions sold "
+        f"at their last price at the next decision: {listed}",
+    )
+
+
 def stale_decision_warnings(panel: Panel, targets: np.ndarray) -> tuple[str, ...]:
     """A warning when a decision gives weight to a symbol whose latest price is more than
     :data:`STALE_SESSIONS` sessions old at that date (it trades at a stale price)."""
@@ -350,7 +387,7 @@ def resolve_universe(
     label = universe.label
     index = universe.index if universe.kind is UniverseKind.INDEX else None
     if universe.kind is UniverseKind.ALL:
-        symbols = [i.symbol for i in tradable if i.asset_class is AssetClass.EQUITY]
+        symbols = equity_symbols(tradable)
         if not symbols:
             raise NotFoundError(
                 "universe 'all' has no equity instrument (it never mixes in ETFs or indexes); "

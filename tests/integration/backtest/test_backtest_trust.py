@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,11 @@ from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.core.enums import AssetClass
 from quantdesk.data.instruments import InstrumentInfo
+from quantdesk.data.panel import Panel
 from quantdesk.db.database import Database
 from quantdesk.research.universe import UniverseError, UniverseKind, parse_universe
 from quantdesk.services import Services, build_services
+from quantdesk.strategies.base import AllocationStrategy
 
 EQUITIES = ("AAA", "ALL", "BBB", "CCC", "DDD", "EEE", *(f"LONGNAME{i}" for i in range(8)))
 DELISTED = "DDD"
@@ -292,3 +295,49 @@ def test_start_is_the_first_decision_date_with_the_lookback_loaded_before_it(
     assert event.result is not None
     np.testing.assert_allclose(event.equity.to_numpy(), run.equity.to_numpy(), rtol=1e-9)
     assert event.result.rebalance_dates.equals(run.result.rebalance_dates)
+
+
+class _HoldEverything(AllocationStrategy):
+    """Equal weight in every symbol that ever had a price, at month ends: it never notices
+    that a symbol's data ended."""
+
+    name: ClassVar[str] = "hold-everything"
+
+    def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
+        from quantdesk.factors.schedule import period_end_mask
+
+        return period_end_mask(dates, "monthly", include_final=False)
+
+    def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
+        _, prices = panel.prices()
+        seen = np.maximum.accumulate(np.isfinite(prices), axis=0)
+        weights = np.full(prices.shape, np.nan)
+        rows = np.flatnonzero(rebalance_mask)
+        weights[rows] = seen[rows] / np.maximum(seen[rows].sum(axis=1, keepdims=True), 1)
+        return weights
+
+
+def test_a_symbol_whose_data_ends_is_sold_at_its_last_price_not_held_for_ever(
+    services: Services,
+) -> None:
+    from quantdesk.services.backtest import BacktestService
+    from quantdesk.strategies.registry import default_registry
+
+    registry = default_registry()
+    registry.register(_HoldEverything)
+    service = BacktestService(
+        services.database, services.clock, services.data, services.reference, registry=registry
+    )
+    universe = "AAA,BBB,DDD,EEE"
+    vector = service.run("hold-everything", universe=universe, store=False)
+    event = service.run("hold-everything", universe=universe, engine="event", store=False)
+    for run in (vector, event):
+        assert run.result is not None
+        held = run.result.positions[DELISTED]
+        assert held.loc[:DELISTED_LAST].iloc[-1] > 0
+        assert (held.loc["2013-08-01":] == 0).all()  # sold at the next decision (July's end)
+        sale = run.fills[(run.fills["symbol"] == DELISTED) & (run.fills["side"] == "sell")]
+        last_price = services.data.load_panel([DELISTED], ("adj_close",))["adj_close"][-1, 0]
+        assert sale["price"].iloc[-1] == pytest.approx(last_price, rel=1e-12)
+        assert any("delisted" in w and DELISTED in w for w in run.warnings)
+    np.testing.assert_allclose(event.equity.to_numpy(), vector.equity.to_numpy(), rtol=1e-9)
