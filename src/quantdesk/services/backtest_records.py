@@ -270,7 +270,7 @@ def _traded(result: BacktestResult, rows: np.ndarray) -> np.ndarray:
     if fill_sessions.tz is not None:
         fill_sessions = fill_sessions.tz_convert(None)
     at = sessions.get_indexer(fill_sessions.normalize())
-    column = pd.Index(result.symbols).get_indexer(fills["symbol"].astype(str))
+    column = pd.Index(result.symbols).get_indexer(pd.Index(fills["symbol"].astype(str)))
     ok = (at >= 0) & (column >= 0)
     traded[at[ok], column[ok]] = True
     return traded

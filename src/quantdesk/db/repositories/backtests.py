@@ -57,7 +57,7 @@ def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int
     """Fills in their order (``seq`` 0, 1, …); columns :data:`FILL_COLUMNS`."""
     n = len(fills)
     reasons = fills["reason"] if "reason" in fills else pd.Series([None] * n, dtype=object)
-    columns = {
+    columns: dict[str, list[Any]] = {
         "run_id": [run_id] * n,
         "seq": list(range(n)),
         "date": _date_values(connection, fills["date"]),
@@ -74,7 +74,7 @@ def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int
 def write_trades(connection: Connection, run_id: str, trades: pd.DataFrame) -> int:
     """Round trips (columns :data:`TRADE_COLUMNS`); an open trip has no ``exit_date``."""
     n = len(trades)
-    columns = {
+    columns: dict[str, list[Any]] = {
         "run_id": [run_id] * n,
         "seq": list(range(n)),
         "symbol": trades["symbol"].astype(str).tolist(),
@@ -92,7 +92,7 @@ def write_trades(connection: Connection, run_id: str, trades: pd.DataFrame) -> i
 def write_weights(connection: Connection, run_id: str, weights: pd.DataFrame) -> int:
     """Weight changes in long form (columns ``date``, ``symbol``, ``weight``)."""
     n = len(weights)
-    columns = {
+    columns: dict[str, list[Any]] = {
         "run_id": [run_id] * n,
         "date": _date_values(connection, weights["date"]),
         "symbol": weights["symbol"].astype(str).tolist(),
