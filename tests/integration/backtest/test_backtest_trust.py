@@ -267,13 +267,14 @@ def test_best_trial_numbers_the_stored_trial_it_names_whatever_the_completion_or
     outcome = services.backtest.optimize(
         "momentum-12-1", grid="lookback=63,126,252;top_fraction=0.3,0.5", executor="serial"
     )
-    stored = services.backtest.get_sweep(outcome.sweep_id[:8])
+    stored = services.backtest.get_sweep(outcome.sweep_id)
     numbers = [t["number"] for t in stored["trials"]]
     assert numbers == list(range(6))
     best = stored["trials"][stored["summary"]["best_trial"]]
     assert best["params"] == stored["best_params"] == outcome.best_params
     assert best["score"] == max(t["score"] for t in stored["trials"])
     assert [t.number for t in outcome.trials] == numbers
+    assert services.backtest.get_sweep(outcome.sweep_id[:8])["id"] == outcome.sweep_id
 
 
 # -- start is the first decision date ---------------------------------------------------------
@@ -304,9 +305,10 @@ class _HoldEverything(AllocationStrategy):
     name: ClassVar[str] = "hold-everything"
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
-        from quantdesk.factors.schedule import period_end_mask
-
-        return period_end_mask(dates, "monthly", include_final=False)
+        months = pd.DatetimeIndex(dates).to_period("M").asi8
+        mask = np.zeros(len(dates), dtype=bool)
+        mask[:-1] = months[1:] != months[:-1]
+        return mask
 
     def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
         _, prices = panel.prices()
