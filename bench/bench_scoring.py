@@ -141,7 +141,7 @@ def main() -> None:
         f"loaded in {load_seconds:.1f} s (not timed below)"
     )
 
-    month_ends = month_end_rows(panel.dates)
+    month_ends = month_end_rows(panel.dates, include_final=True)
     config = CompositeMomentumConfig()
     table = Table(title="Scoring all month ends (seconds)")
     for column in ("step", "dates", "first run (JIT)", f"median of {args.repeat}"):

@@ -11,24 +11,24 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel, FillTiming, Side
-    from quantdesk.backtest.rebalance import Frequency, dates_mask, period_end_mask
     from quantdesk.backtest.result import BacktestResult, round_trip_trades
     from quantdesk.backtest.stops import MissingVix, StopLossRule
     from quantdesk.backtest.vectorized import WeightsError, run_allocation
+    from quantdesk.factors.schedule import RebalanceFrequency, dates_mask, period_end_mask
 
 _EXPORTS = {
-    "BacktestResult": "result",
-    "CostModel": "costs",
-    "FillTiming": "costs",
-    "Frequency": "rebalance",
-    "MissingVix": "stops",
-    "Side": "costs",
-    "StopLossRule": "stops",
-    "WeightsError": "vectorized",
-    "dates_mask": "rebalance",
-    "period_end_mask": "rebalance",
-    "round_trip_trades": "result",
-    "run_allocation": "vectorized",
+    "BacktestResult": "quantdesk.backtest.result",
+    "CostModel": "quantdesk.backtest.costs",
+    "FillTiming": "quantdesk.backtest.costs",
+    "MissingVix": "quantdesk.backtest.stops",
+    "RebalanceFrequency": "quantdesk.factors.schedule",
+    "Side": "quantdesk.backtest.costs",
+    "StopLossRule": "quantdesk.backtest.stops",
+    "WeightsError": "quantdesk.backtest.vectorized",
+    "dates_mask": "quantdesk.factors.schedule",
+    "period_end_mask": "quantdesk.factors.schedule",
+    "round_trip_trades": "quantdesk.backtest.result",
+    "run_allocation": "quantdesk.backtest.vectorized",
 }
 
 
@@ -36,15 +36,15 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'quantdesk.backtest' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"quantdesk.backtest.{module}"), name)
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [
     "BacktestResult",
     "CostModel",
     "FillTiming",
-    "Frequency",
     "MissingVix",
+    "RebalanceFrequency",
     "Side",
     "StopLossRule",
     "WeightsError",

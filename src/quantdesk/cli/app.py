@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from quantdesk.cli import backtest, data, db, demo, research
+from quantdesk.cli import backtest, data, db, demo, research, strategies
 from quantdesk.cli.common import handle_errors, report_error
 
 app = typer.Typer(
@@ -12,12 +12,25 @@ app = typer.Typer(
     help="Systematic portfolio management: data, research, backtests, trading, reports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from quantdesk import __version__
+
+        typer.echo(f"quantdesk {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 @handle_errors
-def _configure() -> None:
+def _configure(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Systematic portfolio management: data, research, backtests, trading, reports."""
     from quantdesk.config import load_settings
     from quantdesk.logs import configure_logging
@@ -27,6 +40,7 @@ def _configure() -> None:
 
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
+app.add_typer(strategies.app, name="strategies")
 app.command("demo")(demo.demo)
 research.register(app)
 backtest.register(app)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
     from quantdesk.backtest.stops import StopLossRule
     from quantdesk.core.enums import Timeframe
+    from quantdesk.research.universe import UniverseSpec
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
@@ -38,7 +39,8 @@ EndOption = Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")]
 UniverseOption = Annotated[
     str | None,
     typer.Option(
-        help="all, etf, index:NAME (point in time) or a comma list of symbols "
+        help="all (every equity), etf, index:NAME (point in time) or a comma list of symbols; "
+        "keywords are case-insensitive, write a ticker that spells one as symbol:ALL "
         "(default: the strategy's own, 'etf' for sector-rotation and etf-factor, else 'all')."
     ),
 ]
@@ -132,6 +134,13 @@ def _costs(
         raise ConfigurationError(str(error)) from None
 
 
+def _universe(text: str | None) -> UniverseSpec | None:
+    """``--universe`` parsed at the edge by the one grammar every command shares."""
+    from quantdesk.research.universe import parse_universe
+
+    return None if text is None else parse_universe(text)
+
+
 def _timeframe(value: str) -> Timeframe:
     from quantdesk.core.enums import Timeframe
 
@@ -171,7 +180,16 @@ def _stop_rule(
 
 @handle_errors
 def backtest(
-    strategy: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    strategy: Annotated[
+        str | None, typer.Argument(help="Strategy name, e.g. momentum-12-1.")
+    ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option(
+            "--from-run",
+            help="Re-run a stored run (id or unique prefix) with its stored configuration.",
+        ),
+    ] = None,
     params: ParamsOption = None,
     start: StartOption = None,
     end: EndOption = None,
@@ -210,10 +228,24 @@ def backtest(
     ] = "1d",
     as_json: JsonOption = False,
 ) -> None:
-    """Backtest STRATEGY on the stored data; prints metrics and the bias checks."""
+    """Backtest STRATEGY on the stored data; prints metrics and the bias checks.
+
+    ``--start`` is the first decision date: the history the strategy looks back on is loaded
+    before it."""
     values = parse_params(params)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     folder = export_folder(out, force=force)
+    if from_run is not None:
+        if strategy is not None or params or start or end or universe or benchmark:
+            raise ConfigurationError(
+                "--from-run re-runs the stored configuration; give no strategy or other options"
+            )
+        with open_services() as services, spinner(f"re-running backtest {from_run}…"):
+            run = services.backtest.rerun(from_run, store=not no_store)
+        _report(run, as_json, folder)
+        return
+    if strategy is None:
+        raise ConfigurationError("name a strategy (quantdesk strategies list) or give --from-run")
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
         stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
@@ -223,7 +255,7 @@ def backtest(
                 values,
                 start=first,
                 end=last,
-                universe=universe,
+                universe=_universe(universe),
                 benchmark=benchmark,
                 engine=engine,
                 costs=costs,
@@ -232,11 +264,15 @@ def backtest(
                 stop_loss=stops,
                 timeframe=_timeframe(timeframe),
             )
-        written: list[Path] = []
-        if folder is not None:
-            from quantdesk.services.backtest import export_run
+    _report(run, as_json, folder)
 
-            written = export_run(run, folder, ["csv", "parquet", "json"])
+
+def _report(run: StoredRun, as_json: bool, out: Path | None) -> None:
+    written: list[Path] = []
+    if out is not None:
+        from quantdesk.services.backtest import export_run
+
+        written = export_run(run, out, ["csv", "parquet", "json"])
     if as_json:
         payload = run.meta()
         payload["stored"] = run.stored
@@ -250,6 +286,7 @@ def backtest(
 
 
 def _print_run(run: StoredRun) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     header = Table(title=f"backtest {run.run_id}", title_justify="left", show_header=False)
@@ -267,6 +304,8 @@ def _print_run(run: StoredRun) -> None:
         summary.add_row(label, _format(run.metrics.get(key), kind))
     summary.add_row("Bias checks", _status(run.bias.status.value))
     console.print(summary)
+    for warning in run.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     checks = Table(title="bias checks", title_justify="left")
     checks.add_column("check")
     checks.add_column("status")
@@ -339,6 +378,42 @@ def show(
     _print_run(run)
 
 
+@backtests_app.command("delete")
+@handle_errors
+def delete(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Delete stored runs with their series, fills, trades and weights."""
+    with open_services() as services:
+        deleted = [services.backtest.delete_run(run_id) for run_id in run_ids]
+    if as_json:
+        print_json({"deleted": deleted})
+        return
+    for run_id in deleted:
+        console.print(f"deleted run {run_id}")
+
+
+@backtests_app.command("export")
+@handle_errors
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("."),
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma list of csv, parquet, json.")
+    ] = "csv,json",
+    as_json: JsonOption = False,
+) -> None:
+    """Write a stored run's tables (CSV/Parquet) and its full description (run.json)."""
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    with open_services() as services:
+        written = services.backtest.export(run_id, out, wanted)
+    if as_json:
+        print_json({"files": [str(p) for p in written]})
+        return
+    console.print(f"wrote {len(written)} file(s) to {out}")
+
+
 @backtests_app.command("compare")
 @handle_errors
 def compare(
@@ -370,7 +445,12 @@ def _cell(value: Any) -> str:
 
 @handle_errors
 def optimize(
-    strategy: Annotated[str, typer.Argument(help="Strategy name.")],
+    strategy: Annotated[
+        str, typer.Argument(help="Strategy name, or 'show' followed by a sweep id.")
+    ],
+    sweep_id: Annotated[
+        str | None, typer.Argument(help="With 'show': the sweep id (or a unique prefix).")
+    ] = None,
     grid: Annotated[
         str | None,
         typer.Option(help="Space: 'k=a,b;k2=lo:hi:step' (with --trials: 'k=lo:hi' ranges)."),
@@ -398,7 +478,16 @@ def optimize(
     as_json: JsonOption = False,
 ) -> None:
     """Optimise STRATEGY's parameters (grid or Bayesian, optionally walk-forward); reports
-    the deflated Sharpe ratio and the probability of backtest overfitting."""
+    the deflated Sharpe ratio and the probability of backtest overfitting.
+
+    ``quantdesk optimize show SWEEP_ID`` shows a stored sweep with its trials."""
+    if strategy == "show":
+        if sweep_id is None:
+            raise ConfigurationError("optimize show needs a sweep id")
+        _show_sweep(sweep_id, as_json)
+        return
+    if sweep_id is not None:
+        raise ConfigurationError(f"unexpected argument {sweep_id!r} (optimize STRATEGY --grid …)")
     if grid is None:
         raise ConfigurationError("give the parameter space with --grid, e.g. 'lookback=126,252'")
     values = parse_params(params)
@@ -444,7 +533,7 @@ def optimize(
             params=values,
             start=first,
             end=last,
-            universe=universe,
+            universe=_universe(universe),
             benchmark=benchmark,
             costs=costs,
             initial_cash=cash,
@@ -461,6 +550,8 @@ def optimize(
     out.add_column("")
     out.add_column("", justify="right")
     out.add_row("trials", str(summary.get("trials")))
+    if "best_trial" in summary:
+        out.add_row("best trial", f"#{summary['best_trial']}")
     out.add_row("best parameters", str(outcome.best_params))
     out.add_row("best score (Sharpe)", _format(summary.get("best_score"), "num"))
     out.add_row("deflated Sharpe ratio", _format(summary.get("deflated_sharpe"), "num"))
@@ -470,3 +561,39 @@ def optimize(
     console.print(out)
     for note in summary.get("notes", []):
         console.print(f"  note: {note}", highlight=False)
+
+
+def _show_sweep(sweep_id: str, as_json: bool) -> None:
+    with open_services() as services:
+        sweep = services.backtest.get_sweep(sweep_id)
+    if as_json:
+        print_json(sweep)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = sweep.get("summary") or {}
+    head = Table(title=f"sweep {sweep['id']} ({sweep['method']})", title_justify="left")
+    head.add_column("")
+    head.add_column("", justify="right")
+    head.add_row("strategy", str(sweep["strategy"]))
+    head.add_row("status", str(sweep["status"]))
+    head.add_row("best trial", f"#{summary.get('best_trial', 'n/a')}")
+    head.add_row("best parameters", escape(str(sweep.get("best_params"))))
+    head.add_row("best score (Sharpe)", _format(summary.get("best_score"), "num"))
+    head.add_row("deflated Sharpe ratio", _format(summary.get("deflated_sharpe"), "num"))
+    head.add_row("PBO", _format(summary.get("pbo"), "num"))
+    console.print(head)
+    trials = Table(title=f"{len(sweep['trials'])} trial(s)", title_justify="left")
+    for column in ("#", "fold", "parameters", "Sharpe"):
+        trials.add_column(column, justify="right" if column in ("#", "Sharpe") else "left")
+    best = summary.get("best_trial")
+    for trial in sweep["trials"]:
+        mark = " *" if trial["number"] == best and trial["fold"] is None else ""
+        trials.add_row(
+            f"{trial['number']}{mark}",
+            "" if trial["fold"] is None else str(trial["fold"]),
+            escape(str(trial["params"])),
+            _format(trial["score"], "num"),
+        )
+    console.print(trials)

@@ -156,7 +156,7 @@ class FactorScore(Base):
     score_set: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    universe: Mapped[str | None] = mapped_column(String(64))
+    universe: Mapped[str | None] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Double)
     rank: Mapped[int | None] = mapped_column(Integer)
     sector_rank: Mapped[int | None] = mapped_column(Integer)
@@ -187,7 +187,7 @@ class BacktestRun(Base):
     strategy: Mapped[str] = mapped_column(String(64), index=True)
     engine: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, object]] = mapped_column(JSON)
-    universe: Mapped[str | None] = mapped_column(String(64))
+    universe: Mapped[str | None] = mapped_column(Text)
     benchmark: Mapped[str | None] = mapped_column(String(32))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
@@ -199,12 +199,15 @@ class BacktestRun(Base):
     costs: Mapped[dict[str, object] | None] = mapped_column(JSON)
     sweep_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # everything needed to re-run it bit for bit (services.backtest_config)
+    config: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class BacktestSeries(Base):
     """Daily equity, returns, cash and benchmark of a run."""
 
     __tablename__ = "backtest_series"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -219,6 +222,7 @@ class BacktestSeries(Base):
 
 class BacktestFill(Base):
     __tablename__ = "backtest_fills"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -238,6 +242,7 @@ class BacktestTrade(Base):
     """A round trip: entry to exit of one position."""
 
     __tablename__ = "backtest_trades"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
@@ -257,6 +262,7 @@ class BacktestWeight(Base):
     """Target weights on rebalance dates (non-zero only)."""
 
     __tablename__ = "backtest_weights"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True

@@ -25,6 +25,7 @@ from quantdesk.core.enums import Timeframe
 from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
+from quantdesk.research.universe import UniverseSpec, parse_universe
 from quantdesk.services.backtest_export import EXPORT_FORMATS, check_formats, export_run
 from quantdesk.services.backtest_records import (
     HEADLINE_METRICS,
@@ -39,7 +40,7 @@ from quantdesk.services.backtest_records import (
 )
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
-from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
+from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from quantdesk.backtest.stops import StopLossRule
     from quantdesk.services.backtest_optimize import SweepOutcome, TrialRecord
     from quantdesk.services.backtest_run import RunInputs, RunRequest
+    from quantdesk.services.strategy_catalog import StrategyInfo
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -87,7 +89,7 @@ class BacktestService:
         *,
         start: date | None = None,
         end: date | None = None,
-        universe: str | None = None,
+        universe: UniverseSpec | str | None = None,
         benchmark: str | None = None,
         engine: str = "auto",
         costs: CostModel | None = None,
@@ -99,85 +101,160 @@ class BacktestService:
     ) -> StoredRun:
         """Backtest ``strategy`` with ``params`` and (by default) store the run.
 
-        ``universe``: ``all`` (every non-index instrument), ``etf``, ``index:NAME``
-        (point-in-time members) or a comma-separated symbol list. ``benchmark``: a symbol,
+        ``universe``: a parsed :class:`UniverseSpec` (a string is parsed with the same
+        grammar): ``all`` (every equity), ``etf``, ``index:NAME`` (point-in-time members) or a
+        symbol list. ``benchmark``: a symbol,
         ``"none"``, or by default SP500, else ^GSPC, else none. ``engine``: ``vector``,
         ``event`` or ``auto`` (vector for allocation strategies). ``costs`` default to the
         strategy's own (:meth:`default_costs`). Cash in currency. ``stop_loss``: a fixed or
         VIX-regime exit rule for allocation strategies (the VIX is read from ``^VIX`` bars).
         ``timeframe``: the bars to run on (intraday runs report metrics on daily returns).
         """
-        from quantdesk.services.backtest_run import (
-            RunRequest,
-            allocation_targets,
-            build_strategy,
-            prepare_inputs,
-            resolve_engine,
-            run_engine,
-            strategy_class,
-        )
+        from quantdesk.services.backtest_run import RunRequest, strategy_class
 
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
         cls = strategy_class(strategy, self._registry)
-        costs = costs if costs is not None else self.default_costs(strategy)
-        universe = universe if universe is not None else cls.default_universe
         request = RunRequest(
             strategy=strategy,
             start=start,
             end=end,
-            universe=universe,
+            universe=_universe(universe, cls),
             benchmark=benchmark,
             engine=engine,
-            costs=costs,
+            costs=costs if costs is not None else self.default_costs(strategy),
             initial_cash=float(initial_cash),
             stop_loss=stop_loss,
             timeframe=timeframe,
         )
-        values = dict(params or {})
-        chosen_engine = resolve_engine(cls, engine)
+        return self._execute(request, dict(params or {}), lookahead_seed, store=store)
+
+    def rerun(self, run_id: str, *, store: bool = True) -> StoredRun:
+        """Run stored run ``run_id`` (or a unique prefix) again from its stored configuration:
+        on the same data the result is identical bit for bit. A run whose data snapshot
+        differs says so in its warnings."""
+        from quantdesk.services.backtest_config import config_from_json
+
+        with self._db.read() as connection:
+            full_id = resolve_run_id(repo.run_ids(connection), run_id)
+            row = repo.load_run(connection, full_id)
+        assert row is not None
+        config = config_from_json(dict(row.get("config") or {}), full_id)
+        fresh = self._execute(
+            config.request, config.params, config.lookahead_seed, store=store, source=full_id
+        )
+        if config.data_snapshot and fresh.config.get("data_snapshot") != config.data_snapshot:
+            note = f"the data differs from run {full_id}'s (snapshot {config.data_snapshot})"
+            fresh = replace(fresh, warnings=(*fresh.warnings, note))
+        return fresh
+
+    def _execute(
+        self,
+        request: RunRequest,
+        values: dict[str, Any],
+        lookahead_seed: int,
+        *,
+        store: bool,
+        source: str | None = None,
+    ) -> StoredRun:
+        from quantdesk.services.backtest_config import (
+            RunConfig,
+            config_to_json,
+            data_snapshot,
+            package_version,
+        )
+        from quantdesk.services.backtest_run import (
+            Precomputed,
+            allocation_targets,
+            build_strategy,
+            delist,
+            prepare_inputs,
+            resolve_engine,
+            run_engine,
+            stale_decision_warnings,
+            strategy_class,
+            warmup_rows,
+        )
+
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        cls = strategy_class(request.strategy, self._registry)
+        chosen_engine = resolve_engine(cls, request.engine)
         # parameters are validated before any data is read, so a typo fails fast
-        _validate(cls, values)
-        inputs = prepare_inputs(self._data, self._reference, request, registry=self._registry)
+        validated = _validate(cls, values)
+        # allocation strategies get their lookback loaded before the start, so the start is
+        # the first decision date; signal strategies warm up inside the window
+        warmup = (
+            warmup_rows(cls, validated)
+            if request.start is not None and issubclass(cls, AllocationStrategy)
+            else 0
+        )
+        inputs = prepare_inputs(
+            self._data, self._reference, request, registry=self._registry, warmup=warmup
+        )
+        traded = inputs.traded()
         timings["load"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        built = build_strategy(strategy, values, inputs, self._registry)
-        targets = (
-            allocation_targets(built, inputs.panel)
-            if isinstance(built, AllocationStrategy)
-            else None
-        )
+        built = build_strategy(request.strategy, values, inputs, self._registry)
+        all_targets = targets = None
+        delisted: tuple[str, ...] = ()
+        engine_strategy: AllocationStrategy | SignalStrategy = built
+        if isinstance(built, AllocationStrategy):
+            all_targets = allocation_targets(built, inputs.panel)
+            targets, delisted = delist(traded.panel, all_targets[inputs.warmup :])
+            if inputs.warmup or delisted:
+                # the event engine replays exactly these decisions
+                mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
+                engine_strategy = Precomputed(built, mask[inputs.warmup :], targets)
         result = run_engine(
-            inputs.panel,
-            built,
+            traded.panel,
+            engine_strategy,
             chosen_engine,
             request,
             targets=targets,
-            benchmark=inputs.benchmark,
-            vix=inputs.vix,
+            benchmark=traded.benchmark,
+            vix=traded.vix,
         )
         timings["engine"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        metrics = _metrics(result, inputs.benchmark)
+        metrics = _metrics(result, traded.benchmark)
         timings["metrics"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        bias = self._bias(built, inputs, result, targets, chosen_engine, request, lookahead_seed)
+        bias = self._bias(
+            built, inputs, result, all_targets, chosen_engine, request, lookahead_seed
+        )
         timings["bias"] = time.perf_counter() - clock
 
+        config = config_to_json(
+            RunConfig(
+                request=request,
+                params=validated.model_dump(mode="json"),
+                lookahead_seed=lookahead_seed,
+                data_snapshot=data_snapshot(
+                    inputs.panel, None if inputs.benchmark is None else inputs.benchmark.to_numpy()
+                ),
+                package_version=package_version(),
+            )
+        )
+        if source is not None:
+            config["rerun_of"] = source
+        warnings = (*inputs.warnings, *delisted)
+        if targets is not None:
+            warnings = (*warnings, *stale_decision_warnings(traded.panel, targets))
         stored = stored_run(
             run_id=uuid.uuid4().hex,
             request=request,
             params=dict(result.params),
-            inputs=inputs,
+            inputs=traded,
             result=result,
             metrics=metrics,
             bias=bias,
             targets=targets,
             created_at=self._clock.now(),
             stored=store,
+            config=config,
+            warnings=warnings,
         )
         if store:
             clock = time.perf_counter()
@@ -276,6 +353,26 @@ class BacktestService:
         cls = strategy_class(strategy, self._registry)
         return cls.default_costs if cls.default_costs is not None else CostModel()
 
+    def strategies(self) -> list[StrategyInfo]:
+        """Every registered strategy with its parameters (types, defaults, descriptions)."""
+        from quantdesk.services.strategy_catalog import strategy_info
+
+        return [strategy_info(self._registry, name) for name in self._registry.names()]
+
+    def strategy(self, name: str) -> StrategyInfo:
+        """Strategy ``name`` with its parameters; unknown names raise with a hint."""
+        from quantdesk.services.strategy_catalog import strategy_info
+
+        return strategy_info(self._registry, name)
+
+    def delete_run(self, run_id: str) -> str:
+        """Delete stored run ``run_id`` (or a unique prefix) with all its tables, in one
+        transaction; returns the full id."""
+        with self._db.transaction() as connection:
+            full_id = resolve_run_id(repo.run_ids(connection), run_id)
+            repo.delete_run(connection, full_id)
+        return full_id
+
     def list_runs(self, limit: int | None = None) -> list[RunSummary]:
         """Stored runs, newest first."""
         with self._db.read() as connection:
@@ -335,7 +432,7 @@ class BacktestService:
         params: Mapping[str, Any] | None = None,
         start: date | None = None,
         end: date | None = None,
-        universe: str | None = None,
+        universe: UniverseSpec | str | None = None,
         benchmark: str | None = None,
         costs: CostModel | None = None,
         initial_cash: float = 1_000_000.0,
@@ -359,7 +456,7 @@ class BacktestService:
             strategy=strategy,
             start=start,
             end=end,
-            universe=universe if universe is not None else cls.default_universe,
+            universe=_universe(universe, cls),
             benchmark=benchmark,
             engine="vector",
             costs=costs if costs is not None else self.default_costs(strategy),
@@ -383,20 +480,29 @@ class BacktestService:
         )
 
     def get_sweep(self, sweep_id: str) -> dict[str, Any]:
-        """A stored sweep with its trials (JSON-ready values)."""
+        """A stored sweep with its trials in number order (JSON-ready values); ``sweep_id``
+        may be a unique prefix. ``summary.best_trial`` is the ``number`` of one of the trials."""
         with self._db.read() as connection:
-            row = repo.load_sweep(connection, sweep_id)
-            if row is None:
-                raise NotFoundError(f"unknown sweep id {sweep_id!r}")
-            trial_rows = repo.load_trials(connection, sweep_id)
+            known = [str(row["id"]) for row in repo.list_sweeps(connection)]
+            full_id = resolve_run_id(known, sweep_id, kind="sweep")
+            row = repo.load_sweep(connection, full_id)
+            assert row is not None
+            trial_rows = repo.load_trials(connection, full_id)
         return {**jsonable_row(row), "trials": [jsonable_row(t) for t in trial_rows]}
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _validate(cls: type[Any], values: dict[str, Any]) -> None:
+def _universe(universe: UniverseSpec | str | None, cls: type[Any]) -> UniverseSpec:
+    """The run's universe: as given (strings parsed by the one grammar), else the strategy's."""
+    if isinstance(universe, UniverseSpec):
+        return universe
+    return parse_universe(universe if universe is not None else cls.default_universe)
+
+
+def _validate(cls: type[Any], values: dict[str, Any]) -> StrategyParams:
     from quantdesk.strategies.base import validate_params
 
-    validate_params(cls.name, cls.Params, values)
+    return validate_params(cls.name, cls.Params, values)
 
 
 def _metrics(result: BacktestResult, benchmark: pd.Series | None) -> dict[str, Any]:

@@ -238,7 +238,12 @@ def run_sweep(
     per_sweep = optimization.trials if bayesian else int(np.prod([len(v) for v in space.values()]))
     method = "walk-forward" if folds else ("bayesian" if bayesian else "grid")
     recorder = _TrialRecorder(
-        database, clock, uuid.uuid4().hex, int(per_sweep or 0) * max(len(folds), 1), on_trial
+        database,
+        clock,
+        uuid.uuid4().hex,
+        int(per_sweep or 0) * max(len(folds), 1),
+        on_trial,
+        per_fold=int(per_sweep or 0),
     )
     recorder.start(request, optimization, method)
     try:
@@ -246,12 +251,11 @@ def run_sweep(
     except BaseException as error:
         recorder.finish("failed", None, {"error": f"{type(error).__name__}: {error}"[:2000]})
         raise
-    best, summary = _summarise(result)
+    best, summary = _summarise(result, recorder.per_fold)
     summary["trials"] = len(recorder.records)
     recorder.finish("done", best, summary)
-    return SweepOutcome(
-        recorder.sweep_id, request.strategy, method, best, summary, result, recorder.records
-    )
+    trials = sorted(recorder.records, key=lambda record: record.number)
+    return SweepOutcome(recorder.sweep_id, request.strategy, method, best, summary, result, trials)
 
 
 def _space(optimization: OptimizationRequest, strategy: str) -> tuple[dict[str, Any], bool]:
@@ -340,8 +344,13 @@ class _TrialRecorder:
         sweep_id: str,
         total: int,
         on_trial: Callable[[TrialRecord], None] | None,
+        *,
+        per_fold: int = 0,
     ) -> None:
         self.database = database
+        # trial numbers are the search's own (what best_trial names); a walk-forward fold's
+        # trials are offset by fold number × trials per fold, so numbers stay unique
+        self.per_fold = per_fold
         self.clock = clock
         self.sweep_id = sweep_id
         self.total = total
@@ -363,7 +372,7 @@ class _TrialRecorder:
                             "walk_forward": optimization.walk_forward,
                             "fixed_params": optimization.fixed_params,
                             "executor": optimization.executor,
-                            "universe": request.universe,
+                            "universe": request.universe.label,
                             "start": request.start.isoformat() if request.start else None,
                             "end": request.end.isoformat() if request.end else None,
                         }
@@ -382,7 +391,7 @@ class _TrialRecorder:
     def store(self, trial: Trial, fold: Fold | None = None) -> None:
         record = TrialRecord(
             sweep_id=self.sweep_id,
-            number=len(self.records),
+            number=trial_number(trial.number, fold, self.per_fold),
             fold=None if fold is None else fold.number,
             params=dict(trial.params),
             score=float(trial.score),
@@ -418,7 +427,14 @@ class _TrialRecorder:
             )
 
 
-def _summarise(result: SweepResult | WalkForwardResult) -> tuple[dict[str, Any], dict[str, Any]]:
+def trial_number(number: int, fold: Fold | None, per_fold: int) -> int:
+    """The stored number of the search's trial ``number`` (in ``fold`` for walk-forward)."""
+    return number if fold is None else fold.number * per_fold + number
+
+
+def _summarise(
+    result: SweepResult | WalkForwardResult, per_fold: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     if isinstance(result, SweepResult):
         return dict(result.best_params), _sweep_summary(result)
     folds = []
@@ -438,6 +454,7 @@ def _summarise(result: SweepResult | WalkForwardResult) -> tuple[dict[str, Any],
                 "in_sample_score": fold.in_sample_score,
                 "out_of_sample_score": fold.out_of_sample_score,
                 **_sweep_summary(fold.sweep),
+                "best_trial": trial_number(fold.sweep.best.number, fold.fold, per_fold),
             }
         )
     dsr = [f["deflated_sharpe"] for f in folds if f["deflated_sharpe"] is not None]

@@ -71,6 +71,10 @@ class StoredRun:
     stored: bool = True
     result: BacktestResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # the complete configuration (services.backtest_config); empty for runs stored before it
+    config: dict[str, Any] = field(default_factory=dict)
+    # what a user should know about the data the run read (e.g. symbols whose data ends)
+    warnings: tuple[str, ...] = ()
 
     @property
     def equity(self) -> pd.Series:
@@ -97,14 +101,26 @@ class StoredRun:
             "costs": self.costs,
             "created_at": self.created_at.isoformat(),
             "metrics": self.metrics,
+            "warnings": list(self.warnings),
             "bias_checks": self.bias.to_dict(),
             "counts": {
                 "days": len(self.series),
                 "fills": len(self.fills),
                 "trades": len(self.trades),
-                "rebalances": int(self.weights["date"].nunique()) if len(self.weights) else 0,
+                "rebalances": self.metrics.get("rebalances"),
             },
+            "config": self.config,
         }
+
+    def held_weights(self) -> pd.DataFrame:
+        """Weights on every date of the ``weights`` table (dates × symbols), rebuilt from the
+        stored changes: for an allocation run, each decision's complete targets."""
+        if not len(self.weights):
+            return pd.DataFrame(dtype=np.float64)
+        wide = self.weights.pivot_table(
+            index="date", columns="symbol", values="weight", aggfunc="last"
+        )
+        return wide.ffill().fillna(0.0)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -162,6 +178,8 @@ def stored_run(
     targets: np.ndarray | None,
     created_at: datetime,
     stored: bool,
+    config: dict[str, Any],
+    warnings: tuple[str, ...] = (),
 ) -> StoredRun:
     """The record of a fresh run (``stored``: whether it is about to be written)."""
     dates = result.dates
@@ -204,21 +222,32 @@ def stored_run(
         weights=_rebalance_weights(result, targets),
         stored=stored,
         result=result,
+        config=config,
+        warnings=warnings,
     )
 
 
 def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd.DataFrame:
-    """Non-zero weights on rebalance dates, long form: the targets of an allocation strategy,
-    else the held weights after that day's trading. Intraday runs keep each session's last
-    rebalance (the table is keyed by date, like the series)."""
+    """Weight *changes* in long form (``date``, ``symbol``, ``weight``; 0 when a position
+    ends), so a run on hundreds of symbols stores thousands of rows, not millions.
+
+    Allocation runs: a decision's target weight wherever it differs from the symbol's previous
+    target (:meth:`StoredRun.held_weights` rebuilds every decision's full targets). Signal
+    runs: the post-trade weight of each symbol on the days it traded (between trades a weight
+    only drifts with prices, which the series and fills already tell). Intraday runs keep each
+    session's last decision (the table is keyed by date, like the series).
+    """
     rows = result.dates.get_indexer(result.rebalance_dates)
     sessions = pd.DatetimeIndex(result.dates[rows]).normalize()
     rows = rows[~sessions.duplicated(keep="last")]
     if targets is not None:
         values = np.nan_to_num(targets[rows], nan=0.0)
+        previous = np.vstack([np.zeros((1, values.shape[1])), values[:-1]])
+        changed = values != previous
     else:
         values = result.weights.to_numpy(dtype=np.float64)[rows]
-    row, column = np.nonzero(values)
+        changed = _traded(result, rows)
+    row, column = np.nonzero(changed)
     return pd.DataFrame(
         {
             "date": np.asarray(
@@ -228,6 +257,23 @@ def _rebalance_weights(result: BacktestResult, targets: np.ndarray | None) -> pd
             "weight": values[row, column],
         }
     )
+
+
+def _traded(result: BacktestResult, rows: np.ndarray) -> np.ndarray:
+    """Bool (len(rows), N): the symbol has a fill in the session of each decision row."""
+    traded = np.zeros((len(rows), len(result.symbols)), dtype=bool)
+    fills = result.fills
+    if not len(fills) or not len(rows):
+        return traded
+    sessions = pd.DatetimeIndex(result.dates[rows]).normalize()
+    fill_sessions = pd.DatetimeIndex(fills["date"])
+    if fill_sessions.tz is not None:
+        fill_sessions = fill_sessions.tz_convert(None)
+    at = sessions.get_indexer(fill_sessions.normalize())
+    column = pd.Index(result.symbols).get_indexer(pd.Index(fills["symbol"].astype(str)))
+    ok = (at >= 0) & (column >= 0)
+    traded[at[ok], column[ok]] = True
+    return traded
 
 
 def _costs_dict(costs: CostModel) -> dict[str, Any]:
@@ -252,7 +298,7 @@ def write_run(connection: Any, run: StoredRun, sweep_id: str | None) -> None:
             "strategy": run.strategy,
             "engine": run.engine,
             "params": run.params,
-            "universe": (run.universe or "")[:64] or None,
+            "universe": run.universe or None,
             "benchmark": run.benchmark,
             "start_date": run.start,
             "end_date": run.end,
@@ -264,6 +310,7 @@ def write_run(connection: Any, run: StoredRun, sweep_id: str | None) -> None:
             "costs": run.costs,
             "sweep_id": sweep_id,
             "created_at": run.created_at,
+            "config": json_safe({**run.config, "warnings": list(run.warnings)}),
         },
     )
     repo.write_series(connection, run.run_id, run.series)
@@ -279,6 +326,7 @@ def read_run(connection: Any, run_id: str) -> StoredRun:
 
     row = repo.load_run(connection, run_id)
     assert row is not None
+    config = dict(row.get("config") or {})
     return StoredRun(
         run_id=row["id"],
         strategy=row["strategy"],
@@ -299,6 +347,8 @@ def read_run(connection: Any, run_id: str) -> StoredRun:
         fills=repo.load_fills(connection, run_id),
         trades=repo.load_trades(connection, run_id),
         weights=repo.load_weights(connection, run_id),
+        config={k: v for k, v in config.items() if k != "warnings"},
+        warnings=tuple(str(w) for w in config.get("warnings", [])),
     )
 
 
@@ -320,7 +370,7 @@ def run_summary(row: Mapping[str, Any]) -> RunSummary:
     )
 
 
-def resolve_run_id(known: list[str], wanted: str) -> str:
+def resolve_run_id(known: list[str], wanted: str, kind: str = "run") -> str:
     """The stored id ``wanted`` names: itself, or the one id it is a prefix of (4+ characters).
     Unknown or ambiguous ids raise :class:`NotFoundError` naming close ids."""
     if wanted in known:
@@ -329,11 +379,14 @@ def resolve_run_id(known: list[str], wanted: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise NotFoundError(f"run id {wanted!r} is ambiguous: it starts {len(matches)} run ids")
+        raise NotFoundError(
+            f"{kind} id {wanted!r} is ambiguous: it starts {len(matches)} {kind} ids"
+        )
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listing = "; 'quantdesk backtests list'" if kind == "run" else ""
     raise NotFoundError(
-        f"unknown run id {wanted!r}{hint} ({len(known)} stored runs; 'quantdesk backtests list')"
+        f"unknown {kind} id {wanted!r}{hint} ({len(known)} stored {kind}s{listing})"
     )
 
 

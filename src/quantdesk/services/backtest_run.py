@@ -4,9 +4,11 @@
 benchmark series and the data keywords strategies accept; :func:`build_strategy` creates the
 strategy through the registry; :func:`run_engine` runs the chosen engine.
 
-Universe rules: index instruments and the benchmark are never tradable. ``all`` is every other
-instrument, ``etf`` the ETF instruments, ``index:NAME`` the members of index ``NAME`` on each date
-(point in time; needs ``quantdesk data membership``), anything else a comma-separated list.
+Universe rules (the one grammar of :mod:`quantdesk.research.universe`): index instruments and the
+benchmark are never tradable. ``all`` is every equity instrument, ``etf`` the ETF instruments,
+``index:NAME`` the members of index ``NAME`` on each date (point in time; needs
+``quantdesk data membership``), anything else a comma-separated list (``symbol:ALL`` for a ticker
+that spells a keyword).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import difflib
 import inspect
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,9 +30,10 @@ from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.panel import PANEL_FIELDS, Panel
+from quantdesk.research.universe import UniverseKind, UniverseSpec
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
-from quantdesk.services.research_universe import etf_symbols
+from quantdesk.services.research_universe import equity_symbols, etf_symbols
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
 from quantdesk.strategies.signals import PrecomputedSignalStrategy
@@ -49,7 +52,7 @@ class RunRequest:
     strategy: str
     start: date | None = None
     end: date | None = None
-    universe: str = "all"
+    universe: UniverseSpec = field(default_factory=lambda: UniverseSpec(UniverseKind.ALL))
     benchmark: str | None = None
     engine: str = "auto"
     costs: CostModel = field(default_factory=CostModel)
@@ -81,6 +84,51 @@ class RunInputs:
     membership: np.ndarray | None
     strategy_data: dict[str, Any]
     vix: np.ndarray | None = None
+    # what a user should know about the data (symbols whose data ends early), see ended_warnings
+    warnings: tuple[str, ...] = ()
+    # rows of ``panel`` before the requested start: history the strategy looks back on, never
+    # traded or reported (``start`` is the first decision date)
+    warmup: int = 0
+
+    def traded(self) -> RunInputs:
+        """These inputs from the first row on or after the requested start."""
+        if self.warmup == 0:
+            return self
+        rows = slice(self.warmup, None)
+        panel = Panel(
+            self.panel.dates[rows],
+            self.panel.symbols,
+            {k: v[rows] for k, v in self.panel.fields.items()},
+        )
+        return replace(
+            self,
+            panel=panel,
+            benchmark=None if self.benchmark is None else self.benchmark.iloc[rows],
+            membership=None if self.membership is None else self.membership[rows],
+            vix=None if self.vix is None else self.vix[rows],
+            warmup=0,
+        )
+
+
+# integer parameters whose name holds one of these words count rows of history a strategy
+# reads (``lookback``, ``slow``, ``period``, ``price_horizons`` …)
+_WINDOW_WORDS = ("lookback", "window", "period", "slow", "fast", "horizon", "span")
+
+
+def warmup_rows(cls: type[Any], params: StrategyParams) -> int:
+    """Rows of history the strategy reads before its first decision: its own
+    ``warmup_rows(params)`` when it declares one, else the longest window parameter."""
+    declared = getattr(cls, "warmup_rows", None)
+    if callable(declared):
+        return int(declared(params))
+    rows = 0
+    for name, value in params:
+        if not any(word in name for word in _WINDOW_WORDS):
+            continue
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, int) and not isinstance(item, bool):
+                rows = max(rows, item)
+    return rows
 
 
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
@@ -127,8 +175,13 @@ def prepare_inputs(
     request: RunRequest,
     *,
     registry: StrategyRegistry | None = None,
+    warmup: int = 0,
 ) -> RunInputs:
-    """Load the tradable panel, the benchmark and the data the strategy accepts."""
+    """Load the tradable panel, the benchmark and the data the strategy accepts.
+
+    ``warmup``: trading rows of history to load before ``request.start`` (the first decision
+    date), so a 12-month lookback does not keep the run in cash for its first year; the rows
+    are in ``panel`` and counted in ``RunInputs.warmup``."""
     cls = strategy_class(request.strategy, registry)
     instruments = data.get_symbols()
     benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
@@ -137,9 +190,17 @@ def prepare_inputs(
     chosen = set(symbols)
     all_adjusted = all(has_adjusted_prices(i) for i in instruments if i.symbol in chosen)
     fields = panel_fields(cls, engine, request.costs, all_adjusted)
-    panel = data.load_panel(symbols, fields, request.start, request.end, request.timeframe)
+    load_start = request.start
+    if warmup > 0 and request.start is not None:
+        # trading rows → calendar days, with room for holidays; extra rows are harmless
+        load_start = request.start - timedelta(days=math.ceil(warmup * 365 / 250) + 15)
+    panel = data.load_panel(symbols, fields, load_start, request.end, request.timeframe)
+    first = 0
+    if load_start != request.start and request.start is not None:
+        first = int(pd.DatetimeIndex(panel.dates).searchsorted(pd.Timestamp(request.start)))
+        panel = _keep_columns_from(panel, first)
     panel = _drop_empty_columns(panel)
-    if len(panel.dates) == 0 or not panel.symbols:
+    if len(panel.dates) <= first or not panel.symbols:
         raise NotFoundError(
             f"no daily bars for universe {label!r} between {request.start or 'the start'} and "
             f"{request.end or 'the end'}"
@@ -175,7 +236,101 @@ def prepare_inputs(
         if request.stop_loss.uses_vix:
             vix = _vix_levels(data, instruments, panel, request)
     return RunInputs(
-        panel, benchmark_symbol, benchmark, label, index, membership, strategy_data, vix
+        panel,
+        benchmark_symbol,
+        benchmark,
+        label,
+        index,
+        membership,
+        strategy_data,
+        vix,
+        ended_warnings(_from_row(panel, first)),
+        first,
+    )
+
+
+# sessions without a price after which a price counts as stale
+STALE_SESSIONS = 5
+
+
+def ended_warnings(panel: Panel) -> tuple[str, ...]:
+    """A warning naming the symbols whose data ends more than :data:`STALE_SESSIONS` sessions
+    before the run's last date (with their last dates): the engines value them at their last
+    price from then on, which is stale."""
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = len(panel.dates)
+    last = rows - 1 - np.argmax(finite[::-1], axis=0)
+    ended = np.flatnonzero(finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS))
+    if not len(ended):
+        return ()
+    end = pd.Timestamp(panel.dates[-1]).date()
+    listed = ", ".join(
+        f"{panel.symbols[k]} ({pd.Timestamp(panel.dates[last[k]]).date()})" for k in ended[:10]
+    )
+    more = f" and {len(ended) - 10} more" if len(ended) > 10 else ""
+    return (
+        f"data of {len(ended)} of {len(panel.symbols)} symbol(s) ends before the run's end "
+        f"({end}): {listed}{more}; a position in them is valued at its last price until sold",
+    )
+
+
+def delist(panel: Panel, targets: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Targets with every symbol whose data has ended treated as delisted: from its last
+    price on, a decision gives it weight 0, so a position is sold at its last price at the
+    next decision instead of being held at that stale price for ever. Both engines receive
+    these targets, so they stay equal. Returns the targets and a warning counting the exits
+    this forced (none when the strategy already dropped the symbol).
+
+    A symbol's data *ends* when it has no price after row ``L`` and ``L`` is more than
+    :data:`STALE_SESSIONS` sessions before the panel's last date (a short gap at the end of the
+    data is not a delisting).
+    """
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = len(panel.dates)
+    if rows == 0:
+        return targets, ()
+    last = rows - 1 - np.argmax(finite[::-1], axis=0)
+    ended = finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS)
+    if not ended.any():
+        return targets, ()
+    after = np.arange(rows)[:, None] > last[None, :]
+    decided = np.isfinite(targets).any(axis=1)[:, None]
+    gone = after & ended[None, :] & decided
+    forced = gone & (np.nan_to_num(targets, nan=0.0) != 0.0)
+    if not forced.any():
+        return targets, ()
+    out = np.where(gone, 0.0, targets)
+    exits = np.flatnonzero(forced.any(axis=0))
+    listed = ", ".join(
+        f"{panel.symbols[k]} ({pd.Timestamp(panel.dates[last[k]]).date()})" for k in exits[:10]
+    )
+    return out, (
+        f"{len(exits)} symbol(s) treated as delisted after their data ended, positions sold "
+        f"at their last price at the next decision: {listed}",
+    )
+
+
+def stale_decision_warnings(panel: Panel, targets: np.ndarray) -> tuple[str, ...]:
+    """A warning when a decision gives weight to a symbol whose latest price is more than
+    :data:`STALE_SESSIONS` sessions old at that date (it trades at a stale price)."""
+    _, prices = panel.prices()
+    finite = np.isfinite(prices)
+    rows = np.arange(len(panel.dates))[:, None]
+    seen = np.maximum.accumulate(np.where(finite, rows, -1), axis=0)
+    stale = (rows - seen > STALE_SESSIONS) & (seen >= 0)
+    decided = np.isfinite(targets).any(axis=1)
+    weighted = np.nan_to_num(targets, nan=0.0) != 0.0
+    hits = stale & weighted & decided[:, None]
+    if not hits.any():
+        return ()
+    dates = np.flatnonzero(hits.any(axis=1))
+    symbols = [panel.symbols[k] for k in np.flatnonzero(hits.any(axis=0))]
+    first = pd.Timestamp(panel.dates[dates[0]]).date()
+    return (
+        f"{len(dates)} decision date(s) from {first} give weight to symbol(s) whose price is "
+        f"more than {STALE_SESSIONS} sessions old: {', '.join(symbols[:10])}",
     )
 
 
@@ -219,25 +374,34 @@ def resolve_benchmark(instruments: list[InstrumentInfo], wanted: str | None) -> 
 
 
 def resolve_universe(
-    instruments: list[InstrumentInfo], universe: str, benchmark: str | None
+    instruments: list[InstrumentInfo], universe: UniverseSpec, benchmark: str | None
 ) -> tuple[list[str], str, str | None]:
-    """(symbols to load, label, index name for a point-in-time universe)."""
+    """(symbols to load, label, index name for a point-in-time universe).
+
+    The grammar is research's (:mod:`quantdesk.research.universe`): ``all`` is every equity
+    instrument (ETFs, indexes and other classes excluded, so a stock strategy never drifts into
+    sector ETFs when the stocks' data ends), ``etf`` the ETFs. Indexes and the benchmark are
+    never tradable.
+    """
     tradable = [
         i for i in instruments if i.asset_class is not AssetClass.INDEX and i.symbol != benchmark
     ]
-    text = universe.strip()
-    if text in ("all", ""):
-        symbols = [i.symbol for i in tradable]
-        label, index = "all", None
-    elif text == "etf":
+    label = universe.label
+    index = universe.index if universe.kind is UniverseKind.INDEX else None
+    if universe.kind is UniverseKind.ALL:
+        symbols = equity_symbols(tradable)
+        if not symbols:
+            raise NotFoundError(
+                "universe 'all' has no equity instrument (it never mixes in ETFs or indexes); "
+                "load data first ('quantdesk data sample') or name the symbols"
+            )
+    elif universe.kind is UniverseKind.ETF:
         # the same rule as research: labelled ETFs, else the stored SPDR sector ETFs
-        symbols, label, index = etf_symbols(tradable), "etf", None
-    elif text.startswith("index:"):
-        index = text.removeprefix("index:").strip()
+        symbols = etf_symbols(tradable)
+    elif universe.kind is UniverseKind.INDEX:
         symbols = [i.symbol for i in tradable]
-        label = text
     else:
-        symbols = [s.strip().upper() for s in text.split(",") if s.strip()]
+        symbols = list(universe.symbols)
         known = {i.symbol for i in instruments}
         for symbol in symbols:
             if symbol not in known:
@@ -249,7 +413,6 @@ def resolve_universe(
             raise ConfigurationError(
                 f"universe: {', '.join(untradable)} is an index or the benchmark, not tradable"
             )
-        label, index = ",".join(symbols), None
     if not symbols:
         raise NotFoundError("the universe is empty: load data first ('quantdesk data sample')")
     return sorted(set(symbols)), label, index
@@ -302,6 +465,30 @@ class MemberView(AllocationStrategy):
             {k: np.where(self.membership, v, np.nan) for k, v in panel.fields.items()},
         )
         return self.inner.target_weights(view, rebalance_mask)
+
+
+class Precomputed(AllocationStrategy):
+    """An allocation strategy's decisions computed beforehand (on a panel with warm-up rows),
+    replayed on the traded rows: both engines then trade exactly the same targets."""
+
+    name: ClassVar[str] = "precomputed"
+
+    def __init__(self, inner: AllocationStrategy, mask: np.ndarray, targets: np.ndarray) -> None:
+        self.inner = inner
+        self.mask = mask
+        self.targets = targets
+        self.params: StrategyParams = inner.params
+        self.name = inner.name  # type: ignore[misc]  # reports under the wrapped name
+
+    def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
+        if len(dates) != len(self.mask):
+            raise ConfigurationError(
+                f"precomputed decisions cover {len(self.mask)} dates, the panel {len(dates)}"
+            )
+        return self.mask
+
+    def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
+        return self.targets
 
 
 def run_engine(
@@ -386,6 +573,26 @@ def _strategy_data(
     if "universe" in accepted and membership is not None:
         out["universe"] = membership
     return out
+
+
+def _from_row(panel: Panel, first: int) -> Panel:
+    if first == 0:
+        return panel
+    return Panel(
+        panel.dates[first:], panel.symbols, {k: v[first:] for k, v in panel.fields.items()}
+    )
+
+
+def _keep_columns_from(panel: Panel, first: int) -> Panel:
+    """Only symbols with a price on or after row ``first`` (the start): a symbol whose data
+    ended in the warm-up is not part of the run."""
+    values = [v for k, v in panel.fields.items() if k in ("close", "adj_close")]
+    if first == 0 or not values:
+        return panel
+    present = np.zeros(len(panel.symbols), dtype=bool)
+    for array in values:
+        present |= np.isfinite(array[first:]).any(axis=0)
+    return panel if present.all() else _take_columns(panel, present)
 
 
 def _drop_empty_columns(panel: Panel) -> Panel:

@@ -96,7 +96,11 @@ class ScoreBook:
             what=f"universe {spec.label!r}",
         )
         panel = with_valuation_prices(loaded)
-        rows = month_end_rows(panel.dates) if wanted is None else as_of_rows(panel.dates, wanted)
+        rows = (
+            month_end_rows(panel.dates, include_final=True)
+            if wanted is None
+            else as_of_rows(panel.dates, wanted)
+        )
         mask = (
             None
             if members is None

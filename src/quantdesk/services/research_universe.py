@@ -58,7 +58,7 @@ class UniverseLoader:
         if spec.kind is UniverseKind.ETF:
             return etf_symbols(infos), None
         if spec.kind is UniverseKind.ALL:
-            equities = sorted(i.symbol for i in infos if i.asset_class is AssetClass.EQUITY)
+            equities = equity_symbols(infos)
             if not equities:
                 raise NotFoundError(
                     "universe 'all' has no equity instrument; load data first "
@@ -118,6 +118,18 @@ class UniverseLoader:
             tuple(panel.symbols[k] for k in keep),
             {name: values[:, keep] for name, values in panel.fields.items()},
         )
+
+
+def equity_symbols(infos: Iterable[InstrumentInfo]) -> list[str]:
+    """The universe ``all``: equity instruments, without the SPDR sector ETFs when an import
+    without instrument metadata labelled them equities (so a stock strategy never drifts into
+    sector ETFs after the stocks' data ends)."""
+    stored = list(infos)
+    labelled_etfs = any(i.asset_class is AssetClass.ETF for i in stored)
+    funds = set() if labelled_etfs else set(SPDR_SECTOR_ETFS)
+    return sorted(
+        i.symbol for i in stored if i.asset_class is AssetClass.EQUITY and i.symbol not in funds
+    )
 
 
 def etf_symbols(infos: Iterable[InstrumentInfo]) -> list[str]:

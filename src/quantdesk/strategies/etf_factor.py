@@ -24,7 +24,6 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, field_validator
 
-from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.factors import (
     DEFAULT_ETF_WEIGHTS,
@@ -32,6 +31,7 @@ from quantdesk.factors import (
     Normalisation,
     etf_factor_scores,
 )
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.portfolio import ConstructionConfig, MeanVarianceObjective, WeightingMethod
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import parse_weighting, weights_at_rows
@@ -54,7 +54,7 @@ class EtfFactorParams(StrategyParams):
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ETF_WEIGHTS))
     missing: MissingPolicy = MissingPolicy.RENORMALISE
     normalise: Normalisation = Normalisation.ZSCORE
-    frequency: Frequency = Frequency.MONTHLY
+    frequency: RebalanceFrequency = RebalanceFrequency.MONTHLY
     symbols: tuple[str, ...] | None = Field(None, min_length=1)
 
     @field_validator("optimizer", mode="before")
@@ -95,7 +95,7 @@ class EtfFactor(UniverseAware):
     params: EtfFactorParams
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
-        return period_end_mask(dates, self.params.frequency)
+        return period_end_mask(dates, self.params.frequency, include_final=False)
 
     def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
         """Weights (fractions) on rebalance rows, NaN elsewhere; row t reads rows ≤ t only."""

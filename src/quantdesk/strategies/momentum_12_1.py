@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from quantdesk.backtest.costs import CostModel
-from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.universe import UniverseAware
 
@@ -32,7 +32,7 @@ class Momentum121Params(StrategyParams):
     lookback: int = Field(252, ge=2, description="rows back to the start of the window")
     skip: int = Field(21, ge=0, description="most recent rows left out of the window")
     top_fraction: float = Field(0.10, gt=0, le=1, description="fraction of eligible names held")
-    frequency: Frequency = Frequency.MONTHLY
+    frequency: RebalanceFrequency = RebalanceFrequency.MONTHLY
 
     @model_validator(mode="after")
     def _skip_inside_window(self) -> Momentum121Params:
@@ -51,7 +51,7 @@ class Momentum121(UniverseAware):
     params: Momentum121Params
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
-        return period_end_mask(dates, self.params.frequency)
+        return period_end_mask(dates, self.params.frequency, include_final=False)
 
     def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
         """Weights (fractions) on rebalance rows, NaN elsewhere; row t reads rows ≤ t only."""

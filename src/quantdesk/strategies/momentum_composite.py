@@ -31,7 +31,6 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.core.errors import QuantdeskError
 from quantdesk.data.panel import Panel
 from quantdesk.factors import (
@@ -44,6 +43,7 @@ from quantdesk.factors import (
     align_earnings,
     composite_momentum,
 )
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.portfolio import (
     ConstructionConfig,
     DegenerateInputError,
@@ -101,7 +101,7 @@ class MomentumCompositeParams(StrategyParams):
     pe_lookback: int = Field(63, ge=1)
     earnings_max_age_days: int = Field(200, ge=1, description="calendar days a report stays used")
     benchmark_symbol: str | None = None
-    frequency: Frequency = Frequency.MONTHLY
+    frequency: RebalanceFrequency = RebalanceFrequency.MONTHLY
     positions: int = Field(10, ge=1, description="names held")
     weighting: WeightingMethod = WeightingMethod.EQUAL
     mvo_objective: MeanVarianceObjective = MeanVarianceObjective.MAX_SHARPE
@@ -212,7 +212,7 @@ class MomentumComposite(AllocationStrategy):
         )
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
-        return period_end_mask(dates, self.params.frequency)
+        return period_end_mask(dates, self.params.frequency, include_final=False)
 
     def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
         """Weights (fractions) on rebalance rows, NaN elsewhere; row t reads rows ≤ t only."""

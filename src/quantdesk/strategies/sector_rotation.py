@@ -18,9 +18,9 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from quantdesk.backtest.rebalance import Frequency, period_end_mask
 from quantdesk.data.panel import Panel
 from quantdesk.factors import rank, window_return
+from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import StrategyDataError
 from quantdesk.strategies.universe import UniverseAware
@@ -36,7 +36,7 @@ class SectorRotationParams(StrategyParams):
     top_n: int = Field(3, ge=1, description="ETFs held, each at 1 / top_n of equity")
     lookback: int = Field(252, ge=2, description="rows back to the start of the window")
     skip: int = Field(21, ge=0, description="most recent rows left out of the window")
-    frequency: Frequency = Frequency.MONTHLY
+    frequency: RebalanceFrequency = RebalanceFrequency.MONTHLY
     symbols: tuple[str, ...] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
@@ -65,7 +65,7 @@ class SectorRotation(UniverseAware):
     params: SectorRotationParams
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
-        return period_end_mask(dates, self.params.frequency)
+        return period_end_mask(dates, self.params.frequency, include_final=False)
 
     def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
         """Weights (fractions) on rebalance rows, NaN elsewhere; row t reads rows ≤ t only."""

@@ -91,7 +91,7 @@ def test_momentum_run_is_stored_and_reloads_equal(sample_services: Services) -> 
     _assert_frames_equal(run.weights, loaded.weights, ["date", "symbol", "weight"])
     assert len(run.fills) > 100
     assert len(run.trades) > 20
-    assert loaded.weights.groupby("date")["weight"].sum().round(12).eq(1.0).all()
+    assert loaded.held_weights().sum(axis=1).round(12).eq(1.0).all()
     assert set(loaded.metrics) == set(run.metrics)
     for key, value in run.metrics.items():
         stored = loaded.metrics[key]

@@ -92,9 +92,14 @@ def test_momentum_12_1_on_real_data_matches_plain_pandas(shared_data: Path, tmp_
         report = services.data.import_files([source])
         assert report.symbols == 515
         assert report.rejected == 0
+        # the audited rule runs over all 515 symbols, the 11 sector ETFs included (the default
+        # universe 'all' is the 504 stocks only)
+        symbols = sorted(pd.read_parquet(source, columns=["symbol"])["symbol"].unique())
+        every = ",".join(f"symbol:{s}" for s in symbols)  # ALL is Allstate here
         run = services.backtest.run(
             "momentum-12-1",
             {},
+            universe=every,
             costs=CostModel(commission_per_order=0.0, commission_bps=10.0),
             initial_cash=CASH,
         )

@@ -66,7 +66,7 @@ def test_etf_composite_components_and_orientation(make_prices: PriceMaker) -> No
 def test_month_end_rows_match_pandas_groupby() -> None:
     dates = pd.bdate_range("2019-12-15", "2021-03-10")
     dates = dates[dates != pd.Timestamp("2020-01-31")]  # a missing month end
-    rows = month_end_rows(dates)
+    rows = month_end_rows(dates, include_final=True)
     expected = pd.Series(np.arange(len(dates)), index=dates).groupby(dates.to_period("M")).max()
     np.testing.assert_array_equal(rows, expected.to_numpy())
     assert dates[rows[1]] == pd.Timestamp("2020-01-30")
@@ -75,11 +75,11 @@ def test_month_end_rows_match_pandas_groupby() -> None:
 
 def test_quarter_and_week_ends() -> None:
     dates = pd.bdate_range("2020-01-01", "2020-12-31")
-    quarters = dates[period_end_rows(dates, "quarterly")]
+    quarters = dates[period_end_rows(dates, "quarterly", include_final=True)]
     assert list(quarters.strftime("%m-%d")) == ["03-31", "06-30", "09-30", "12-31"]
-    weeks = dates[period_end_rows(dates, "weekly")]
+    weeks = dates[period_end_rows(dates, "weekly", include_final=True)]
     assert (weeks[:-1].day_of_week == 4).all()
-    assert len(period_end_rows(dates[:0])) == 0
+    assert len(period_end_rows(dates[:0], "monthly", include_final=True)) == 0
 
 
 def test_rows_for_dates() -> None:
@@ -88,4 +88,4 @@ def test_rows_for_dates() -> None:
     with pytest.raises(FactorInputError, match="not in the panel"):
         rows_for_dates(dates, ["2020-01-04"])
     with pytest.raises(FactorInputError, match="sorted"):
-        month_end_rows(dates[::-1])
+        month_end_rows(dates[::-1], include_final=True)

@@ -72,7 +72,7 @@ def _score(inputs: World, t: int) -> dict[str, np.ndarray]:
     )
     sectors = np.array(["a", "b", "c"] * (WIDTH // 3))
     panels = align_earnings(earnings, panel.dates, panel.symbols)
-    at = np.array([r for r in month_end_rows(dates) if r <= t] + [t])
+    at = np.array([r for r in month_end_rows(dates, include_final=True) if r <= t] + [t])
     result = composite_momentum(
         panel, bench, panels, CompositeMomentumConfig(), universe=universe, sectors=sectors, at=at
     )

@@ -7,12 +7,12 @@ Frames go in and come out with plain columns (dates as ``datetime64[ns]``, missi
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from quantdesk.backtest import result as result_columns
 from quantdesk.db.tables import (
@@ -43,97 +43,70 @@ def insert_run(connection: Connection, run: dict[str, Any]) -> None:
 
 def write_series(connection: Connection, run_id: str, series: pd.DataFrame) -> int:
     """Daily rows of a run: ``series`` is indexed by date with any of :data:`SERIES_COLUMNS`."""
-    days = _dates(series.index)
-    columns = {
-        c: _nullable(series[c].to_numpy(dtype=np.float64)) if c in series else [None] * len(days)
-        for c in SERIES_COLUMNS
+    n = len(series)
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * n,
+        "date": _date_values(connection, series.index),
     }
-    rows = [
-        {"run_id": run_id, "date": d, **dict(zip(SERIES_COLUMNS, values, strict=True))}
-        for d, *values in zip(days, *(columns[c] for c in SERIES_COLUMNS), strict=True)
-    ]
-    _insert(connection, BacktestSeries, rows)
-    return len(rows)
+    for c in SERIES_COLUMNS:
+        columns[c] = _nullable(series[c].to_numpy(dtype=np.float64)) if c in series else [None] * n
+    return _insert_columns(connection, BacktestSeries, columns)
 
 
 def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int:
     """Fills in their order (``seq`` 0, 1, …); columns :data:`FILL_COLUMNS`."""
-    rows = [
-        {
-            "run_id": run_id,
-            "seq": seq,
-            "date": day,
-            "symbol": str(symbol),
-            "side": str(side),
-            "quantity": float(quantity),
-            "price": float(price),
-            "commission": float(commission),
-            "reason": None if reason is None else str(reason),
-        }
-        for seq, (day, symbol, side, quantity, price, commission, reason) in enumerate(
-            zip(
-                _dates(fills["date"]),
-                fills["symbol"].tolist(),
-                fills["side"].tolist(),
-                fills["quantity"].tolist(),
-                fills["price"].tolist(),
-                fills["commission"].tolist(),
-                fills["reason"].tolist() if "reason" in fills else [None] * len(fills),
-                strict=True,
-            )
-        )
-    ]
-    _insert(connection, BacktestFill, rows)
-    return len(rows)
+    n = len(fills)
+    reasons = fills["reason"] if "reason" in fills else pd.Series([None] * n, dtype=object)
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * n,
+        "seq": list(range(n)),
+        "date": _date_values(connection, fills["date"]),
+        "symbol": fills["symbol"].astype(str).tolist(),
+        "side": fills["side"].astype(str).tolist(),
+        "quantity": fills["quantity"].to_numpy(dtype=np.float64).tolist(),
+        "price": fills["price"].to_numpy(dtype=np.float64).tolist(),
+        "commission": fills["commission"].to_numpy(dtype=np.float64).tolist(),
+        "reason": [None if pd.isna(r) else str(r) for r in reasons.tolist()],
+    }
+    return _insert_columns(connection, BacktestFill, columns)
 
 
 def write_trades(connection: Connection, run_id: str, trades: pd.DataFrame) -> int:
     """Round trips (columns :data:`TRADE_COLUMNS`); an open trip has no ``exit_date``."""
-    columns = zip(
-        trades["symbol"].tolist(),
-        _dates(trades["entry_date"]),
-        _optional_dates(trades["exit_date"]),
-        trades["quantity"].tolist(),
-        trades["entry_price"].tolist(),
-        trades["exit_price"].tolist(),
-        trades["pnl"].tolist(),
-        trades["return"].tolist(),
-        strict=True,
-    )
-    rows = [
-        {
-            "run_id": run_id,
-            "seq": seq,
-            "symbol": str(symbol),
-            "entry_date": entry,
-            "exit_date": exit_,
-            "quantity": float(quantity),
-            "entry_price": float(entry_price),
-            "exit_price": _optional(exit_price),
-            "pnl": _optional(pnl),
-            "return": _optional(ret),
-        }
-        for seq, (symbol, entry, exit_, quantity, entry_price, exit_price, pnl, ret) in enumerate(
-            columns
-        )
-    ]
-    _insert(connection, BacktestTrade, rows)
-    return len(rows)
+    n = len(trades)
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * n,
+        "seq": list(range(n)),
+        "symbol": trades["symbol"].astype(str).tolist(),
+        "entry_date": _date_values(connection, trades["entry_date"]),
+        "exit_date": _date_values(connection, trades["exit_date"]),
+        "quantity": trades["quantity"].to_numpy(dtype=np.float64).tolist(),
+        "entry_price": trades["entry_price"].to_numpy(dtype=np.float64).tolist(),
+        "exit_price": _nullable(trades["exit_price"].to_numpy(dtype=np.float64)),
+        "pnl": _nullable(trades["pnl"].to_numpy(dtype=np.float64)),
+        "return": _nullable(trades["return"].to_numpy(dtype=np.float64)),
+    }
+    return _insert_columns(connection, BacktestTrade, columns)
 
 
 def write_weights(connection: Connection, run_id: str, weights: pd.DataFrame) -> int:
-    """Rebalance weights in long form (columns ``date``, ``symbol``, ``weight``)."""
-    rows = [
-        {"run_id": run_id, "date": day, "symbol": str(symbol), "weight": float(weight)}
-        for day, symbol, weight in zip(
-            _dates(weights["date"]),
-            weights["symbol"].tolist(),
-            weights["weight"].tolist(),
-            strict=True,
-        )
-    ]
-    _insert(connection, BacktestWeight, rows)
-    return len(rows)
+    """Weight changes in long form (columns ``date``, ``symbol``, ``weight``)."""
+    n = len(weights)
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * n,
+        "date": _date_values(connection, weights["date"]),
+        "symbol": weights["symbol"].astype(str).tolist(),
+        "weight": weights["weight"].to_numpy(dtype=np.float64).tolist(),
+    }
+    return _insert_columns(connection, BacktestWeight, columns)
+
+
+def delete_run(connection: Connection, run_id: str) -> None:
+    """Delete a run and its series, fills, round trips and weights (children first, so it
+    does not depend on the backend enforcing ``ON DELETE CASCADE``)."""
+    for table in (BacktestWeight, BacktestTrade, BacktestFill, BacktestSeries):
+        connection.execute(delete(table).where(table.run_id == run_id))
+    connection.execute(delete(BacktestRun).where(BacktestRun.id == run_id))
 
 
 def list_runs(connection: Connection, limit: int | None = None) -> list[dict[str, Any]]:
@@ -158,41 +131,23 @@ def load_run(connection: Connection, run_id: str) -> dict[str, Any] | None:
 
 def load_series(connection: Connection, run_id: str) -> pd.DataFrame:
     """The daily series indexed by ``date`` (``datetime64[ns]``), columns :data:`SERIES_COLUMNS`."""
-    table = BacktestSeries.__table__
-    query = (
-        select(table.c.date, *(table.c[c] for c in SERIES_COLUMNS))
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.date)
-    )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=["date", *SERIES_COLUMNS])
-    frame["date"] = pd.to_datetime(frame["date"])
+    frame = _select(connection, "backtest_series", ("date", *SERIES_COLUMNS), run_id, "date")
+    frame["date"] = _datetimes(frame["date"])
     for column in SERIES_COLUMNS:
         frame[column] = frame[column].astype(np.float64)
     return frame.set_index("date")
 
 
 def load_fills(connection: Connection, run_id: str) -> pd.DataFrame:
-    table = BacktestFill.__table__
-    query = (
-        select(*(table.c[c] for c in FILL_COLUMNS))
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.seq)
-    )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=list(FILL_COLUMNS))
-    frame["date"] = pd.to_datetime(frame["date"])
+    frame = _select(connection, "backtest_fills", FILL_COLUMNS, run_id, "seq")
+    frame["date"] = _datetimes(frame["date"])
     return frame.astype({"quantity": "float64", "price": "float64", "commission": "float64"})
 
 
 def load_trades(connection: Connection, run_id: str) -> pd.DataFrame:
-    table = BacktestTrade.__table__
-    query = (
-        select(*(table.c[c] for c in TRADE_COLUMNS))
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.seq)
-    )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=list(TRADE_COLUMNS))
+    frame = _select(connection, "backtest_trades", TRADE_COLUMNS, run_id, "seq")
     for column in ("entry_date", "exit_date"):
-        frame[column] = pd.to_datetime(frame[column])
+        frame[column] = _datetimes(frame[column])
     floats = ("quantity", "entry_price", "exit_price", "pnl", "return")
     frame = frame.astype(dict.fromkeys(floats, "float64"))
     frame["is_open"] = frame["exit_date"].isna()
@@ -200,15 +155,34 @@ def load_trades(connection: Connection, run_id: str) -> pd.DataFrame:
 
 
 def load_weights(connection: Connection, run_id: str) -> pd.DataFrame:
-    table = BacktestWeight.__table__
-    query = (
-        select(table.c.date, table.c.symbol, table.c.weight)
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.date, table.c.symbol)
+    frame = _select(
+        connection, "backtest_weights", ("date", "symbol", "weight"), run_id, "date, symbol"
     )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=["date", "symbol", "weight"])
-    frame["date"] = pd.to_datetime(frame["date"])
+    frame["date"] = _datetimes(frame["date"])
     return frame.astype({"weight": "float64"})
+
+
+def _select(
+    connection: Connection, table: str, columns: tuple[str, ...], run_id: str, order: str
+) -> pd.DataFrame:
+    """A run's rows straight from the driver (no per-value type processing): dates come as
+    ISO strings (SQLite) or ``date`` objects and are converted column-wise by the caller."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f"SELECT {names} FROM {table} WHERE run_id = {mark} ORDER BY {order}"
+    cursor = connection.connection.cursor()  # plain tuples: SQLAlchemy rows cost ~50 µs each
+    try:
+        cursor.execute(sql, (run_id,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.DataFrame(dict(zip(columns, (list(v) for v in zip(*rows, strict=True)), strict=True)))
+
+
+def _datetimes(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values).astype("datetime64[ns]")
 
 
 # -- sweeps ------------------------------------------------------------------------------------
@@ -255,49 +229,41 @@ def list_sweeps(connection: Connection) -> list[dict[str, Any]]:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert through the driver's ``executemany`` (tens of thousands of rows per run:
-    SQLAlchemy's per-row parameter processing would take most of the store time)."""
-    if not rows:
-        return
-    columns = table.__table__.columns
-    keys = [column.key for column in columns]
-    names = ", ".join(f'"{column.name}"' for column in columns)
-    marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in keys)
-    sqlite = connection.dialect.name == "sqlite"
-    values = [tuple(_driver_value(row.get(key), sqlite) for key in keys) for row in rows]
-    sql = f"INSERT INTO {table.__tablename__} ({names}) VALUES ({marks})"
-    connection.exec_driver_sql(sql, values)
+def _insert_columns(connection: Connection, table: Any, columns: dict[str, list[Any]]) -> int:
+    """Bulk insert column lists through the driver's ``executemany``: values are converted
+    column by column (numpy, not per row), and rows are only zipped at the end."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n == 0:
+        return 0
+    quoted = ", ".join(f'"{table.__table__.columns[name].name}"' for name in names)
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join(mark for _ in names)
+    sql = f"INSERT INTO {table.__tablename__} ({quoted}) VALUES ({marks})"
+    connection.exec_driver_sql(sql, list(zip(*(columns[name] for name in names), strict=True)))
+    return n
 
 
-def _driver_value(value: Any, sqlite: bool) -> Any:
-    # SQLAlchemy's Date type stores ISO strings on SQLite; the driver would need an adapter
-    if sqlite and isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _dates(values: Any) -> list[date]:
+def _date_values(connection: Connection, values: Any) -> list[Any]:
+    """Dates for the driver, vectorised: ISO strings on SQLite (what SQLAlchemy's Date type
+    stores there), ``date`` objects elsewhere; NaT → None."""
     index = pd.DatetimeIndex(values)
     if index.tz is not None:
         index = index.tz_convert(None)
-    return [d.date() for d in index.to_pydatetime()]
-
-
-def _optional_dates(values: pd.Series) -> list[date | None]:
-    index = pd.DatetimeIndex(values)
-    return [None if pd.isna(d) else d.date() for d in index]
-
-
-def _nullable(values: np.ndarray) -> list[float | None]:
-    out: list[float | None] = values.tolist()
-    for i in np.flatnonzero(~np.isfinite(values)).tolist():
-        out[i] = None
+    missing = np.asarray(index.isna())
+    if connection.dialect.name == "sqlite":
+        text = np.datetime_as_string(index.to_numpy(dtype="datetime64[D]"), unit="D")
+        out: list[Any] = text.astype(object).tolist()
+    else:
+        out = list(index.to_numpy(dtype="datetime64[D]").astype(object))
+    if missing.any():
+        for i in np.flatnonzero(missing).tolist():
+            out[i] = None
     return out
 
 
-def _optional(value: Any) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    number = float(value)
-    return number if np.isfinite(number) else None
+def _nullable(values: np.ndarray) -> list[float | None]:
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    result: list[float | None] = out.tolist()
+    return result

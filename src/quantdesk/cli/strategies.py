@@ -1,0 +1,67 @@
+"""``quantdesk strategies list | show NAME``: the registered strategies and their parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from quantdesk.cli.common import console, handle_errors, open_services, print_json
+
+app = typer.Typer(help="Registered strategies and their parameters.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+@app.command("list")
+@handle_errors
+def list_(as_json: JsonOption = False) -> None:
+    """Every strategy: name, shape (allocation or signal), default universe, summary."""
+    with open_services() as services:
+        infos = services.backtest.strategies()
+    if as_json:
+        print_json([info.to_dict() for info in infos])
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = Table(title=f"{len(infos)} strategies", title_justify="left")
+    for column in ("name", "kind", "universe", "parameters", "summary"):
+        out.add_column(column)
+    for info in infos:
+        out.add_row(
+            info.name,
+            info.kind,
+            info.default_universe,
+            ", ".join(p.name for p in info.parameters),
+            escape(info.summary),
+        )
+    console.print(out)
+
+
+@app.command("show")
+@handle_errors
+def show(
+    name: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One strategy: description and each parameter's type, default and meaning."""
+    with open_services() as services:
+        info = services.backtest.strategy(name)
+    if as_json:
+        print_json(info.to_dict())
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]{info.name}[/] ({info.kind}; default universe {info.default_universe})")
+    console.print(escape(info.description), highlight=False)
+    if info.default_costs:
+        console.print(f"default costs: {escape(str(info.default_costs))}", highlight=False)
+    out = Table(title="parameters", title_justify="left")
+    for column in ("name", "type", "default", "constraints", "description"):
+        out.add_column(column)
+    for p in info.parameters:
+        default = "(required)" if p.required else repr(p.default)
+        out.add_row(p.name, escape(p.type), escape(default), p.constraints, escape(p.description))
+    console.print(out)

@@ -1,0 +1,118 @@
+"""What the registered strategies are: shape, description, default universe and costs, and
+every parameter with its type, default, constraints and description (``quantdesk strategies``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from quantdesk.strategies.base import AllocationStrategy
+from quantdesk.strategies.registry import StrategyRegistry
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    name: str
+    type: str
+    default: Any
+    required: bool
+    description: str
+    constraints: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "required": self.required,
+            "description": self.description,
+            "constraints": self.constraints,
+        }
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    name: str
+    kind: str  # allocation | signal
+    summary: str
+    description: str
+    default_universe: str
+    default_costs: dict[str, Any] | None
+    parameters: tuple[ParameterInfo, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "summary": self.summary,
+            "description": self.description,
+            "default_universe": self.default_universe,
+            "default_costs": self.default_costs,
+            "parameters": [p.to_dict() for p in self.parameters],
+        }
+
+
+def strategy_info(registry: StrategyRegistry, name: str) -> StrategyInfo:
+    """The description of strategy ``name`` (unknown names raise with a "did you mean")."""
+    cls = registry.get(name)
+    doc = inspect.getdoc(inspect.getmodule(cls)) or inspect.getdoc(cls) or ""
+    schema = cls.Params.model_json_schema()
+    properties = schema.get("properties", {})
+    parameters = []
+    for field_name, field in cls.Params.model_fields.items():
+        spec = properties.get(field_name, {})
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        parameters.append(
+            ParameterInfo(
+                name=field_name,
+                type=_type_name(field.annotation),
+                default=_plain(default),
+                required=field.is_required(),
+                description=field.description or spec.get("description", ""),
+                constraints=_constraints(spec),
+            )
+        )
+    costs = cls.default_costs
+    return StrategyInfo(
+        name=cls.name,
+        kind="allocation" if issubclass(cls, AllocationStrategy) else "signal",
+        summary=doc.split("\n\n")[0].replace("\n", " ").strip(),
+        description=doc,
+        default_universe=str(cls.default_universe),
+        default_costs=None if costs is None else _plain(dataclasses.asdict(costs)),
+        parameters=tuple(parameters),
+    )
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _constraints(spec: dict[str, Any]) -> str:
+    labels = {
+        "minimum": ">=",
+        "exclusiveMinimum": ">",
+        "maximum": "<=",
+        "exclusiveMaximum": "<",
+    }
+    parts = [f"{sign} {spec[key]}" for key, sign in labels.items() if key in spec]
+    if "enum" in spec:
+        parts.append("one of " + ", ".join(str(v) for v in spec["enum"]))
+    return ", ".join(parts)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: enums by value, tuples as lists, nested dicts kept."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):
+        return value.value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return value
