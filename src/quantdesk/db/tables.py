@@ -333,6 +333,8 @@ class TradingAccount(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     broker: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # the highest client order id sequence issued: ids stay unique across restarts
+    last_order_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

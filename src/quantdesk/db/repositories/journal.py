@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
+from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import JournalEntry
 
 JOURNAL_TEXT_FIELDS = (
@@ -54,8 +55,8 @@ def insert_entry(
                 "client_order_id": client_order_id,
                 "execution_id": execution_id,
                 **{name: texts.get(name) for name in JOURNAL_TEXT_FIELDS},
-                "created_at": at,
-                "updated_at": at,
+                "created_at": utc(at),
+                "updated_at": utc(at),
             }
         ],
     )
@@ -68,7 +69,9 @@ def update_entry(
     """Change the given fields of entry ``entry_id``; False when there is no such entry."""
     _check_fields(texts)
     result = connection.execute(
-        update(JournalEntry).where(JournalEntry.id == entry_id).values(**dict(texts), updated_at=at)
+        update(JournalEntry)
+        .where(JournalEntry.id == entry_id)
+        .values(**dict(texts), updated_at=utc(at))
     )
     return bool(result.rowcount)
 
@@ -94,4 +97,7 @@ def _check_fields(texts: Mapping[str, object]) -> None:
 
 
 def _record(row: object) -> JournalRecord:
-    return JournalRecord(**{name: getattr(row, name) for name in JournalRecord.__slots__})  # type: ignore[attr-defined]
+    values = {name: getattr(row, name) for name in JournalRecord.__slots__}  # type: ignore[attr-defined]
+    values["created_at"] = utc(values["created_at"])
+    values["updated_at"] = utc(values["updated_at"])
+    return JournalRecord(**values)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import (
     CashFlow,
     PaperBrokerState,
@@ -83,8 +84,30 @@ def ensure_account(connection: Connection, account_id: str, broker: str, at: dat
     ).first()
     if exists is None:
         connection.execute(
-            insert(TradingAccount), [{"id": account_id, "broker": broker, "created_at": at}]
+            insert(TradingAccount),
+            [{"id": account_id, "broker": broker, "created_at": utc(at), "last_order_seq": 0}],
         )
+
+
+def account_broker(connection: Connection, account_id: str) -> str | None:
+    value = connection.execute(
+        select(TradingAccount.broker).where(TradingAccount.id == account_id)
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def last_order_seq(connection: Connection, account_id: str) -> int:
+    """The highest client order id sequence issued in the account (0 before the first)."""
+    value = connection.execute(
+        select(TradingAccount.last_order_seq).where(TradingAccount.id == account_id)
+    ).scalar()
+    return int(value or 0)
+
+
+def set_last_order_seq(connection: Connection, account_id: str, seq: int) -> None:
+    connection.execute(
+        update(TradingAccount).where(TradingAccount.id == account_id).values(last_order_seq=seq)
+    )
 
 
 def insert_portfolio(
@@ -103,7 +126,7 @@ def insert_portfolio(
                 "account_id": account_id,
                 "mode": mode,
                 "benchmark": benchmark,
-                "created_at": at,
+                "created_at": utc(at),
             }
         ],
     )
@@ -135,7 +158,7 @@ def _portfolio(row: object) -> PortfolioRecord:
         account_id=str(row.account_id),  # type: ignore[attr-defined]
         mode=str(row.mode),  # type: ignore[attr-defined]
         benchmark=row.benchmark,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
+        created_at=utc(row.created_at),  # type: ignore[attr-defined]
     )
 
 
@@ -150,7 +173,7 @@ def ensure_strategy(connection: Connection, portfolio_id: int, strategy: str, at
     if exists is None:
         connection.execute(
             insert(StrategyAllocation),
-            [{"portfolio_id": portfolio_id, "strategy": strategy, "created_at": at}],
+            [{"portfolio_id": portfolio_id, "strategy": strategy, "created_at": utc(at)}],
         )
 
 
@@ -178,7 +201,7 @@ def insert_cash_flow(
             {
                 "portfolio_id": portfolio_id,
                 "strategy": strategy,
-                "at": at,
+                "at": utc(at),
                 "amount": amount,
                 "note": note,
             }
@@ -190,7 +213,7 @@ def cash_flows(connection: Connection, portfolio_id: int) -> list[CashFlowRecord
     rows = connection.execute(
         select(CashFlow).where(CashFlow.portfolio_id == portfolio_id).order_by(CashFlow.id)
     ).all()
-    return [CashFlowRecord(r.id, r.strategy, r.at, r.amount, r.note) for r in rows]
+    return [CashFlowRecord(r.id, r.strategy, utc(r.at), r.amount, r.note) for r in rows]
 
 
 # -- positions (a cache of the ledger, rewritten in the transaction that books fills) ----------
@@ -318,12 +341,12 @@ def save_broker_state(
     updated = connection.execute(
         update(PaperBrokerState)
         .where(PaperBrokerState.account_id == account_id)
-        .values(state=dict(state), updated_at=at)
+        .values(state=dict(state), updated_at=utc(at))
     )
     if updated.rowcount == 0:
         connection.execute(
             insert(PaperBrokerState),
-            [{"account_id": account_id, "state": dict(state), "updated_at": at}],
+            [{"account_id": account_id, "state": dict(state), "updated_at": utc(at)}],
         )
 
 

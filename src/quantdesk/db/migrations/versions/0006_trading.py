@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("broker", sa.String(length=32), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("last_order_seq", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trading_accounts")),
     )
