@@ -21,7 +21,6 @@ from quantdesk.core.enums import Side
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import Execution, OrderEventRow, TradingOrder
 from quantdesk.execution import (
-    EventKind,
     Fill,
     Order,
     OrderAccepted,
