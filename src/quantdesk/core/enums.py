@@ -26,3 +26,19 @@ class AssetClass(StrEnum):
     FUTURE = "future"
     FX = "fx"
     CRYPTO = "crypto"
+
+
+class Side(StrEnum):
+    """Direction of an order, a fill or a trade: the one ``Side`` of quantdesk."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell (the sign of the position change)."""
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY

@@ -9,32 +9,42 @@ from typing import Any
 
 import pytest
 
-from quantdesk.backtest.orders import (
-    ORDER_TRANSITIONS,
-    ClientOrderIds,
+from quantdesk.core.ids import ClientOrderIds
+from quantdesk.execution.events import Fill, OrderError
+from quantdesk.execution.matching import (
     ExitReason,
-    Fill,
-    InvalidTransition,
-    Order,
-    OrderError,
-    OrderSide,
-    OrderStatus,
-    OrderType,
     attached_exit,
     participation_cap,
     trigger_price,
 )
+from quantdesk.execution.orders import (
+    ORDER_TRANSITIONS,
+    InvalidTransition,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+)
 
 NOW = datetime(2024, 1, 2, 15, 30, tzinfo=UTC)
 S = OrderStatus
-# written out by hand from the spec: new → submitted → partially filled → filled / cancelled /
-# rejected / expired
+# written out by hand from the spec: new → submitted → accepted → partially filled → filled;
+# cancel and modify go through pending states; rejected / cancelled / expired end an order
 EXPECTED_MOVES = {
     (S.NEW, S.SUBMITTED), (S.NEW, S.CANCELLED), (S.NEW, S.REJECTED),
-    (S.SUBMITTED, S.PARTIALLY_FILLED), (S.SUBMITTED, S.FILLED), (S.SUBMITTED, S.CANCELLED),
-    (S.SUBMITTED, S.REJECTED), (S.SUBMITTED, S.EXPIRED),
+    (S.SUBMITTED, S.ACCEPTED), (S.SUBMITTED, S.PARTIALLY_FILLED), (S.SUBMITTED, S.FILLED),
+    (S.SUBMITTED, S.PENDING_CANCEL), (S.SUBMITTED, S.CANCELLED), (S.SUBMITTED, S.REJECTED),
+    (S.SUBMITTED, S.EXPIRED),
+    (S.ACCEPTED, S.PARTIALLY_FILLED), (S.ACCEPTED, S.FILLED), (S.ACCEPTED, S.PENDING_CANCEL),
+    (S.ACCEPTED, S.PENDING_REPLACE), (S.ACCEPTED, S.CANCELLED), (S.ACCEPTED, S.EXPIRED),
     (S.PARTIALLY_FILLED, S.PARTIALLY_FILLED), (S.PARTIALLY_FILLED, S.FILLED),
+    (S.PARTIALLY_FILLED, S.PENDING_CANCEL), (S.PARTIALLY_FILLED, S.PENDING_REPLACE),
     (S.PARTIALLY_FILLED, S.CANCELLED), (S.PARTIALLY_FILLED, S.EXPIRED),
+    (S.PENDING_CANCEL, S.ACCEPTED), (S.PENDING_CANCEL, S.PARTIALLY_FILLED),
+    (S.PENDING_CANCEL, S.FILLED), (S.PENDING_CANCEL, S.CANCELLED), (S.PENDING_CANCEL, S.EXPIRED),
+    (S.PENDING_REPLACE, S.ACCEPTED), (S.PENDING_REPLACE, S.PARTIALLY_FILLED),
+    (S.PENDING_REPLACE, S.FILLED), (S.PENDING_REPLACE, S.PENDING_CANCEL),
+    (S.PENDING_REPLACE, S.CANCELLED), (S.PENDING_REPLACE, S.EXPIRED),
 }  # fmt: skip
 
 
