@@ -119,6 +119,14 @@ class PaperBroker:
         """Cash moved into (> 0) or out of (< 0) the account."""
         self.cash += amount
 
+    def book_external(self, fill: Fill) -> None:
+        """A trade done outside the paper venue (manual entry) that the account now holds."""
+        self._executions.append(fill)
+        self.cash += fill.cash_change
+        self._positions[fill.symbol] = (
+            self._positions.get(fill.symbol, ZERO) + fill.side.sign * fill.quantity
+        )
+
     def on_prices(self) -> None:
         """Match resting orders against the latest prices."""
         for cid in list(self._orders):

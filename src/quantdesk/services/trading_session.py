@@ -124,6 +124,10 @@ class PortfolioSession:
         self.batch_id: str | None = None
         self._saved_events = 0
 
+    def prices_known(self, symbol: str) -> bool:
+        """Whether ``symbol`` is a stored instrument with a price today."""
+        return self.prices(symbol) is not None
+
     # -- saving --------------------------------------------------------------------------------
     def save(self) -> None:
         """Persist the broker's book, then every event since the last save (see module doc)."""

@@ -197,7 +197,7 @@ def append_events(
             select(OrderEventRow.order_id, func.max(OrderEventRow.seq) + 1)
             .where(OrderEventRow.order_id.in_(list(order_ids.values())))
             .group_by(OrderEventRow.order_id)
-        ).tuples()
+        ).all()
     )
     rows = []
     for event in events:
@@ -339,7 +339,7 @@ def cached_status(connection: Connection, account_id: str) -> dict[str, str]:
             select(TradingOrder.client_order_id, TradingOrder.status).where(
                 TradingOrder.account_id == account_id
             )
-        ).tuples()
+        ).all()
     )
 
 
@@ -348,7 +348,17 @@ def executions(
 ) -> list[Fill]:
     """Stored fills, oldest first, each booked to its strategy."""
     query = (
-        select(Execution, TradingOrder.client_order_id)
+        select(
+            Execution.execution_id,
+            Execution.symbol,
+            Execution.side,
+            Execution.quantity,
+            Execution.price,
+            Execution.commission,
+            Execution.filled_at,
+            Execution.strategy,
+            TradingOrder.client_order_id,
+        )
         .join(TradingOrder, TradingOrder.id == Execution.order_id)
         .where(Execution.account_id == account_id)
     )
@@ -357,16 +367,16 @@ def executions(
     rows = connection.execute(query.order_by(Execution.id)).all()
     return [
         Fill(
-            fill_id=r.Execution.execution_id,
+            fill_id=r.execution_id,
             client_order_id=r.client_order_id,
-            symbol=r.Execution.symbol,
-            side=Side(r.Execution.side),
-            quantity=r.Execution.quantity,
-            price=r.Execution.price,
-            commission=r.Execution.commission,
-            filled_at=utc(r.Execution.filled_at),
+            symbol=r.symbol,
+            side=Side(r.side),
+            quantity=r.quantity,
+            price=r.price,
+            commission=r.commission,
+            filled_at=utc(r.filled_at),
             account=account_id,
-            strategy=r.Execution.strategy,
+            strategy=r.strategy,
         )
         for r in rows
     ]
@@ -381,7 +391,7 @@ def _order_ids(
                 TradingOrder.account_id == account_id,
                 TradingOrder.client_order_id.in_(list(client_ids)),
             )
-        ).tuples()
+        ).all()
     )
     missing = sorted(set(client_ids) - set(found))
     if missing:

@@ -1,0 +1,99 @@
+"""The trading service end to end on the paper broker: portfolios, orders, batches, value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from quantdesk.core.clock import SimulatedClock
+from quantdesk.core.enums import Side
+from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.services import Services
+from quantdesk.services.trading_types import OrderSpec, TradingError
+
+
+def _day(clock: SimulatedClock, iso: str) -> None:
+    clock.advance_to(datetime.fromisoformat(iso).replace(hour=21, tzinfo=UTC))
+
+
+def test_market_buy_fills_at_close_plus_slippage_with_commission(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(10_000))
+    (order,) = trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 10)])
+    assert order.status == "filled"
+    # close 100.00 on 2 Jan, 5 bp against a buy → 100.05; $1 commission
+    assert order.average_fill_price == Decimal("100.05")
+    value = trading.value("core")
+    assert value.cash == Decimal(10_000) - Decimal("1000.5") - Decimal(1)
+    (position,) = value.positions
+    assert (position.symbol, position.quantity, position.average_cost) == (
+        "AAA",
+        Decimal(10),
+        Decimal("100.05"),
+    )
+    assert position.unrealised_pnl == Decimal("-0.5")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (OrderSpec("ZZZ", Side.BUY, 1), "unknown or unpriced symbol 'ZZZ'"),
+        (OrderSpec("AAA", Side.BUY, 0), "quantity must be > 0"),
+        (OrderSpec("AAA", Side.BUY, -5), "quantity must be > 0"),
+        (OrderSpec("AAA", Side.BUY, float("nan")), "finite"),
+        (OrderSpec("AAA", Side.BUY, 1, limit_price=0), "limit_price must be > 0"),
+        (OrderSpec("AAA", Side.SELL, 1), "sells more than"),
+        (OrderSpec("AAA", Side.BUY, 1000), "cash"),
+    ],
+)
+def test_a_bad_order_in_a_batch_writes_nothing(
+    trading_services: Services, spec: OrderSpec, message: str
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(10_000))
+    good = OrderSpec("BBB", Side.BUY, 10)
+    with pytest.raises(TradingError, match=message):
+        trading.submit_orders("core", [good, spec])
+    assert trading.list_orders("core") == []
+    assert trading.value("core").cash == Decimal(10_000)
+
+
+def test_sells_go_first_so_their_cash_pays_for_the_buys(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(1_100))
+    trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 10)])
+    # the buy alone would not be affordable; listed before the sell it still goes after it
+    orders = trading.submit_orders(
+        "core", [OrderSpec("BBB", Side.BUY, 19), OrderSpec("AAA", Side.SELL, 10)]
+    )
+    assert [o.side for o in orders] == ["sell", "buy"]
+    assert all(o.status == "filled" for o in orders)
+
+
+def test_order_log_replays_to_the_stored_state_after_a_restart(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(10_000))
+    trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 10)])
+    resting = trading.submit_orders("core", [OrderSpec("BBB", Side.BUY, 5, limit_price=40)])
+    cid = resting[0].client_order_id
+    assert resting[0].status == "accepted"
+    trading.modify_order("core", cid, limit_price=Decimal(45))
+    cancelled = trading.cancel_order("core", cid)
+    assert cancelled.status == "cancelled"
+    with trading_services.database.read() as connection:
+        stored = orders_repo.load_orders(connection, "paper-core")
+        cached = orders_repo.cached_status(connection, "paper-core")
+    assert {s.order.client_order_id: str(s.order.status) for s in stored} == cached
+    assert [s.order.client_order_id for s in stored] == ["paper-core-1", "paper-core-2"]
+    # ids continue after a restart (a new session reads the stored sequence)
+    (third,) = trading.submit_orders("core", [OrderSpec("CCC", Side.BUY, 1)])
+    assert third.client_order_id == "paper-core-3"
+    assert trading.reconcile("core").clean
