@@ -37,6 +37,8 @@ from quantdesk.execution import (
 )
 
 ZERO = Decimal(0)
+TICK = Decimal("0.000001")
+"""Fill prices and commissions are rounded to this (a millionth of the currency unit)."""
 PriceSource = Callable[[str], Decimal | None]
 
 
@@ -170,7 +172,7 @@ class PaperBroker:
         if price is None:
             return
         if order.order_type is OrderType.MARKET:
-            fill_price = Decimal(repr(self._costs.fill_price(order.side, float(price))))
+            fill_price = _tick(Decimal(repr(self._costs.fill_price(order.side, float(price)))))
         elif order.order_type is OrderType.LIMIT and order.limit_price is not None:
             crosses = (
                 price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
@@ -181,7 +183,9 @@ class PaperBroker:
         else:
             return  # stops rest until the paper broker of execution/ handles them
         quantity = order.remaining_quantity
-        commission = Decimal(repr(self._costs.commission(float(quantity), float(fill_price))))
+        commission = _tick(
+            Decimal(repr(self._costs.commission(float(quantity), float(fill_price))))
+        )
         fill = Fill(
             fill_id=f"{self._account}-x{len(self._executions) + 1}",
             client_order_id=cid,
@@ -208,6 +212,10 @@ class PaperBroker:
     def _emit(self, event: OrderEvent) -> None:
         for listener in self._listeners:
             listener(event)
+
+
+def _tick(value: Decimal) -> Decimal:
+    return value.quantize(TICK)
 
 
 def _order_state(order: Order) -> dict[str, Any]:
