@@ -16,7 +16,9 @@ SYMBOLS = {"AAA": 100.0, "BBB": 50.0, "CCC": 20.0}
 
 
 def write_bars(path: Path) -> Path:
-    days = TradingCalendar("XNYS").sessions(pd.Timestamp("2024-01-02").date(), pd.Timestamp("2024-06-28").date())
+    days = TradingCalendar("XNYS").sessions(
+        pd.Timestamp("2024-01-02").date(), pd.Timestamp("2024-06-28").date()
+    )
     rows = []
     for symbol, start in SYMBOLS.items():
         growth = {"AAA": 0.001, "BBB": -0.0005, "CCC": 0.002}[symbol]
