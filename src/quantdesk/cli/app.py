@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from quantdesk.cli import backtest, data, db, demo, research
+from quantdesk.cli import backtest, data, db, demo, research, trading
 
 app = typer.Typer(
     name="quantdesk",
@@ -28,6 +28,7 @@ app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
 research.register(app)
 backtest.register(app)
+trading.register(app)
 
 
 def main() -> None:

@@ -120,11 +120,13 @@ def submit_batch(
     drafts.sort(key=lambda d: d[2].side is Side.BUY)  # sells first, stable otherwise
     view = _BatchView(session, costs)
     check = BasicRiskChecks(costs=costs)
-    for spec, _, draft in drafts:
+    for _, _, draft in drafts:
         try:
             check.check(draft, view)
         except OrderError as error:
-            raise TradingError(f"{error}; nothing was sent") from None
+            # the draft has no id yet: name it by what it trades
+            text = str(error).replace("order '' (", "order (")
+            raise TradingError(f"{text}; nothing was sent") from None
         view.add(draft)
     now = session.clock.now()
     placed: list[Order] = []

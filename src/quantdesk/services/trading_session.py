@@ -65,7 +65,19 @@ class PriceBook:
             finite = closes[:, column][np.isfinite(closes[:, column])]
             self._cache[(symbol, day)] = Decimal(repr(float(finite[-1]))) if len(finite) else None
         for symbol in wanted:
-            self._cache.setdefault((symbol, day), None)
+            if self._cache.get((symbol, day)) is None:
+                self._cache[(symbol, day)] = self._last_close(symbol, day)
+
+    def _last_close(self, symbol: str, day: date) -> Decimal | None:
+        # the clock is past the stored history (a live clock on a paper portfolio): the latest
+        # close there is, when it is not after the clock's date
+        bar = self._data.get_latest_bar(symbol)
+        stamp = bar["ts"]
+        close = bar.get("close")
+        if not isinstance(stamp, datetime) or stamp.date() > day or close is None:
+            return None
+        value = float(close)  # type: ignore[arg-type]
+        return Decimal(repr(value)) if np.isfinite(value) else None
 
     def __call__(self, symbol: str) -> Decimal | None:
         day = self._clock.now().date()
