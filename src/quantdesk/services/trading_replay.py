@@ -5,7 +5,7 @@ look-ahead: a row uses data up to its date only). The clock then walks the sessi
 ``start`` to ``end``: at each session's close the paper broker prices at that day's close; on
 the strategy's rebalance dates its targets become one order batch; every session ends with a
 snapshot. ``sector-momentum`` replays the stored-signal path: the 12-1 sector signal on the
-first session of each month.
+first session of each month (over the sector ETFs, or the comma-separated ``universe``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def replay(
             "a replay needs a simulated clock (the service was built with a live one)"
         )
     if strategy == "sector-momentum":
-        schedule = _sector_schedule(service, start, end)
+        symbols = (
+            None if universe is None else [x.strip() for x in universe.split(",") if x.strip()]
+        )
+        schedule = _sector_schedule(service, start, end, symbols)
     else:
         schedule = _strategy_schedule(service, strategy, start, end, params, universe)
     rebalances = orders = 0
@@ -58,7 +61,7 @@ def replay(
 
 
 def _sector_schedule(
-    service: TradingService, start: date, end: date
+    service: TradingService, start: date, end: date, symbols: list[str] | None
 ) -> list[tuple[date, dict[str, float] | None]]:
     research = service._research
     if research is None:
@@ -70,7 +73,8 @@ def _sector_schedule(
         targets = None
         if (day.year, day.month) != month:
             month = (day.year, day.month)
-            targets = dict(research.sector_momentum_signal(day).target_weights)
+            signal = research.sector_momentum_signal(day, symbols=symbols)
+            targets = dict(signal.target_weights)
         out.append((day, targets))
     return out
 
