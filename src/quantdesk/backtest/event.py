@@ -1,4 +1,9 @@
-"""Event-driven backtest engine: bar by bar, through the order model of :mod:`.orders`.
+"""Event-driven backtest engine: bar by bar, through the order model of :mod:`quantdesk.execution`.
+
+The run is assembled from small parts: a :class:`~.event_broker.SimulatedBroker` (matching),
+:class:`~.event_context.BacktestOrders` (the order intake), an :class:`~.event_ledger.ArrayLedger`
+(cash and positions), a :class:`~.event_recorder.Recorder` (orders, fills, the result) and the
+thin :class:`~.event_context.EventStrategyContext` the strategy trades through.
 
 Each bar ``t`` (the panel's dates are the bar timestamps; daily or intraday):
 
@@ -34,20 +39,24 @@ The per-bar context is cheap on purpose (integer index, numpy arrays, no pandas)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-from quantdesk.backtest.costs import CostModel, FillTiming
 from quantdesk.backtest.event_allocation import AllocationAdapter
-from quantdesk.backtest.event_context import EventContext
-from quantdesk.backtest.orders import Fill, Order, OrderSide
-from quantdesk.backtest.result import BacktestResult, empty_orders, round_trip_trades
+from quantdesk.backtest.event_broker import SimulatedBroker
+from quantdesk.backtest.event_context import BacktestOrders, EventStrategyContext
+from quantdesk.backtest.event_ledger import ArrayLedger
+from quantdesk.backtest.event_recorder import Recorder
+from quantdesk.backtest.result import BacktestResult
 from quantdesk.backtest.stops import StopLossRule
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.data.panel import Panel
+from quantdesk.execution.costs import CostModel, FillTiming
+from quantdesk.execution.events import Fill
+from quantdesk.execution.orders import Order
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
 
 ENGINE_NAME = "event"
@@ -130,8 +139,9 @@ class EventEngine:
         self.costs = costs if costs is not None else CostModel()
         self.fill_timing = FillTiming(fill_timing or self.costs.fill_timing)
         if isinstance(strategy, AllocationStrategy):
-            adapter = AllocationAdapter(strategy, drift_threshold, stop_loss, vix)
-            self.strategy: SignalStrategy = adapter
+            self.strategy: SignalStrategy = AllocationAdapter(
+                strategy, drift_threshold, stop_loss, vix
+            )
         elif stop_loss is not None:
             raise ValueError(
                 f"stop_loss applies to allocation strategies; signal strategy {strategy.name!r}"
@@ -144,140 +154,67 @@ class EventEngine:
         self.initial_cash = float(initial_cash)
         first = pd.Timestamp(panel.dates[0]).tz_localize(UTC).to_pydatetime()
         self.clock = clock if clock is not None else SimulatedClock(first)
-        self.context = EventContext(
+        self.price_field, prices = panel.prices()
+        marks = pd.DataFrame(prices).ffill().to_numpy()
+        self.ledger = ArrayLedger(self.initial_cash, len(panel.symbols), marks)
+        self.recorder = Recorder()
+        self.broker = SimulatedBroker(
             panel,
+            self.price_field,
+            marks,
+            self.ledger,
+            self.recorder,
             costs=self.costs,
-            initial_cash=self.initial_cash,
             clock=self.clock,
             fill_timing=self.fill_timing,
-            strategy_name=strategy.name,
             participation=participation,
             allow_short=allow_short,
             fractional=fractional,
         )
+        self.order_intake = BacktestOrders(
+            self.broker, self.ledger, self.recorder, self.clock, strategy.name, self.costs
+        )
+        self.context = EventStrategyContext(
+            panel, self.price_field, self.ledger, self.order_intake, fractional=fractional
+        )
+        if isinstance(self.strategy, AllocationAdapter):
+            self.strategy.attach(self.order_intake, fractional=fractional)
 
     @property
     def orders(self) -> list[Order]:
-        return list(self.context.orders.values())
+        return list(self.recorder.orders.values())
 
     @property
     def fills(self) -> list[Fill]:
-        return list(self.context.fills)
+        return list(self.recorder.fills)
 
     def run(self) -> BacktestResult:
-        context, strategy = self.context, self.strategy
+        broker, strategy, context = self.broker, self.strategy, self.context
         strategy.init(self.panel)
         advance, on_bar = self.clock.advance_to, strategy.on_bar
+        check_exits = self.order_intake.check_exits
         # the queues are mutated in place, so these names stay valid for the whole run
-        new, working, exits = context._new, context._working, context._exits
+        new, working, exits = broker.new, broker.working, broker.exits
         for i, moment in enumerate(_bar_times(self.panel.dates)):
             advance(moment)
-            context._i = i
+            broker.i = i
             if working:
-                context._match_working()
+                broker.match_working()
             if exits:
-                context._check_exits()
+                check_exits()
             on_bar(context)
             if new:
-                context._after_bar()
-        context._expire_all()
-        return self._result()
-
-    def _result(self) -> BacktestResult:
-        ctx, panel = self.context, self.panel
-        T, N = panel.shape
-        dates = pd.DatetimeIndex(panel.dates, name="date")
-        cash_log = pd.Series(ctx._cash_log, dtype=np.float64).reindex(range(T)).ffill()
-        cash = cash_log.fillna(self.initial_cash).to_numpy()
-        positions = np.full((T, N), np.nan)
-        positions[0] = 0.0
-        for i, j, shares in ctx._position_log:
-            positions[i, j] = shares
-        positions = pd.DataFrame(positions).ffill().to_numpy()
-        value = np.where(positions != 0.0, positions * ctx._px, 0.0)
-        equity = cash + value.sum(axis=1)
-        returns = np.empty(T)
-        returns[0] = equity[0] / self.initial_cash - 1.0
-        returns[1:] = equity[1:] / equity[:-1] - 1.0
-        notional = np.zeros(T)
-        for i, _, _, quantity, price, _, _ in ctx._fill_rows:
-            notional[i] += quantity * price
-        pre = np.full(T, np.nan)
-        pre[list(ctx._pre_trade_equity)] = list(ctx._pre_trade_equity.values())
-        turnover = np.where(notional > 0, notional / pre, 0.0)
-        costs = np.zeros(T)
-        for i, paid in ctx._costs_paid.items():
-            costs[i] = paid
-        fills = _frame(ctx._fill_rows, panel, with_commission=True, orders=ctx.orders)
-        orders = _orders_frame(ctx, panel)
-        last_prices = {s: float(ctx._px[-1, j]) for j, s in enumerate(panel.symbols)}
-        rebalance_rows = getattr(self.strategy, "rebalance_rows", None)
-        if rebalance_rows is None:
-            rebalance_rows = sorted({row[0] for row in ctx._fill_rows})
-        columns = list(panel.symbols)
-        return BacktestResult(
+                broker.after_bar()
+        broker.expire_all()
+        return self.recorder.result(
+            self.panel,
+            self.ledger,
             strategy=self.source.name,
             params=self.source.params.model_dump(mode="json"),
             engine=ENGINE_NAME,
-            price_field=ctx.price_field,
-            initial_cash=self.initial_cash,
-            dates=dates,
-            symbols=panel.symbols,
-            equity=pd.Series(equity, index=dates, name="equity"),
-            returns=pd.Series(returns, index=dates, name="returns"),
-            cash=pd.Series(cash, index=dates, name="cash"),
-            weights=pd.DataFrame(value / equity[:, None], index=dates, columns=columns),
-            positions=pd.DataFrame(positions, index=dates, columns=columns),
-            orders=orders,
-            fills=fills,
-            trades=round_trip_trades(fills, last_prices),
-            turnover=pd.Series(turnover, index=dates, name="turnover"),
-            costs=pd.Series(costs, index=dates, name="costs"),
-            rebalance_dates=dates[np.asarray(rebalance_rows, dtype=np.int64)],
+            price_field=self.price_field,
+            rebalance_rows=getattr(self.strategy, "rebalance_rows", None),
         )
 
 
-def _frame(
-    rows: list[tuple[int, int, bool, float, float, float, str]],
-    panel: Panel,
-    with_commission: bool,
-    orders: Mapping[str, Order],
-) -> pd.DataFrame:
-    if not rows:
-        empty = empty_orders()
-        empty["reason"] = pd.Series(dtype=object)
-        return empty
-    bar, column, buy, quantity, price, commission, order_id = zip(*rows, strict=True)
-    symbols = np.asarray(panel.symbols, dtype=object)
-    return pd.DataFrame(
-        {
-            "date": panel.dates[np.asarray(bar)].astype("datetime64[ns]"),
-            "symbol": symbols[np.asarray(column)],
-            "side": np.where(np.asarray(buy), OrderSide.BUY.value, OrderSide.SELL.value).astype(
-                object
-            ),
-            "quantity": np.asarray(quantity, dtype=np.float64),
-            "price": np.asarray(price, dtype=np.float64),
-            "commission": np.asarray(commission, dtype=np.float64)
-            if with_commission
-            else np.zeros(len(rows)),
-            "order_id": np.asarray(order_id, dtype=object),
-            "reason": np.asarray([orders[oid].tag for oid in order_id], dtype=object),
-        }
-    )
-
-
-def _orders_frame(ctx: EventContext, panel: Panel) -> pd.DataFrame:
-    """One row per order sent: decision bar, ordered quantity, decision (or limit/stop) price and
-    the commission its fills paid."""
-    paid: dict[str, float] = {}
-    for *_, commission, order_id in ctx._fill_rows:
-        paid[order_id] = paid.get(order_id, 0.0) + commission
-    rows = [
-        (i, j, buy, quantity, price, paid.get(order_id, 0.0), order_id)
-        for i, j, buy, quantity, price, order_id in ctx._order_rows
-    ]
-    return _frame(rows, panel, with_commission=True, orders=ctx.orders)
-
-
-__all__ = ["ENGINE_NAME", "AllocationAdapter", "EventContext", "EventEngine", "run_events"]
+__all__ = ["ENGINE_NAME", "AllocationAdapter", "EventEngine", "EventStrategyContext", "run_events"]

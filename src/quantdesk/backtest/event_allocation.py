@@ -6,10 +6,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from quantdesk.backtest.event_context import EventContext
-from quantdesk.backtest.nb import TIE_TOLERANCE, stop_exits_nb
+from quantdesk.backtest.event_context import BacktestOrders
+from quantdesk.backtest.nb import stop_exits_nb
 from quantdesk.backtest.stops import ORDER_REASONS, REBALANCE_CODE, OrderReason, StopLossRule
+from quantdesk.core.enums import Side
 from quantdesk.data.panel import Panel
+from quantdesk.execution.targets import order_deltas, trade_sequence
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyContext
 
 
@@ -30,7 +32,6 @@ class AllocationAdapter(SignalStrategy):
     """
 
     name: ClassVar[str] = "allocation-adapter"
-    _NOISE = 1e-12  # the vectorised engine's float-noise cut-off, a fraction of equity
 
     def __init__(
         self,
@@ -52,6 +53,13 @@ class AllocationAdapter(SignalStrategy):
         self._high = np.empty(0)
         self._blocked = np.zeros(0, dtype=bool)
         self._exits = np.empty(0, dtype=np.int64)
+        self._orders: BacktestOrders | None = None
+        self.fractional = True
+
+    def attach(self, orders: BacktestOrders, *, fractional: bool) -> None:
+        """Wire the engine's order intake (and through it the book) before the run."""
+        self._orders = orders
+        self.fractional = fractional
 
     def init(self, data: Panel) -> None:
         mask = np.asarray(self.allocation.rebalance_mask(data.dates), dtype=bool)
@@ -67,31 +75,38 @@ class AllocationAdapter(SignalStrategy):
         self._exits = np.full(n_symbols, REBALANCE_CODE, dtype=np.int64)
 
     def on_bar(self, context: StrategyContext) -> None:
-        ctx = _require_event_context(context)
-        i = ctx.index
+        orders = self._orders
+        if orders is None:
+            raise RuntimeError("AllocationAdapter runs inside EventEngine, which attaches it")
+        i = context.index
         rebalance = bool(self._decide[i])
         if rebalance:
             self._target = np.nan_to_num(self._targets[i], nan=0.0)
             self._blocked[:] = False
-        stopped = self._check_stops(ctx)
-        if rebalance or self._drifted(ctx):
+        ledger = orders.ledger
+        marks = ledger.marks[i]
+        stopped = self._check_stops(ledger.positions, marks, ledger.entry, i)
+        if rebalance or self._drifted(ledger.positions, marks, context.equity):
             self.rebalance_rows.append(i)
-            self._send_orders(ctx, ctx._px[i])
+            self._send_orders(orders, marks, context.equity)
         elif stopped:
             # exits only: the other holdings are left as they are
             for j in np.flatnonzero(self._exits != REBALANCE_CODE):
                 reason = ORDER_REASONS[self._exits[j]]
-                ctx.sell(ctx.symbols[j], ctx._positions[j], tag=reason.value)
+                held = ledger.positions[j]
+                orders.submit(Side.SELL, context.symbols[j], held, tag=reason.value)
 
-    def _check_stops(self, ctx: EventContext) -> bool:
+    def _check_stops(
+        self, positions: list[float], marks: np.ndarray, entry: np.ndarray, i: int
+    ) -> bool:
         if self._distances is None or self.stop_loss is None:
             return False
         fired = stop_exits_nb(
-            np.asarray(ctx._positions, dtype=np.float64),
-            ctx._px[ctx.index],
-            ctx._entry,
+            np.asarray(positions, dtype=np.float64),
+            marks,
+            entry,
             self._high,
-            float(self._distances[ctx.index]),
+            float(self._distances[i]),
             self.stop_loss.take_profit_fraction,
             self.stop_loss.trailing,
             self._exits,
@@ -99,53 +114,35 @@ class AllocationAdapter(SignalStrategy):
         self._blocked |= self._exits != REBALANCE_CODE
         return bool(fired)
 
-    def _drifted(self, ctx: EventContext) -> bool:
-        if self.drift_threshold is None or self._target is None or not ctx.equity > 0:
+    def _drifted(self, positions: list[float], marks: np.ndarray, equity: float) -> bool:
+        if self.drift_threshold is None or self._target is None or not equity > 0:
             return False
-        held = np.asarray(ctx._positions) * np.nan_to_num(ctx._px[ctx.index])
-        drifted = np.abs(held / ctx.equity - self._target) > self.drift_threshold
+        held = np.asarray(positions) * np.nan_to_num(marks)
+        drifted = np.abs(held / equity - self._target) > self.drift_threshold
         # a stopped symbol is held at zero until the next rebalance: that is not a drift
         return bool((drifted & ~self._blocked).any())
 
-    def _send_orders(self, ctx: EventContext, marks: np.ndarray) -> None:
+    def _send_orders(self, orders: BacktestOrders, marks: np.ndarray, equity: float) -> None:
         assert self._target is not None
         target = np.where(self._blocked, 0.0, self._target)
-        equity = ctx.equity
-        costs = ctx._costs
-        sells: list[tuple[str, float, str]] = []
-        buys: list[tuple[float, int, str, float]] = []
-        for j, symbol in enumerate(ctx.symbols):
-            price = float(marks[j])
-            if not price > 0.0:
-                continue
-            shares = float(target[j]) * equity / price
-            if not ctx.fractional:
-                shares = float(np.trunc(shares))
-            delta = shares - ctx._positions[j]
-            notional = abs(delta) * price
-            if notional <= self._NOISE * abs(equity):
-                continue
-            if shares != 0.0 and costs.is_below_threshold(notional, equity):
-                continue
-            if delta < 0:
-                sells.append((symbol, -delta, ORDER_REASONS[self._exits[j]].value))
-            else:
-                # the vectorised kernel's rule: notionals within TIE_TOLERANCE of equity tie,
-                # and ties go in symbol (column) order
-                tick = TIE_TOLERANCE * (abs(equity) + 1.0)
-                buys.append((float(np.round(delta * price / tick)), j, symbol, delta))
-        for symbol, quantity, reason in sells:
-            ctx.sell(symbol, quantity, tag=reason)
-        for _, _, symbol, quantity in sorted(buys):
-            ctx.buy(symbol, quantity, tag=OrderReason.REBALANCE.value)
-
-
-def _require_event_context(context: StrategyContext) -> EventContext:
-    if not isinstance(context, EventContext):
-        raise TypeError(
-            f"AllocationAdapter runs in the event engine only, got {type(context).__name__}"
+        prices = marks.tolist()
+        deltas = order_deltas(
+            target.tolist(),
+            orders.ledger.positions,
+            prices,
+            equity,
+            fractional=self.fractional,
+            min_trade_value=orders.costs.min_trade_value,
+            min_trade_weight=orders.costs.min_trade_weight,
         )
-    return context
+        symbols = orders.broker.symbols
+        for j in trade_sequence(deltas, prices, equity):
+            delta = deltas[j]
+            if delta < 0:
+                reason = ORDER_REASONS[self._exits[j]].value
+                orders.submit(Side.SELL, symbols[j], -delta, tag=reason)
+            else:
+                orders.submit(Side.BUY, symbols[j], delta, tag=OrderReason.REBALANCE.value)
 
 
 __all__ = ["AllocationAdapter"]

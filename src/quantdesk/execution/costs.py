@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from quantdesk.core.enums import Side
 
 BASIS_POINT = 1e-4
+_BP = Decimal("0.0001")
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
 
 
 class FillTiming(StrEnum):
@@ -93,6 +99,22 @@ class CostModel:
         if Side(side) is Side.BUY:
             return price * (1.0 + slip)
         return price * (1.0 - slip)
+
+    def decimal_fill_price(self, side: Side, price: Decimal) -> Decimal:
+        """:meth:`fill_price` in Decimal arithmetic (the paper broker and ledgers use it)."""
+        slip = _decimal(self.slippage_bps) * _BP
+        return price * (1 + slip) if Side(side) is Side.BUY else price * (1 - slip)
+
+    def decimal_commission(self, quantity: Decimal, price: Decimal) -> Decimal:
+        """:meth:`commission` in Decimal arithmetic; zero shares cost nothing."""
+        quantity = abs(quantity)
+        if quantity == 0:
+            return Decimal(0)
+        return (
+            _decimal(self.commission_per_order)
+            + _decimal(self.commission_per_share) * quantity
+            + _decimal(self.commission_bps) * _BP * quantity * price
+        )
 
     def affordable_shares(self, cash: float, price: float) -> float:
         """The largest (fractional) share count whose fill plus commission costs at most ``cash``.

@@ -37,12 +37,10 @@ Number = Decimal | float | int | str
 
 def to_decimal(value: Number, what: str) -> Decimal:
     """``value`` as a finite Decimal (floats via their shortest repr); raises naming ``what``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise OrderError(f"{what} must be a finite number, got {value!r}")
     try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise OrderError(f"{what} must be a finite number, got {value!r}")
-            value = repr(value)
-        number = Decimal(value)
+        number = Decimal(repr(value) if isinstance(value, float) else value)
     except (InvalidOperation, ValueError, TypeError):
         raise OrderError(f"{what} must be a number, got {value!r}") from None
     if not number.is_finite():
@@ -181,13 +179,21 @@ class OrderManager:
         if self.risk is not None:
             self.risk.check(order, self)
 
-    def submit(self, request: OrderRequest) -> Order:
-        """Validate, check, record and send; returns the order as recorded (SUBMITTED or later)."""
+    def submit(
+        self, request: OrderRequest, *, before_send: Callable[[Order], None] | None = None
+    ) -> Order:
+        """Validate, check, record and send; returns the order as recorded (SUBMITTED or later).
+
+        ``before_send`` sees the recorded order just before the broker does (a caller that must
+        recognise the order's events registers it there: a broker may answer synchronously).
+        """
         draft = self.build(request)
         self.check(draft)
         order = replace(draft, client_order_id=self.ids.next())
         self._orders[order.client_order_id] = order
         self._record(OrderSubmitted(order.client_order_id, self.clock.now()))
+        if before_send is not None:
+            before_send(self._orders[order.client_order_id])
         self.broker.submit(self._orders[order.client_order_id])
         return self._orders[order.client_order_id]
 

@@ -88,8 +88,8 @@ class BasicRiskChecks:
                     f"{name}: sells more than the {held} shares held (shorting is off)"
                 )
             return
-        fill = Decimal(repr(self.costs.fill_price(Side.BUY, float(reference))))
-        commission = Decimal(repr(self.costs.commission(float(order.quantity), float(fill))))
+        fill = self.costs.decimal_fill_price(Side.BUY, reference)
+        commission = self.costs.decimal_commission(order.quantity, fill)
         needed = order.quantity * fill + commission
         cash = view.available_cash(order.strategy)
         if needed > cash:
