@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,7 +34,8 @@ from quantdesk.execution import (
     OrderType,
     TimeInForce,
 )
-from quantdesk.portfolio.rebalance import rebalance_trades
+from quantdesk.execution.targets import PlannedTrade as RuleTrade
+from quantdesk.execution.targets import plan_trades
 from quantdesk.services.trading_session import PortfolioSession, PriceBook, TcaPrices
 from quantdesk.services.trading_types import (
     DriftRow,
@@ -186,7 +187,12 @@ def rebalance(
     costs: CostModel,
     strategy: str = "",
 ) -> RebalanceResult:
-    """Drift and the trade list to ``targets``; with ``execute`` the list goes as one batch."""
+    """Drift and the trade list to ``targets``; with ``execute`` the list goes as one batch.
+
+    The trade list is :func:`quantdesk.execution.targets.plan_trades`, the rule the backtest
+    engines use (whole shares, sells first, buys in ascending notional, the last buy trimmed to
+    the cash); ``threshold`` is its minimum trade weight (a fraction of equity).
+    """
     if not (math.isfinite(threshold) and 0 <= threshold < 1):
         raise TradingError(f"threshold must be a fraction in [0, 1), got {threshold}")
     account = session.account
@@ -202,27 +208,39 @@ def rebalance(
             raise TradingError(f"no price for {symbol!r} on {session.clock.now().date()}")
         marks[symbol] = price
     cash = session.ledger.cash(account, strategy)
-    # keep back what the orders will cost (commission per order, slippage on buys)
     equity = cash + sum((q * marks[s] for s, q in held.items()), ZERO)
-    reserve = Decimal(repr(costs.commission_per_order)) * (len(symbols) + 1) + equity * Decimal(
-        repr(costs.slippage_bps + costs.commission_bps)
-    ) / Decimal(10_000)
-    plan = rebalance_trades(
-        held, max(cash - reserve, ZERO), marks, dict(targets), min_trade_weight=threshold
+    weights = [float(targets.get(s, 0.0)) for s in symbols]
+    positions = [float(held.get(s, ZERO)) for s in symbols]
+    floats = [float(marks[s]) for s in symbols]
+    # a cent per name kept back: the broker's fills are rounded to a tick, the plan is float
+    budget = float(cash - Decimal("0.01") * len(symbols))
+    rule = replace(costs, min_trade_weight=threshold)
+    planned = plan_trades(weights, positions, floats, budget, rule, fractional=False)
+    everything = plan_trades(
+        weights, positions, floats, budget, replace(costs, min_trade_weight=0.0), fractional=False
     )
-    total = plan.total_value + reserve if plan.total_value else ZERO
-    current = {s: float(q * marks[s] / total) if total else 0.0 for s, q in held.items()}
+    current = {s: float(held.get(s, ZERO) * marks[s] / equity) if equity else 0.0 for s in symbols}
     drift = tuple(
-        DriftRow(
-            s,
-            current.get(s, 0.0),
-            float(targets.get(s, 0.0)),
-            current.get(s, 0.0) - float(targets.get(s, 0.0)),
-        )
+        DriftRow(s, current[s], float(targets.get(s, 0.0)), current[s] - float(targets.get(s, 0.0)))
         for s in symbols
     )
-    trades = tuple(_planned(t) for t in sorted(plan.trades, key=lambda t: t.side != "sell"))
-    skipped = tuple(_planned(t) for t in plan.skipped)
+
+    def view(trade: RuleTrade) -> PlannedTrade:
+        symbol = symbols[trade.index]
+        quantity = Decimal(repr(trade.quantity)).normalize()
+        return PlannedTrade(
+            symbol=symbol,
+            side=trade.side,
+            quantity=quantity,
+            price=marks[symbol],
+            notional=quantity * marks[symbol],
+            current_weight=current[symbol],
+            target_weight=float(targets.get(symbol, 0.0)),
+        )
+
+    trades = tuple(view(t) for t in planned)
+    sent = {t.index for t in planned}
+    skipped = tuple(view(t) for t in everything if t.index not in sent)
     result = RebalanceResult(
         portfolio=session.portfolio.name,
         source=source,
@@ -242,21 +260,7 @@ def rebalance(
         for t in trades
     ]
     orders = submit_batch(session, specs, costs, "rebalance")
-    from dataclasses import replace
-
     return replace(result, executed=True, orders=tuple(orders))
-
-
-def _planned(trade: object) -> PlannedTrade:
-    return PlannedTrade(
-        symbol=trade.symbol,  # type: ignore[attr-defined]
-        side=Side(str(trade.side)),  # type: ignore[attr-defined]
-        quantity=trade.shares,  # type: ignore[attr-defined]
-        price=trade.price,  # type: ignore[attr-defined]
-        notional=trade.notional,  # type: ignore[attr-defined]
-        current_weight=trade.current_weight,  # type: ignore[attr-defined]
-        target_weight=trade.target_weight,  # type: ignore[attr-defined]
-    )
 
 
 # -- manual trades -----------------------------------------------------------------------------
