@@ -97,3 +97,38 @@ def test_order_log_replays_to_the_stored_state_after_a_restart(
     (third,) = trading.submit_orders("core", [OrderSpec("CCC", Side.BUY, 1)])
     assert third.client_order_id == "paper-core-3"
     assert trading.reconcile("core").clean
+
+
+def test_rebalance_trade_list_is_the_backtest_rule_and_runs_as_one_batch(
+    trading_services: Services,
+) -> None:
+    from quantdesk.execution.targets import plan_trades
+
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(10_000))
+    trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 30)])
+    targets = {"AAA": 0.2, "BBB": 0.5, "CCC": 0.29}
+    plan = trading.rebalance("core", targets=targets)
+    value = trading.value("core")
+    budget = float(value.cash - Decimal("0.01") * 3)
+    expected = plan_trades(
+        [0.2, 0.5, 0.29],
+        [30.0, 0.0, 0.0],
+        [100.0, 50.0, 20.0],
+        budget,
+        trading.costs,
+        fractional=False,
+    )
+    assert [(t.symbol, t.side, float(t.quantity)) for t in plan.trades] == [
+        ("AAA" if e.index == 0 else "BBB" if e.index == 1 else "CCC", e.side, e.quantity)
+        for e in expected
+    ]
+    assert plan.trades[0].side is Side.SELL  # sells first
+    assert not plan.executed and trading.list_orders("core") != []
+    # a threshold above the AAA change (30 → 20 shares, 10 % of equity) skips that sell
+    skipped = trading.rebalance("core", targets=targets, threshold=0.15)
+    assert [t.symbol for t in skipped.skipped] == ["AAA"]
+    done = trading.rebalance("core", targets=targets, execute=True)
+    assert done.executed and all(o.status == "filled" for o in done.orders)
+    weights = {p.symbol: p.weight for p in trading.positions("core")}
+    assert weights == pytest.approx(targets, abs=0.02)
