@@ -55,7 +55,8 @@ def test_a_bad_order_is_one_line_and_exit_1(
     assert runner.invoke(app, ["portfolio", "create", "core", "--cash", "1000"]).exit_code == 0
     result = runner.invoke(app, ["order", "submit", "core", "buy", "100", "AAPL"])
     assert result.exit_code == 1
-    assert "needs" in result.stderr and "nothing was sent" in result.stderr
+    assert "needs" in result.stderr
+    assert "nothing was sent" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     listed = runner.invoke(app, ["order", "list", "core", "--json"])
     assert json.loads(listed.stdout) == []

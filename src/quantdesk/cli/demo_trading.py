@@ -61,7 +61,8 @@ def _print(value: object, report: object, history: object, start: date, end: dat
     ]
     console.print(
         table(
-            f"5. paper portfolio {PORTFOLIO} after replaying {start} → {end} (top 3 by 12-1, monthly)",
+            f"5. paper portfolio {PORTFOLIO} after replaying {start} → {end} "
+            "(top 3 by 12-1, monthly)",
             ["symbol", "shares", "avg cost", "price", "unrealised P&L"],
             rows,
             right={"shares", "avg cost", "price", "unrealised P&L"},
@@ -69,7 +70,8 @@ def _print(value: object, report: object, history: object, start: date, end: dat
     )
     overall = report.overall
     console.print(
-        f"equity {value.equity:,.2f} (cash {value.cash:,.2f}); realised P&L {value.realised_pnl:,.2f}, "
+        f"equity {value.equity:,.2f} (cash {value.cash:,.2f}); "
+        f"realised P&L {value.realised_pnl:,.2f}, "
         f"unrealised {value.unrealised_pnl:,.2f}, commissions {value.commissions:,.2f}; "
         f"time-weighted return {history.time_weighted_return:.2%}"
     )

@@ -4,6 +4,7 @@ the command line. Commands call the trading service only."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -318,7 +319,8 @@ def _print_rebalance(result: RebalanceResult) -> None:
         for t in result.trades
     ]
     columns = ["side", "symbol", "shares", "price", "notional", "current", "target"]
-    title = f"Rebalance {result.portfolio} to {result.source} ({'executed' if result.executed else 'plan only'})"
+    done = "executed" if result.executed else "plan only"
+    title = f"Rebalance {result.portfolio} to {result.source} ({done})"
     console.print(table(title, columns, rows, right=set(columns[2:])))
     if result.skipped:
         console.print(
@@ -326,7 +328,8 @@ def _print_rebalance(result: RebalanceResult) -> None:
         )
     for order in result.orders:
         console.print(
-            f"{order.client_order_id}: {order.side} {order.quantity} {order.symbol} {order.status} at {money(order.average_fill_price)}"
+            f"{order.client_order_id}: {order.side} {order.quantity} {order.symbol} "
+            f"{order.status} at {money(order.average_fill_price)}"
         )
 
 
@@ -444,4 +447,4 @@ def tca(
 
 
 def _bp(value: float) -> str:
-    return "" if value != value else f"{value:.2f}"  # NaN → blank
+    return "" if math.isnan(value) else f"{value:.2f}"

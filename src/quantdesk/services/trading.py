@@ -118,10 +118,10 @@ class TradingService:
         if value == 0:
             raise TradingError("a cash flow must not be zero")
         session = self._session(name)
-        if value < 0 and -value > session.ledger.cash(session.account, strategy):
+        available = session.ledger.cash(session.account, strategy)
+        if value < 0 and -value > available:
             raise TradingError(
-                f"withdrawal of {-value} exceeds the {session.ledger.cash(session.account, strategy)}"
-                f" cash of portfolio {name!r}"
+                f"withdrawal of {-value} exceeds the {available} cash of portfolio {name!r}"
             )
         now = self._clock.now()
         with self._db.transaction() as connection:
@@ -183,8 +183,9 @@ class TradingService:
         return trading_orders.list_orders(self._db, self._record(name), open_only)
 
     def import_trades(self, name: str, path: Path) -> list[OrderView]:
-        """Record trades done elsewhere from a CSV file (date,symbol,side,quantity,price[,strategy]):
-        every row is checked first (file, row, field named on error) and nothing is written
+        """Record trades done elsewhere from a CSV file
+        (``date,symbol,side,quantity,price[,strategy]``): every row is checked first (file, row,
+        field named on error) and nothing is written
         unless all are valid."""
         session = self._session(name)
         return trading_orders.import_trades(session, path, self._calendar_check)
@@ -336,7 +337,9 @@ class TradingService:
             if signal == "composite":
                 recommendation = self._research.recommend(date=today)
                 frame = recommendation.weights
-                weights = dict(zip(frame["symbol"].astype(str), frame["weight"].astype(float)))
+                weights = dict(
+                    zip(frame["symbol"].astype(str), frame["weight"].astype(float), strict=True)
+                )
                 return weights, "signal:composite"
             raise TradingError(f"unknown signal {signal!r}; use sector-momentum or composite")
         assert strategy is not None

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import pandas as pd
 
@@ -144,7 +145,7 @@ def history(
 def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date, float]]:
     """Daily returns with each day's cash flows taken out (see module doc)."""
     out: list[tuple[date, float]] = []
-    for previous, current in zip(snapshots, snapshots[1:], strict=False):
+    for previous, current in pairwise(snapshots):
         if previous.equity <= 0:
             continue
         out.append(

@@ -333,36 +333,15 @@ def _read_trades(
     held: dict[tuple[str, str], Decimal] = {}
     cash: dict[str, Decimal] = {}
     for line, raw in enumerate(reader, start=2):
-        symbol = (raw.get("symbol") or "").strip().upper()
-        strategy = (raw.get("strategy") or "").strip()
+        parsed = _parse_row(raw, session, is_session)
+        if isinstance(parsed, Problem):
+            problems.append(replace(parsed, source=source, row=line))
+            continue
+        day, symbol, side, quantity, price, strategy = parsed
 
         def bad(field: str, message: str) -> None:
-            problems.append(Problem(source, line, symbol or None, field, message))  # noqa: B023
+            problems.append(Problem(source, line, symbol, field, message))  # noqa: B023
 
-        try:
-            day = date.fromisoformat((raw.get("date") or "").strip())
-        except ValueError:
-            bad("date", f"not a date (YYYY-MM-DD): {raw.get('date')!r}")
-            continue
-        if not is_session(day):
-            bad("date", f"{day} is not a trading day (weekend or exchange holiday)")
-            continue
-        if not symbol or not session.prices_known(symbol):
-            bad("symbol", f"unknown symbol {symbol!r}")
-            continue
-        side_text = (raw.get("side") or "").strip().lower()
-        if side_text not in ("buy", "sell"):
-            bad("side", f"side must be buy or sell, got {raw.get('side')!r}")
-            continue
-        side = Side(side_text)
-        quantity = _cell_number(raw.get("quantity"))
-        if quantity is None or not quantity > 0:
-            bad("quantity", f"quantity must be a number > 0, got {raw.get('quantity')!r}")
-            continue
-        price = _cell_number(raw.get("price"))
-        if price is None or not price > 0:
-            bad("price", f"price must be a number > 0, got {raw.get('price')!r}")
-            continue
         key = (strategy, symbol)
         position = held.setdefault(
             key, session.ledger.position(session.account, strategy, symbol).quantity
@@ -382,6 +361,36 @@ def _read_trades(
     if not rows:
         raise DataValidationError([Problem(source, None, None, None, "no trades in the file")])
     return rows
+
+
+def _parse_row(  # noqa: PLR0911 - one early return per field, in the order of the file
+    raw: dict[str, str], session: PortfolioSession, is_session: Callable[[date], bool]
+) -> tuple[date, str, Side, Decimal, Decimal, str] | Problem:
+    """One row's values, or the first problem found (source and row filled in by the caller)."""
+    symbol = (raw.get("symbol") or "").strip().upper()
+
+    def bad(field: str, message: str) -> Problem:
+        return Problem("", None, symbol or None, field, message)
+
+    try:
+        day = date.fromisoformat((raw.get("date") or "").strip())
+    except ValueError:
+        return bad("date", f"not a date (YYYY-MM-DD): {raw.get('date')!r}")
+    if not is_session(day):
+        return bad("date", f"{day} is not a trading day (weekend or exchange holiday)")
+    if not symbol or not session.prices_known(symbol):
+        return bad("symbol", f"unknown symbol {symbol!r}")
+    side_text = (raw.get("side") or "").strip().lower()
+    if side_text not in ("buy", "sell"):
+        return bad("side", f"side must be buy or sell, got {raw.get('side')!r}")
+    quantity = _cell_number(raw.get("quantity"))
+    if quantity is None or not quantity > 0:
+        return bad("quantity", f"quantity must be a number > 0, got {raw.get('quantity')!r}")
+    price = _cell_number(raw.get("price"))
+    if price is None or not price > 0:
+        return bad("price", f"price must be a number > 0, got {raw.get('price')!r}")
+    strategy = (raw.get("strategy") or "").strip()
+    return (day, symbol, Side(side_text), quantity, price, strategy)
 
 
 def _cell_number(text: str | None) -> Decimal | None:

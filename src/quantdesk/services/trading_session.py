@@ -76,7 +76,7 @@ class PriceBook:
         close = bar.get("close")
         if not isinstance(stamp, datetime) or stamp.date() > day or close is None:
             return None
-        value = float(close)  # type: ignore[arg-type]
+        value = float(close)
         return Decimal(repr(value)) if np.isfinite(value) else None
 
     def __call__(self, symbol: str) -> Decimal | None:

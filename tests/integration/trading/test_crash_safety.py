@@ -87,7 +87,7 @@ def test_kill_9_during_rebalances_loses_and_duplicates_nothing(
         adopted += len(report.adopted_fills)
         parent.close()
     assert killed == KILLS
-    print(f"{killed} kills, {adopted} fills adopted after a crash")  # noqa: T201
+    print(f"{killed} kills, {adopted} fills adopted after a crash")
 
     final = _services(url, tmp_path / "final")
     with final.database.read() as connection:

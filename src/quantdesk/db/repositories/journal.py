@@ -97,7 +97,7 @@ def _check_fields(texts: Mapping[str, object]) -> None:
 
 
 def _record(row: object) -> JournalRecord:
-    values = {name: getattr(row, name) for name in JournalRecord.__slots__}  # type: ignore[attr-defined]
+    values = {name: getattr(row, name) for name in JournalRecord.__slots__}
     values["created_at"] = utc(values["created_at"])
     values["updated_at"] = utc(values["updated_at"])
     return JournalRecord(**values)

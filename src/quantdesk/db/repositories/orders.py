@@ -87,11 +87,7 @@ class StoredOrder:
 # -- event (de)serialisation -------------------------------------------------------------------
 def event_payload(event: OrderEvent) -> dict[str, object]:
     """The JSON-safe fields of ``event`` beyond its order, time and kind."""
-    return {
-        f.name: _encode(getattr(event, f.name))
-        for f in fields(event)  # type: ignore[arg-type]
-        if f.name not in _FIXED
-    }
+    return {f.name: _encode(getattr(event, f.name)) for f in fields(event) if f.name not in _FIXED}
 
 
 def decode_event(
