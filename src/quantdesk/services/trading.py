@@ -140,7 +140,7 @@ class TradingService:
 
     # -- holdings and value --------------------------------------------------------------------
     def value(self, name: str) -> PortfolioValue:
-        session = self._session(name, reconcile_first=False)
+        session = self._session(name, reconcile_first=False, with_orders=False)
         return trading_book.value(session, self._prices(session))
 
     def positions(self, name: str) -> list[PositionView]:
@@ -148,7 +148,7 @@ class TradingService:
 
     def snapshot(self, name: str) -> SnapshotView:
         """Store today's end-of-day value (replacing one taken earlier today)."""
-        session = self._session(name, reconcile_first=False)
+        session = self._session(name, reconcile_first=False, with_orders=False)
         return trading_book.snapshot(session, self._prices(session))
 
     def history(
@@ -291,10 +291,17 @@ class TradingService:
         assert isinstance(session.prices, PriceBook)
         return session.prices
 
-    def _session(self, name: str, *, reconcile_first: bool = True) -> PortfolioSession:
+    def _session(
+        self, name: str, *, reconcile_first: bool = True, with_orders: bool = True
+    ) -> PortfolioSession:
         record = self._record(name)
         session = PortfolioSession(
-            self._db, self._clock, record, PriceBook(self._data, self._clock), self.costs
+            self._db,
+            self._clock,
+            record,
+            PriceBook(self._data, self._clock),
+            self.costs,
+            with_orders=with_orders,
         )
         if reconcile_first:
             reconcile(session)

@@ -103,14 +103,22 @@ class PortfolioSession:
         portfolio: trading_repo.PortfolioRecord,
         prices: Callable[[str], Decimal | None],
         costs: CostModel,
+        *,
+        with_orders: bool = True,
     ) -> None:
+        """``with_orders=False`` skips replaying the order log: enough to read value and
+        positions (the ledger comes from cash flows and executions), not to trade."""
         self.db = database
         self.clock = clock
         self.portfolio = portfolio
         self.account = portfolio.account_id
         self.prices = prices
         with database.read() as connection:
-            stored = orders_repo.load_orders(connection, self.account, portfolio.id)
+            stored = (
+                orders_repo.load_orders(connection, self.account, portfolio.id)
+                if with_orders
+                else []
+            )
             fills = orders_repo.executions(connection, self.account, portfolio.id)
             flows = trading_repo.cash_flows(connection, portfolio.id)
             last = trading_repo.last_order_seq(connection, self.account)

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from quantdesk.core.enums import Side
 from quantdesk.db.repositories._utc import utc
@@ -139,39 +139,39 @@ def insert_orders(
     batch_id: str | None = None,
 ) -> dict[str, int]:
     """Store NEW orders; returns their row ids by client order id."""
-    ids: dict[str, int] = {}
+    if not orders:
+        return {}
+    rows = []
     for new in orders:
         o = new.order
-        result = connection.execute(
-            insert(TradingOrder).returning(TradingOrder.id),
-            [
-                {
-                    "account_id": o.account,
-                    "client_order_id": o.client_order_id,
-                    "portfolio_id": portfolio_id,
-                    "batch_id": batch_id,
-                    "strategy": o.strategy,
-                    "symbol": o.symbol,
-                    "side": str(o.side),
-                    "quantity": o.quantity,
-                    "order_type": str(o.order_type),
-                    "time_in_force": str(o.time_in_force),
-                    "limit_price": o.limit_price,
-                    "stop_price": o.stop_price,
-                    "tag": o.tag,
-                    "created_at": utc(o.created_at),
-                    "decision_price": new.decision_price,
-                    "decided_at": utc(new.decided_at),
-                    "arrival_price": new.arrival_price,
-                    "status": str(o.status),
-                    "filled_quantity": o.filled_quantity,
-                    "average_fill_price": o.average_fill_price,
-                    "venue_order_id": o.venue_order_id,
-                }
-            ],
+        rows.append(
+            {
+                "account_id": o.account,
+                "client_order_id": o.client_order_id,
+                "portfolio_id": portfolio_id,
+                "batch_id": batch_id,
+                "strategy": o.strategy,
+                "symbol": o.symbol,
+                "side": str(o.side),
+                "quantity": o.quantity,
+                "order_type": str(o.order_type),
+                "time_in_force": str(o.time_in_force),
+                "limit_price": o.limit_price,
+                "stop_price": o.stop_price,
+                "tag": o.tag,
+                "created_at": utc(o.created_at),
+                "decision_price": new.decision_price,
+                "decided_at": utc(new.decided_at),
+                "arrival_price": new.arrival_price,
+                "status": str(o.status),
+                "filled_quantity": o.filled_quantity,
+                "average_fill_price": o.average_fill_price,
+                "venue_order_id": o.venue_order_id,
+            }
         )
-        ids[o.client_order_id] = int(result.scalar_one())
-    return ids
+    connection.execute(insert(TradingOrder), rows)  # one executemany
+    account = orders[0].order.account
+    return _order_ids(connection, account, [new.order.client_order_id for new in orders])
 
 
 def append_events(
@@ -210,16 +210,26 @@ def append_events(
             }
         )
     connection.execute(insert(OrderEventRow), rows)
-    for client_id, order in states.items():
+    if states:
         connection.execute(
             update(TradingOrder)
-            .where(TradingOrder.id == order_ids[client_id])
+            .where(TradingOrder.id == bindparam("row_id"))
             .values(
-                status=str(order.status),
-                filled_quantity=order.filled_quantity,
-                average_fill_price=order.average_fill_price,
-                venue_order_id=order.venue_order_id,
-            )
+                status=bindparam("new_status"),
+                filled_quantity=bindparam("new_filled"),
+                average_fill_price=bindparam("new_average"),
+                venue_order_id=bindparam("new_venue"),
+            ),
+            [
+                {
+                    "row_id": order_ids[client_id],
+                    "new_status": str(order.status),
+                    "new_filled": order.filled_quantity,
+                    "new_average": order.average_fill_price,
+                    "new_venue": order.venue_order_id,
+                }
+                for client_id, order in states.items()
+            ],
         )
     return len(rows)
 
