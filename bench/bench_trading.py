@@ -90,7 +90,11 @@ def main() -> None:
     universe = ",".join(symbols)
     started = time.perf_counter()
     services.backtest.run(
-        "momentum-12-1", start=history_start, end=end, universe=universe, engine="event",
+        "momentum-12-1",
+        start=history_start,
+        end=end,
+        universe=universe,
+        engine="event",
         store=False,
     )
     event_seconds = time.perf_counter() - started

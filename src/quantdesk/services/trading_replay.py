@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from quantdesk.core.clock import SimulatedClock
+from quantdesk.services import trading_book, trading_orders
+from quantdesk.services.trading_session import PriceBook
 from quantdesk.services.trading_types import ReplayResult, TradingError
 
 if TYPE_CHECKING:
@@ -49,14 +51,19 @@ def replay(
     else:
         schedule = _strategy_schedule(service, strategy, start, end, params, universe)
     rebalances = orders = 0
+    # one session for the whole replay: state stays in memory, each batch is saved as it goes
+    session = service._session(name)
+    prices = session.prices
+    assert isinstance(prices, PriceBook)
     for day, targets in schedule:
         clock.advance_to(datetime.combine(day, CLOSE, tzinfo=UTC))
+        session.broker.on_prices()
         if targets is not None:
-            result = service.rebalance(name, targets=targets, execute=True, source=strategy)
+            result = trading_orders.rebalance(session, targets, strategy, 0.0, True, service.costs)
             rebalances += 1
             orders += len(result.orders)
-        service.snapshot(name)
-    final = service.value(name).equity if schedule else Decimal(0)
+        trading_book.snapshot(session, prices)
+    final = trading_book.value(session, prices).equity if schedule else Decimal(0)
     return ReplayResult(name, strategy, start, end, rebalances, orders, final)
 
 
