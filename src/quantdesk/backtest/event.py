@@ -197,7 +197,7 @@ class EventEngine:
         new, working, exits = broker.new, broker.working, broker.exits
         for i, moment in enumerate(_bar_times(self.panel.dates)):
             advance(moment)
-            broker.i = i
+            broker.i = context.i = i
             if working:
                 broker.match_working()
             if exits:

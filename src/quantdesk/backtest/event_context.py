@@ -165,11 +165,14 @@ class EventStrategyContext:
         self._clock = orders.clock
         self._marks = ledger.marks
         self._symbols = panel.symbols
+        self._columns = orders.columns
+        self._positions = ledger.positions  # mutated in place by the ledger, never replaced
         self.fractional = fractional
+        self.i = 0  # the current row, set by the engine loop with the broker's
 
     @property
     def index(self) -> int:
-        return self._broker.i
+        return self.i
 
     @property
     def time(self) -> datetime:
@@ -182,7 +185,7 @@ class EventStrategyContext:
     @property
     def is_last_bar(self) -> bool:
         """True on the final bar, where orders can no longer fill."""
-        return self._broker.i == self._broker.last
+        return self.i == self._broker.last
 
     @property
     def cash(self) -> float:
@@ -190,22 +193,22 @@ class EventStrategyContext:
 
     @property
     def equity(self) -> float:
-        return self._ledger.equity(self._broker.i)
+        return self._ledger.equity(self.i)
 
     def history(self, field: str = "close", bars: int | None = None) -> np.ndarray:
         values = self._panel[field]
-        i = self._broker.i
+        i = self.i
         start = 0 if bars is None else max(0, i + 1 - bars)
         return values[start : i + 1]
 
     def price(self, symbol: str) -> float:
-        return float(self._marks[self._broker.i, self._orders.column(symbol)])
+        return float(self._marks[self.i, self._orders.column(symbol)])
 
     def position(self, symbol: str) -> float:
         try:
-            return self._ledger.positions[self._orders.columns[symbol]]
+            return self._positions[self._columns[symbol]]
         except KeyError:
-            return self._ledger.positions[self._orders.column(symbol)]
+            return self._positions[self._orders.column(symbol)]
 
     def average_cost(self, symbol: str) -> float:
         """Average fill price (after slippage, before commission) of the long holding in
@@ -272,7 +275,7 @@ class EventStrategyContext:
         Returns None when nothing needs trading or the trade is below the cost model's thresholds.
         """
         j = self._orders.column(symbol)
-        price = float(self._marks[self._broker.i, j])
+        price = float(self._marks[self.i, j])
         if not price > 0.0:
             return None
         delta = target * self.equity / price - self._ledger.positions[j]

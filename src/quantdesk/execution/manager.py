@@ -89,6 +89,7 @@ class OrderManager:
         self._prices = prices
         self.ids = ids if ids is not None else ClientOrderIds(self.account)
         self._orders: dict[str, Order] = {}
+        self._open: dict[str, Order] = {}  # the orders not yet in a terminal status
         self.events: list[OrderEvent] = []
         broker.subscribe(self.on_event)
 
@@ -97,11 +98,7 @@ class OrderManager:
         return self._orders
 
     def open_orders(self, strategy: str | None = None) -> list[Order]:
-        return [
-            o
-            for o in self._orders.values()
-            if o.is_open and (strategy is None or o.strategy == strategy)
-        ]
+        return [o for o in self._open.values() if strategy is None or o.strategy == strategy]
 
     def restore(self, orders: Iterable[Order]) -> None:
         """Resume after a restart with ``orders`` as stored (replayed from their event log).
@@ -191,6 +188,7 @@ class OrderManager:
         self.check(draft)
         order = replace(draft, client_order_id=self.ids.next())
         self._orders[order.client_order_id] = order
+        self._open[order.client_order_id] = order
         self._record(OrderSubmitted(order.client_order_id, self.clock.now()))
         if before_send is not None:
             before_send(self._orders[order.client_order_id])
@@ -249,8 +247,13 @@ class OrderManager:
             self.ledger.book(fill)
 
     def _record(self, event: OrderEvent) -> None:
-        order = self._orders[event.client_order_id]
-        self._orders[event.client_order_id] = order.apply(event)
+        oid = event.client_order_id
+        order = self._orders[oid].apply(event)
+        self._orders[oid] = order
+        if order.is_open:
+            self._open[oid] = order
+        else:
+            self._open.pop(oid, None)
         self.events.append(event)
 
     def _get(self, client_order_id: str) -> Order:

@@ -80,36 +80,26 @@ def trade_sequence(deltas: Sequence[float], prices: Sequence[float], equity: flo
     return sells + [j for _, j in buys]
 
 
-def plan_trades(
-    targets: Sequence[float],
-    positions: Sequence[float],
+def fill_in_sequence(
+    deltas: Sequence[float],
     prices: Sequence[float],
     cash: float,
     costs: CostModel,
     *,
     fractional: bool,
+    sequence: Sequence[int],
 ) -> list[PlannedTrade]:
-    """The full rule (sizes, order, cash) with fills at ``prices`` ± the cost model's slippage.
+    """Step 3 of the rule: execute ``deltas`` in ``sequence`` against ``cash``.
 
-    ``equity`` is ``cash`` plus the positions at ``prices``. Trades are returned in sending
-    order; a buy trimmed to nothing is left out. Quantities are shares, prices per share.
+    Sells fill in full (unless the flat fee would exceed proceeds and cash); each buy is trimmed
+    to what the cash left affords at its fill price (``prices`` ± slippage, commission
+    included), floored to whole shares unless ``fractional``. A fractional trim spends exactly
+    the cash left. Trades that fill nothing are left out.
     """
-    equity = cash + sum(
-        float(q) * float(p) for q, p in zip(positions, prices, strict=True) if q != 0.0
-    )
-    deltas = order_deltas(
-        targets,
-        positions,
-        prices,
-        equity,
-        fractional=fractional,
-        min_trade_value=costs.min_trade_value,
-        min_trade_weight=costs.min_trade_weight,
-    )
     planned: list[PlannedTrade] = []
     slip = costs.slippage_bps * BASIS_POINT
-    for j in trade_sequence(deltas, prices, equity):
-        q, base = deltas[j], float(prices[j])
+    for j in sequence:
+        q, base = float(deltas[j]), float(prices[j])
         if q < 0.0:
             price = base * (1.0 - slip)
             fee = costs.commission(-q, price)
@@ -120,23 +110,60 @@ def plan_trades(
             continue
         price = base * (1.0 + slip)
         fee = costs.commission(q, price)
-        filled = q
+        filled, trimmed = q, False
         if q * price + fee > cash:
             filled = costs.affordable_shares(cash, price)
             if not fractional:
                 filled = float(int(filled))
-            fee = costs.commission(filled, price)
+            trimmed = fractional
         if not filled > 0.0:
             continue
-        cash = max(cash - (filled * price + fee), 0.0)
+        if trimmed:
+            cash = 0.0  # the trimmed buy spends exactly the cash left
+        else:
+            cash -= filled * price + costs.commission(filled, price)
+            cash = max(cash, 0.0)  # rounding of an exactly affordable whole-share buy
         planned.append(PlannedTrade(j, Side.BUY, filled, base))
     return planned
+
+
+def plan_trades(
+    targets: Sequence[float],
+    positions: Sequence[float],
+    prices: Sequence[float],
+    cash: float,
+    costs: CostModel,
+    *,
+    fractional: bool,
+    equity: float | None = None,
+) -> list[PlannedTrade]:
+    """The whole rule (sizes, order, cash) with fills at ``prices`` ± the cost model's slippage.
+
+    ``equity`` defaults to ``cash`` plus the positions at ``prices``. Trades come in sending
+    order; a buy trimmed to nothing is left out. Quantities are shares, prices per share.
+    """
+    if equity is None:
+        equity = cash + sum(
+            float(q) * float(p) for q, p in zip(positions, prices, strict=True) if q != 0.0
+        )
+    deltas = order_deltas(
+        targets,
+        positions,
+        prices,
+        equity,
+        fractional=fractional,
+        min_trade_value=costs.min_trade_value,
+        min_trade_weight=costs.min_trade_weight,
+    )
+    sequence = trade_sequence(deltas, prices, equity)
+    return fill_in_sequence(deltas, prices, cash, costs, fractional=fractional, sequence=sequence)
 
 
 __all__ = [
     "NOISE",
     "TIE_TOLERANCE",
     "PlannedTrade",
+    "fill_in_sequence",
     "order_deltas",
     "plan_trades",
     "trade_sequence",

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
-from enum import StrEnum
 
 import pandas as pd
 
+from quantdesk.core.enums import Side
+from quantdesk.execution.costs import CostModel
+from quantdesk.execution.targets import fill_in_sequence, trade_sequence
 from quantdesk.portfolio._validation import check_fraction, check_weights
 from quantdesk.portfolio.errors import MissingPriceError, PortfolioInputError
 from quantdesk.portfolio.sizing import Money, to_decimal
@@ -24,9 +26,8 @@ from quantdesk.portfolio.sizing import Money, to_decimal
 _SHARE_TOLERANCE = Decimal("1e-9")
 
 
-class TradeSide(StrEnum):
-    BUY = "buy"
-    SELL = "sell"
+TradeSide = Side
+"""The one :class:`~quantdesk.core.enums.Side` (kept under this name for existing imports)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +143,12 @@ def rebalance_trades(
     Target shares are ``target_weight × total value / price`` rounded down (whole shares, or
     ``share_decimals`` places). A trade is skipped when its drift is below ``min_trade_weight``
     (fraction) or its notional below ``min_trade_notional`` (money), except that with
-    ``always_exit`` a name whose target is zero is always sold in full. If the cash raised is
-    not enough for every buy (because a sell was skipped), buys are scaled down pro rata and
-    rounded down, so cash after the trades is never negative. Costs are not modelled here.
+    ``always_exit`` a name whose target is zero is always sold in full. The trades are then
+    ordered and fitted to the cash by the backtest's rule (:mod:`quantdesk.execution.targets`):
+    sells first (symbol order), buys in ascending notional, and a buy the cash left cannot pay
+    (because a sell was skipped) is trimmed to what it affords, rounded down — so the list a
+    trader executes is the one the backtest traded, and cash after the trades is never
+    negative. Costs are not modelled here.
     """
     check_fraction(min_trade_weight, "min_trade_weight", allow_zero=True)
     minimum_notional = to_decimal(min_trade_notional, "min_trade_notional")
@@ -183,44 +187,61 @@ def rebalance_trades(
         is_exit = always_exit and target_weight == 0
         small = abs(trade.drift) < min_trade_weight or trade.notional < minimum_notional
         (skipped if small and not is_exit else trades).append(trade)
-    sells = [trade for trade in trades if trade.side is TradeSide.SELL]
-    available = cash_before + sum((trade.notional for trade in sells), Decimal(0))
-    buys = _affordable([t for t in trades if t.side is TradeSide.BUY], available, quantum)
-    buys.sort(key=lambda trade: (-trade.target_weight, trade.symbol))
-    ordered = tuple(sells + buys)
+    ordered = _fit_to_cash(trades, cash_before, total, quantum, fractional=not whole_shares)
+    buys = [trade for trade in ordered if trade.side is TradeSide.BUY]
+    sold = sum((t.notional for t in ordered if t.side is TradeSide.SELL), Decimal(0))
+    available = cash_before + sold
     return RebalancePlan(
-        trades=ordered,
+        trades=tuple(ordered),
         skipped=tuple(skipped),
         total_value=total,
         cash_before=cash_before,
         cash_after=available - sum((trade.notional for trade in buys), Decimal(0)),
-        positions_after=_positions_after(holdings, ordered),
+        positions_after=_positions_after(holdings, tuple(ordered)),
     )
 
 
-def _affordable(buys: list[Trade], available: Decimal, quantum: Decimal) -> list[Trade]:
-    """Buys scaled down pro rata (rounded down) when they cost more than ``available``."""
-    needed = sum((trade.notional for trade in buys), Decimal(0))
-    if needed <= available:
-        return buys
-    factor = available / needed
-    scaled = []
-    for trade in buys:
-        shares = (trade.shares * factor).quantize(quantum, rounding=ROUND_DOWN)
-        if shares > 0:
-            scaled.append(
-                Trade(
-                    symbol=trade.symbol,
-                    side=trade.side,
-                    shares=shares,
-                    price=trade.price,
-                    notional=shares * trade.price,
-                    current_weight=trade.current_weight,
-                    target_weight=trade.target_weight,
-                    drift=trade.drift,
-                )
+def _fit_to_cash(
+    trades: list[Trade], cash: Decimal, total: Decimal, quantum: Decimal, *, fractional: bool
+) -> list[Trade]:
+    """``trades`` in the shared rule's order, each buy trimmed to the cash left (rounded down
+    to ``quantum``); buys trimmed to nothing are dropped."""
+    signed = [float(t.shares if t.side is TradeSide.BUY else -t.shares) for t in trades]
+    prices = [float(t.price) for t in trades]
+    sequence = trade_sequence(signed, prices, float(total))
+    planned = fill_in_sequence(
+        signed, prices, float(cash), CostModel.free(), fractional=fractional, sequence=sequence
+    )
+    fitted: list[Trade] = []
+    available = cash
+    for plan in planned:
+        trade = trades[plan.index]
+        shares = trade.shares
+        if trade.side is TradeSide.BUY:
+            if plan.quantity != float(shares) or shares * trade.price > available:
+                # trimmed: recount in Decimal so rounding can never overdraw the cash
+                affordable = (available / trade.price).quantize(quantum, rounding=ROUND_DOWN)
+                shares = min(shares, affordable)
+            if shares <= 0:
+                continue
+            available -= shares * trade.price
+        else:
+            available += shares * trade.price
+        fitted.append(
+            trade
+            if shares == trade.shares
+            else Trade(
+                symbol=trade.symbol,
+                side=trade.side,
+                shares=shares,
+                price=trade.price,
+                notional=shares * trade.price,
+                current_weight=trade.current_weight,
+                target_weight=trade.target_weight,
+                drift=trade.drift,
             )
-    return scaled
+        )
+    return fitted
 
 
 def _positions_after(

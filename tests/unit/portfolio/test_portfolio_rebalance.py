@@ -223,3 +223,29 @@ def test_text_report_of_an_empty_plan() -> None:
     text = format_trade_list(plan, title="Sector momentum")
     assert "No trades" in text
     assert "Cash remaining: 500.00" in text
+
+
+def test_short_cash_trims_the_last_buy_like_the_backtest_instead_of_scaling_all_buys() -> None:
+    """Regression: the trade list scaled every buy pro rata, unlike the backtest that justified
+    it (sells first, buys in ascending notional, the last buy trimmed to the cash)."""
+    from quantdesk.execution.costs import CostModel
+    from quantdesk.execution.targets import plan_trades
+
+    prices = {**PRICES, "DDD": 10.0}
+    targets = {"AAA": 0.45, "CCC": 0.25, "DDD": 0.30}
+    plan = rebalance_trades(POSITIONS, CASH, prices, targets, min_trade_weight=0.1)
+    assert [t.symbol for t in plan.skipped] == ["AAA"]  # drift 0.05 < 0.1: cash is short
+    rows = [(t.symbol, t.side, t.shares) for t in plan.trades]
+    assert rows == [
+        ("BBB", TradeSide.SELL, Decimal(50)),
+        ("CCC", TradeSide.BUY, Decimal(83)),  # 2,490: the smaller buy fills in full
+        ("DDD", TradeSide.BUY, Decimal(251)),  # 3,000 wanted, the 2,510 left buys 251
+    ]
+    assert plan.cash_after == Decimal(0)
+    # the same trades as the backtest's rule on the same sizes
+    symbols = ["BBB", "CCC", "DDD"]
+    deltas_plan = plan_trades(
+        [0.0, 0.25, 0.30], [50.0, 0.0, 0.0], [20.0, 30.0, 10.0], 4000.0,
+        CostModel.free(), fractional=False, equity=10_000.0,
+    )  # fmt: skip
+    assert [(symbols[t.index], t.side, Decimal(int(t.quantity))) for t in deltas_plan] == rows

@@ -111,6 +111,7 @@ class PaperBroker:
         self._last: dict[str, Decimal] = {}
         self._executions: list[Fill] = []
         self._seen: set[str] = set()
+        self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
         self._venue_seq = 0
         self._exec_seq = 0
 
@@ -300,18 +301,26 @@ class PaperBroker:
             ZERO,
         )
 
+    def _session(self, now: datetime) -> tuple[date, tuple[datetime, datetime] | None]:
+        """The exchange-local date of ``now`` and its session hours (cached per date: the
+        calendar lookup costs far more than a fill)."""
+        assert self.hours is not None
+        day = now.astimezone(self._zone).date()
+        if day not in self._sessions:
+            self._sessions[day] = self.hours.trading_hours(day)
+        return day, self._sessions[day]
+
     def _is_open(self, now: datetime) -> bool:
-        if self.hours is None or self._zone is None:
+        if self.hours is None:
             return True
-        hours = self.hours.trading_hours(now.astimezone(self._zone).date())
+        hours = self._session(now)[1]
         return hours is not None and hours[0] <= now < hours[1]
 
     def _day_close(self, now: datetime) -> datetime | None:
         """Close of the session a DAY order sent ``now`` lives in (today's, or the next one's)."""
-        if self.hours is None or self._zone is None:
+        if self.hours is None:
             return None
-        day = now.astimezone(self._zone).date()
-        hours = self.hours.trading_hours(day)
+        day, hours = self._session(now)
         if hours is None or now >= hours[1]:
             hours = self.hours.trading_hours(self.hours.next_session(day))
         return None if hours is None else hours[1]
