@@ -107,6 +107,10 @@ class OrderManager:
         """
         for order in orders:
             self._orders[order.client_order_id] = order
+            if order.is_open:
+                self._open[order.client_order_id] = order
+            else:
+                self._open.pop(order.client_order_id, None)
 
     # ---- RiskView ----------------------------------------------------------------------------
     def price(self, symbol: str) -> Decimal | None:
