@@ -133,3 +133,15 @@ def test_rebalance_trade_list_is_the_backtest_rule_and_runs_as_one_batch(
     assert all(o.status == "filled" for o in done.orders)
     weights = {p.symbol: p.weight for p in trading.positions("core")}
     assert weights == pytest.approx(targets, abs=0.02)
+
+
+def test_a_resting_buy_from_an_earlier_session_still_reserves_its_cash(
+    trading_services: Services,
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(10_000))
+    (resting,) = trading.submit_orders("core", [OrderSpec("BBB", Side.BUY, 50, limit_price=40)])
+    assert resting.status == "accepted"  # 50 x 40 = 2,000 reserved
+    # a new session (a restart) must see the stored open order: 8,000 are left, not 10,000
+    with pytest.raises(TradingError, match="8000.00 available"):
+        trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 80)])
