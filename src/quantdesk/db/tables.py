@@ -322,7 +322,11 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        # NUMERIC(28, 10) pads to ten places: give back the value as written (10, not
+        # 10.0000000000) so messages and comparisons of text look the same on both backends
+        number = number.normalize()
+        return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number  # type: ignore[operator]
 
 
 class TradingAccount(Base):

@@ -143,5 +143,5 @@ def test_a_resting_buy_from_an_earlier_session_still_reserves_its_cash(
     (resting,) = trading.submit_orders("core", [OrderSpec("BBB", Side.BUY, 50, limit_price=40)])
     assert resting.status == "accepted"  # 50 x 40 = 2,000 reserved
     # a new session (a restart) must see the stored open order: 8,000 are left, not 10,000
-    with pytest.raises(TradingError, match="8000.00 available"):
+    with pytest.raises(TradingError, match=r"8000\.00 available"):
         trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 80)])
