@@ -43,6 +43,10 @@ def test_readme_trading_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "in agreement with the broker" in outputs["reconcile core"]
     months = json.loads(outputs["tca --portfolio"])
     assert months["overall"]["orders"] > 0
+    # the measured slippage (the paper broker's 5 bp, rounded fills) became the backtest's cost
+    run = json.loads(outputs["backtest momentum-12-1"])
+    assert run["costs"]["slippage_bps"] == pytest.approx(months["overall"]["mean_bp"])
+    assert run["costs"]["slippage_bps"] == pytest.approx(5.0, abs=0.01)
 
 
 def test_a_bad_order_is_one_line_and_exit_1(
