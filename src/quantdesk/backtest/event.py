@@ -47,8 +47,9 @@ import pandas as pd
 
 from quantdesk.backtest.event_allocation import AllocationAdapter
 from quantdesk.backtest.event_broker import SimulatedBroker
-from quantdesk.backtest.event_context import BacktestOrders, EventStrategyContext
+from quantdesk.backtest.event_context import EventStrategyContext
 from quantdesk.backtest.event_ledger import ArrayLedger
+from quantdesk.backtest.event_orders import BacktestOrders
 from quantdesk.backtest.event_recorder import Recorder
 from quantdesk.backtest.result import BacktestResult
 from quantdesk.backtest.stops import StopLossRule

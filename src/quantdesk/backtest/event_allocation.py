@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from quantdesk.backtest.event_context import BacktestOrders
+from quantdesk.backtest.event_orders import BacktestOrders
 from quantdesk.backtest.nb import stop_exits_nb
 from quantdesk.backtest.stops import ORDER_REASONS, REBALANCE_CODE, OrderReason, StopLossRule
 from quantdesk.core.enums import Side

@@ -65,7 +65,7 @@ class ArrayLedger:
         self.n_trades += 1
 
     def _track_entry(self, j: int, before: float, quantity: float, price: float) -> None:
-        """Keep the average cost (``nb._track_entry_nb``'s rule and arithmetic, for parity)."""
+        """Keep the average cost (the rule and arithmetic of ``_track_entry_nb`` in ``nb.py``)."""
         after = self.positions[j]
         if not after > 0.0:
             self.entry[j] = np.nan

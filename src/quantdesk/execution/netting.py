@@ -163,6 +163,7 @@ class NettingDesk:
         if crossed > ZERO:
             price = self._prices(symbol)
             assert price is not None
+            self._crosses += 1
             left_buys = self._cross(symbol, Side.BUY, buys, crossed, price, crosses)
             left_sells = self._cross(symbol, Side.SELL, sells, crossed, price, crosses)
         else:
@@ -190,13 +191,12 @@ class NettingDesk:
     ) -> list[tuple[str, Decimal]]:
         """Book ``crossed`` shares of ``side`` among ``wants`` pro rata; returns what is left."""
         parts = _pro_rata(crossed, wants, SHARE_QUANTUM)
-        self._crosses += 1
         now = self.clock.now()
         left = []
         for (strategy, wanted), part in zip(wants, parts, strict=True):
             if part > ZERO:
                 fill = Fill(
-                    fill_id=f"{self.account}-cross{self._crosses}-{strategy}",
+                    fill_id=f"{self.account}-cross{self._crosses}-{side}-{strategy}",
                     client_order_id=f"{self.account}-cross{self._crosses}",
                     symbol=symbol,
                     side=side,
