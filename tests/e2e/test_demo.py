@@ -20,6 +20,8 @@ def test_demo_scores_backtests_and_writes_the_report(
 
     assert result.exit_code == 0, result.stderr
     assert "top-ranked by composite momentum" in result.stdout
+    assert "paper portfolio demo-paper after replaying" in result.stdout  # paper trading step
+    assert "TCA: " in result.stdout
     for strategy in ("momentum-12-1", "momentum-composite"):
         assert strategy in result.stdout
         assert (tmp_path / "demo" / strategy / "series.csv").exists()

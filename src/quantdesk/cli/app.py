@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from quantdesk.cli import backtest, data, db, demo, research, strategies
+from quantdesk.cli import backtest, data, db, demo, research, strategies, trading
 from quantdesk.cli.common import handle_errors, report_error
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.add_typer(strategies.app, name="strategies")
 app.command("demo")(demo.demo)
 research.register(app)
 backtest.register(app)
+trading.register(app)
 
 
 def main() -> None:

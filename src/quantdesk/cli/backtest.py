@@ -226,6 +226,10 @@ def backtest(
     timeframe: Annotated[
         str, typer.Option("--timeframe", help="Bars to run on: 1m, 5m, 15m, 1h or 1d.")
     ] = "1d",
+    slippage_from: Annotated[
+        str | None,
+        typer.Option("--slippage-from", help="Use a portfolio's measured slippage (TCA)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Backtest STRATEGY on the stored data; prints metrics and the bias checks.
@@ -248,6 +252,8 @@ def backtest(
         raise ConfigurationError("name a strategy (quantdesk strategies list) or give --from-run")
     with open_services() as services:
         costs = _costs(services, strategy, commission_per_order, commission_bps, slippage_bps)
+        if slippage_from is not None:  # the trading service measures; the backtest uses it
+            costs = services.trading.measured_costs(slippage_from, costs)
         stops = _stop_rule(stop_loss, vix_bands, take_profit, trailing)
         with spinner(f"backtesting {strategy}…"):
             run = services.backtest.run(

@@ -74,6 +74,10 @@ def demo() -> None:
         top = _score(services)
         runs = _backtest(services)
         report = _write(services, runs, top)
+        # paper trading (issue 8): a separate step after the backtests
+        from quantdesk.cli.demo_trading import paper_trading
+
+        paper_trading(services)
         console.print(f"\nresult files and report: [bold]{report.parent}[/]")
         console.print(f"report: {report}")
     finally:

@@ -8,6 +8,8 @@ session date; ``datetime(ts, 'unixepoch')`` (SQLite) or ``to_timestamp(ts)`` (Po
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,11 +22,15 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -299,3 +305,243 @@ class OptimizationTrial(Base):
     params: Mapped[dict[str, object]] = mapped_column(JSON)
     score: Mapped[float | None] = mapped_column(Double)
     metrics: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+# -- trading -------------------------------------------------------------------------------
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, canonical text on SQLite (whose NUMERIC is a
+    float and would round money). Values come back as :class:`~decimal.Decimal` on both."""
+
+    impl = Numeric(28, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(28, 10))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"money must be a finite Decimal, got {value!r}")
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        # NUMERIC(28, 10) pads to ten places: give back the value as written (10, not
+        # 10.0000000000) so messages and comparisons of text look the same on both backends
+        number = number.normalize()
+        return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number  # type: ignore[operator]
+
+
+class TradingAccount(Base):
+    """One account at one broker (``paper`` or a live adapter's name)."""
+
+    __tablename__ = "trading_accounts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    broker: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # the highest client order id sequence issued: ids stay unique across restarts
+    last_order_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Portfolio(Base):
+    """A named portfolio trading in one account (an account may hold many)."""
+
+    __tablename__ = "portfolios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(8))  # paper | live
+    benchmark: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StrategyAllocation(Base):
+    """A strategy's sub-ledger in a portfolio ("" is the unallocated book)."""
+
+    __tablename__ = "strategy_allocations"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CashFlow(Base):
+    """A deposit (amount > 0) or withdrawal (amount < 0) into a strategy's book."""
+
+    __tablename__ = "cash_flows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class TradingOrder(Base):
+    """An order as created (its NEW value); its state is the replay of ``order_events``.
+
+    ``status``, ``filled_quantity`` and ``average_fill_price`` cache that replay for listing.
+    ``decision_price`` is the price when the strategy decided, ``arrival_price`` the price when
+    the order was sent: the two references of transaction-cost analysis.
+    """
+
+    __tablename__ = "trading_orders"
+    __table_args__ = (UniqueConstraint("account_id", "client_order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    strategy: Mapped[str] = mapped_column(String(64), default="")
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    order_type: Mapped[str] = mapped_column(String(16))
+    time_in_force: Mapped[str] = mapped_column(String(8))
+    limit_price: Mapped[Decimal | None] = mapped_column(Money)
+    stop_price: Mapped[Decimal | None] = mapped_column(Money)
+    tag: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decision_price: Mapped[Decimal | None] = mapped_column(Money)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrival_price: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))
+    filled_quantity: Mapped[Decimal] = mapped_column(Money)
+    average_fill_price: Mapped[Decimal | None] = mapped_column(Money)
+    venue_order_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class OrderEventRow(Base):
+    """The append-only order event log: one row per event, ``seq`` 0, 1, … per order."""
+
+    __tablename__ = "order_events"
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("trading_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class Execution(Base):
+    """One fill; the execution id is unique per account, so adopting it twice is a no-op."""
+
+    __tablename__ = "executions"
+    __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    execution_id: Mapped[str] = mapped_column(String(96))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("trading_orders.id", ondelete="CASCADE"), index=True
+    )
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), default="")
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    commission: Mapped[Decimal] = mapped_column(Money)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PositionRow(Base):
+    """A strategy's holding of one symbol, rewritten with every fill booked (a cache of the
+    ledger rebuilt from ``executions`` and ``cash_flows``)."""
+
+    __tablename__ = "positions"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    average_cost: Mapped[Decimal | None] = mapped_column(Money)
+    realised_pnl: Mapped[Decimal] = mapped_column(Money)
+
+
+class PositionLot(Base):
+    """Open FIFO lots of a position (``seq`` 0 is the oldest)."""
+
+    __tablename__ = "position_lots"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+
+
+class PortfolioSnapshot(Base):
+    """End-of-day value of a portfolio; ``net_flows`` are that day's deposits − withdrawals."""
+
+    __tablename__ = "portfolio_snapshots"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    cash: Mapped[Decimal] = mapped_column(Money)
+    market_value: Mapped[Decimal] = mapped_column(Money)
+    equity: Mapped[Decimal] = mapped_column(Money)
+    net_flows: Mapped[Decimal] = mapped_column(Money)
+    realised_pnl: Mapped[Decimal] = mapped_column(Money)
+    unrealised_pnl: Mapped[Decimal] = mapped_column(Money)
+    positions: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class JournalEntry(Base):
+    """A trading-journal annotation on a portfolio, optionally on one order or execution."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    client_order_id: Mapped[str | None] = mapped_column(String(64))
+    execution_id: Mapped[str | None] = mapped_column(String(96))
+    thesis: Mapped[str | None] = mapped_column(Text)
+    intended_entry: Mapped[str | None] = mapped_column(Text)
+    sizing_rationale: Mapped[str | None] = mapped_column(Text)
+    exit_plan: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    lesson: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaperBrokerState(Base):
+    """The paper broker's own book, persisted so a restart sees what the 'venue' did: one JSON
+    document per account, written in the same transaction as the fills it caused."""
+
+    __tablename__ = "paper_broker_state"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
+    state: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

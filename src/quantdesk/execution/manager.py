@@ -11,7 +11,7 @@ order leaves no trace: no id consumed, nothing recorded, nothing sent.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
@@ -99,6 +99,18 @@ class OrderManager:
 
     def open_orders(self, strategy: str | None = None) -> list[Order]:
         return [o for o in self._open.values() if strategy is None or o.strategy == strategy]
+
+    def restore(self, orders: Iterable[Order]) -> None:
+        """Resume after a restart with ``orders`` as stored (replayed from their event log).
+
+        Nothing is recorded or sent; later broker events for them are folded in as usual.
+        """
+        for order in orders:
+            self._orders[order.client_order_id] = order
+            if order.is_open:
+                self._open[order.client_order_id] = order
+            else:
+                self._open.pop(order.client_order_id, None)
 
     # ---- RiskView ----------------------------------------------------------------------------
     def price(self, symbol: str) -> Decimal | None:

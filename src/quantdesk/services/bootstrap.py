@@ -12,6 +12,7 @@ from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.research import ResearchService
+from quantdesk.services.trading import TradingService
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Services:
     reference: ReferenceDataService
     research: ResearchService
     backtest: BacktestService
+    trading: TradingService
 
     def close(self) -> None:
         self.database.dispose()
@@ -41,12 +43,17 @@ def build_services(
     database = database if database is not None else Database(settings.resolved_database_url)
     data = DataService(database, clock, PanelCache(settings.cache_dir / "panels"))
     reference = ReferenceDataService(database, clock, settings, data)
+    research = ResearchService(database, clock, data, reference)
+    backtest = BacktestService(database, clock, data, reference)
     return Services(
         settings=settings,
         clock=clock,
         database=database,
         data=data,
         reference=reference,
-        research=ResearchService(database, clock, data, reference),
-        backtest=BacktestService(database, clock, data, reference),
+        research=research,
+        backtest=backtest,
+        trading=TradingService(
+            database, clock, data, research=research, reference=reference, backtest=backtest
+        ),
     )

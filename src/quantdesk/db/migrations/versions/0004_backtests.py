@@ -2,7 +2,7 @@
 on SQLite the per-run tables become WITHOUT ROWID (the primary key is the table: a run's rows
 are stored once instead of twice).
 
-Revision ID: 0004_backtests
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_backtests"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,357 @@
+"""Stored trading accounts, portfolios, strategy books, cash flows, positions and snapshots.
+
+Every function takes an open :class:`~sqlalchemy.Connection`; the caller owns the transaction.
+Money and quantities are :class:`~decimal.Decimal` in and out (exact on both backends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from quantdesk.db.repositories._utc import utc
+from quantdesk.db.tables import (
+    CashFlow,
+    PaperBrokerState,
+    Portfolio,
+    PortfolioSnapshot,
+    PositionLot,
+    PositionRow,
+    StrategyAllocation,
+    TradingAccount,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioRecord:
+    id: int
+    name: str
+    account_id: str
+    mode: str
+    benchmark: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlowRecord:
+    """``amount`` > 0 is a deposit, < 0 a withdrawal (currency)."""
+
+    id: int
+    strategy: str
+    at: datetime
+    amount: Decimal
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLot:
+    quantity: Decimal
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPosition:
+    strategy: str
+    symbol: str
+    quantity: Decimal
+    average_cost: Decimal | None
+    realised_pnl: Decimal
+    lots: tuple[StoredLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    """End-of-day value; ``positions`` maps symbol to ``[shares, mark]`` as decimal strings."""
+
+    date: date
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_flows: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+    positions: Mapping[str, object]
+
+
+# -- accounts and portfolios -------------------------------------------------------------------
+def ensure_account(connection: Connection, account_id: str, broker: str, at: datetime) -> None:
+    exists = connection.execute(
+        select(TradingAccount.id).where(TradingAccount.id == account_id)
+    ).first()
+    if exists is None:
+        connection.execute(
+            insert(TradingAccount),
+            [{"id": account_id, "broker": broker, "created_at": utc(at), "last_order_seq": 0}],
+        )
+
+
+def account_broker(connection: Connection, account_id: str) -> str | None:
+    value = connection.execute(
+        select(TradingAccount.broker).where(TradingAccount.id == account_id)
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def last_order_seq(connection: Connection, account_id: str) -> int:
+    """The highest client order id sequence issued in the account (0 before the first)."""
+    value = connection.execute(
+        select(TradingAccount.last_order_seq).where(TradingAccount.id == account_id)
+    ).scalar()
+    return int(value or 0)
+
+
+def set_last_order_seq(connection: Connection, account_id: str, seq: int) -> None:
+    connection.execute(
+        update(TradingAccount).where(TradingAccount.id == account_id).values(last_order_seq=seq)
+    )
+
+
+def insert_portfolio(
+    connection: Connection,
+    name: str,
+    account_id: str,
+    mode: str,
+    benchmark: str | None,
+    at: datetime,
+) -> PortfolioRecord:
+    result = connection.execute(
+        insert(Portfolio).returning(Portfolio.id),
+        [
+            {
+                "name": name,
+                "account_id": account_id,
+                "mode": mode,
+                "benchmark": benchmark,
+                "created_at": utc(at),
+            }
+        ],
+    )
+    portfolio_id = int(result.scalar_one())
+    return PortfolioRecord(portfolio_id, name, account_id, mode, benchmark, at)
+
+
+def get_portfolio(connection: Connection, name: str) -> PortfolioRecord | None:
+    row = connection.execute(select(Portfolio).where(Portfolio.name == name)).first()
+    return None if row is None else _portfolio(row)
+
+
+def list_portfolios(connection: Connection) -> list[PortfolioRecord]:
+    rows = connection.execute(select(Portfolio).order_by(Portfolio.name)).all()
+    return [_portfolio(row) for row in rows]
+
+
+def portfolios_of_account(connection: Connection, account_id: str) -> list[PortfolioRecord]:
+    rows = connection.execute(
+        select(Portfolio).where(Portfolio.account_id == account_id).order_by(Portfolio.id)
+    ).all()
+    return [_portfolio(row) for row in rows]
+
+
+def _portfolio(row: object) -> PortfolioRecord:
+    return PortfolioRecord(
+        id=int(row.id),  # type: ignore[attr-defined]
+        name=str(row.name),  # type: ignore[attr-defined]
+        account_id=str(row.account_id),  # type: ignore[attr-defined]
+        mode=str(row.mode),  # type: ignore[attr-defined]
+        benchmark=row.benchmark,  # type: ignore[attr-defined]
+        created_at=utc(row.created_at),  # type: ignore[attr-defined]
+    )
+
+
+# -- strategy books ----------------------------------------------------------------------------
+def ensure_strategy(connection: Connection, portfolio_id: int, strategy: str, at: datetime) -> None:
+    exists = connection.execute(
+        select(StrategyAllocation.strategy).where(
+            StrategyAllocation.portfolio_id == portfolio_id,
+            StrategyAllocation.strategy == strategy,
+        )
+    ).first()
+    if exists is None:
+        connection.execute(
+            insert(StrategyAllocation),
+            [{"portfolio_id": portfolio_id, "strategy": strategy, "created_at": utc(at)}],
+        )
+
+
+def strategies(connection: Connection, portfolio_id: int) -> list[str]:
+    rows = connection.execute(
+        select(StrategyAllocation.strategy)
+        .where(StrategyAllocation.portfolio_id == portfolio_id)
+        .order_by(StrategyAllocation.strategy)
+    ).scalars()
+    return [str(s) for s in rows]
+
+
+# -- cash flows --------------------------------------------------------------------------------
+def insert_cash_flow(
+    connection: Connection,
+    portfolio_id: int,
+    amount: Decimal,
+    at: datetime,
+    strategy: str = "",
+    note: str | None = None,
+) -> None:
+    connection.execute(
+        insert(CashFlow),
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "strategy": strategy,
+                "at": utc(at),
+                "amount": amount,
+                "note": note,
+            }
+        ],
+    )
+
+
+def cash_flows(connection: Connection, portfolio_id: int) -> list[CashFlowRecord]:
+    rows = connection.execute(
+        select(CashFlow).where(CashFlow.portfolio_id == portfolio_id).order_by(CashFlow.id)
+    ).all()
+    return [CashFlowRecord(r.id, r.strategy, utc(r.at), r.amount, r.note) for r in rows]
+
+
+# -- positions (a cache of the ledger, rewritten in the transaction that books fills) ----------
+def replace_positions(
+    connection: Connection, portfolio_id: int, positions: Sequence[StoredPosition]
+) -> None:
+    connection.execute(delete(PositionLot).where(PositionLot.portfolio_id == portfolio_id))
+    connection.execute(delete(PositionRow).where(PositionRow.portfolio_id == portfolio_id))
+    if not positions:
+        return
+    connection.execute(
+        insert(PositionRow),
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "strategy": p.strategy,
+                "symbol": p.symbol,
+                "quantity": p.quantity,
+                "average_cost": p.average_cost,
+                "realised_pnl": p.realised_pnl,
+            }
+            for p in positions
+        ],
+    )
+    lots = [
+        {
+            "portfolio_id": portfolio_id,
+            "strategy": p.strategy,
+            "symbol": p.symbol,
+            "seq": seq,
+            "quantity": lot.quantity,
+            "price": lot.price,
+        }
+        for p in positions
+        for seq, lot in enumerate(p.lots)
+    ]
+    if lots:
+        connection.execute(insert(PositionLot), lots)
+
+
+def positions(connection: Connection, portfolio_id: int) -> list[StoredPosition]:
+    lots: dict[tuple[str, str], list[StoredLot]] = {}
+    for row in connection.execute(
+        select(PositionLot)
+        .where(PositionLot.portfolio_id == portfolio_id)
+        .order_by(PositionLot.strategy, PositionLot.symbol, PositionLot.seq)
+    ).all():
+        lots.setdefault((row.strategy, row.symbol), []).append(StoredLot(row.quantity, row.price))
+    rows = connection.execute(
+        select(PositionRow)
+        .where(PositionRow.portfolio_id == portfolio_id)
+        .order_by(PositionRow.strategy, PositionRow.symbol)
+    ).all()
+    return [
+        StoredPosition(
+            r.strategy,
+            r.symbol,
+            r.quantity,
+            r.average_cost,
+            r.realised_pnl,
+            tuple(lots.get((r.strategy, r.symbol), ())),
+        )
+        for r in rows
+    ]
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+def upsert_snapshot(connection: Connection, portfolio_id: int, snapshot: SnapshotRecord) -> None:
+    """Store the day's snapshot, replacing one already taken that day."""
+    connection.execute(
+        delete(PortfolioSnapshot).where(
+            PortfolioSnapshot.portfolio_id == portfolio_id,
+            PortfolioSnapshot.date == snapshot.date,
+        )
+    )
+    connection.execute(
+        insert(PortfolioSnapshot),
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "date": snapshot.date,
+                "cash": snapshot.cash,
+                "market_value": snapshot.market_value,
+                "equity": snapshot.equity,
+                "net_flows": snapshot.net_flows,
+                "realised_pnl": snapshot.realised_pnl,
+                "unrealised_pnl": snapshot.unrealised_pnl,
+                "positions": dict(snapshot.positions),
+            }
+        ],
+    )
+
+
+def snapshots(
+    connection: Connection,
+    portfolio_id: int,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[SnapshotRecord]:
+    query = select(PortfolioSnapshot).where(PortfolioSnapshot.portfolio_id == portfolio_id)
+    if start is not None:
+        query = query.where(PortfolioSnapshot.date >= start)
+    if end is not None:
+        query = query.where(PortfolioSnapshot.date <= end)
+    rows = connection.execute(query.order_by(PortfolioSnapshot.date)).all()
+    return [
+        SnapshotRecord(
+            r.date,
+            r.cash,
+            r.market_value,
+            r.equity,
+            r.net_flows,
+            r.realised_pnl,
+            r.unrealised_pnl,
+            r.positions,
+        )
+        for r in rows
+    ]
+
+
+# -- the paper broker's own state --------------------------------------------------------------
+def save_broker_state(
+    connection: Connection, account_id: str, state: Mapping[str, object], at: datetime
+) -> None:
+    updated = connection.execute(
+        update(PaperBrokerState)
+        .where(PaperBrokerState.account_id == account_id)
+        .values(state=dict(state), updated_at=utc(at))
+    )
+    if updated.rowcount == 0:
+        connection.execute(
+            insert(PaperBrokerState),
+            [{"account_id": account_id, "state": dict(state), "updated_at": utc(at)}],
+        )
+
+
+def load_broker_state(connection: Connection, account_id: str) -> dict[str, object] | None:
+    value = connection.execute(
+        select(PaperBrokerState.state).where(PaperBrokerState.account_id == account_id)
+    ).scalar()
+    return None if value is None else dict(value)

@@ -1,0 +1,361 @@
+"""The trading service: portfolios, orders, rebalancing, reconciliation, journal and TCA.
+
+The only entry for the CLI and the REST API. Every call that trades opens a
+:class:`~quantdesk.services.trading_session.PortfolioSession` (state rebuilt from the database),
+reconciles it with the broker first, does its work through the order manager and the broker port,
+and saves (broker's book first, then our records). A batch is validated and risk-checked whole
+before anything is sent: one bad order and nothing is recorded.
+
+The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
+:mod:`.trading_book` (value, snapshots, history, journal, TCA), :mod:`.trading_replay`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quantdesk.analytics.tca import TcaGrouping, TcaReport
+from quantdesk.core.clock import Clock
+from quantdesk.core.errors import NotFoundError
+from quantdesk.db.database import Database
+from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.execution import CostModel
+from quantdesk.services import trading_book, trading_orders
+from quantdesk.services.data import DataService
+from quantdesk.services.trading_reconcile import reconcile
+from quantdesk.services.trading_session import PortfolioSession, PriceBook
+from quantdesk.services.trading_types import (
+    JournalView,
+    OrderSpec,
+    OrderView,
+    PortfolioHistory,
+    PortfolioValue,
+    PortfolioView,
+    PositionView,
+    RebalanceResult,
+    ReconcileReport,
+    ReplayResult,
+    SnapshotView,
+    TradingError,
+)
+
+if TYPE_CHECKING:
+    from quantdesk.services.backtest import BacktestService
+    from quantdesk.services.reference_data import ReferenceDataService
+    from quantdesk.services.research import ResearchService
+
+PAPER_COSTS = CostModel(commission_per_order=1.0, slippage_bps=5.0)
+"""The paper broker's defaults: $1 per order, 5 bp slippage against the side."""
+
+__all__ = ["PAPER_COSTS", "TradingError", "TradingService"]
+
+
+class TradingService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        data: DataService,
+        *,
+        research: ResearchService | None = None,
+        reference: ReferenceDataService | None = None,
+        backtest: BacktestService | None = None,
+        costs: CostModel = PAPER_COSTS,
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._data = data
+        self._research = research
+        self._reference = reference
+        self._backtest = backtest
+        self.costs = costs
+
+    # -- portfolios ----------------------------------------------------------------------------
+    def create_portfolio(
+        self,
+        name: str,
+        cash: Decimal | int | str,
+        *,
+        mode: str = "paper",
+        benchmark: str | None = None,
+        account: str | None = None,
+    ) -> PortfolioView:
+        """A new portfolio with ``cash`` deposited (currency). Paper portfolios get their own
+        paper account (``paper-NAME``) unless ``account`` names one."""
+        name = name.strip()
+        if not name or any(c.isspace() for c in name):
+            raise TradingError(f"portfolio name must be one word, got {name!r}")
+        if mode not in ("paper", "live"):
+            raise TradingError(f"mode must be paper or live, got {mode!r}")
+        amount = trading_orders.to_money(cash, "cash")
+        if amount < 0:
+            raise TradingError(f"initial cash must be >= 0, got {cash}")
+        account_id = account or f"{mode}-{name}"
+        now = self._clock.now()
+        with self._db.transaction() as connection:
+            if trading_repo.get_portfolio(connection, name) is not None:
+                raise TradingError(f"portfolio {name!r} exists already")
+            trading_repo.ensure_account(connection, account_id, mode, now)
+            record = trading_repo.insert_portfolio(
+                connection, name, account_id, mode, benchmark, now
+            )
+            trading_repo.ensure_strategy(connection, record.id, "", now)
+            if amount > 0:
+                trading_repo.insert_cash_flow(connection, record.id, amount, now, note="initial")
+                state = trading_repo.load_broker_state(connection, account_id)
+                session_broker = self._broker_state_with_cash(state, account_id, amount)
+                trading_repo.save_broker_state(connection, account_id, session_broker, now)
+        return _view(record)
+
+    def deposit(self, name: str, amount: Decimal | int | str, strategy: str = "") -> PortfolioValue:
+        """Move cash in (> 0) or out (< 0) of a portfolio's strategy book; a cash flow, so
+        time-weighted returns ignore it. A withdrawal never exceeds the book's cash."""
+        value = trading_orders.to_money(amount, "amount")
+        if value == 0:
+            raise TradingError("a cash flow must not be zero")
+        session = self._session(name)
+        available = session.ledger.cash(session.account, strategy)
+        if value < 0 and -value > available:
+            raise TradingError(
+                f"withdrawal of {-value} exceeds the {available} cash of portfolio {name!r}"
+            )
+        now = self._clock.now()
+        with self._db.transaction() as connection:
+            trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
+            trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
+            session.broker.deposit(value)
+            trading_repo.save_broker_state(connection, session.account, session.broker.state(), now)
+        return self.value(name)
+
+    def list_portfolios(self) -> list[PortfolioView]:
+        with self._db.read() as connection:
+            return [_view(r) for r in trading_repo.list_portfolios(connection)]
+
+    def get_portfolio(self, name: str) -> PortfolioView:
+        return _view(self._record(name))
+
+    # -- holdings and value --------------------------------------------------------------------
+    def value(self, name: str) -> PortfolioValue:
+        session = self._session(name, reconcile_first=False, with_orders=False)
+        return trading_book.value(session, self._prices(session))
+
+    def positions(self, name: str) -> list[PositionView]:
+        return list(self.value(name).positions)
+
+    def snapshot(self, name: str) -> SnapshotView:
+        """Store today's end-of-day value (replacing one taken earlier today)."""
+        session = self._session(name, reconcile_first=False, with_orders=False)
+        return trading_book.snapshot(session, self._prices(session))
+
+    def history(
+        self, name: str, start: date | None = None, end: date | None = None
+    ) -> PortfolioHistory:
+        return trading_book.history(self._db, self._record(name), start, end)
+
+    # -- orders --------------------------------------------------------------------------------
+    def submit_orders(
+        self, name: str, specs: Sequence[OrderSpec], *, tag: str = "manual"
+    ) -> list[OrderView]:
+        """Validate and risk-check every order, then send them all (sells first)."""
+        session = self._session(name)
+        return trading_orders.submit_batch(session, specs, self.costs, tag)
+
+    def cancel_order(self, name: str, client_order_id: str) -> OrderView:
+        session = self._session(name)
+        return trading_orders.cancel(session, client_order_id)
+
+    def modify_order(
+        self,
+        name: str,
+        client_order_id: str,
+        *,
+        quantity: Decimal | str | None = None,
+        limit_price: Decimal | str | None = None,
+    ) -> OrderView:
+        session = self._session(name)
+        return trading_orders.modify(session, client_order_id, quantity, limit_price)
+
+    def list_orders(self, name: str, *, open_only: bool = False) -> list[OrderView]:
+        return trading_orders.list_orders(self._db, self._record(name), open_only)
+
+    def import_trades(self, name: str, path: Path) -> list[OrderView]:
+        """Record trades done elsewhere from a CSV file
+        (``date,symbol,side,quantity,price[,strategy]``): every row is checked first (file, row,
+        field named on error) and nothing is written
+        unless all are valid."""
+        session = self._session(name)
+        return trading_orders.import_trades(session, path, self._calendar_check)
+
+    # -- rebalancing ---------------------------------------------------------------------------
+    def drift(self, name: str, targets: Mapping[str, float]) -> RebalanceResult:
+        return self.rebalance(name, targets=targets, execute=False, source="targets")
+
+    def rebalance(
+        self,
+        name: str,
+        *,
+        targets: Mapping[str, float] | None = None,
+        strategy: str | None = None,
+        signal: str | None = None,
+        threshold: float = 0.0,
+        execute: bool = False,
+        source: str | None = None,
+    ) -> RebalanceResult:
+        """The trade list from current to target weights (fractions); with ``execute`` one batch.
+
+        Targets come from ``targets``, a registered ``strategy``'s latest targets, or a stored
+        ``signal`` (``sector-momentum``: the 12-1 sector signal; ``composite``: the top stored
+        composite scores). ``threshold``: trades whose weight change is below it are skipped.
+        """
+        weights, label = self._targets(targets, strategy, signal)
+        session = self._session(name)
+        return trading_orders.rebalance(
+            session, weights, label if source is None else source, threshold, execute, self.costs
+        )
+
+    # -- reconciliation ------------------------------------------------------------------------
+    def reconcile(self, name: str) -> ReconcileReport:
+        session = self._session(name, reconcile_first=False)
+        return reconcile(session)
+
+    # -- replay --------------------------------------------------------------------------------
+    def run_strategy(
+        self,
+        name: str,
+        strategy: str,
+        start: date,
+        end: date,
+        params: Mapping[str, object] | None = None,
+        universe: str | None = None,
+    ) -> ReplayResult:
+        """Drive a registered allocation strategy (or ``sector-momentum``) on the portfolio over
+        replayed history: on each of its rebalance dates the targets become one order batch at
+        that day's close through the paper broker; a snapshot is stored every session."""
+        from quantdesk.services.trading_replay import replay
+
+        return replay(self, name, strategy, start, end, dict(params or {}), universe)
+
+    # -- journal -------------------------------------------------------------------------------
+    def journal_add(
+        self, name: str, texts: Mapping[str, str | None], client_order_id: str | None = None
+    ) -> JournalView:
+        return trading_book.journal_add(
+            self._db, self._clock, self._record(name), texts, client_order_id
+        )
+
+    def journal_edit(self, entry_id: int, texts: Mapping[str, str | None]) -> JournalView:
+        return trading_book.journal_edit(self._db, self._clock, entry_id, texts)
+
+    def journal_list(self, name: str, client_order_id: str | None = None) -> list[JournalView]:
+        return trading_book.journal_list(self._db, self._record(name), client_order_id)
+
+    # -- transaction-cost analysis -------------------------------------------------------------
+    def tca(self, name: str | None = None, by: TcaGrouping | None = None) -> TcaReport:
+        """Slippage of filled orders (one portfolio or all), optionally grouped."""
+        records = [self._record(name)] if name else self._all_records()
+        return trading_book.tca(self._db, records, by)
+
+    def measured_costs(self, name: str, base: CostModel) -> CostModel:
+        """``base`` with its slippage replaced by the portfolio's measured mean slippage (bp,
+        fill vs arrival, never below 0): the cost model a backtest uses with
+        ``--slippage-from``."""
+        from dataclasses import replace
+
+        report = self.tca(name)
+        if report.overall.measured == 0:
+            raise TradingError(f"portfolio {name!r} has no filled orders to measure slippage on")
+        return replace(base, slippage_bps=max(0.0, report.overall.mean_bp))
+
+    # -- internals -----------------------------------------------------------------------------
+    def _record(self, name: str) -> trading_repo.PortfolioRecord:
+        with self._db.read() as connection:
+            record = trading_repo.get_portfolio(connection, name)
+            if record is None:
+                known = [p.name for p in trading_repo.list_portfolios(connection)]
+        if record is None:
+            hint = (
+                f"; known: {', '.join(known)}" if known else "; create one with 'portfolio create'"
+            )
+            raise NotFoundError(f"unknown portfolio {name!r}{hint}")
+        return record
+
+    def _all_records(self) -> list[trading_repo.PortfolioRecord]:
+        with self._db.read() as connection:
+            return trading_repo.list_portfolios(connection)
+
+    def _prices(self, session: PortfolioSession) -> PriceBook:
+        assert isinstance(session.prices, PriceBook)
+        return session.prices
+
+    def _session(
+        self, name: str, *, reconcile_first: bool = True, with_orders: bool = True
+    ) -> PortfolioSession:
+        record = self._record(name)
+        session = PortfolioSession(
+            self._db,
+            self._clock,
+            record,
+            PriceBook(self._data, self._clock),
+            self.costs,
+            with_orders=with_orders,
+        )
+        if reconcile_first:
+            reconcile(session)
+        return session
+
+    def _broker_state_with_cash(
+        self, state: dict[str, object] | None, account: str, amount: Decimal
+    ) -> dict[str, object]:
+        from quantdesk.services.trading_paper import PaperBroker
+
+        broker = PaperBroker(account, lambda _symbol: None, self._clock, self.costs)
+        if state is not None:
+            broker.restore(state)
+        broker.deposit(amount)
+        return broker.state()
+
+    def _calendar_check(self, day: date) -> bool:
+        from quantdesk.data.calendar import TradingCalendar
+
+        return TradingCalendar("XNYS", start=min(day, date(2000, 1, 1))).is_session(day)
+
+    def _targets(
+        self,
+        targets: Mapping[str, float] | None,
+        strategy: str | None,
+        signal: str | None,
+    ) -> tuple[dict[str, float], str]:
+        chosen = [x for x in (targets, strategy, signal) if x is not None]
+        if len(chosen) != 1:
+            raise TradingError("give exactly one of targets, --strategy or --signal")
+        if targets is not None:
+            return {str(s): float(w) for s, w in targets.items()}, "targets"
+        today = self._clock.now().date()
+        if signal is not None:
+            if self._research is None:
+                raise TradingError("signals need the research service")
+            if signal == "sector-momentum":
+                result = self._research.sector_momentum_signal(today)
+                return dict(result.target_weights), "signal:sector-momentum"
+            if signal == "composite":
+                recommendation = self._research.recommend(date=today)
+                frame = recommendation.weights
+                weights = dict(
+                    zip(frame["symbol"].astype(str), frame["weight"].astype(float), strict=True)
+                )
+                return weights, "signal:composite"
+            raise TradingError(f"unknown signal {signal!r}; use sector-momentum or composite")
+        assert strategy is not None
+        from quantdesk.services.trading_replay import latest_targets
+
+        return latest_targets(self, strategy, today), f"strategy:{strategy}"
+
+
+def _view(record: trading_repo.PortfolioRecord) -> PortfolioView:
+    return PortfolioView(
+        record.name, record.account_id, record.mode, record.benchmark, record.created_at
+    )

@@ -1,0 +1,266 @@
+"""Portfolio value, snapshots, time-weighted history, journal and TCA for the trading service.
+
+Time-weighted daily return (flows excluded): ``r_t = (E_t − F_t) / E_{t−1} − 1`` where ``E`` is
+the end-of-day equity and ``F_t`` the day's net deposits; days without a previous positive
+equity are skipped. Metrics follow :func:`quantdesk.analytics.summary` (quantstats definitions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+
+import pandas as pd
+
+from quantdesk.analytics.tca import OrderPrices, TcaGrouping, TcaReport, analyse
+from quantdesk.core.clock import Clock
+from quantdesk.core.errors import NotFoundError
+from quantdesk.db.database import Database
+from quantdesk.db.repositories import journal as journal_repo
+from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.db.repositories._utc import utc
+from quantdesk.execution import OrderFilled
+from quantdesk.services.trading_session import PortfolioSession, PriceBook
+from quantdesk.services.trading_types import (
+    JournalView,
+    PortfolioHistory,
+    PortfolioValue,
+    PositionView,
+    SnapshotView,
+    TradingError,
+)
+
+ZERO = Decimal(0)
+
+
+def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
+    """Cash, positions marked at the latest close on or before the clock's date, P&L."""
+    ledger, account = session.ledger, session.account
+    rows: list[tuple[str, str, Decimal, Decimal]] = []
+    for strategy in ledger.strategies(account):
+        for symbol, quantity in ledger.positions(account, strategy).items():
+            rows.append((strategy, symbol, quantity, ZERO))
+    prices.preload([r[1] for r in rows])
+    marks: dict[str, Decimal] = {}
+    for _, symbol, _, _ in rows:
+        price = prices(symbol)
+        if price is None:
+            raise TradingError(
+                f"no price for held symbol {symbol!r} on {session.clock.now().date()}"
+            )
+        marks[symbol] = price
+    cash = ledger.cash(account)
+    market_value = sum((q * marks[s] for _, s, q, _ in rows), ZERO)
+    equity = cash + market_value
+    positions = []
+    for strategy, symbol, quantity, _ in rows:
+        p = ledger.position(account, strategy, symbol)
+        mv = quantity * marks[symbol]
+        positions.append(
+            PositionView(
+                strategy=strategy,
+                symbol=symbol,
+                quantity=quantity,
+                average_cost=p.average_cost,
+                price=marks[symbol],
+                market_value=mv,
+                unrealised_pnl=p.unrealised_pnl(marks[symbol]),
+                realised_pnl=p.realised_pnl,
+                weight=float(mv / equity) if equity else 0.0,
+            )
+        )
+    return PortfolioValue(
+        name=session.portfolio.name,
+        at=session.clock.now(),
+        cash=cash,
+        market_value=market_value,
+        equity=equity,
+        net_deposits=ledger.deposits(account),
+        realised_pnl=ledger.realised_pnl(account),
+        unrealised_pnl=ledger.unrealised_pnl(account, marks),
+        commissions=ledger.commissions(account),
+        positions=tuple(positions),
+    )
+
+
+def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
+    """Store the clock day's value with that day's net cash flows."""
+    current = value(session, prices)
+    day = session.clock.now().date()
+    with session.db.read() as connection:
+        flows = trading_repo.cash_flows(connection, session.portfolio.id)
+    net = sum((f.amount for f in flows if utc(f.at).date() == day), ZERO)
+    record = trading_repo.SnapshotRecord(
+        date=day,
+        cash=current.cash,
+        market_value=current.market_value,
+        equity=current.equity,
+        net_flows=net,
+        realised_pnl=current.realised_pnl,
+        unrealised_pnl=current.unrealised_pnl,
+        positions={p.symbol: [str(p.quantity), str(p.price)] for p in current.positions},
+    )
+    with session.db.transaction() as connection:
+        trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
+    return _snapshot_view(record)
+
+
+def history(
+    database: Database,
+    record: trading_repo.PortfolioRecord,
+    start: date | None,
+    end: date | None,
+) -> PortfolioHistory:
+    with database.read() as connection:
+        rows = trading_repo.snapshots(connection, record.id, start, end)
+    views = tuple(_snapshot_view(r) for r in rows)
+    returns = time_weighted_returns(views)
+    compounded = math.prod(1.0 + r for _, r in returns) - 1.0 if returns else 0.0
+    metrics: dict[str, float] = {}
+    if len(returns) >= 2:
+        from quantdesk.analytics import summary
+
+        series = pd.Series(
+            [r for _, r in returns], index=pd.DatetimeIndex([pd.Timestamp(d) for d, _ in returns])
+        )
+        figures = summary(series).to_dict()
+        metrics = {
+            k: float(v)
+            for k, v in figures.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+    return PortfolioHistory(
+        portfolio=record.name,
+        snapshots=views,
+        returns=tuple(r for _, r in returns),
+        time_weighted_return=compounded,
+        metrics=metrics,
+    )
+
+
+def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date, float]]:
+    """Daily returns with each day's cash flows taken out (see module doc)."""
+    out: list[tuple[date, float]] = []
+    for previous, current in pairwise(snapshots):
+        if previous.equity <= 0:
+            continue
+        out.append(
+            (current.date, float((current.equity - current.net_flows) / previous.equity - 1))
+        )
+    return out
+
+
+def _snapshot_view(r: trading_repo.SnapshotRecord) -> SnapshotView:
+    return SnapshotView(
+        r.date, r.cash, r.market_value, r.equity, r.net_flows, r.realised_pnl, r.unrealised_pnl
+    )
+
+
+# -- journal -----------------------------------------------------------------------------------
+def journal_add(
+    database: Database,
+    clock: Clock,
+    record: trading_repo.PortfolioRecord,
+    texts: Mapping[str, str | None],
+    client_order_id: str | None,
+) -> JournalView:
+    _check_texts(texts)
+    with database.transaction() as connection:
+        if client_order_id is not None and not orders_repo.load_orders(
+            connection, record.account_id, record.id, [client_order_id]
+        ):
+            raise NotFoundError(f"portfolio {record.name!r} has no order {client_order_id!r}")
+        entry_id = journal_repo.insert_entry(
+            connection, record.id, texts, clock.now(), client_order_id=client_order_id
+        )
+        entry = journal_repo.get_entry(connection, entry_id)
+    assert entry is not None
+    return _journal_view(record.name, entry)
+
+
+def journal_edit(
+    database: Database, clock: Clock, entry_id: int, texts: Mapping[str, str | None]
+) -> JournalView:
+    _check_texts(texts)
+    with database.transaction() as connection:
+        if not journal_repo.update_entry(connection, entry_id, texts, clock.now()):
+            raise NotFoundError(f"no journal entry {entry_id}")
+        entry = journal_repo.get_entry(connection, entry_id)
+        names = {p.id: p.name for p in trading_repo.list_portfolios(connection)}
+    assert entry is not None
+    return _journal_view(names.get(entry.portfolio_id, "?"), entry)
+
+
+def journal_list(
+    database: Database, record: trading_repo.PortfolioRecord, client_order_id: str | None
+) -> list[JournalView]:
+    with database.read() as connection:
+        entries = journal_repo.entries(connection, record.id, client_order_id)
+    return [_journal_view(record.name, e) for e in entries]
+
+
+def _check_texts(texts: Mapping[str, str | None]) -> None:
+    unknown = sorted(set(texts) - set(journal_repo.JOURNAL_TEXT_FIELDS))
+    if unknown:
+        raise TradingError(
+            f"unknown journal field(s) {unknown}; use {', '.join(journal_repo.JOURNAL_TEXT_FIELDS)}"
+        )
+    if not any(v for v in texts.values()):
+        raise TradingError("a journal entry needs at least one non-empty field")
+
+
+def _journal_view(portfolio: str, e: journal_repo.JournalRecord) -> JournalView:
+    return JournalView(
+        e.id,
+        portfolio,
+        e.client_order_id,
+        e.thesis,
+        e.intended_entry,
+        e.sizing_rationale,
+        e.exit_plan,
+        e.outcome,
+        e.lesson,
+        e.created_at,
+        e.updated_at,
+    )
+
+
+# -- TCA ---------------------------------------------------------------------------------------
+def tca(
+    database: Database,
+    records: Sequence[trading_repo.PortfolioRecord],
+    by: TcaGrouping | None,
+) -> TcaReport:
+    """Costs of every order with fills, from the stored decision/arrival prices and fills."""
+    prices: list[OrderPrices] = []
+    with database.read() as connection:
+        for record in records:
+            for stored in orders_repo.load_orders(connection, record.account_id, record.id):
+                order = stored.order
+                if not order.filled_quantity or order.average_fill_price is None:
+                    continue
+                decided = stored.decided_at or order.created_at
+                if decided is None:
+                    decided = next(e.at for e in stored.events if isinstance(e, OrderFilled))
+                prices.append(
+                    OrderPrices(
+                        client_order_id=order.client_order_id,
+                        symbol=order.symbol,
+                        strategy=order.strategy,
+                        side=str(order.side),
+                        quantity=float(order.filled_quantity),
+                        decided_at=decided,
+                        decision_price=_float(stored.decision_price),
+                        arrival_price=_float(stored.arrival_price),
+                        fill_price=float(order.average_fill_price),
+                    )
+                )
+    return analyse(prices, by=by)
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,201 @@
+"""Typed requests and results of the trading service (what the CLI and the REST API see).
+
+Money and quantities are :class:`~decimal.Decimal` (currency, shares); weights and returns are
+fractions; slippage is in basis points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from quantdesk.core.enums import Side
+from quantdesk.core.errors import QuantdeskError
+
+
+class TradingError(QuantdeskError, ValueError):
+    """A trading request is invalid (unknown portfolio, bad trade, oversell, …); nothing written."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioView:
+    name: str
+    account: str
+    mode: str
+    benchmark: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One holding; ``weight`` is a fraction of the portfolio's equity."""
+
+    strategy: str
+    symbol: str
+    quantity: Decimal
+    average_cost: Decimal | None
+    price: Decimal
+    market_value: Decimal
+    unrealised_pnl: Decimal
+    realised_pnl: Decimal
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioValue:
+    """``net_deposits`` are deposits − withdrawals; P&L before commissions, which are apart."""
+
+    name: str
+    at: datetime
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_deposits: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+    commissions: Decimal
+    positions: tuple[PositionView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """A trade to place: shares > 0; ``limit_price`` makes it a limit order."""
+
+    symbol: str
+    side: Side
+    quantity: Decimal | float | int | str
+    limit_price: Decimal | float | int | str | None = None
+    strategy: str = ""
+    tag: str = ""
+    decision_price: Decimal | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    client_order_id: str
+    portfolio: str
+    strategy: str
+    symbol: str
+    side: str
+    quantity: Decimal
+    order_type: str
+    limit_price: Decimal | None
+    status: str
+    filled_quantity: Decimal
+    average_fill_price: Decimal | None
+    created_at: datetime | None
+    decision_price: Decimal | None
+    arrival_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    """Current vs target weight of one symbol (fractions); ``drift`` = current − target."""
+
+    symbol: str
+    current_weight: float
+    target_weight: float
+    drift: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTrade:
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    notional: Decimal
+    current_weight: float
+    target_weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceResult:
+    """The trade list (sells first) and, when executed, the orders placed."""
+
+    portfolio: str
+    source: str
+    as_of: date
+    threshold: float
+    drift: tuple[DriftRow, ...]
+    trades: tuple[PlannedTrade, ...]
+    skipped: tuple[PlannedTrade, ...]
+    executed: bool
+    orders: tuple[OrderView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """Something stored and the broker disagree on; ``kind`` names what."""
+
+    kind: str  # position | cash | order_missing_at_broker | order_unknown_to_us
+    subject: str
+    ours: str
+    broker: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    account: str
+    adopted_orders: tuple[str, ...]
+    adopted_fills: tuple[str, ...]
+    closed_orders: tuple[str, ...]
+    discrepancies: tuple[Discrepancy, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.discrepancies
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotView:
+    date: date
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_flows: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioHistory:
+    """Daily snapshots and their time-weighted returns (flows excluded), fractions.
+
+    ``metrics`` are the quantstats-style headline figures of those returns (empty with < 2
+    snapshots).
+    """
+
+    portfolio: str
+    snapshots: tuple[SnapshotView, ...]
+    returns: tuple[float, ...]
+    time_weighted_return: float
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalView:
+    id: int
+    portfolio: str
+    client_order_id: str | None
+    thesis: str | None
+    intended_entry: str | None
+    sizing_rationale: str | None
+    exit_plan: str | None
+    outcome: str | None
+    lesson: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    portfolio: str
+    strategy: str
+    start: date
+    end: date
+    rebalances: int
+    orders: int
+    final_equity: Decimal
