@@ -123,11 +123,12 @@ def _targets_panel(
         build_strategy,
         prepare_inputs,
     )
+    from quantdesk.research.universe import parse_universe
     from quantdesk.strategies.base import AllocationStrategy
 
     if service._reference is None:
         raise TradingError("running a strategy needs the reference-data service")
-    request = RunRequest(strategy=strategy, end=end, universe=universe or "all")
+    request = RunRequest(strategy=strategy, end=end, universe=parse_universe(universe or "all"))
     inputs = prepare_inputs(service._data, service._reference, request)
     built = build_strategy(strategy, params, inputs)
     if not isinstance(built, AllocationStrategy):
