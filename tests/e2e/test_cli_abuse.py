@@ -1,15 +1,19 @@
 """Every command with a bad value of each option: a short message, a failing exit code, no
 traceback, and the database exactly as it was.
 
-Exit codes: 1 for everything quantdesk refuses; 2 is kept for what Typer itself refuses while
-parsing the command line (a value of the wrong type or outside an option's declared range),
-the usual convention of Click programs. Both print a short message and no traceback.
+Exit codes: the installed ``quantdesk`` command exits 1 for every refusal. Invoked in-process
+(CliRunner), what Typer itself refuses while parsing (a value of the wrong type or outside an
+option's declared range) still shows Click's status 2; the console script maps it to 1 (tested
+below). Both print a short message and no traceback.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -79,6 +83,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         app, ["data", "import", str(files / "bars.csv")], env={"QUANTDESK_DATA_DIR": str(data_dir)}
     )
     assert result.exit_code == 0, result.output
+    created = CliRunner().invoke(
+        app,
+        ["portfolio", "create", "P", "--cash", "100000"],
+        env={"QUANTDESK_DATA_DIR": str(data_dir)},
+    )
+    assert created.exit_code == 0, created.output
     return root
 
 
@@ -157,6 +167,49 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "scores --date bad": (["scores", "--date", MARKUP], {}),
     "recommend --optimizer bad": (["recommend", "--optimizer", MARKUP], {}),
     "backtests show unknown": (["backtests", "show", MARKUP], {}),
+    "backtests delete unknown": (["backtests", "delete", MARKUP], {}),
+    "backtests export unknown": (["backtests", "export", MARKUP, "--out", f"{F}/new"], {}),
+    "backtest --from-run unknown": (["backtest", "--from-run", MARKUP], {}),
+    "backtest --universe bare keyword in list": (
+        ["backtest", "momentum-12-1", "--universe", "AAA,all"],
+        {},
+    ),
+    "optimize show unknown": (["optimize", "show", MARKUP], {}),
+    "strategies show unknown": (["strategies", "show", MARKUP], {}),
+    # trading
+    "portfolio create duplicate": (["portfolio", "create", "P"], {}),
+    "portfolio create --cash -5": (["portfolio", "create", "Q", "--cash", "-5"], {}),
+    "portfolio create --cash nan": (["portfolio", "create", "Q", "--cash", "nan"], {}),
+    "portfolio create --mode bad": (["portfolio", "create", "Q", "--mode", MARKUP], {}),
+    "portfolio show unknown": (["portfolio", "show", MARKUP], {}),
+    "portfolio deposit text": (["portfolio", "deposit", "P", MARKUP], {}),
+    "order submit unknown symbol": (["order", "submit", "P", "buy", "10", "ZZZZ"], {}),
+    "order submit quantity 0": (["order", "submit", "P", "buy", "0", "AAA"], {}),
+    "order submit quantity -5": (["order", "submit", "P", "buy", "-5", "AAA"], {}),
+    "order submit quantity nan": (["order", "submit", "P", "buy", "nan", "AAA"], {}),
+    "order submit bad side": (["order", "submit", "P", MARKUP, "10", "AAA"], {}),
+    "order submit limit 0": (["order", "submit", "P", "buy", "10", "AAA", "--limit", "0"], {}),
+    "order submit oversell": (["order", "submit", "P", "sell", "10", "AAA"], {}),
+    "order submit no cash": (["order", "submit", "P", "buy", "10000000", "AAA"], {}),
+    "order cancel unknown": (["order", "cancel", "P", MARKUP], {}),
+    "order import missing": (["order", "import", "P", f"{F}/nope.csv"], {}),
+    "order import binary": (["order", "import", "P", f"{F}/binary.bin"], {}),
+    "rebalance unknown portfolio": (["rebalance", MARKUP, "--targets", "AAA=0.5"], {}),
+    "rebalance --targets markup": (["rebalance", "P", "--targets", MARKUP], {}),
+    "rebalance --signal bad": (["rebalance", "P", "--signal", MARKUP], {}),
+    "rebalance --threshold -1": (
+        ["rebalance", "P", "--targets", "AAA=0.5", "--threshold", "-1"],
+        {},
+    ),
+    "trade run --replay bad": (
+        ["trade", "run", "momentum-12-1", "--portfolio", "P", "--replay", MARKUP],
+        {},
+    ),
+    "reconcile unknown": (["reconcile", MARKUP], {}),
+    "journal add unknown portfolio": (["journal", "add", MARKUP, "--thesis", "x"], {}),
+    "journal edit unknown": (["journal", "edit", "999999", "--lesson", "x"], {}),
+    "tca --by bad": (["tca", "--by", MARKUP], {}),
+    "tca unknown portfolio": (["tca", "--portfolio", MARKUP], {}),
 }
 
 
@@ -176,6 +229,7 @@ def test_bad_input_is_a_short_message_and_changes_nothing(home: Path, case: str)
     assert "Traceback" not in output
     message = result.stderr.strip()
     assert message, case
+    assert "unexpected error" not in message, message  # a refusal, not a crash caught late
     assert len(message.splitlines()) <= 8, message
     assert _snapshot(database) == before, case
 
@@ -252,3 +306,22 @@ def test_disk_full_during_an_import_is_one_line_and_writes_nothing(
         "error: no space left on the device (database); nothing was written"
     ]
     assert _snapshot(data_dir / "quantdesk.sqlite") == before
+
+
+def test_the_console_script_exits_1_on_a_value_typer_refuses(home: Path) -> None:
+    """Typer refuses ``--cash -1`` while parsing (Click's status 2); the installed command
+    reports it as every other refusal: a short message and exit 1."""
+    script = Path(sys.executable).with_name("quantdesk")
+    if not script.exists():
+        pytest.fail(f"the console script {script} is not installed (pip install -e .)")
+    result = subprocess.run(
+        [str(script), "backtest", "momentum-12-1", "--cash", "-1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QUANTDESK_DATA_DIR": str(home / "home")},
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "--cash" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -7,6 +7,8 @@ import typer
 from quantdesk.cli import backtest, data, db, demo, research, strategies, trading
 from quantdesk.cli.common import handle_errors, report_error
 
+USAGE_ERROR = 2  # Click's exit status for a command line it cannot parse
+
 app = typer.Typer(
     name="quantdesk",
     help="Systematic portfolio management: data, research, backtests, trading, reports.",
@@ -49,10 +51,13 @@ trading.register(app)
 
 def main() -> None:
     """The console script: every failure is one line on stderr and exit 1, never a traceback
-    (the last line of defence behind each command's own handler)."""
+    (the last line of defence behind each command's own handler). Click's usage errors (a value
+    of the wrong type, outside an option's range) exit 1 too, like every other refusal."""
     try:
         app()
-    except SystemExit:
+    except SystemExit as exit_:
+        if exit_.code == USAGE_ERROR:
+            raise SystemExit(1) from None
         raise
     except BaseException as error:
         report_error(error)

@@ -243,9 +243,12 @@ def export_folder(value: str | None, *, force: bool, option: str = "--out") -> P
 
 
 @contextmanager
-def spinner(text: str) -> Iterator[None]:
+def spinner(text: str, enabled: bool = True) -> Iterator[None]:
     """A transient spinner with the elapsed time on stderr (stdout and ``--json`` stay clean);
-    shown only on a terminal."""
+    shown only on a terminal. ``text`` may carry user input: it is shown literally."""
+    if not enabled:
+        yield
+        return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     progress = Progress(
@@ -256,5 +259,5 @@ def spinner(text: str) -> Iterator[None]:
         transient=True,
     )
     with progress:
-        progress.add_task(text)
+        progress.add_task(_rich_escape(text))
         yield

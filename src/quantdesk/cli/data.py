@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from quantdesk.cli.common import (
     console,
@@ -15,6 +14,7 @@ from quantdesk.cli.common import (
     open_services,
     parse_date,
     print_json,
+    spinner,
     table,
 )
 
@@ -28,16 +28,6 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def _import_rows(reports: list[ImportReport]) -> list[list[object]]:
@@ -68,8 +58,7 @@ def sample(
     ] = False,
 ) -> None:
     """Load the offline sample (skfolio S&P 500 stocks + index, bokeh-sampledata OHLCV)."""
-    with open_services() as services, _progress() as progress:
-        progress.add_task("loading the offline sample…")
+    with open_services() as services, spinner("loading the offline sample…"):
         reports = services.data.load_sample(force=force)
     if as_json:
         print_json([r.to_dict() for r in reports])
@@ -118,8 +107,7 @@ def import_(
     bar_size = _timeframe(timeframe)
     if fundamentals is not None and fundamentals not in ("csv", "kaggle"):
         raise typer.BadParameter("use 'csv' or 'kaggle'", param_hint="--fundamentals")
-    with open_services() as services, _progress() as progress:
-        progress.add_task(f"importing {len(paths)} path(s)…")
+    with open_services() as services, spinner(f"importing {len(paths)} path(s)…"):
         if fundamentals is not None:
             for path in paths:
                 result = services.reference.import_earnings(
@@ -187,8 +175,7 @@ def update(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch new bars from a remote source (cached with a TTL) and import them."""
-    with open_services() as services, _progress() as progress:
-        progress.add_task(f"fetching from {source}…")
+    with open_services() as services, spinner(f"fetching from {source}…"):
         report = services.reference.update_from_source(
             source, symbols, parse_date(start, "--start"), parse_date(end, "--end")
         )
@@ -242,8 +229,7 @@ def check(
     """Data quality: NaN, bad prices, high<low, duplicates, calendar gaps, jumps, staleness.
 
     Exits 1 when errors (not warnings) are found."""
-    with open_services() as services, _progress() as progress:
-        progress.add_task("checking data quality…")
+    with open_services() as services, spinner("checking data quality…"):
         report = services.reference.check_quality(
             symbols, stale_after_days=stale_after, jump_threshold=jump
         )

@@ -4,20 +4,17 @@ portfolio recommendations from the command line. Commands call the research serv
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from quantdesk.cli.common import (
     console,
-    errors,
     handle_errors,
     open_services,
     parse_date,
     print_json,
+    spinner,
     table,
 )
 
@@ -44,24 +41,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(scores_app, name="scores")
     app.add_typer(signal_app, name="signal")
     app.command("recommend")(recommend)
-
-
-@contextmanager
-def _spinner(text: str, enabled: bool = True) -> Iterator[None]:
-    """A transient spinner on stderr, so ``--json`` output on stdout stays clean."""
-    if not enabled:
-        yield
-        return
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    )
-    with progress:
-        progress.add_task(text)
-        yield
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -133,7 +112,7 @@ def scores(
     if ctx.invoked_subcommand is not None:
         return
     as_of = parse_date(date, "--date")
-    with open_services() as services, _spinner(f"reading {score_set} scores…", not as_json):
+    with open_services() as services, spinner(f"reading {score_set} scores…", not as_json):
         snapshot = services.research.current_scores(
             score_set, date=as_of, universe=universe, top=top, compute=compute
         )
@@ -196,7 +175,7 @@ def history(
         research = services.research
         frame = research.score_history(symbol, score_set)
         if frame.empty and compute and not research.stored_dates(score_set):
-            with _spinner(f"computing {score_set} scores…"):
+            with spinner(f"computing {score_set} scores…"):
                 research.compute_scores(score_set)
             frame = research.score_history(symbol, score_set)
     if as_json:
@@ -239,7 +218,7 @@ def sector_momentum(
     """The 12-1 sector-momentum ranking, the top-N targets and a whole-share trade list."""
     as_of = parse_date(date, "--date")
     wanted = None if symbols is None else [s for s in symbols.split(",") if s.strip()]
-    with open_services() as services, _spinner("ranking sector ETFs…"):
+    with open_services() as services, spinner("ranking sector ETFs…"):
         signal = services.research.sector_momentum_signal(
             as_of, cash=str(cash), top_n=top, symbols=wanted
         )
@@ -308,7 +287,7 @@ def recommend(
 ) -> None:
     """Target weights for the top N names by the latest stored score (stored as a signal)."""
     as_of = parse_date(date, "--date")
-    with open_services() as services, _spinner(f"building the {optimizer} portfolio…"):
+    with open_services() as services, spinner(f"building the {optimizer} portfolio…"):
         result = services.research.recommend(
             optimizer,
             positions,

@@ -314,6 +314,10 @@ def _read_trades(
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise TradingError(f"{source}: cannot read the trade file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise TradingError(f"{source}: not a UTF-8 text (CSV) trade file") from None
+    if "\x00" in text:
+        raise TradingError(f"{source}: not a text (CSV) trade file (it holds NUL bytes)")
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in TRADE_FILE_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

@@ -117,13 +117,13 @@ def _targets_panel(
     params: dict[str, Any],
     universe: str | None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    from quantdesk.research.universe import parse_universe
     from quantdesk.services.backtest_run import (
         RunRequest,
         allocation_targets,
         build_strategy,
         prepare_inputs,
     )
-    from quantdesk.research.universe import parse_universe
     from quantdesk.strategies.base import AllocationStrategy
 
     if service._reference is None:
