@@ -169,6 +169,8 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "backtests show unknown": (["backtests", "show", MARKUP], {}),
     "backtests delete unknown": (["backtests", "delete", MARKUP], {}),
     "backtests export unknown": (["backtests", "export", MARKUP, "--out", f"{F}/new"], {}),
+    "backtests export --out full": (["backtests", "export", "x", "--out", f"{F}/full"], {}),
+    "backtests export --out empty": (["backtests", "export", "x", "--out", ""], {}),
     "backtest --from-run unknown": (["backtest", "--from-run", MARKUP], {}),
     "backtest --universe bare keyword in list": (
         ["backtest", "momentum-12-1", "--universe", "AAA,all"],

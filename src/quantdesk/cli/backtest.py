@@ -404,16 +404,21 @@ def delete(
 @handle_errors
 def export(
     run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("."),
+    out: Annotated[str, typer.Option("--out", help="Folder to write into (new or empty).")],
     formats: Annotated[
         str, typer.Option("--format", help="Comma list of csv, parquet, json.")
     ] = "csv,json",
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that already has files.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write a stored run's tables (CSV/Parquet) and its full description (run.json)."""
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    folder = export_folder(out, force=force)
+    assert folder is not None  # --out is required
     with open_services() as services:
-        written = services.backtest.export(run_id, out, wanted)
+        written = services.backtest.export(run_id, folder, wanted)
     if as_json:
         print_json({"files": [str(p) for p in written]})
         return
