@@ -61,7 +61,7 @@ def _print(value: object, report: object, history: object, start: date, end: dat
     ]
     console.print(
         table(
-            f"5. paper portfolio {PORTFOLIO} after replaying {start} → {end} "
+            f"4. paper portfolio {PORTFOLIO} after replaying {start} → {end} "
             "(top 3 by 12-1, monthly)",
             ["symbol", "shares", "avg cost", "price", "unrealised P&L"],
             rows,
