@@ -4,17 +4,21 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from quantdesk.config import Settings
+from quantdesk.core.clock import SimulatedClock
 from quantdesk.core.enums import Timeframe
 from quantdesk.data.panel import Panel
 from quantdesk.db import bulk
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import bars
-from quantdesk.services import Services
+from quantdesk.services import Services, build_services
 
 ROWS = (
     "date,symbol,open,high,low,close,volume,adj_close\n"
@@ -27,7 +31,22 @@ FIELDS = ("open", "high", "low", "close", "volume", "adj_close")
 
 
 @pytest.fixture
-def loaded(services: Services, tmp_path: Path) -> Services:
+def database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """SQLite only: the Arrow path is SQLite's (PostgreSQL reads panels with COPY)."""
+    path = tmp_path / "quantdesk.sqlite"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def loaded(database: Database, clock: SimulatedClock, tmp_path: Path) -> Services:
+    services = build_services(
+        Settings(data_dir=tmp_path / "data", database_url=database.url),
+        clock=clock,
+        database=database,
+    )
     path = tmp_path / "bars.csv"
     path.write_text(ROWS)
     services.data.import_files([path])
@@ -42,8 +61,6 @@ def read(database: Database) -> Panel:
 def test_sqlite_panels_come_through_arrow_and_equal_the_row_wise_read(
     loaded: Services, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if database.backend != "sqlite":
-        pytest.skip("PostgreSQL reads panels with COPY")
     with monkeypatch.context() as patched:
         patched.setattr(bulk, "_read_sqlite_arrow", lambda *args: None)
         row_wise = read(database)
