@@ -30,7 +30,14 @@ class Database:
         self.url = url
         self.engine = engine if engine is not None else create_db_engine(url)
         if auto_upgrade:
-            self.upgrade()
+            try:
+                self.upgrade()
+            except BaseException:
+                # a failed upgrade (full disk, kill signal) must not leave pooled connections
+                # holding its half-done transaction until some later garbage collection
+                if engine is None:
+                    self.engine.dispose()
+                raise
 
     def __repr__(self) -> str:
         return f"Database({redact_url(self.url)!r})"
