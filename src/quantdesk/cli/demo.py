@@ -73,11 +73,11 @@ def demo() -> None:
         _load(services)
         top = _score(services)
         runs = _backtest(services)
-        report = _write(services, runs, top)
         # paper trading (issue 8): a separate step after the backtests
         from quantdesk.cli.demo_trading import paper_trading
 
         paper_trading(services)
+        report = _write(services, runs, top)
         console.print(f"\nresult files and report: [bold]{report.parent}[/]")
         console.print(f"report: {report}")
     finally:
@@ -85,7 +85,7 @@ def demo() -> None:
 
 
 def _load(services: Services) -> None:
-    with console.status("1/4 loading the offline sample…"):
+    with console.status("1/5 loading the offline sample…"):
         reports = services.data.load_sample()
     rows = [
         [r.source, f"{r.rows_read:,}", f"{r.inserted:,}", f"{r.unchanged:,}", r.symbols]
@@ -102,7 +102,7 @@ def _load(services: Services) -> None:
 
 
 def _score(services: Services) -> list[list[Any]]:
-    with console.status("2/4 scoring composite momentum at every month end…"):
+    with console.status("2/5 scoring composite momentum at every month end…"):
         scores = services.research.compute_scores("momentum-composite", benchmark=BENCHMARK)
         latest = services.research.latest_scores("momentum-composite", top=10)
     rows = [
@@ -125,7 +125,7 @@ def _score(services: Services) -> list[list[Any]]:
 def _backtest(services: Services) -> list[StoredRun]:
     runs = []
     for name in STRATEGIES:
-        with console.status(f"3/4 backtesting {name} vs the S&P 500…"):
+        with console.status(f"3/5 backtesting {name} vs the S&P 500…"):
             runs.append(services.backtest.run(name, benchmark=BENCHMARK, costs=demo_costs()))
     console.print(
         table(
@@ -202,7 +202,7 @@ def _num(value: Any) -> str:
 
 def _write(services: Services, runs: list[StoredRun], top: list[list[Any]]) -> Path:
     folder = services.settings.data_dir  # the demo's own folder
-    with console.status("4/4 writing result files and the report…"):
+    with console.status("5/5 writing result files and the report…"):
         for run in runs:
             services.backtest.export(run.run_id, folder / run.strategy)
         report = folder / "report.md"

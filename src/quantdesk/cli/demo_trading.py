@@ -20,6 +20,7 @@ def paper_trading(services: Services) -> None:
     """Replay ~3 months of the signal on a paper portfolio and print what it did."""
     from quantdesk.core.clock import SimulatedClock
     from quantdesk.services import build_services
+    from quantdesk.services.trading_replay import CLOSE as REPLAY_CLOSE
 
     _, last = services.data.get_date_range()
     end = last.date()
@@ -28,7 +29,7 @@ def paper_trading(services: Services) -> None:
     clock = SimulatedClock(datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC))
     replay = build_services(services.settings, clock=clock, database=services.database)
     trading = replay.trading
-    with console.status(f"5/5 paper trading the 12-1 rotation signal {start} → {end}…"):
+    with console.status(f"4/5 paper trading the 12-1 rotation signal {start} → {end}…"):
         if PORTFOLIO in {p.name for p in trading.list_portfolios()}:
             console.print(f"paper portfolio {PORTFOLIO!r} exists already: showing it as it is")
         else:
@@ -36,6 +37,9 @@ def paper_trading(services: Services) -> None:
             trading.run_strategy(
                 PORTFOLIO, "sector-momentum", start, end, universe=",".join(symbols)
             )
+        # value at the replay's last close on every run, not at the clock's starting point
+        closed = datetime.combine(end, REPLAY_CLOSE, tzinfo=UTC)
+        clock.advance_to(max(clock.now(), closed))
         value = trading.value(PORTFOLIO)
         report = trading.tca(PORTFOLIO)
         history = trading.history(PORTFOLIO)
