@@ -47,6 +47,17 @@ def test_demo_scores_backtests_and_writes_the_report(
     assert "only companies that still exist today" in report
     assert "Costs: every strategy pays the same costs" in report
 
+    # Regression: a second demo found the paper portfolio and valued it at the clock's starting
+    # point (three months before the replay's end), printing a different equity each run.
+    again = CliRunner().invoke(app, ["demo"], terminal_width=200)
+    assert again.exit_code == 0, again.stderr
+    assert "exists already" in again.stdout
+    equity = [
+        next(line for line in out.splitlines() if line.startswith("equity "))
+        for out in (result.stdout, again.stdout)
+    ]
+    assert equity[0] == equity[1]
+
 
 def test_demo_never_touches_the_users_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
