@@ -142,19 +142,20 @@ def _grow_nb(records: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
-def _equity_nb(cash: float, held: np.ndarray, prices: np.ndarray) -> float:
+@njit(cache=True, inline="always")
+def _equity_nb(cash: float, held: np.ndarray, prices: np.ndarray, i: int) -> float:
     # the event context's sum: positions in column order, flat ones skipped
     value = 0.0
     for j in range(held.shape[0]):
         if held[j] != 0.0:
-            value += held[j] * prices[j]
+            value += held[j] * prices[i, j]
     return cash + value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fill_nb(
-    order: np.ndarray,
+    side: float,
+    ordered: float,
     raw: float,
     cash: float,
     held: float,
@@ -163,9 +164,9 @@ def _fill_nb(
     """(signed shares, fill price, commission, cash after) of one market order at ``raw``;
     zero shares when it is rejected."""
     per_order, per_share, bps, slip = costs[0], costs[1], costs[2], costs[3]
-    if order[2] > 0:
+    if side > 0:
         price = raw * (1.0 + slip)
-        quantity = order[3]
+        quantity = ordered
         fee = _commission_nb(quantity, price, per_order, per_share, bps)
         if quantity * price + fee <= cash:
             return quantity, price, fee, cash - (quantity * price + fee)
@@ -179,31 +180,35 @@ def _fill_nb(
         # the trimmed buy spends exactly the cash left; float rounding goes to the fee
         return quantity, price, cash - quantity * price, 0.0
     price = raw * (1.0 - slip)
-    quantity = min(order[3], max(held, 0.0))
+    quantity = min(ordered, max(held, 0.0))
     fee = _commission_nb(quantity, price, per_order, per_share, bps) if quantity > 0.0 else 0.0
     if not quantity > 0.0 or cash + (quantity * price - fee) < 0.0:
         return 0.0, price, 0.0, cash
     return -quantity, price, fee, cash + (quantity * price - fee)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fill_orders_nb(
     first: int,
     last: int,
     i: int,
     fill_prices: np.ndarray,
     orders: np.ndarray,
-    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    held: np.ndarray,
+    fills: np.ndarray,
+    notional: np.ndarray,
+    paid: np.ndarray,
+    pre: np.ndarray,
     cash: float,
     costs: tuple[float, float, float, float, float, float],
     n_fills: int,
 ) -> tuple[np.ndarray, float, int]:
-    """Fill ``orders[first:last]`` at bar ``i`` in the order they were sent."""
-    held, fills, notional, paid, pre = state
+    """Fill ``orders[first:last]`` at bar ``i`` of ``fill_prices`` (T × N) in the order they
+    were sent."""
     for k in range(first, last):
         j = int(orders[k, 1])
-        raw = fill_prices[j]
-        shares, price, fee, cash = _fill_nb(orders[k], raw, cash, held[j], costs)
+        raw = fill_prices[i, j]
+        shares, price, fee, cash = _fill_nb(orders[k, 2], orders[k, 3], raw, cash, held[j], costs)
         if shares == 0.0:
             continue  # rejected: nothing filled
         if n_fills == fills.shape[0]:
@@ -223,11 +228,11 @@ def _fill_orders_nb(
     return fills, cash, n_fills
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _decide_nb(
     i: int,
-    actions: np.ndarray,
-    row: np.ndarray,
+    signals: np.ndarray,
+    prices: np.ndarray,
     held: np.ndarray,
     cash: float,
     weight: float,
@@ -239,22 +244,23 @@ def _decide_nb(
     min_value, min_weight = thresholds
     equity = np.nan  # computed once, on the first order of the bar
     for j in range(held.shape[0]):
-        action = actions[j]
+        action = signals[i, j]
+        price = prices[i, j]
         if action == BUY:
-            if held[j] != 0.0 or not row[j] > 0.0:
+            if held[j] != 0.0 or not price > 0.0:
                 continue
             if np.isnan(equity):
-                equity = _equity_nb(cash, held, row)
-            quantity = weight * equity / row[j] - held[j]
+                equity = _equity_nb(cash, held, prices, i)
+            quantity = weight * equity / price - held[j]
             if quantity == 0.0:
                 continue
-            size = abs(quantity * row[j])
+            size = abs(quantity * price)
             if size < min_value or (equity > 0 and size < min_weight * equity):
                 continue
             side = 1.0
         elif action == SELL and held[j] > 0.0:
             if np.isnan(equity):
-                equity = _equity_nb(cash, held, row)
+                equity = _equity_nb(cash, held, prices, i)
             quantity = held[j]
             side = -1.0
         else:
@@ -265,7 +271,7 @@ def _decide_nb(
         orders[n_orders, 1] = j
         orders[n_orders, 2] = side
         orders[n_orders, 3] = quantity
-        orders[n_orders, 4] = row[j]
+        orders[n_orders, 4] = price
         orders[n_orders, 5] = equity
         n_orders += 1
     return orders, n_orders
@@ -305,24 +311,48 @@ def simulate_signals_nb(
     n_orders = 0
     n_fills = 0
     waiting = 0  # orders[waiting:n_orders] were sent on the previous bar (next-open timing)
+    # the helpers are inlined and take the 2-D arrays with the bar index: per-bar calls with
+    # row views cost more than the simulation itself on a long single-symbol series
     for i in range(n_bars):
-        row = prices[i]
         if next_open and waiting < n_orders:
-            state = (held, fills, notional, paid, pre)
             fills, cash, n_fills = _fill_orders_nb(
-                waiting, n_orders, i, open_[i], orders, state, cash, costs, n_fills
+                waiting,
+                n_orders,
+                i,
+                open_,
+                orders,
+                held,
+                fills,
+                notional,
+                paid,
+                pre,
+                cash,
+                costs,
+                n_fills,
             )
         waiting = n_orders
         orders, n_orders = _decide_nb(
-            i, signals[i], row, held, cash, weight, (min_value, min_weight), orders, n_orders
+            i, signals, prices, held, cash, weight, (min_value, min_weight), orders, n_orders
         )
         if not next_open and i < n_bars - 1 and waiting < n_orders:
-            state = (held, fills, notional, paid, pre)
             fills, cash, n_fills = _fill_orders_nb(
-                waiting, n_orders, i, row, orders, state, cash, costs, n_fills
+                waiting,
+                n_orders,
+                i,
+                prices,
+                orders,
+                held,
+                fills,
+                notional,
+                paid,
+                pre,
+                cash,
+                costs,
+                n_fills,
             )
         cash_out[i] = cash
-        positions[i] = held
+        for j in range(n_symbols):
+            positions[i, j] = held[j]
     return (
         cash_out,
         positions,
