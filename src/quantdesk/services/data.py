@@ -371,10 +371,9 @@ class DataService:
         as_of = self._clock.now().date()
         with self._db.read() as connection:
             infos = instrument_repo.list_instruments(connection)
-            by_timeframe = {
-                tf.value: sum(r.bars for r in bar_repo.coverage(connection, tf)) for tf in Timeframe
-            }
-            daily = bar_repo.coverage(connection, Timeframe.D1)
+            coverage = bar_repo.coverage_by_timeframe(connection)  # one pass over the bars
+        by_timeframe = {tf.value: sum(r.bars for r in coverage.get(tf, [])) for tf in Timeframe}
+        daily = coverage.get(Timeframe.D1, [])
         latest = max((r.last for r in daily), default=None)
         first = min((r.first for r in daily), default=None)
         by_class: dict[str, int] = {}

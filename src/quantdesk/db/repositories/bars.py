@@ -159,6 +159,24 @@ def coverage(
     ]
 
 
+def coverage_by_timeframe(connection: Connection) -> dict[Timeframe, list[SymbolCoverage]]:
+    """:func:`coverage` of every timeframe in one grouped pass over the bars (a filter on the
+    timeframe alone is no index range, so one query per timeframe would scan the table each time).
+    """
+    query = (
+        select(Bar.timeframe, Instrument.symbol, func.count(), func.min(Bar.ts), func.max(Bar.ts))
+        .join(Instrument, Instrument.id == Bar.instrument_id)
+        .group_by(Bar.timeframe, Instrument.symbol)
+        .order_by(Bar.timeframe, Instrument.symbol)
+    )
+    out: dict[Timeframe, list[SymbolCoverage]] = {}
+    for timeframe, symbol, n, lo, hi in connection.execute(query):
+        out.setdefault(Timeframe(timeframe), []).append(
+            SymbolCoverage(symbol, int(n), _from_epoch(lo), _from_epoch(hi))
+        )
+    return out
+
+
 def date_range(
     connection: Connection, timeframe: Timeframe = Timeframe.D1, symbol: str | None = None
 ) -> tuple[datetime, datetime] | None:
