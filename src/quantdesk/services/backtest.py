@@ -188,7 +188,12 @@ class BacktestService:
             else 0
         )
         inputs = prepare_inputs(
-            self._data, self._reference, request, registry=self._registry, warmup=warmup
+            self._data,
+            self._reference,
+            request,
+            registry=self._registry,
+            warmup=warmup,
+            params=validated,
         )
         traded = inputs.traded()
         timings["load"] = time.perf_counter() - clock

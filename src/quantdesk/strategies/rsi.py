@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from quantdesk.data.panel import Panel
 from quantdesk.factors.technical import rsi
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.signals import PrecomputedSignalStrategy, threshold_signals
 
 
@@ -45,6 +46,7 @@ class RelativeStrengthIndex(PrecomputedSignalStrategy):
 
     name: ClassVar[str] = "rsi"
     Params: ClassVar[type[StrategyParams]] = RsiParams
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,))
     params: RsiParams
 
     def _rsi(self, data: Panel) -> np.ndarray:
