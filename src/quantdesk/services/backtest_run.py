@@ -38,6 +38,7 @@ from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, Strate
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
 from quantdesk.strategies.requirements import BAR_FIELDS, DataRequirements
 from quantdesk.strategies.signals import PrecomputedSignalStrategy
+from quantdesk.strategies.warmup import warmed_up
 
 ENGINES = ("auto", "vector", "event")
 
@@ -467,6 +468,53 @@ def run_engine(
     if benchmark is not None:
         result = replace(result, benchmark=benchmark.reindex(result.dates))
     return result
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """A strategy run on the traded rows of its inputs: the result, and for allocation
+    strategies the targets traded (after delisting), the targets on every row of the inputs
+    (warm-up included) and the delisting warnings."""
+
+    result: BacktestResult
+    targets: np.ndarray | None = None
+    all_targets: np.ndarray | None = None
+    delisted: tuple[str, ...] = ()
+
+
+def run_from_start(
+    strategy: AllocationStrategy | SignalStrategy,
+    inputs: RunInputs,
+    engine: str,
+    request: RunRequest,
+) -> EngineRun:
+    """Run ``strategy`` (built on ``inputs``) on the rows from the requested start: the
+    ``inputs.warmup`` rows before it are history the strategy decides on, never traded, so the
+    start is the first decision date for allocation and signal strategies alike."""
+    traded = inputs.traded()
+    if isinstance(strategy, AllocationStrategy):
+        all_targets = allocation_targets(strategy, inputs.panel)
+        targets, delisted = delist(traded.panel, all_targets[inputs.warmup :])
+        engine_strategy: AllocationStrategy | SignalStrategy = strategy
+        if inputs.warmup or delisted:
+            # the event engine replays exactly these decisions
+            mask = np.asarray(strategy.rebalance_mask(inputs.panel.dates), dtype=bool)
+            engine_strategy = Precomputed(strategy, mask[inputs.warmup :], targets)
+        result = run_engine(
+            traded.panel,
+            engine_strategy,
+            engine,
+            request,
+            targets=targets,
+            benchmark=traded.benchmark,
+            vix=traded.vix,
+        )
+        return EngineRun(result, targets, all_targets, delisted)
+    warm = warmed_up(strategy, inputs.panel, inputs.warmup)
+    result = run_engine(traded.panel, warm, engine, request, benchmark=traded.benchmark)
+    if warm is not strategy:
+        result = replace(result, strategy=strategy.name)
+    return EngineRun(result)
 
 
 def allocation_targets(strategy: AllocationStrategy, panel: Panel) -> np.ndarray:

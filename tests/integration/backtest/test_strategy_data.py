@@ -242,3 +242,86 @@ def _all() -> Any:
     from quantdesk.research.universe import parse_universe
 
     return parse_universe("all")
+
+
+# -- the start is the first decision date for signal strategies and sweeps too ----------------
+START = date(2015, 1, 2)
+
+
+def test_a_signal_strategy_warms_up_before_the_start_and_trades_in_its_first_month(
+    services: Services,
+) -> None:
+    params = {"fast": 20, "slow": 200}
+    run = services.backtest.run("ma-crossover", params, start=START, store=False)
+    assert run.start == START  # the reported window starts at the start
+    first_fill = pd.Timestamp(run.fills["date"].min())
+    # main sat in cash until the 200-session average existed (October 2015)
+    assert first_fill < pd.Timestamp("2015-02-01")
+    event = services.backtest.run("ma-crossover", params, start=START, engine="event", store=False)
+    np.testing.assert_allclose(event.equity.to_numpy(), run.equity.to_numpy(), rtol=1e-9)
+    assert event.fills["date"].min() == run.fills["date"].min()
+    assert run.bias["lookahead"].status == "pass"
+
+
+def test_warmed_up_signals_equal_the_same_rows_of_a_run_over_the_whole_history(
+    services: Services,
+) -> None:
+    from quantdesk.strategies.registry import create
+    from quantdesk.strategies.signals import PrecomputedSignalStrategy
+
+    inputs = prepare_inputs(
+        services.data,
+        services.reference,
+        RunRequest("rsi", start=START),
+        warmup=30,
+    )
+    assert inputs.warmup >= 30
+    strategy = create("rsi", period=30)
+    assert isinstance(strategy, PrecomputedSignalStrategy)
+    whole = strategy.signals(inputs.panel)
+    run = services.backtest.run("rsi", {"period": 30}, start=START, store=False)
+    assert run.result is not None
+    traded = inputs.traded().panel
+    assert pd.Timestamp(traded.dates[0]) == pd.Timestamp(START)
+    # the orders of the run are the whole-history signals' from the start on
+    from quantdesk.strategies.warmup import warmed_up
+
+    warm = warmed_up(strategy, inputs.panel, inputs.warmup)
+    assert isinstance(warm, PrecomputedSignalStrategy)
+    np.testing.assert_array_equal(warm.signals(traded), whole[inputs.warmup :])
+
+
+def test_every_optimize_trial_starts_deciding_on_the_start(services: Services) -> None:
+    end = date(2015, 3, 31)
+    sweep = services.backtest.optimize(
+        "ma-crossover",
+        grid="slow=150,200",
+        params={"fast": 20},
+        start=START,
+        end=end,
+        executor="serial",
+    )
+    for trial in sweep.trials:
+        run = services.backtest.run(
+            "ma-crossover", {"fast": 20, **trial.params}, start=START, end=end, store=False
+        )
+        # a trial is the run with its parameters; neither sits in cash for want of history
+        assert trial.metrics["final_equity"] == pytest.approx(run.final_equity, rel=1e-12)
+        assert trial.metrics["final_equity"] != pytest.approx(1_000_000.0, rel=1e-9)
+    momentum = services.backtest.optimize(
+        "momentum-12-1",
+        grid="lookback=126,252",
+        params={"top_fraction": 0.5},
+        start=START,
+        end=date(2015, 12, 31),
+        executor="serial",
+    )
+    for trial in momentum.trials:
+        run = services.backtest.run(
+            "momentum-12-1",
+            {"top_fraction": 0.5, **trial.params},
+            start=START,
+            end=date(2015, 12, 31),
+            store=False,
+        )
+        assert trial.metrics["final_equity"] == pytest.approx(run.final_equity, rel=1e-12)
