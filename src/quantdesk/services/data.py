@@ -52,6 +52,8 @@ class ImportReport:
     corporate_actions: int = 0
     # suspicious but accepted values (see quantdesk.data.rules); refused under strict
     warnings: list[str] = field(default_factory=list)
+    # stored bars whose values this import changed, per symbol (an overwrite)
+    changed: StoredValueChanges = field(default_factory=StoredValueChanges)
 
     @property
     def unchanged(self) -> int:
@@ -64,7 +66,9 @@ class ImportReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "unchanged": self.unchanged}
+        out = {**asdict(self), "unchanged": self.unchanged}
+        out["changed"] = self.changed.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -190,14 +194,8 @@ class DataService:
         """How many rows of a bars table (as given to :meth:`import_frame`) would change stored
         values, per symbol (nothing is written)."""
         incoming = validate_bars(frame, target, first_row=1, daily=timeframe == Timeframe.D1)
-        symbols = sorted(set(incoming.frame["symbol"])) if len(incoming.frame) else []
         with self._db.read() as connection:
-            known = set(instrument_repo.instrument_ids(connection, symbols))
-            wanted = [s for s in symbols if s in known]
-            if not wanted:
-                return StoredValueChanges()
-            stored = bar_repo.load_bar_frame(connection, wanted, timeframe, None, None)
-        return changed_rows(incoming.frame, stored, VALUE_COLUMNS)
+            return _stored_changes(connection, incoming.frame, timeframe)
 
     def _write(
         self,
@@ -232,10 +230,12 @@ class DataService:
         rejected = sum(r.rejected_rows for r in results) + across.conflicting
         actions = pd.concat([r.actions for r in results], ignore_index=True)
 
-        def store(connection: Connection) -> tuple[WriteCounts, int]:
+        def store(connection: Connection) -> tuple[WriteCounts, int, StoredValueChanges]:
             # concurrent imports queue here: the "has this instrument bars yet?" probe of the
             # bulk writer must not race another import of the same new symbol
             serialise(connection, "bars")
+            # read before the write, in its transaction: what the overwrite will change
+            changes = _stored_changes(connection, frame, timeframe)
             ids = instrument_repo.upsert_instruments(connection, infos, now=started)
             counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
             written_actions = action_repo.upsert_actions(connection, actions, ids)
@@ -252,9 +252,9 @@ class DataService:
                 rows_rejected=rejected,
                 details={"problems": [str(p) for p in problems[:20]]} if problems else None,
             )
-            return counts, written_actions
+            return counts, written_actions, changes
 
-        counts, written_actions = self._db.write(store)
+        counts, written_actions, changes = self._db.write(store)
         return ImportReport(
             source=source,
             target=target,
@@ -267,6 +267,7 @@ class DataService:
             problems=[str(p) for p in problems[:50]],
             corporate_actions=written_actions,
             warnings=[str(w) for w in warnings[:50]],
+            changed=changes,
         )
 
     def import_instruments(self, path: Path) -> int:
@@ -405,6 +406,24 @@ class DataService:
         missing = [s for s in symbols if s not in found]
         if missing:
             raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
+
+
+def _stored_changes(
+    connection: Connection, frame: pd.DataFrame, timeframe: Timeframe
+) -> StoredValueChanges:
+    """Rows of a validated bars frame that would change stored values, per symbol (only the
+    stored bars of known symbols within the frame's time range are read)."""
+    if not len(frame):
+        return StoredValueChanges()
+    symbols = sorted(set(frame["symbol"]))
+    known = set(instrument_repo.instrument_ids(connection, symbols))
+    wanted = [s for s in symbols if s in known]
+    if not wanted:
+        return StoredValueChanges()
+    first = pd.Timestamp(frame["ts"].min()).to_pydatetime()
+    last = pd.Timestamp(frame["ts"].max()).to_pydatetime()
+    stored = bar_repo.load_bar_frame(connection, wanted, timeframe, first, last)
+    return changed_rows(frame, stored, VALUE_COLUMNS)
 
 
 def _default_infos(frame: pd.DataFrame, source: str) -> dict[str, InstrumentInfo]:
