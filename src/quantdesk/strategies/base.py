@@ -177,7 +177,9 @@ class StrategyContext(Protocol):
 
     @property
     def index(self) -> int:
-        """Row of the current bar in the panel given to :meth:`SignalStrategy.init`."""
+        """Row of the current bar, counted from the first row of the panel given to
+        :meth:`SignalStrategy.init` (on a live feed that panel is the warm-up, so the first live
+        bar's index is its length)."""
         ...
 
     @property
@@ -240,7 +242,9 @@ class SignalStrategy(_ParametrisedStrategy, ABC):
     """Reacts bar by bar; indicators are precomputed causally in :meth:`init`."""
 
     def init(self, data: Panel) -> None:
-        """Precompute indicators over the whole panel (each row from rows ≤ itself only)."""
+        """Prepare on ``data``: the whole panel in a backtest, only the declared warm-up
+        (:meth:`data_requirements`) on a live feed; anything precomputed for a row may use rows
+        ≤ itself only. Bars after ``data`` must be decided from ``context.history()``."""
 
     @abstractmethod
     def on_bar(self, context: StrategyContext) -> None:

@@ -107,6 +107,11 @@ class Ensemble(PrecomputedSignalStrategy):
         assert needs is not None  # at least one member (validated)
         return needs
 
+    def history_bars(self) -> int | None:
+        """The longest member's (None when a member reads its whole history)."""
+        spans = [member.history_bars() for member in self.members]
+        return None if any(span is None for span in spans) else max(s or 0 for s in spans)
+
     def _combine(self, data: Panel) -> tuple[np.ndarray, np.ndarray]:
         signals = np.stack([member.signals(data) for member in self.members])
         weights = self._weights[:, None, None] / self._weights.sum()

@@ -49,6 +49,11 @@ class RelativeStrengthIndex(PrecomputedSignalStrategy):
     requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,))
     params: RsiParams
 
+    def history_bars(self) -> int | None:
+        """All of it: Wilder's smoothing carries every earlier change, so a window of the last
+        bars would give a (slightly) different RSI than the run over the whole history."""
+        return None
+
     def _rsi(self, data: Panel) -> np.ndarray:
         _, prices = data.prices()
         return relative_strength_index(prices, self.params.period)

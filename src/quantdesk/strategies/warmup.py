@@ -115,4 +115,26 @@ class ShiftedContext:
         return getattr(self._context, name)
 
 
-__all__ = ["ShiftedContext", "WarmedSignals", "WarmedUp", "warmed_up"]
+class LiveFeed(SignalStrategy):
+    """``inner`` run as on a live feed: :meth:`init` hands it only the first ``warmup`` rows
+    of the panel (its declared warm-up), and every later bar is decided from the context's
+    ``history()`` alone — what a paper or live runner does, replayed in an engine."""
+
+    name: ClassVar[str] = "live-feed"
+
+    def __init__(self, inner: SignalStrategy, warmup: int) -> None:
+        self.inner = inner
+        self.params = inner.params
+        self.name = inner.name  # type: ignore[misc]  # reports under the wrapped name
+        self.warmup = warmup
+
+    def init(self, data: Panel) -> None:
+        rows = slice(0, self.warmup)
+        head = Panel(data.dates[rows], data.symbols, {k: v[rows] for k, v in data.fields.items()})
+        self.inner.init(head)
+
+    def on_bar(self, context: StrategyContext) -> None:
+        self.inner.on_bar(context)
+
+
+__all__ = ["LiveFeed", "ShiftedContext", "WarmedSignals", "WarmedUp", "warmed_up"]
