@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -15,7 +16,13 @@ from quantdesk.config import redact_url
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import DataValidationError, NotFoundError
-from quantdesk.data.changes import StoredValueChanges, WouldOverwriteError, changed_rows
+from quantdesk.data.changes import (
+    StoredValueChanges,
+    WouldOverwriteError,
+    bar_keys,
+    changed_mask,
+    count_by_symbol,
+)
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.panel import Panel
@@ -27,7 +34,7 @@ from quantdesk.data.sources.csv_files import (
     read_instruments_table,
 )
 from quantdesk.data.validation import ValidationResult, validate_bars
-from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts
+from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts, read_bar_columns
 from quantdesk.db.database import Database
 from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import bars as bar_repo
@@ -234,10 +241,8 @@ class DataService:
             # concurrent imports queue here: the "has this instrument bars yet?" probe of the
             # bulk writer must not race another import of the same new symbol
             serialise(connection, "bars")
-            # read before the write, in its transaction: what the overwrite will change
-            changes = _stored_changes(connection, frame, timeframe)
             ids = instrument_repo.upsert_instruments(connection, infos, now=started)
-            counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+            counts, changes = _write_reporting_changes(connection, frame, ids, timeframe)
             written_actions = action_repo.upsert_actions(connection, actions, ids)
             fetch_log.log_fetch(
                 connection,
@@ -408,22 +413,55 @@ class DataService:
             raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
 
 
+def _write_reporting_changes(
+    connection: Connection, frame: pd.DataFrame, ids: dict[str, int], timeframe: Timeframe
+) -> tuple[WriteCounts, StoredValueChanges]:
+    """Write the bars and say which stored values the write changed, per symbol.
+
+    Reading every stored bar first would double the cost of the common imports that change
+    nothing (a first import, the same file again), so the write runs in a savepoint: when it
+    updated no row there is nothing to report; otherwise it is undone, the stored values it
+    would change are counted, and it runs again.
+    """
+    savepoint = connection.begin_nested()
+    counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+    if not counts.updated:
+        savepoint.commit()
+        return counts, StoredValueChanges()
+    savepoint.rollback()
+    changes = _stored_changes(connection, frame, timeframe)
+    return bar_repo.write_bar_frame(connection, frame, ids, timeframe), changes
+
+
 def _stored_changes(
     connection: Connection, frame: pd.DataFrame, timeframe: Timeframe
 ) -> StoredValueChanges:
-    """Rows of a validated bars frame that would change stored values, per symbol (only the
-    stored bars of known symbols within the frame's time range are read)."""
+    """Rows of a validated bars frame that would change stored values, per symbol: only the
+    stored bars of known symbols within the frame's time range are read (as arrays)."""
     if not len(frame):
         return StoredValueChanges()
-    symbols = sorted(set(frame["symbol"]))
-    known = set(instrument_repo.instrument_ids(connection, symbols))
-    wanted = [s for s in symbols if s in known]
-    if not wanted:
+    codes, symbols = pd.factorize(frame["symbol"])
+    known = instrument_repo.instrument_ids(connection, [str(s) for s in symbols])
+    if not known:
         return StoredValueChanges()
-    first = pd.Timestamp(frame["ts"].min()).to_pydatetime()
-    last = pd.Timestamp(frame["ts"].max()).to_pydatetime()
-    stored = bar_repo.load_bar_frame(connection, wanted, timeframe, first, last)
-    return changed_rows(frame, stored, VALUE_COLUMNS)
+    ids = np.array([known.get(str(s), -1) for s in symbols], dtype=np.int64)[codes]
+    ts = bar_repo.to_epoch_seconds(frame["ts"])
+    present = ids >= 0
+    # read on the import's own connection, inside its write transaction (a second read-only
+    # connection on SQLite would break the commit's lock)
+    stored_ids, stored_ts, stored = read_bar_columns(
+        connection,
+        sorted(known.values()),
+        timeframe.value,
+        VALUE_COLUMNS,
+        int(ts[present].min()) if present.any() else None,
+        int(ts[present].max()) if present.any() else None,
+    )
+    incoming = {
+        c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in VALUE_COLUMNS if c in frame
+    }
+    mask = changed_mask(bar_keys(ids, ts), incoming, bar_keys(stored_ids, stored_ts), stored)
+    return count_by_symbol(frame["symbol"].to_numpy(), mask & present)
 
 
 def _default_infos(frame: pd.DataFrame, source: str) -> dict[str, InstrumentInfo]:
