@@ -32,12 +32,18 @@ def measure(url: str, folder: str) -> dict[str, object]:
     from quantdesk.services import build_services
     from quantdesk.services.backtest_run import RunRequest, prepare_inputs
 
-    services = build_services(Settings(data_dir=Path(folder) / "child", database_url=url))
     out: dict[str, object] = {}
-    for name in STRATEGIES:
+    for name in ("momentum-12-1", *STRATEGIES):  # the first load pays for imports: not shown
+        # a data folder of its own per load: no panel served from another load's disk cache
+        home = Path(tempfile.mkdtemp(dir=folder))
+        services = build_services(Settings(data_dir=home, database_url=url))
         started = time.perf_counter()
         inputs = prepare_inputs(services.data, services.reference, RunRequest(name))
         out[name] = (sorted(inputs.panel.fields), time.perf_counter() - started)
+        services.close()
+    services = build_services(
+        Settings(data_dir=Path(tempfile.mkdtemp(dir=folder)), database_url=url)
+    )
     run = services.backtest.run(
         "ma-crossover",
         {"fast": 50, "slow": 200},
