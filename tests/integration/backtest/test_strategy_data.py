@@ -66,7 +66,7 @@ def _bars() -> tuple[pd.DataFrame, list[InstrumentInfo]]:
                 industry=None,
                 exchange="XNYS",
                 currency="USD",
-                price_fields="open,high,low,close,adj_close,volume",
+                price_fields="ohlcv+adj",
                 source="test",
             )
         )
@@ -117,15 +117,17 @@ def services(
         clock=SimulatedClock(datetime(2017, 1, 3, 21, 0, tzinfo=UTC)),
         database=Database(url),
     )
-    bars, infos = _bars()
-    built.data.import_frame(bars, source="test", target="synthetic", instruments=infos)
-    built.reference.import_earnings(_earnings(folder))
-    yield built
-    built.close()
-    if schema is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    try:
+        bars, infos = _bars()
+        built.data.import_frame(bars, source="test", target="synthetic", instruments=infos)
+        built.reference.import_earnings(_earnings(folder))
+        yield built
+    finally:  # a failed set-up closes its connections too
+        built.close()
+        if schema is not None:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
 
 
 class _Seen:
