@@ -125,6 +125,15 @@ def requirements_of(cls: type[Any], params: StrategyParams) -> DataRequirements:
     return DataRequirements(fields=BAR_FIELDS)
 
 
+def default_params(cls: type[Any]) -> StrategyParams | None:
+    """The strategy's default parameters, or None when some are required."""
+    try:
+        params: StrategyParams = cls.Params()
+    except ValueError:  # pydantic's ValidationError: a parameter has no default
+        return None
+    return params
+
+
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
     """The registered class (unknown names raise with a "did you mean" hint)."""
     return (registry or default_registry()).get(name)
@@ -158,8 +167,11 @@ def prepare_inputs(
     are in ``panel`` and counted in ``RunInputs.warmup``."""
     cls = strategy_class(request.strategy, registry)
     if params is None:
-        params = cls.Params()
-    needs = replace(requirements_of(cls, params), warmup=warmup if request.start else 0)
+        params = default_params(cls)
+    declared = (
+        requirements_of(cls, params) if params is not None else DataRequirements(fields=BAR_FIELDS)
+    )
+    needs = replace(declared, warmup=warmup if request.start else 0)
     instruments = data.get_symbols()
     benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
     symbols, label, index = resolve_universe(instruments, request.universe, benchmark_symbol)
