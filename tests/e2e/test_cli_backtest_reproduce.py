@@ -92,6 +92,15 @@ def test_strategies_list_and_show_give_parameters_with_types_defaults_descriptio
     assert lookback["description"]
     assert lookback["constraints"] == ">= 2"
     assert shown["kind"] == "allocation"
+    # what it reads: valuation prices and the membership mask, a year of warm-up
+    assert shown["requirements"]["fields"] == ["price"]
+    assert shown["requirements"]["membership"] is True
+    assert shown["requirements"]["warmup"] == 252
+    text = invoke("strategies", "show", "momentum-composite")
+    assert text.exit_code == 0, text.output
+    needs = " ".join(text.stdout.split())
+    assert "needs (default parameters): fields price, volume; benchmark (the run's)" in needs
+    assert "earnings" in needs
     unknown = invoke("strategies", "show", "momentun")
     assert unknown.exit_code == 1
     assert "did you mean 'momentum-12-1'" in unknown.output

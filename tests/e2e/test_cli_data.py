@@ -123,3 +123,23 @@ def test_missing_file_is_a_clear_error(run, tmp_path: Path, extra: list[str]) ->
     assert code == 1
     assert f"{missing}: file not found" in err
     assert "Traceback" not in err
+
+
+def test_import_lists_the_symbols_whose_stored_values_it_changed(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text("date,symbol,close\n2024-01-02,AAA,10\n2024-01-03,AAA,11\n2024-01-02,BBB,5\n")
+    code, out, _ = run("data", "import", str(first))
+    assert code == 0
+    assert "overwrote" not in out
+    second = tmp_path / "second.csv"
+    second.write_text("date,symbol,close\n2024-01-02,AAA,10\n2024-01-03,AAA,12\n2024-01-02,BBB,6\n")
+    code, out, _ = run("data", "import", str(second), "--json")
+    assert code == 0
+    assert json.loads(out)["changed"] == {"rows": 2, "by_symbol": {"AAA": 1, "BBB": 1}}
+    third = tmp_path / "third.csv"
+    third.write_text("date,symbol,close\n2024-01-03,AAA,13\n")
+    code, out, _ = run("data", "import", str(third))
+    assert code == 0
+    assert "overwrote 1 stored bars of 1 symbol(s) (AAA 1)" in " ".join(out.split())

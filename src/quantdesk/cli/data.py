@@ -45,6 +45,16 @@ def _import_rows(reports: list[ImportReport]) -> list[list[object]]:
     ]
 
 
+def _print_overwrites(report: ImportReport) -> None:
+    """One line naming how many stored bars of which symbols the import changed."""
+    if report.changed.rows:
+        console.print(
+            f"  [yellow]overwrote[/] {escape(report.changed.describe())} with different values",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 IMPORT_COLUMNS = ["source", "rows", "inserted", "updated", "unchanged", "rejected", "symbols"]
 
 
@@ -71,6 +81,8 @@ def sample(
             right=set(IMPORT_COLUMNS[1:]),
         )
     )
+    for report in reports:
+        _print_overwrites(report)
 
 
 @app.command("import")
@@ -140,6 +152,7 @@ def import_(
     console.print(
         table("import", IMPORT_COLUMNS, _import_rows([report]), right=set(IMPORT_COLUMNS[1:]))
     )
+    _print_overwrites(report)
     for problem in report.problems[:20]:
         console.print(f"  [yellow]skipped[/] {escape(problem)}", highlight=False, soft_wrap=True)
     for warning in report.warnings[:20]:

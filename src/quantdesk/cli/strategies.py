@@ -56,6 +56,10 @@ def show(
 
     console.print(f"[bold]{info.name}[/] ({info.kind}; default universe {info.default_universe})")
     console.print(escape(info.description), highlight=False)
+    if info.requirements is not None:
+        console.print(
+            f"needs (default parameters): {escape(info.requirements.describe())}", highlight=False
+        )
     if info.default_costs:
         console.print(f"default costs: {escape(str(info.default_costs))}", highlight=False)
     out = Table(title="parameters", title_justify="left")

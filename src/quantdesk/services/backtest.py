@@ -162,13 +162,10 @@ class BacktestService:
             package_version,
         )
         from quantdesk.services.backtest_run import (
-            Precomputed,
-            allocation_targets,
             build_strategy,
-            delist,
             prepare_inputs,
             resolve_engine,
-            run_engine,
+            run_from_start,
             stale_decision_warnings,
             strategy_class,
             warmup_rows,
@@ -180,39 +177,28 @@ class BacktestService:
         chosen_engine = resolve_engine(cls, request.engine)
         # parameters are validated before any data is read, so a typo fails fast
         validated = _validate(cls, values)
-        # allocation strategies get their lookback loaded before the start, so the start is
-        # the first decision date; signal strategies warm up inside the window
-        warmup = (
-            warmup_rows(cls, validated)
-            if request.start is not None and issubclass(cls, AllocationStrategy)
-            else 0
-        )
+        # the strategy's declared lookback is loaded before the start, so the start is the
+        # first decision date (allocation and signal strategies alike)
+        warmup = warmup_rows(cls, validated) if request.start is not None else 0
         inputs = prepare_inputs(
-            self._data, self._reference, request, registry=self._registry, warmup=warmup
+            self._data,
+            self._reference,
+            request,
+            registry=self._registry,
+            warmup=warmup,
+            params=validated,
         )
         traded = inputs.traded()
         timings["load"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         built = build_strategy(request.strategy, values, inputs, self._registry)
-        all_targets = targets = None
-        delisted: tuple[str, ...] = ()
-        engine_strategy: AllocationStrategy | SignalStrategy = built
-        if isinstance(built, AllocationStrategy):
-            all_targets = allocation_targets(built, inputs.panel)
-            targets, delisted = delist(traded.panel, all_targets[inputs.warmup :])
-            if inputs.warmup or delisted:
-                # the event engine replays exactly these decisions
-                mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
-                engine_strategy = Precomputed(built, mask[inputs.warmup :], targets)
-        result = run_engine(
-            traded.panel,
-            engine_strategy,
-            chosen_engine,
-            request,
-            targets=targets,
-            benchmark=traded.benchmark,
-            vix=traded.vix,
+        ran = run_from_start(built, inputs, chosen_engine, request)
+        result, targets, all_targets, delisted = (
+            ran.result,
+            ran.targets,
+            ran.all_targets,
+            ran.delisted,
         )
         timings["engine"] = time.perf_counter() - clock
 
@@ -281,6 +267,7 @@ class BacktestService:
             survivorship_check,
         )
         from quantdesk.services.backtest_run import build_strategy, run_engine
+        from quantdesk.strategies.warmup import warmed_up
 
         panel = inputs.panel
         # every input the strategy receives, so the probe can perturb each after the cut
@@ -302,9 +289,15 @@ class BacktestService:
                 strategy, panel, targets=targets, seed=seed, data=data, rebuild=build
             )
         else:
+            warmup = inputs.warmup
 
             def rerun(view: Any, changed: Mapping[str, Any]) -> BacktestResult:
-                return run_engine(view, build(changed), engine, request)
+                # like the run: decisions from the start, the rows before it as history
+                built = build(changed)
+                assert isinstance(built, SignalStrategy)
+                return run_engine(
+                    _rows_from(view, warmup), warmed_up(built, view, warmup), engine, request
+                )
 
             lookahead = probe_signal(
                 strategy, panel, result.orders, run=rerun, seed=seed, data=data
@@ -534,6 +527,17 @@ def _metrics(result: BacktestResult, benchmark: pd.Series | None) -> dict[str, A
         growth = np.prod(1.0 + bench_returns.to_numpy(dtype=np.float64))
         metrics["benchmark_total_return"] = float(growth) - 1.0
     return {k: _plain(v) for k, v in metrics.items()}
+
+
+def _rows_from(panel: Any, first: int) -> Any:
+    """``panel`` from row ``first`` on (same symbols and fields)."""
+    if first == 0:
+        return panel
+    from quantdesk.data.panel import Panel
+
+    return Panel(
+        panel.dates[first:], panel.symbols, {k: v[first:] for k, v in panel.fields.items()}
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ the run's inputs from the database once and keeps them for the next trials of th
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import uuid
 from collections.abc import Callable
@@ -32,14 +33,16 @@ from quantdesk.services.backtest_run import (
     build_strategy,
     prepare_inputs,
     resolve_engine,
-    run_engine,
+    run_from_start,
     strategy_class,
 )
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 
 _CACHE_SIZE = 2
-_INPUTS: dict[tuple[str, RunRequest], RunInputs] = {}
+# combinations of a grid looked at for the longest warm-up (beyond, the rest are skipped)
+_WARMUP_COMBINATIONS = 100_000
+_INPUTS: dict[tuple[str, RunRequest, int], RunInputs] = {}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class TrialSpec:
     database_url: str = field(repr=False)  # may hold a password; never in reprs or logs
     request: RunRequest
     fixed_params: tuple[tuple[str, Any], ...] = ()
+    # rows loaded before the start: the longest warm-up of any trial, so every trial's first
+    # decision is on the start
+    warmup: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def evaluate_window(
     daily returns from ``start`` to ``end``."""
     inputs = _cached_inputs(spec)
     dates = pd.DatetimeIndex(inputs.panel.dates)
-    last = int(dates.searchsorted(pd.Timestamp(end), side="right"))
+    last = max(int(dates.searchsorted(pd.Timestamp(end), side="right")), inputs.warmup + 1)
     return _outcome(spec, _head(inputs, last), params, pd.Timestamp(start))
 
 
@@ -130,7 +136,8 @@ def _outcome(
     values = {**dict(spec.fixed_params), **params}
     strategy = build_strategy(request.strategy, values, inputs)
     engine = resolve_engine(type(strategy), request.engine)
-    result = run_engine(inputs.panel, strategy, engine, request, vix=inputs.vix)
+    # the same path as a stored run: decisions from the start, earlier rows as history
+    result = run_from_start(strategy, inputs, engine, request).result
     returns = result.returns if start is None else result.returns.loc[start:]
     metrics = {
         "final_equity": result.final_equity,
@@ -142,7 +149,7 @@ def _outcome(
 
 
 def _cached_inputs(spec: TrialSpec) -> RunInputs:
-    key = (spec.database_url, spec.request)
+    key = (spec.database_url, spec.request, spec.warmup)
     cached = _INPUTS.get(key)
     if cached is not None:
         return cached
@@ -155,7 +162,13 @@ def _cached_inputs(spec: TrialSpec) -> RunInputs:
         reference = ReferenceDataService(
             database, clock, Settings(database_url=spec.database_url), data
         )
-        inputs = prepare_inputs(data, reference, spec.request)
+        inputs = prepare_inputs(
+            data,
+            reference,
+            spec.request,
+            warmup=spec.warmup,
+            params=_load_params(spec.request.strategy, dict(spec.fixed_params)),
+        )
     finally:
         database.dispose()
     remember_inputs(spec, inputs)
@@ -166,7 +179,7 @@ def remember_inputs(spec: TrialSpec, inputs: RunInputs) -> None:
     """Keep ``inputs`` for ``spec`` in this process (the service primes serial sweeps)."""
     while len(_INPUTS) >= _CACHE_SIZE:
         _INPUTS.pop(next(iter(_INPUTS)))
-    _INPUTS[(spec.database_url, spec.request)] = inputs
+    _INPUTS[(spec.database_url, spec.request, spec.warmup)] = inputs
 
 
 def _head(inputs: RunInputs, rows: int) -> RunInputs:
@@ -230,10 +243,21 @@ def run_sweep(
     request = replace(optimization.request, engine="auto")
     space, bayesian = _space(optimization, request.strategy)
     scheme = parse_walk_forward(optimization.walk_forward) if optimization.walk_forward else None
-    inputs = prepare_inputs(data, reference, request)
-    spec = TrialSpec(database.url, request, tuple(sorted(optimization.fixed_params.items())))
+    warmup = sweep_warmup(request.strategy, optimization.fixed_params, space)
+    warmup = warmup if request.start is not None else 0
+    spec = TrialSpec(
+        database.url, request, tuple(sorted(optimization.fixed_params.items())), warmup
+    )
+    inputs = prepare_inputs(
+        data,
+        reference,
+        request,
+        warmup=warmup,
+        params=_load_params(request.strategy, optimization.fixed_params),
+    )
     remember_inputs(spec, inputs)
-    dates = pd.DatetimeIndex(inputs.panel.dates)
+    # folds and scores cover the traded rows: the warm-up rows are history only
+    dates = pd.DatetimeIndex(inputs.panel.dates[inputs.warmup :])
     folds = _folds(scheme, dates)
     per_sweep = optimization.trials if bayesian else int(np.prod([len(v) for v in space.values()]))
     method = "walk-forward" if folds else ("bayesian" if bayesian else "grid")
@@ -256,6 +280,40 @@ def run_sweep(
     recorder.finish("done", best, summary)
     trials = sorted(recorder.records, key=lambda record: record.number)
     return SweepOutcome(recorder.sweep_id, request.strategy, method, best, summary, result, trials)
+
+
+def sweep_warmup(strategy: str, fixed: dict[str, Any], space: dict[str, Any]) -> int:
+    """The longest warm-up any trial of ``space`` needs (grid values, and the ends of Bayesian
+    ranges); combinations the strategy refuses are skipped (their trials fail on their own)."""
+    from quantdesk.services.backtest_run import warmup_rows
+    from quantdesk.strategies.base import StrategyParameterError, validate_params
+
+    cls = strategy_class(strategy)
+    names = list(space)
+    candidates = [
+        list(values[:2]) if isinstance(values, tuple) else list(values) for values in space.values()
+    ]
+    rows = 0
+    for combination in itertools.islice(itertools.product(*candidates), _WARMUP_COMBINATIONS):
+        values = {**fixed, **dict(zip(names, combination, strict=True))}
+        try:
+            params = validate_params(cls.name, cls.Params, values)
+        except StrategyParameterError:
+            continue
+        rows = max(rows, warmup_rows(cls, params))
+    return rows
+
+
+def _load_params(strategy: str, fixed: dict[str, Any]) -> Any:
+    """Parameters whose declared data requirements a sweep loads: the fixed ones over the
+    defaults (None when they do not validate alone; the defaults' requirements are used)."""
+    from quantdesk.strategies.base import StrategyParameterError, validate_params
+
+    cls = strategy_class(strategy)
+    try:
+        return validate_params(cls.name, cls.Params, dict(fixed))
+    except StrategyParameterError:
+        return None
 
 
 def _space(optimization: OptimizationRequest, strategy: str) -> tuple[dict[str, Any], bool]:

@@ -14,10 +14,9 @@ that spells a keyword).
 from __future__ import annotations
 
 import difflib
-import inspect
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,20 +28,19 @@ from quantdesk.backtest.stops import StopLossRule
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.instruments import InstrumentInfo
-from quantdesk.data.panel import PANEL_FIELDS, Panel
+from quantdesk.data.panel import Panel
 from quantdesk.research.universe import UniverseKind, UniverseSpec
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.research_universe import equity_symbols, etf_symbols
+from quantdesk.services.strategy_data import StrategyData, resolve_benchmark
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
+from quantdesk.strategies.requirements import BAR_FIELDS, DataRequirements
 from quantdesk.strategies.signals import PrecomputedSignalStrategy
+from quantdesk.strategies.warmup import warmed_up
 
 ENGINES = ("auto", "vector", "event")
-DEFAULT_BENCHMARKS = ("SP500", "^GSPC")
-# strategies that read nothing but the valuation prices: the panel skips open/high/low/volume
-PRICE_ONLY_STRATEGIES = frozenset({"momentum-12-1", "sector-rotation", "etf-factor"})
-_DATA_KEYWORDS = ("benchmark", "earnings", "sectors", "universe")
 
 
 @dataclass(frozen=True)
@@ -110,25 +108,30 @@ class RunInputs:
         )
 
 
-# integer parameters whose name holds one of these words count rows of history a strategy
-# reads (``lookback``, ``slow``, ``period``, ``price_horizons`` …)
-_WINDOW_WORDS = ("lookback", "window", "period", "slow", "fast", "horizon", "span")
-
-
 def warmup_rows(cls: type[Any], params: StrategyParams) -> int:
-    """Rows of history the strategy reads before its first decision: its own
-    ``warmup_rows(params)`` when it declares one, else the longest window parameter."""
-    declared = getattr(cls, "warmup_rows", None)
+    """Sessions of history the strategy reads before its first decision (declared by the
+    strategy's :meth:`data_requirements`)."""
+    return requirements_of(cls, params).warmup
+
+
+def requirements_of(cls: type[Any], params: StrategyParams) -> DataRequirements:
+    """What ``cls`` with ``params`` reads; a class outside the strategy bases (a test double)
+    is treated as reading every field."""
+    declared = getattr(cls, "data_requirements", None)
     if callable(declared):
-        return int(declared(params))
-    rows = 0
-    for name, value in params:
-        if not any(word in name for word in _WINDOW_WORDS):
-            continue
-        for item in value if isinstance(value, list | tuple) else (value,):
-            if isinstance(item, int) and not isinstance(item, bool):
-                rows = max(rows, item)
-    return rows
+        needs = declared(params)
+        if isinstance(needs, DataRequirements):
+            return needs
+    return DataRequirements(fields=BAR_FIELDS)
+
+
+def default_params(cls: type[Any]) -> StrategyParams | None:
+    """The strategy's default parameters, or None when some are required."""
+    try:
+        params: StrategyParams = cls.Params()
+    except ValueError:  # pydantic's ValidationError: a parameter has no default
+        return None
+    return params
 
 
 def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[Any]:
@@ -136,37 +139,15 @@ def strategy_class(name: str, registry: StrategyRegistry | None = None) -> type[
     return (registry or default_registry()).get(name)
 
 
-def accepted_data_keywords(cls: type[Any]) -> tuple[str, ...]:
-    """Data keywords (benchmark, earnings, sectors, universe) the constructor accepts."""
-    parameters = inspect.signature(cls.__init__).parameters
-    return tuple(k for k in _DATA_KEYWORDS if k in parameters)
-
-
-def panel_fields(
-    cls: type[Any], engine: str, costs: CostModel, all_adjusted: bool = False
-) -> tuple[str, ...]:
-    """Bar fields to load: prices only for price-only allocation strategies on the vector
-    engine (plus the open for next-open fills); every field otherwise.
-
-    When the instrument metadata says every symbol has adjusted closes (``all_adjusted``) the
-    raw close is not needed to value or trade, and skipping it saves a quarter of the load.
-    """
-    lean = (
-        issubclass(cls, AllocationStrategy)
-        and getattr(cls, "name", "") in PRICE_ONLY_STRATEGIES
-        and engine != "event"
-    )
-    if not lean:
-        return PANEL_FIELDS
+def engine_fields(engine: str, costs: CostModel) -> tuple[str, ...]:
+    """Bar fields the engine reads besides the valuation price: open/high/low for the event
+    engine's order matching, the open (and the raw close to put it on the valuation basis)
+    for next-open fills."""
+    if engine == "event":
+        return ("open", "high", "low", "close")
     if costs.fill_timing is FillTiming.NEXT_OPEN:
-        return ("open", "close", "adj_close")
-    return ("adj_close",) if all_adjusted else ("close", "adj_close")
-
-
-def has_adjusted_prices(info: InstrumentInfo) -> bool:
-    """True when the instrument's source provides an adjusted close (``price_fields``)."""
-    fields = (info.price_fields or "").lower()
-    return "adj" in fields
+        return ("open", "close")
+    return ()
 
 
 def prepare_inputs(
@@ -176,56 +157,38 @@ def prepare_inputs(
     *,
     registry: StrategyRegistry | None = None,
     warmup: int = 0,
+    params: StrategyParams | None = None,
 ) -> RunInputs:
-    """Load the tradable panel, the benchmark and the data the strategy accepts.
+    """Load the tradable panel, the benchmark and the data the strategy declares
+    (:meth:`data_requirements` of ``params``, the defaults when None).
 
     ``warmup``: trading rows of history to load before ``request.start`` (the first decision
     date), so a 12-month lookback does not keep the run in cash for its first year; the rows
     are in ``panel`` and counted in ``RunInputs.warmup``."""
     cls = strategy_class(request.strategy, registry)
+    if params is None:
+        params = default_params(cls)
+    declared = (
+        requirements_of(cls, params) if params is not None else DataRequirements(fields=BAR_FIELDS)
+    )
+    needs = replace(declared, warmup=warmup if request.start else 0)
     instruments = data.get_symbols()
     benchmark_symbol = resolve_benchmark(instruments, request.benchmark)
     symbols, label, index = resolve_universe(instruments, request.universe, benchmark_symbol)
     engine = resolve_engine(cls, request.engine)
-    chosen = set(symbols)
-    all_adjusted = all(has_adjusted_prices(i) for i in instruments if i.symbol in chosen)
-    fields = panel_fields(cls, engine, request.costs, all_adjusted)
-    load_start = request.start
-    if warmup > 0 and request.start is not None:
-        # trading rows → calendar days, with room for holidays; extra rows are harmless
-        load_start = request.start - timedelta(days=math.ceil(warmup * 365 / 250) + 15)
-    panel = data.load_panel(symbols, fields, load_start, request.end, request.timeframe)
-    first = 0
-    if load_start != request.start and request.start is not None:
-        first = int(pd.DatetimeIndex(panel.dates).searchsorted(pd.Timestamp(request.start)))
-        panel = _keep_columns_from(panel, first)
-    panel = _drop_empty_columns(panel)
-    if len(panel.dates) <= first or not panel.symbols:
-        raise NotFoundError(
-            f"no daily bars for universe {label!r} between {request.start or 'the start'} and "
-            f"{request.end or 'the end'}"
-        )
-    membership = None
-    if index is not None:
-        membership = np.asarray(
-            reference.membership_mask(index, panel.dates, panel.symbols), dtype=bool
-        )
-        keep = np.asarray(membership.any(axis=0), dtype=bool)
-        if not keep.any():
-            raise NotFoundError(
-                f"no member of index {index!r} has bars in the window; load membership with "
-                "'quantdesk data membership'"
-            )
-        panel = _take_columns(panel, keep)
-        membership = membership[:, keep]
-    benchmark = (
-        None
-        if benchmark_symbol is None
-        else _benchmark_series(data, benchmark_symbol, panel, request)
+    loaded = StrategyData(data, reference).load_inputs(
+        needs,
+        symbols,
+        request.start,
+        request.end,
+        benchmark=benchmark_symbol,
+        index=index,
+        extra_fields=engine_fields(engine, request.costs),
+        timeframe=request.timeframe,
+        instruments=instruments,
+        label=label,
     )
-    strategy_data = _strategy_data(
-        cls, reference, instruments, panel, benchmark, membership, registry
-    )
+    panel = loaded.panel
     vix = None
     if request.stop_loss is not None:
         if not issubclass(cls, AllocationStrategy):
@@ -238,14 +201,14 @@ def prepare_inputs(
     return RunInputs(
         panel,
         benchmark_symbol,
-        benchmark,
+        loaded.benchmark,
         label,
         index,
-        membership,
-        strategy_data,
+        loaded.membership,
+        loaded.keywords,
         vix,
-        ended_warnings(_from_row(panel, first)),
-        first,
+        ended_warnings(_from_row(panel, loaded.warmup)),
+        loaded.warmup,
     )
 
 
@@ -357,20 +320,6 @@ def resolve_engine(cls: type[Any], engine: str) -> str:
         return engine
     vectorised = issubclass(cls, AllocationStrategy | PrecomputedSignalStrategy)
     return "vector" if vectorised else "event"
-
-
-def resolve_benchmark(instruments: list[InstrumentInfo], wanted: str | None) -> str | None:
-    """The benchmark symbol: as given (must exist), else SP500, else ^GSPC, else none.
-
-    ``"none"`` turns the benchmark off."""
-    known = [i.symbol for i in instruments]
-    if wanted is not None:
-        if wanted.lower() == "none":
-            return None
-        if wanted not in known:
-            raise NotFoundError(f"unknown benchmark symbol {wanted!r}{_hint(wanted, known)}")
-        return wanted
-    return next((s for s in DEFAULT_BENCHMARKS if s in known), None)
 
 
 def resolve_universe(
@@ -533,46 +482,56 @@ def run_engine(
     return result
 
 
+@dataclass(frozen=True)
+class EngineRun:
+    """A strategy run on the traded rows of its inputs: the result, and for allocation
+    strategies the targets traded (after delisting), the targets on every row of the inputs
+    (warm-up included) and the delisting warnings."""
+
+    result: BacktestResult
+    targets: np.ndarray | None = None
+    all_targets: np.ndarray | None = None
+    delisted: tuple[str, ...] = ()
+
+
+def run_from_start(
+    strategy: AllocationStrategy | SignalStrategy,
+    inputs: RunInputs,
+    engine: str,
+    request: RunRequest,
+) -> EngineRun:
+    """Run ``strategy`` (built on ``inputs``) on the rows from the requested start: the
+    ``inputs.warmup`` rows before it are history the strategy decides on, never traded, so the
+    start is the first decision date for allocation and signal strategies alike."""
+    traded = inputs.traded()
+    if isinstance(strategy, AllocationStrategy):
+        all_targets = allocation_targets(strategy, inputs.panel)
+        targets, delisted = delist(traded.panel, all_targets[inputs.warmup :])
+        engine_strategy: AllocationStrategy | SignalStrategy = strategy
+        if inputs.warmup or delisted:
+            # the event engine replays exactly these decisions
+            mask = np.asarray(strategy.rebalance_mask(inputs.panel.dates), dtype=bool)
+            engine_strategy = Precomputed(strategy, mask[inputs.warmup :], targets)
+        result = run_engine(
+            traded.panel,
+            engine_strategy,
+            engine,
+            request,
+            targets=targets,
+            benchmark=traded.benchmark,
+            vix=traded.vix,
+        )
+        return EngineRun(result, targets, all_targets, delisted)
+    warm = warmed_up(strategy, inputs.panel, inputs.warmup)
+    result = run_engine(traded.panel, warm, engine, request, benchmark=traded.benchmark)
+    if warm is not strategy:
+        result = replace(result, strategy=strategy.name)
+    return EngineRun(result)
+
+
 def allocation_targets(strategy: AllocationStrategy, panel: Panel) -> np.ndarray:
     mask = np.asarray(strategy.rebalance_mask(panel.dates), dtype=bool)
     return np.asarray(strategy.target_weights(panel, mask), dtype=np.float64)
-
-
-def _benchmark_series(
-    data: DataService, symbol: str, panel: Panel, request: RunRequest
-) -> pd.Series:
-    loaded = data.load_panel([symbol], ("close", "adj_close"), request.start, request.end)
-    _, prices = loaded.prices()
-    series = pd.Series(prices[:, 0], index=pd.DatetimeIndex(loaded.dates, name="date"))
-    dates = pd.DatetimeIndex(panel.dates, name="date")
-    aligned = series.dropna().reindex(series.index.union(dates)).ffill().reindex(dates)
-    return aligned.rename(symbol)
-
-
-def _strategy_data(
-    cls: type[Any],
-    reference: ReferenceDataService,
-    instruments: list[InstrumentInfo],
-    panel: Panel,
-    benchmark: pd.Series | None,
-    membership: np.ndarray | None,
-    registry: StrategyRegistry | None,
-) -> dict[str, Any]:
-    accepted = accepted_data_keywords(cls)
-    out: dict[str, Any] = {}
-    if "benchmark" in accepted and benchmark is not None:
-        out["benchmark"] = benchmark
-    if "earnings" in accepted:
-        earnings = reference.get_earnings(list(panel.symbols))
-        if len(earnings):
-            out["earnings"] = earnings
-    if "sectors" in accepted:
-        sectors = {i.symbol: i.sector for i in instruments if i.sector}
-        if sectors:
-            out["sectors"] = pd.Series(sectors)
-    if "universe" in accepted and membership is not None:
-        out["universe"] = membership
-    return out
 
 
 def _from_row(panel: Panel, first: int) -> Panel:
@@ -581,33 +540,6 @@ def _from_row(panel: Panel, first: int) -> Panel:
     return Panel(
         panel.dates[first:], panel.symbols, {k: v[first:] for k, v in panel.fields.items()}
     )
-
-
-def _keep_columns_from(panel: Panel, first: int) -> Panel:
-    """Only symbols with a price on or after row ``first`` (the start): a symbol whose data
-    ended in the warm-up is not part of the run."""
-    values = [v for k, v in panel.fields.items() if k in ("close", "adj_close")]
-    if first == 0 or not values:
-        return panel
-    present = np.zeros(len(panel.symbols), dtype=bool)
-    for array in values:
-        present |= np.isfinite(array[first:]).any(axis=0)
-    return panel if present.all() else _take_columns(panel, present)
-
-
-def _drop_empty_columns(panel: Panel) -> Panel:
-    values = [v for k, v in panel.fields.items() if k in ("close", "adj_close")]
-    if not values:
-        return panel
-    present = np.zeros(len(panel.symbols), dtype=bool)
-    for array in values:
-        present |= np.isfinite(array).any(axis=0)
-    return panel if present.all() else _take_columns(panel, present)
-
-
-def _take_columns(panel: Panel, keep: np.ndarray) -> Panel:
-    symbols = tuple(s for s, ok in zip(panel.symbols, keep.tolist(), strict=True) if ok)
-    return Panel(panel.dates, symbols, {k: v[:, keep] for k, v in panel.fields.items()})
 
 
 def _hint(word: str, choices: list[str]) -> str:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -15,7 +16,13 @@ from quantdesk.config import redact_url
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import AssetClass, Timeframe
 from quantdesk.core.errors import DataValidationError, NotFoundError
-from quantdesk.data.changes import StoredValueChanges, WouldOverwriteError, changed_rows
+from quantdesk.data.changes import (
+    StoredValueChanges,
+    WouldOverwriteError,
+    bar_keys,
+    changed_mask,
+    count_by_symbol,
+)
 from quantdesk.data.instruments import InstrumentInfo
 from quantdesk.data.overlaps import Overlaps, merge_overlaps
 from quantdesk.data.panel import Panel
@@ -27,7 +34,7 @@ from quantdesk.data.sources.csv_files import (
     read_instruments_table,
 )
 from quantdesk.data.validation import ValidationResult, validate_bars
-from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts
+from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts, read_bar_columns
 from quantdesk.db.database import Database
 from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import bars as bar_repo
@@ -52,6 +59,8 @@ class ImportReport:
     corporate_actions: int = 0
     # suspicious but accepted values (see quantdesk.data.rules); refused under strict
     warnings: list[str] = field(default_factory=list)
+    # stored bars whose values this import changed, per symbol (an overwrite)
+    changed: StoredValueChanges = field(default_factory=StoredValueChanges)
 
     @property
     def unchanged(self) -> int:
@@ -64,7 +73,9 @@ class ImportReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "unchanged": self.unchanged}
+        out = {**asdict(self), "unchanged": self.unchanged}
+        out["changed"] = self.changed.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -190,14 +201,8 @@ class DataService:
         """How many rows of a bars table (as given to :meth:`import_frame`) would change stored
         values, per symbol (nothing is written)."""
         incoming = validate_bars(frame, target, first_row=1, daily=timeframe == Timeframe.D1)
-        symbols = sorted(set(incoming.frame["symbol"])) if len(incoming.frame) else []
         with self._db.read() as connection:
-            known = set(instrument_repo.instrument_ids(connection, symbols))
-            wanted = [s for s in symbols if s in known]
-            if not wanted:
-                return StoredValueChanges()
-            stored = bar_repo.load_bar_frame(connection, wanted, timeframe, None, None)
-        return changed_rows(incoming.frame, stored, VALUE_COLUMNS)
+            return _stored_changes(connection, incoming.frame, timeframe)
 
     def _write(
         self,
@@ -232,12 +237,12 @@ class DataService:
         rejected = sum(r.rejected_rows for r in results) + across.conflicting
         actions = pd.concat([r.actions for r in results], ignore_index=True)
 
-        def store(connection: Connection) -> tuple[WriteCounts, int]:
+        def store(connection: Connection) -> tuple[WriteCounts, int, StoredValueChanges]:
             # concurrent imports queue here: the "has this instrument bars yet?" probe of the
             # bulk writer must not race another import of the same new symbol
             serialise(connection, "bars")
             ids = instrument_repo.upsert_instruments(connection, infos, now=started)
-            counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+            counts, changes = _write_reporting_changes(connection, frame, ids, timeframe)
             written_actions = action_repo.upsert_actions(connection, actions, ids)
             fetch_log.log_fetch(
                 connection,
@@ -252,9 +257,9 @@ class DataService:
                 rows_rejected=rejected,
                 details={"problems": [str(p) for p in problems[:20]]} if problems else None,
             )
-            return counts, written_actions
+            return counts, written_actions, changes
 
-        counts, written_actions = self._db.write(store)
+        counts, written_actions, changes = self._db.write(store)
         return ImportReport(
             source=source,
             target=target,
@@ -267,6 +272,7 @@ class DataService:
             problems=[str(p) for p in problems[:50]],
             corporate_actions=written_actions,
             warnings=[str(w) for w in warnings[:50]],
+            changed=changes,
         )
 
     def import_instruments(self, path: Path) -> int:
@@ -405,6 +411,57 @@ class DataService:
         missing = [s for s in symbols if s not in found]
         if missing:
             raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
+
+
+def _write_reporting_changes(
+    connection: Connection, frame: pd.DataFrame, ids: dict[str, int], timeframe: Timeframe
+) -> tuple[WriteCounts, StoredValueChanges]:
+    """Write the bars and say which stored values the write changed, per symbol.
+
+    Reading every stored bar first would double the cost of the common imports that change
+    nothing (a first import, the same file again), so the write runs in a savepoint: when it
+    updated no row there is nothing to report; otherwise it is undone, the stored values it
+    would change are counted, and it runs again.
+    """
+    savepoint = connection.begin_nested()
+    counts = bar_repo.write_bar_frame(connection, frame, ids, timeframe)
+    if not counts.updated:
+        savepoint.commit()
+        return counts, StoredValueChanges()
+    savepoint.rollback()
+    changes = _stored_changes(connection, frame, timeframe)
+    return bar_repo.write_bar_frame(connection, frame, ids, timeframe), changes
+
+
+def _stored_changes(
+    connection: Connection, frame: pd.DataFrame, timeframe: Timeframe
+) -> StoredValueChanges:
+    """Rows of a validated bars frame that would change stored values, per symbol: only the
+    stored bars of known symbols within the frame's time range are read (as arrays)."""
+    if not len(frame):
+        return StoredValueChanges()
+    codes, symbols = pd.factorize(frame["symbol"])
+    known = instrument_repo.instrument_ids(connection, [str(s) for s in symbols])
+    if not known:
+        return StoredValueChanges()
+    ids = np.array([known.get(str(s), -1) for s in symbols], dtype=np.int64)[codes]
+    ts = bar_repo.to_epoch_seconds(frame["ts"])
+    present = ids >= 0
+    # read on the import's own connection, inside its write transaction (a second read-only
+    # connection on SQLite would break the commit's lock)
+    stored_ids, stored_ts, stored = read_bar_columns(
+        connection,
+        sorted(known.values()),
+        timeframe.value,
+        VALUE_COLUMNS,
+        int(ts[present].min()) if present.any() else None,
+        int(ts[present].max()) if present.any() else None,
+    )
+    incoming = {
+        c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in VALUE_COLUMNS if c in frame
+    }
+    mask = changed_mask(bar_keys(ids, ts), incoming, bar_keys(stored_ids, stored_ts), stored)
+    return count_by_symbol(frame["symbol"].to_numpy(), mask & present)
 
 
 def _default_infos(frame: pd.DataFrame, source: str) -> dict[str, InstrumentInfo]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from quantdesk.strategies.base import AllocationStrategy
 from quantdesk.strategies.registry import StrategyRegistry
+from quantdesk.strategies.requirements import DataRequirements
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class StrategyInfo:
     default_universe: str
     default_costs: dict[str, Any] | None
     parameters: tuple[ParameterInfo, ...]
+    # the data it reads with its default parameters (fields, benchmark, earnings, warm-up…)
+    requirements: DataRequirements | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class StrategyInfo:
             "default_universe": self.default_universe,
             "default_costs": self.default_costs,
             "parameters": [p.to_dict() for p in self.parameters],
+            "requirements": None if self.requirements is None else self.requirements.to_dict(),
         }
 
 
@@ -83,7 +87,18 @@ def strategy_info(registry: StrategyRegistry, name: str) -> StrategyInfo:
         default_universe=str(cls.default_universe),
         default_costs=None if costs is None else _plain(dataclasses.asdict(costs)),
         parameters=tuple(parameters),
+        requirements=_default_requirements(cls),
     )
+
+
+def _default_requirements(cls: Any) -> DataRequirements | None:
+    """What ``cls`` reads with its default parameters (None when they have required ones)."""
+    try:
+        params = cls.Params()
+    except ValueError:  # required parameters: no default configuration to describe
+        return None
+    needs = cls.data_requirements(params)
+    return needs if isinstance(needs, DataRequirements) else None
 
 
 def _type_name(annotation: Any) -> str:

@@ -9,8 +9,9 @@ Neither shape holds a broker or reads the wall clock, so one object runs in back
 from __future__ import annotations
 
 import difflib
+import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, Self
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from quantdesk.core.errors import ConfigurationError, NotFoundError
 from quantdesk.data.panel import Panel
+from quantdesk.strategies.requirements import BAR_FIELDS, DataRequirements, longest_window
 
 
 class StrategyParams(BaseModel):
@@ -76,6 +78,9 @@ class _ParametrisedStrategy:
     default_costs: ClassVar[Any] = None
     # the universe a run uses when none is given ("all", "etf", "index:NAME", or symbols)
     default_universe: ClassVar[str] = "all"
+    # the data the strategy reads (fields, benchmark, earnings, …) with its warm-up left to
+    # data_requirements; None: inferred (every field, the data keywords __init__ accepts)
+    requirements: ClassVar[DataRequirements | None] = None
 
     def __init__(self, params: StrategyParams | None = None, **values: Any) -> None:
         if params is not None and values:
@@ -98,6 +103,33 @@ class _ParametrisedStrategy:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
+
+    @classmethod
+    def data_requirements(cls, params: StrategyParams) -> DataRequirements:
+        """The data this strategy reads with ``params`` (loaded by the service, nothing more).
+
+        The default is the class's ``requirements`` with the warm-up of its longest window
+        parameter (``lookback``, ``slow``, ``period`` …); a class without ``requirements``
+        gets every bar field and the data keywords its constructor accepts. Strategies whose
+        warm-up is not their longest window override this.
+        """
+        warmup, rule = longest_window(params)
+        declared = cls.requirements
+        if declared is None:
+            accepted = inspect.signature(cls.__init__).parameters
+            declared = DataRequirements(
+                fields=BAR_FIELDS,
+                benchmark="benchmark" in accepted,
+                earnings="earnings" in accepted,
+                sectors="sectors" in accepted,
+                membership="universe" in accepted,
+            )
+        return replace(declared, warmup=warmup, warmup_rule=rule)
+
+    @property
+    def needs(self) -> DataRequirements:
+        """:meth:`data_requirements` of this object's parameters."""
+        return self.data_requirements(self.params)
 
 
 class AllocationStrategy(_ParametrisedStrategy, ABC):
@@ -145,7 +177,9 @@ class StrategyContext(Protocol):
 
     @property
     def index(self) -> int:
-        """Row of the current bar in the panel given to :meth:`SignalStrategy.init`."""
+        """Row of the current bar, counted from the first row of the panel given to
+        :meth:`SignalStrategy.init` (on a live feed that panel is the warm-up, so the first live
+        bar's index is its length)."""
         ...
 
     @property
@@ -208,7 +242,9 @@ class SignalStrategy(_ParametrisedStrategy, ABC):
     """Reacts bar by bar; indicators are precomputed causally in :meth:`init`."""
 
     def init(self, data: Panel) -> None:
-        """Precompute indicators over the whole panel (each row from rows ≤ itself only)."""
+        """Prepare on ``data``: the whole panel in a backtest, only the declared warm-up
+        (:meth:`data_requirements`) on a live feed; anything precomputed for a row may use rows
+        ≤ itself only. Bars after ``data`` must be decided from ``context.history()``."""
 
     @abstractmethod
     def on_bar(self, context: StrategyContext) -> None:

@@ -18,14 +18,16 @@ entry) and runs in both the event engine and the vectorised path.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from quantdesk.data.panel import Panel
-from quantdesk.strategies.base import StrategyParameterError, StrategyParams
+from quantdesk.strategies.base import StrategyParameterError, StrategyParams, validate_params
 from quantdesk.strategies.registry import StrategyRegistry, default_registry
+from quantdesk.strategies.requirements import DataRequirements
 from quantdesk.strategies.signals import BUY, HOLD, SELL, PrecomputedSignalStrategy
 
 # signal built-ins an ensemble can hold, for registries that do not list them (yet)
@@ -90,6 +92,25 @@ class Ensemble(PrecomputedSignalStrategy):
                 )
             self.members.append(member)
         self._weights = np.array([spec.weight for spec in self.params.members])
+
+    @classmethod
+    def data_requirements(cls, params: StrategyParams) -> DataRequirements:
+        """Everything any member reads; the warm-up of the longest member."""
+        assert isinstance(params, EnsembleParams)
+        registry = _member_registry()
+        needs: DataRequirements | None = None
+        for spec in params.members:
+            member = registry.get(spec.strategy)
+            own = member.data_requirements(validate_params(member.name, member.Params, spec.params))
+            own = replace(own, warmup_rule=f"{spec.strategy}: {own.warmup_rule or own.warmup}")
+            needs = own if needs is None else needs.merged(own)
+        assert needs is not None  # at least one member (validated)
+        return needs
+
+    def history_bars(self) -> int | None:
+        """The longest member's (None when a member reads its whole history)."""
+        spans = [member.history_bars() for member in self.members]
+        return None if any(span is None for span in spans) else max(s or 0 for s in spans)
 
     def _combine(self, data: Panel) -> tuple[np.ndarray, np.ndarray]:
         signals = np.stack([member.signals(data) for member in self.members])

@@ -19,6 +19,7 @@ with no scored fund decides nothing. An optimiser that cannot produce weights on
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -35,8 +36,12 @@ from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.portfolio import ConstructionConfig, MeanVarianceObjective, WeightingMethod
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import parse_weighting, weights_at_rows
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.sector_rotation import symbol_columns
 from quantdesk.strategies.universe import UniverseAware
+
+# rows the longest factor reads (12-1 momentum, 252-day quality and distance below the high)
+FACTOR_WINDOW = 252
 
 
 class EtfFactorParams(StrategyParams):
@@ -92,7 +97,21 @@ class EtfFactor(UniverseAware):
     name: ClassVar[str] = "etf-factor"
     Params: ClassVar[type[StrategyParams]] = EtfFactorParams
     default_universe: ClassVar[str] = "etf"  # rotates between ETFs, not single stocks
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,), membership=True)
     params: EtfFactorParams
+
+    @classmethod
+    def data_requirements(cls, params: StrategyParams) -> DataRequirements:
+        """Valuation prices and membership; warm-up: the 252-session momentum, quality and
+        value windows, or ``lookback_days`` of returns when longer."""
+        assert isinstance(params, EtfFactorParams)
+        rows = max(FACTOR_WINDOW, params.lookback_days)
+        rule = (
+            f"lookback_days = {rows}"
+            if rows > FACTOR_WINDOW
+            else f"{FACTOR_WINDOW}-session factor windows"
+        )
+        return replace(cls.requirements, warmup=rows, warmup_rule=rule)
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
         return period_end_mask(dates, self.params.frequency, include_final=False)

@@ -22,6 +22,7 @@ from pydantic import Field
 from quantdesk.data.panel import Panel
 from quantdesk.factors.technical import sma
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.signals import BUY, SELL, PrecomputedSignalStrategy
 
 
@@ -49,6 +50,7 @@ class MovingAverageCrossover(PrecomputedSignalStrategy):
 
     name: ClassVar[str] = "ma-crossover"
     Params: ClassVar[type[StrategyParams]] = MovingAverageCrossoverParams
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,))
     params: MovingAverageCrossoverParams
 
     def signals(self, data: Panel) -> np.ndarray:

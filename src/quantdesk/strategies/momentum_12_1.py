@@ -20,6 +20,7 @@ from quantdesk.backtest.costs import CostModel
 from quantdesk.data.panel import Panel
 from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.universe import UniverseAware
 
 # guards floor(0.1 × 30) against 2.9999999999999996-style float error
@@ -48,6 +49,8 @@ class Momentum121(UniverseAware):
     Params: ClassVar[type[StrategyParams]] = Momentum121Params
     # the rule's own fee: 10 bp of traded notional, no per-order charge
     default_costs: ClassVar[CostModel] = CostModel(commission_per_order=0.0, commission_bps=10.0)
+    # valuation prices and the point-in-time membership; warm-up = lookback
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,), membership=True)
     params: Momentum121Params
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:

@@ -53,6 +53,7 @@ from quantdesk.portfolio import (
     construct,
 )
 from quantdesk.strategies.base import AllocationStrategy, StrategyParameterError, StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 
 Benchmark = pd.Series | npt.NDArray[np.float64]
 Earnings = pd.DataFrame | EarningsPanels
@@ -176,6 +177,11 @@ class MomentumComposite(AllocationStrategy):
 
     name: ClassVar[str] = "momentum-composite"
     Params: ClassVar[type[StrategyParams]] = MomentumCompositeParams
+    # volume for volume momentum, the benchmark for relative strength, earnings for EPS and
+    # P/E momentum, sectors for sector caps; warm-up = the longest lookback or horizon
+    requirements: ClassVar[DataRequirements] = DataRequirements(
+        fields=(PRICE, "volume"), benchmark=True, earnings=True, sectors=True, membership=True
+    )
     params: MomentumCompositeParams
 
     def __init__(

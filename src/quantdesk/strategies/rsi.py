@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from quantdesk.data.panel import Panel
 from quantdesk.factors.technical import rsi
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.signals import PrecomputedSignalStrategy, threshold_signals
 
 
@@ -45,7 +46,13 @@ class RelativeStrengthIndex(PrecomputedSignalStrategy):
 
     name: ClassVar[str] = "rsi"
     Params: ClassVar[type[StrategyParams]] = RsiParams
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,))
     params: RsiParams
+
+    def history_bars(self) -> int | None:
+        """All of it: Wilder's smoothing carries every earlier change, so a window of the last
+        bars would give a (slightly) different RSI than the run over the whole history."""
+        return None
 
     def _rsi(self, data: Panel) -> np.ndarray:
         _, prices = data.prices()

@@ -23,6 +23,7 @@ from quantdesk.factors import rank, window_return
 from quantdesk.factors.schedule import RebalanceFrequency, period_end_mask
 from quantdesk.strategies.base import StrategyParams
 from quantdesk.strategies.momentum_composite import StrategyDataError
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.universe import UniverseAware
 
 
@@ -62,6 +63,8 @@ class SectorRotation(UniverseAware):
     name: ClassVar[str] = "sector-rotation"
     Params: ClassVar[type[StrategyParams]] = SectorRotationParams
     default_universe: ClassVar[str] = "etf"  # rotates between ETFs, not single stocks
+    # valuation prices and the point-in-time membership; warm-up = lookback
+    requirements: ClassVar[DataRequirements] = DataRequirements(fields=(PRICE,), membership=True)
     params: SectorRotationParams
 
     def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from quantdesk.data.panel import Panel
 from quantdesk.strategies.base import StrategyParams
+from quantdesk.strategies.requirements import PRICE, DataRequirements
 from quantdesk.strategies.signals import PrecomputedSignalStrategy, breakout_signals
 
 
@@ -51,6 +52,10 @@ class SupportResistance(PrecomputedSignalStrategy):
 
     name: ClassVar[str] = "support-resistance"
     Params: ClassVar[type[StrategyParams]] = SupportResistanceParams
+    # highs and lows set the levels; the raw close puts them on the adjusted basis
+    requirements: ClassVar[DataRequirements] = DataRequirements(
+        fields=(PRICE, "high", "low", "close")
+    )
     params: SupportResistanceParams
 
     def signals(self, data: Panel) -> np.ndarray:
