@@ -20,7 +20,9 @@ wall time is kept. Columns:
   more runs; lazy imports inside the stages are counted here and in their stage);
 * ``load``, ``engine``, ``metrics``, ``bias``, ``store``: the backtest service's own timings
   (``--json`` prints them); ``engine`` includes loading numba's cached kernels;
-* ``other``: wall − imports − stages (interpreter start, command-line parsing, output).
+* ``other``: wall − imports − stages (interpreter start, command-line parsing, output);
+* ``result``: ``same`` when the backtest's final equity, metrics, bias checks, counts and
+  warnings equal the first source's exactly.
 """
 
 from __future__ import annotations
@@ -79,8 +81,12 @@ def ensure_database(data_dir: Path, src: Path, parquet: Path) -> None:
         raise SystemExit(f"import failed: {done.stdout[-400:]}{done.stderr[-800:]}")
 
 
+# what a backtest reports, compared between the sources (run ids, dates and timings differ)
+RESULT_KEYS = ("final_equity", "metrics", "bias_checks", "counts", "warnings", "engine")
+
+
 def run_once(src: Path, data_dir: Path, args: list[str]) -> tuple[float, float, dict[str, Any]]:
-    """(wall seconds, peak RSS in MB, the JSON ``timings`` when the command prints them)."""
+    """(wall seconds, peak RSS in MB, the JSON output when the command prints JSON)."""
     code = (
         "import resource, subprocess, sys\n"
         f"done = subprocess.run([sys.executable, '-c', {PROGRAM!r}, *sys.argv[1:]],"
@@ -99,10 +105,10 @@ def run_once(src: Path, data_dir: Path, args: list[str]) -> tuple[float, float, 
     tail = dict(line.split("=", 1) for line in done.stderr.splitlines() if line.startswith(marks))
     if tail.get("RC") != "0":
         raise SystemExit(f"{' '.join(args)} failed with {src}: {done.stderr[-800:]}")
-    timings: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
     if "--json" in args:
-        timings = dict(json.loads(done.stdout).get("timings") or {})
-    return wall, int(tail["RSS_KB"]) / 1024, timings
+        payload = dict(json.loads(done.stdout))
+    return wall, int(tail["RSS_KB"]) / 1024, payload
 
 
 def import_seconds(src: Path, data_dir: Path, args: list[str]) -> float:
@@ -138,7 +144,7 @@ def main() -> None:
     sources = [s.split("=", 1) for s in options.src] or [this]
     ensure_database(options.data_dir, Path(this[1]), options.parquet)
     columns = " ".join(f"{s:>7}" for s in ("imports", *STAGES, "other"))
-    header = f"{'source':<8} {'command':<19} {'wall s':>7} {'RSS MB':>7} {columns}"
+    header = f"{'source':<8} {'command':<19} {'wall s':>7} {'RSS MB':>7} {columns} result"
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(header)
     for name in options.commands.split(","):
@@ -151,15 +157,19 @@ def main() -> None:
                 result = run_once(Path(src), options.data_dir, args)
                 if label not in best or result[0] < best[label][0]:
                     best[label] = result
+        first = {k: best[sources[0][0]][2].get(k) for k in RESULT_KEYS}
         for label, src in sources:
-            wall, rss, timings = best[label]
+            wall, rss, payload = best[label]
+            timings = dict(payload.get("timings") or {})
+            same = {k: payload.get(k) for k in RESULT_KEYS} == first
+            verdict = "" if not payload else ("same" if same else "DIFFERS")
             imports = min(import_seconds(Path(src), options.data_dir, args) for _ in range(2))
             staged = sum(float(timings.get(s, 0.0)) for s in STAGES)
             stages = " ".join(f"{timings[s]:>7.2f}" if s in timings else f"{'':>7}" for s in STAGES)
             other = wall - imports - staged
             print(
                 f"{label:<8} {name:<19} {wall:>7.2f} {rss:>7.0f} {imports:>7.2f} {stages} "
-                f"{other:>7.2f}",
+                f"{other:>7.2f} {verdict}",
                 flush=True,
             )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -1,37 +1,45 @@
-"""numba's ``njit``, with numba's NumPy support loaded without SciPy.
+"""numba's ``njit``, with numba's NumPy and CFFI support loaded without SciPy and CFFI.
 
 On the first compile or cache load of a process numba imports its NumPy implementations
-(``numba.np.arraymath``), which import ``scipy.linalg`` only to learn whether ``np.correlate`` and
-``np.convolve`` may call BLAS: about 0.25 s and 25 MB per process (measured with
-``bench/bench_process.py``), a tenth of a whole ``quantdesk backtest``. No quantdesk kernel uses
-those two functions or any linear algebra, so every kernel module takes ``njit`` from here, and
-this module imports numba's NumPy support once with SciPy's BLAS module hidden. numba then uses
-its own loop for those two functions' inner product in this process; ``np.dot`` and
-``np.linalg`` still import SciPy the moment a kernel compiles them, so nothing else changes.
+(``numba.np.arraymath``), which import ``scipy.linalg`` only to learn whether ``np.correlate``
+and ``np.convolve`` may call BLAS (about 0.25 s and 14 MB per process, a tenth of a whole
+``quantdesk backtest``), and its CFFI typing (``numba.core.typing.cffi_utils``), which imports
+``cffi`` and ``pycparser`` (about 0.03 s) to recognise CFFI functions passed to a kernel. No
+quantdesk kernel uses those functions, linear algebra or CFFI, so every kernel module takes
+``njit`` from here, and this module imports those two numba modules once with SciPy's BLAS
+module and ``cffi`` hidden. In this process numba then uses its own loop for the inner product
+of ``np.correlate``/``np.convolve`` and does not accept CFFI functions as kernel arguments;
+``np.dot`` and ``np.linalg`` still import SciPy the moment a kernel compiles them, and other
+code imports SciPy and CFFI as usual.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from numba import njit
 
 __all__ = ["njit"]
 
-_BLAS = "scipy.linalg.cython_blas"
+# numba module → the optional module it probes at import (and can do without)
+_PROBES = {
+    "numba.np.arraymath": "scipy.linalg.cython_blas",
+    "numba.core.typing.cffi_utils": "cffi",
+}
 
 
-def _load_numpy_support_without_scipy() -> None:
-    if "numba.np.arraymath" in sys.modules or _BLAS in sys.modules:
-        return  # already decided in this process (SciPy's BLAS loaded: numba may use it)
-    # None in sys.modules makes ``import scipy.linalg.cython_blas`` fail at once, without
-    # importing scipy or scipy.linalg
-    sys.modules[_BLAS] = None  # type: ignore[assignment]
+def _load_without(module: str, hidden: str) -> None:
+    if module in sys.modules or hidden in sys.modules:
+        return  # already decided in this process (the optional module is loaded: numba uses it)
+    # None in sys.modules makes ``import hidden`` fail at once, without importing its parents
+    sys.modules[hidden] = None  # type: ignore[assignment]
     try:
-        import numba.np.arraymath  # noqa: F401  # registers numba's NumPy implementations
+        importlib.import_module(module)
     finally:
-        if sys.modules.get(_BLAS, ...) is None:
-            del sys.modules[_BLAS]
+        if sys.modules.get(hidden, ...) is None:
+            del sys.modules[hidden]
 
 
-_load_numpy_support_without_scipy()
+for _module, _hidden in _PROBES.items():
+    _load_without(_module, _hidden)
