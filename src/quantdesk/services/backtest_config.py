@@ -56,9 +56,9 @@ def data_snapshot(panel: Panel, benchmark: Any = None) -> str:
     for name in sorted(panel.fields):
         digest.update(name.encode())
         # the array's own buffer: ``tobytes()`` copied each field (23 MB on 515 symbols)
-        digest.update(np.ascontiguousarray(panel.fields[name], dtype=np.float64))
+        digest.update(np.ascontiguousarray(panel.fields[name], dtype=np.float64).data)
     if benchmark is not None:
-        digest.update(np.ascontiguousarray(benchmark, dtype=np.float64))
+        digest.update(np.ascontiguousarray(benchmark, dtype=np.float64).data)
     return digest.hexdigest()
 
 
