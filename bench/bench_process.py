@@ -15,7 +15,8 @@ never written to) and warms the OS file cache. Then ``--repeat`` rounds run, the
 alternating within each round so a change in the machine's load hits them alike, and the best
 wall time is kept. Columns:
 
-* ``wall s``, ``RSS MB``: whole process (peak resident set size);
+* ``wall s``, ``CPU s``, ``RSS MB``: whole process (user + system CPU, which a busy machine
+  distorts less than the wall time; peak resident set size), of the run with the best wall;
 * ``imports``: seconds of every import the process made (``python -X importtime``, best of two
   more runs; lazy imports inside the stages are counted here and in their stage);
 * ``load``, ``engine``, ``metrics``, ``bias``, ``store``: the backtest service's own timings
@@ -85,15 +86,19 @@ def ensure_database(data_dir: Path, src: Path, parquet: Path) -> None:
 RESULT_KEYS = ("final_equity", "metrics", "bias_checks", "counts", "warnings", "engine")
 
 
-def run_once(src: Path, data_dir: Path, args: list[str]) -> tuple[float, float, dict[str, Any]]:
-    """(wall seconds, peak RSS in MB, the JSON output when the command prints JSON)."""
+def run_once(
+    src: Path, data_dir: Path, args: list[str]
+) -> tuple[float, float, float, dict[str, Any]]:
+    """(wall seconds, CPU seconds, peak RSS in MB, the JSON output when the command prints
+    JSON)."""
     code = (
         "import resource, subprocess, sys\n"
         f"done = subprocess.run([sys.executable, '-c', {PROGRAM!r}, *sys.argv[1:]],"
         " capture_output=True, text=True)\n"
         "sys.stdout.write(done.stdout)\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "sys.stderr.write(f'\\nRSS_KB={rss}\\nRC={done.returncode}\\n')\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "cpu = usage.ru_utime + usage.ru_stime\n"
+        "sys.stderr.write(f'\\nRSS_KB={usage.ru_maxrss}\\nCPU={cpu}\\nRC={done.returncode}\\n')\n"
     )
     env = environment(src, data_dir)
     start = time.perf_counter()
@@ -101,14 +106,14 @@ def run_once(src: Path, data_dir: Path, args: list[str]) -> tuple[float, float, 
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
     )
     wall = time.perf_counter() - start
-    marks = ("RSS_KB=", "RC=")
+    marks = ("RSS_KB=", "CPU=", "RC=")
     tail = dict(line.split("=", 1) for line in done.stderr.splitlines() if line.startswith(marks))
     if tail.get("RC") != "0":
         raise SystemExit(f"{' '.join(args)} failed with {src}: {done.stderr[-800:]}")
     payload: dict[str, Any] = {}
     if "--json" in args:
         payload = dict(json.loads(done.stdout))
-    return wall, int(tail["RSS_KB"]) / 1024, payload
+    return wall, float(tail["CPU"]), int(tail["RSS_KB"]) / 1024, payload
 
 
 def import_seconds(src: Path, data_dir: Path, args: list[str]) -> float:
@@ -144,12 +149,14 @@ def main() -> None:
     sources = [s.split("=", 1) for s in options.src] or [this]
     ensure_database(options.data_dir, Path(this[1]), options.parquet)
     columns = " ".join(f"{s:>7}" for s in ("imports", *STAGES, "other"))
-    header = f"{'source':<8} {'command':<19} {'wall s':>7} {'RSS MB':>7} {columns} result"
+    header = (
+        f"{'source':<8} {'command':<19} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {columns} result"
+    )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(header)
     for name in options.commands.split(","):
         args = COMMANDS[name]
-        best: dict[str, tuple[float, float, dict[str, Any]]] = {}
+        best: dict[str, tuple[float, float, float, dict[str, Any]]] = {}
         for _label, src in sources:
             run_once(Path(src), options.data_dir, args)  # fills the caches, warms the OS
         for _ in range(options.repeat):
@@ -157,9 +164,9 @@ def main() -> None:
                 result = run_once(Path(src), options.data_dir, args)
                 if label not in best or result[0] < best[label][0]:
                     best[label] = result
-        first = {k: best[sources[0][0]][2].get(k) for k in RESULT_KEYS}
+        first = {k: best[sources[0][0]][3].get(k) for k in RESULT_KEYS}
         for label, src in sources:
-            wall, rss, payload = best[label]
+            wall, cpu, rss, payload = best[label]
             timings = dict(payload.get("timings") or {})
             same = {k: payload.get(k) for k in RESULT_KEYS} == first
             verdict = "" if not payload else ("same" if same else "DIFFERS")
@@ -168,8 +175,8 @@ def main() -> None:
             stages = " ".join(f"{timings[s]:>7.2f}" if s in timings else f"{'':>7}" for s in STAGES)
             other = wall - imports - staged
             print(
-                f"{label:<8} {name:<19} {wall:>7.2f} {rss:>7.0f} {imports:>7.2f} {stages} "
-                f"{other:>7.2f} {verdict}",
+                f"{label:<8} {name:<19} {wall:>7.2f} {cpu:>6.2f} {rss:>7.0f} {imports:>7.2f} "
+                f"{stages} {other:>7.2f} {verdict}",
                 flush=True,
             )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
