@@ -72,16 +72,18 @@ def drawdown_periods(returns: ReturnsLike) -> pd.DataFrame:
     depth = np.minimum.reduceat(deep, first)
     period = np.repeat(np.arange(starts.size), lengths)
     # the valley is the first date at the period's minimum, as ``Series.idxmin``
-    _, at_minimum = np.unique(period[deep == depth[period]], return_index=True)
-    valley = np.flatnonzero(underwater)[np.flatnonzero(deep == depth[period])[at_minimum]]
+    at_depth = deep == depth[period]
+    _, at_minimum = np.unique(period[at_depth], return_index=True)
+    valley = np.flatnonzero(underwater)[np.flatnonzero(at_depth)[at_minimum]]
     index = drawdown.index
+    spans = pd.TimedeltaIndex(index[stops - 1] - index[starts])
     return pd.DataFrame(
         {
             "start": index[starts],
             "valley": index[valley],
             "end": index[stops - 1],
             "recovered": stops < len(index),
-            "days": (index[stops - 1] - index[starts]).days.to_numpy(dtype=np.int64) + 1,
+            "days": spans.days.to_numpy(dtype=np.int64) + 1,
             "max_drawdown": depth.astype(np.float64),
         },
         columns=list(DRAWDOWN_PERIOD_COLUMNS),
