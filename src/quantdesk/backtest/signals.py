@@ -113,7 +113,10 @@ def _result(
 ) -> BacktestResult:
     cash, positions, orders, fills, notional, paid, pre = outputs
     dates = pd.DatetimeIndex(panel.dates, name="date")
-    value = np.where(positions != 0.0, positions * prices, 0.0)
+    # a flat position is worth 0 even where the price is missing (0 × NaN would be NaN); in
+    # place, so the T × N product is the only array this allocates
+    value = positions * prices
+    value[positions == 0.0] = 0.0
     equity = cash + value.sum(axis=1)
     returns = np.empty(len(equity))
     returns[0] = equity[0] / initial_cash - 1.0
