@@ -20,7 +20,8 @@ wall time is kept. Columns:
 * ``imports``: seconds of every import the process made (``python -X importtime``, best of two
   more runs; lazy imports inside the stages are counted here and in their stage);
 * ``load``, ``engine``, ``metrics``, ``bias``, ``store``: the backtest service's own timings
-  (``--json`` prints them); ``engine`` includes loading numba's cached kernels;
+  (``--json`` prints them), each the best of the runs; ``engine`` includes loading numba's
+  cached kernels;
 * ``other``: wall − imports − stages (interpreter start, command-line parsing, output);
 * ``result``: ``same`` when the backtest's final equity, metrics, bias checks, counts and
   warnings equal the first source's exactly.
@@ -157,6 +158,7 @@ def main() -> None:
     for name in options.commands.split(","):
         args = COMMANDS[name]
         best: dict[str, tuple[float, float, float, dict[str, Any]]] = {}
+        fastest: dict[str, dict[str, float]] = {}  # each stage's best over the runs
         for _label, src in sources:
             run_once(Path(src), options.data_dir, args)  # fills the caches, warms the OS
         for _ in range(options.repeat):
@@ -164,10 +166,13 @@ def main() -> None:
                 result = run_once(Path(src), options.data_dir, args)
                 if label not in best or result[0] < best[label][0]:
                     best[label] = result
+                stages = fastest.setdefault(label, {})
+                for stage, seconds in (result[3].get("timings") or {}).items():
+                    stages[stage] = min(float(seconds), stages.get(stage, float("inf")))
         first = {k: best[sources[0][0]][3].get(k) for k in RESULT_KEYS}
         for label, src in sources:
             wall, cpu, rss, payload = best[label]
-            timings = dict(payload.get("timings") or {})
+            timings = fastest.get(label, {})
             same = {k: payload.get(k) for k in RESULT_KEYS} == first
             verdict = "" if not payload else ("same" if same else "DIFFERS")
             imports = min(import_seconds(Path(src), options.data_dir, args) for _ in range(2))
