@@ -1,16 +1,30 @@
-"""Whole-process timings of CLI commands, with the backtest service's own breakdown.
+"""Whole-process wall time and peak RSS of CLI commands, before beside after, with a breakdown.
 
-    python bench/bench_process.py --data-dir DIR [--src before=/path/to/src ...] [--repeat 2]
+    python bench/bench_process.py [--data-dir DIR] [--src before=/work/main/src ...] [--repeat 3]
         [--commands help,status,momentum,ma-crossover,rsi,support-resistance,ensemble]
 
-Each command runs in a fresh interpreter (as a user's shell starts it) against the database in
-``DIR`` (build it once: ``quantdesk data import shared/data/us_equities_daily.parquet``), with
-each ``--src`` tree first on ``PYTHONPATH`` (default: this checkout's ``src``), so a before and
-after comparison runs in the same session on the same load. Prints one row per (source,
-command): the best wall time of ``--repeat`` warm runs (after one untimed run that fills the
-numba cache), peak RSS, and for backtests the service's ``load / engine / metrics / bias /
-store`` seconds; ``start-up`` is wall minus those (interpreter, imports, output). Sources
-alternate within each round so a change in the machine's load affects them alike.
+Each command runs in a fresh interpreter (as a user's shell starts it) against the SQLite
+database in ``DIR`` (default ``bench/.data/process``; when it holds no database the shared
+``us_equities_daily.parquet``, 515 symbols × 22 years, is imported into it first with this
+checkout), with each ``--src`` tree first on ``PYTHONPATH`` (default: this checkout's ``src``
+only), so a before and after comparison runs in the same session on the same load.
+
+"Warm" means what a user's second run sees: one untimed run first fills numba's cache and the
+bytecode cache (both kept under ``bench/.data/``, so a pristine checkout given as ``--src`` is
+never written to) and warms the OS file cache. Then ``--repeat`` rounds run, the sources
+alternating within each round so a change in the machine's load hits them alike, and the best
+wall time is kept. Columns:
+
+* ``wall s``, ``CPU s``, ``RSS MB``: whole process (user + system CPU, which a busy machine
+  distorts less than the wall time; peak resident set size), of the run with the best wall;
+* ``imports``: seconds of every import the process made (``python -X importtime``, best of two
+  more runs; lazy imports inside the stages are counted here and in their stage);
+* ``load``, ``engine``, ``metrics``, ``bias``, ``store``: the backtest service's own timings
+  (``--json`` prints them), each the best of the runs; ``engine`` includes loading numba's
+  cached kernels;
+* ``other``: wall − imports − stages (interpreter start, command-line parsing, output);
+* ``result``: ``same`` when the backtest's final equity, metrics, bias checks, counts and
+  warnings equal the first source's exactly.
 """
 
 from __future__ import annotations
@@ -25,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".data"
+PARQUET = HERE.parent.parent / "shared" / "data" / "us_equities_daily.parquet"
 STAGES = ("load", "engine", "metrics", "bias", "store")
 COMMANDS: dict[str, list[str]] = {
     "help": ["--help"],
@@ -39,61 +55,135 @@ COMMANDS: dict[str, list[str]] = {
 PROGRAM = "import sys; from quantdesk.cli.app import main; sys.argv[0] = 'quantdesk'; main()"
 
 
-def run_once(src: Path, data_dir: Path, args: list[str]) -> tuple[float, float, dict[str, Any]]:
-    """(wall seconds, peak RSS in MB, the JSON ``timings`` when the command prints them)."""
+def environment(src: Path, data_dir: Path) -> dict[str, str]:
+    """The child's environment: ``src`` first, caches under ``bench/.data``, no database URL."""
     env = {**os.environ, "PYTHONPATH": str(src), "QUANTDESK_DATA_DIR": str(data_dir)}
     env.pop("QUANTDESK_DATABASE_URL", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's installed package has its bytecode
+    env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
+    env["NUMBA_CACHE_DIR"] = str(CACHE / "numba-cache")
+    return env
+
+
+def ensure_database(data_dir: Path, src: Path, parquet: Path) -> None:
+    """Import ``parquet`` into ``data_dir`` once (a few minutes on 2 busy cores)."""
+    if (data_dir / "quantdesk.sqlite").exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"importing {parquet} into {data_dir} …", flush=True)
+    args = ["data", "import", str(parquet)]
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, *args],
+        env=environment(src, data_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"import failed: {done.stdout[-400:]}{done.stderr[-800:]}")
+
+
+# what a backtest reports, compared between the sources (run ids, dates and timings differ)
+RESULT_KEYS = ("final_equity", "metrics", "bias_checks", "counts", "warnings", "engine")
+
+
+def run_once(
+    src: Path, data_dir: Path, args: list[str]
+) -> tuple[float, float, float, dict[str, Any]]:
+    """(wall seconds, CPU seconds, peak RSS in MB, the JSON output when the command prints
+    JSON)."""
     code = (
         "import resource, subprocess, sys\n"
         f"done = subprocess.run([sys.executable, '-c', {PROGRAM!r}, *sys.argv[1:]],"
         " capture_output=True, text=True)\n"
         "sys.stdout.write(done.stdout)\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "sys.stderr.write(f'\\nRSS_KB={rss}\\nRC={done.returncode}\\n')\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "cpu = usage.ru_utime + usage.ru_stime\n"
+        "sys.stderr.write(f'\\nRSS_KB={usage.ru_maxrss}\\nCPU={cpu}\\nRC={done.returncode}\\n')\n"
     )
+    env = environment(src, data_dir)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
     )
     wall = time.perf_counter() - start
-    marks = ("RSS_KB=", "RC=")
+    marks = ("RSS_KB=", "CPU=", "RC=")
     tail = dict(line.split("=", 1) for line in done.stderr.splitlines() if line.startswith(marks))
     if tail.get("RC") != "0":
         raise SystemExit(f"{' '.join(args)} failed with {src}: {done.stderr[-800:]}")
-    timings: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
     if "--json" in args:
-        timings = dict(json.loads(done.stdout).get("timings") or {})
-    return wall, int(tail["RSS_KB"]) / 1024, timings
+        payload = dict(json.loads(done.stdout))
+    return wall, float(tail["CPU"]), int(tail["RSS_KB"]) / 1024, payload
+
+
+def import_seconds(src: Path, data_dir: Path, args: list[str]) -> float:
+    """Seconds spent importing: the sum of the top-level cumulative times of ``-X importtime``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROGRAM, *args],
+        env=environment(src, data_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    total_us = 0
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.split("|")
+        if not name.startswith("  "):  # one space of indent: a top-level import
+            total_us += int(cumulative)
+    return total_us / 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, default=CACHE / "process")
+    parser.add_argument("--parquet", type=Path, default=PARQUET)
     parser.add_argument("--src", action="append", default=[], help="label=path to a src tree")
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--commands", default="help,status,momentum")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--commands", default="momentum,ma-crossover,rsi,support-resistance,ensemble"
+    )
     options = parser.parse_args()
-    sources = [s.split("=", 1) for s in options.src] or [["this", str(HERE.parent / "src")]]
-    columns = " ".join(f"{s:>7}" for s in STAGES)
-    header = f"{'source':<8} {'command':<19} {'wall s':>7} {'RSS MB':>7} {'start-up':>8} {columns}"
+    this = ["this", str(HERE.parent / "src")]
+    sources = [s.split("=", 1) for s in options.src] or [this]
+    ensure_database(options.data_dir, Path(this[1]), options.parquet)
+    columns = " ".join(f"{s:>7}" for s in ("imports", *STAGES, "other"))
+    header = (
+        f"{'source':<8} {'command':<19} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {columns} result"
+    )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(header)
     for name in options.commands.split(","):
         args = COMMANDS[name]
-        best: dict[str, tuple[float, float, dict[str, Any]]] = {}
+        best: dict[str, tuple[float, float, float, dict[str, Any]]] = {}
+        fastest: dict[str, dict[str, float]] = {}  # each stage's best over the runs
         for _label, src in sources:
-            run_once(Path(src), options.data_dir, args)  # fills the numba cache, warms the OS
-        # sources alternate within each round, so a change in the machine's load hits both
+            run_once(Path(src), options.data_dir, args)  # fills the caches, warms the OS
         for _ in range(options.repeat):
             for label, src in sources:
                 result = run_once(Path(src), options.data_dir, args)
                 if label not in best or result[0] < best[label][0]:
                     best[label] = result
-        for label, _ in sources:
-            wall, rss, timings = best[label]
-            startup = wall - sum(float(timings.get(s, 0.0)) for s in STAGES)
+                stages = fastest.setdefault(label, {})
+                for stage, seconds in (result[3].get("timings") or {}).items():
+                    stages[stage] = min(float(seconds), stages.get(stage, float("inf")))
+        first = {k: best[sources[0][0]][3].get(k) for k in RESULT_KEYS}
+        for label, src in sources:
+            wall, cpu, rss, payload = best[label]
+            timings = fastest.get(label, {})
+            same = {k: payload.get(k) for k in RESULT_KEYS} == first
+            verdict = "" if not payload else ("same" if same else "DIFFERS")
+            imports = min(import_seconds(Path(src), options.data_dir, args) for _ in range(2))
+            staged = sum(float(timings.get(s, 0.0)) for s in STAGES)
             stages = " ".join(f"{timings[s]:>7.2f}" if s in timings else f"{'':>7}" for s in STAGES)
-            print(f"{label:<8} {name:<19} {wall:>7.2f} {rss:>7.0f} {startup:>8.2f} {stages}")
+            other = wall - imports - staged
+            print(
+                f"{label:<8} {name:<19} {wall:>7.2f} {cpu:>6.2f} {rss:>7.0f} {imports:>7.2f} "
+                f"{stages} {other:>7.2f} {verdict}",
+                flush=True,
+            )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

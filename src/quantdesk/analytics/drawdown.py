@@ -56,26 +56,38 @@ def drawdown_periods(returns: ReturnsLike) -> pd.DataFrame:
     """
     series = as_dated_returns(returns)
     drawdown = drawdown_series(series)
-    underwater = drawdown.to_numpy() < 0.0
+    values = drawdown.to_numpy()
+    underwater = values < 0.0
     edges = np.diff(np.concatenate(([0], underwater.astype(np.int8), [0])))
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1)  # first position back at the peak (exclusive end)
+    if not starts.size:
+        empty = pd.DataFrame([], columns=list(DRAWDOWN_PERIOD_COLUMNS))
+        return empty.astype({"recovered": bool, "days": "int64", "max_drawdown": float})
+    # every period at once (a 22-year run has hundreds; one pandas window each cost ~1 s):
+    # the underwater values back to back, one segment per period
+    lengths = stops - starts
+    first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    deep = values[underwater]
+    depth = np.minimum.reduceat(deep, first)
+    period = np.repeat(np.arange(starts.size), lengths)
+    # the valley is the first date at the period's minimum, as ``Series.idxmin``
+    at_depth = deep == depth[period]
+    _, at_minimum = np.unique(period[at_depth], return_index=True)
+    valley = np.flatnonzero(underwater)[np.flatnonzero(at_depth)[at_minimum]]
     index = drawdown.index
-    rows = []
-    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-        window = drawdown.iloc[start:stop]
-        rows.append(
-            {
-                "start": index[start],
-                "valley": window.idxmin(),
-                "end": index[stop - 1],
-                "recovered": bool(stop < len(index)),
-                "days": int((index[stop - 1] - index[start]).days + 1),
-                "max_drawdown": float(window.min()),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=list(DRAWDOWN_PERIOD_COLUMNS))
-    return frame.astype({"recovered": bool, "days": "int64", "max_drawdown": float})
+    spans = pd.TimedeltaIndex(index[stops - 1] - index[starts])
+    return pd.DataFrame(
+        {
+            "start": index[starts],
+            "valley": index[valley],
+            "end": index[stops - 1],
+            "recovered": stops < len(index),
+            "days": spans.days.to_numpy(dtype=np.int64) + 1,
+            "max_drawdown": depth.astype(np.float64),
+        },
+        columns=list(DRAWDOWN_PERIOD_COLUMNS),
+    )
 
 
 def max_drawdown_duration(returns: ReturnsLike) -> int:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from quantdesk.backtest.stops import REBALANCE_CODE, STOP_LOSS_CODE, TAKE_PROFIT_CODE
+from quantdesk.core.jit import njit
 
 # trades smaller than this fraction of equity are float noise from re-targeting an unchanged
 # weight; sending them would charge a flat commission for nothing

@@ -26,8 +26,8 @@ currency and as a fraction of equity.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from quantdesk.core.jit import njit
 from quantdesk.strategies.signals import BUY, SELL
 
 _BASIS_POINT = 1e-4

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.backtest.costs import BASIS_POINT, CostModel, FillTiming
+from quantdesk.backtest.nb import forward_fill_nb
 from quantdesk.backtest.result import BacktestResult, empty_orders, round_trip_trades
 from quantdesk.backtest.signal_nb import simulate_signals_nb, sma_crossover_grid_nb
 from quantdesk.data.panel import Panel
@@ -70,7 +71,9 @@ def run_signals(
     if actions.shape != panel.shape:
         raise ValueError(f"signals have shape {actions.shape}; the panel is {panel.shape}")
     price_field, raw = panel.prices()
-    prices = np.ascontiguousarray(pd.DataFrame(raw).ffill().to_numpy(dtype=np.float64))
+    raw = np.ascontiguousarray(raw, dtype=np.float64)
+    # the allocation engine's forward fill: no DataFrame copies, and no copy at all without gaps
+    prices = forward_fill_nb(raw) if np.isnan(raw).any() else raw
     next_open = timing is FillTiming.NEXT_OPEN
     opens = _valuation_open(panel, price_field, prices) if next_open else prices
     cost_terms = (
@@ -110,7 +113,10 @@ def _result(
 ) -> BacktestResult:
     cash, positions, orders, fills, notional, paid, pre = outputs
     dates = pd.DatetimeIndex(panel.dates, name="date")
-    value = np.where(positions != 0.0, positions * prices, 0.0)
+    # a flat position is worth 0 even where the price is missing (0 × NaN would be NaN); in
+    # place, so the T × N product is the only array this allocates
+    value = positions * prices
+    value[positions == 0.0] = 0.0
     equity = cash + value.sum(axis=1)
     returns = np.empty(len(equity))
     returns[0] = equity[0] / initial_cash - 1.0

@@ -8,13 +8,13 @@ when fewer than ``min_periods`` valid entries remain.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from quantdesk.core.jit import njit
 from quantdesk.factors._arrays import FloatArray, IntArray
 
 
-@numba.njit(cache=False, nogil=True)
+@njit(cache=False, nogil=True)
 def rolling_mean_std_at_nb(
     values: FloatArray, rows: IntArray, window: int, min_periods: int, ddof: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -49,7 +49,7 @@ def rolling_mean_std_at_nb(
     return mean, std
 
 
-@numba.njit(cache=False, nogil=True)
+@njit(cache=False, nogil=True)
 def rolling_max_at_nb(
     values: FloatArray, rows: IntArray, window: int, min_periods: int
 ) -> FloatArray:

@@ -55,9 +55,10 @@ def data_snapshot(panel: Panel, benchmark: Any = None) -> str:
     digest.update("\x1f".join(panel.symbols).encode())
     for name in sorted(panel.fields):
         digest.update(name.encode())
-        digest.update(np.ascontiguousarray(panel.fields[name], dtype=np.float64).tobytes())
+        # the array's own buffer: ``tobytes()`` copied each field (23 MB on 515 symbols)
+        digest.update(np.ascontiguousarray(panel.fields[name], dtype=np.float64).data)
     if benchmark is not None:
-        digest.update(np.ascontiguousarray(benchmark, dtype=np.float64).tobytes())
+        digest.update(np.ascontiguousarray(benchmark, dtype=np.float64).data)
     return digest.hexdigest()
 
 
