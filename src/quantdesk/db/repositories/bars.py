@@ -12,7 +12,8 @@ from sqlalchemy import Connection, func, select
 from quantdesk.core.enums import Timeframe
 from quantdesk.core.errors import NotFoundError
 from quantdesk.data.panel import Panel
-from quantdesk.db.bulk import VALUE_COLUMNS, BarArrays, WriteCounts, read_bar_columns, write_bars
+from quantdesk.db.bar_reads import read_bar_columns
+from quantdesk.db.bulk import VALUE_COLUMNS, BarArrays, WriteCounts, write_bars
 from quantdesk.db.repositories.instruments import instrument_ids
 from quantdesk.db.tables import Bar, Instrument
 
@@ -89,16 +90,37 @@ def load_panel(
         _end_epoch(end),
         committed_only=True,  # callers read panels outside write transactions
     )
-    dates, row = np.unique(ts, return_inverse=True)
+    stamps, row = _rows_of(ts)
     position = np.full(int(id_array.max(initial=0)) + 1, -1, dtype=np.int64)
     position[id_array] = np.arange(len(id_array))
-    col = position[inst]
+    del ts
+    cell = row * len(order) + position[inst]  # each bar's place in a row-major T×N grid
+    del row, inst
     arrays = {}
-    for f in fields:
-        grid = np.full((len(dates), len(order)), np.nan)
-        grid[row, col] = values[f]
-        arrays[f] = grid
-    return Panel((dates * 1_000_000_000).astype("datetime64[ns]"), tuple(order), arrays)
+    for f in dict.fromkeys(fields):  # a field asked for twice is one array
+        grid = np.full(len(stamps) * len(order), np.nan)
+        grid[cell] = values.pop(f)  # the long column is freed as soon as it is placed
+        arrays[f] = grid.reshape(len(stamps), len(order))
+    return Panel((stamps * 1_000_000_000).astype("datetime64[ns]"), tuple(order), arrays)
+
+
+def _rows_of(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct timestamps and each bar's row among them (``np.unique`` with
+    ``return_inverse``). Daily bars all sit at midnight, so a flag per calendar day finds the
+    rows in linear time instead of sorting millions of timestamps."""
+    if len(ts) == 0:
+        return ts.astype(np.int64), np.zeros(0, dtype=np.int64)
+    day, seconds = np.divmod(ts, 86_400)
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    if seconds.any() or span > 4 * len(ts) + 100_000:  # intraday, or a few far-apart days
+        stamps, row = np.unique(ts, return_inverse=True)
+        return stamps, row.reshape(-1)
+    offset = day - first
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    row_of_day = np.cumsum(present) - 1
+    return (np.flatnonzero(present) + first) * 86_400, row_of_day[offset]
 
 
 def _all_ids(connection: Connection) -> dict[str, int]:
