@@ -151,3 +151,55 @@ def test_rows_of_equals_numpy_unique(seed: int) -> None:
     found, rows = bars._rows_of(stamps)
     np.testing.assert_array_equal(found, expected)
     np.testing.assert_array_equal(rows, inverse)
+
+
+def old_bar_frame(database: Database) -> pd.DataFrame:
+    """The long frame as it was built before: Python strings, ``pd.to_datetime`` and a sort."""
+    with database.read() as connection:
+        ids = instrument_ids(connection, ["AAA", "BBB", "CCC", "DDD"])
+        inst, ts, values = bar_reads.read_bar_columns(
+            connection, sorted(ids.values()), "1d", bar_reads.VALUE_COLUMNS, None, None
+        )
+    by_id = {v: k for k, v in ids.items()}
+    frame = pd.DataFrame(
+        {
+            "symbol": np.asarray([by_id[int(i)] for i in inst], dtype=object),
+            "ts": pd.to_datetime(ts, unit="s", utc=True),
+            **values,
+        }
+    )
+    return frame.sort_values(["symbol", "ts"], ignore_index=True)
+
+
+def test_bar_frames_through_arrow_equal_the_old_frame(
+    loaded: Services, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = old_bar_frame(database)
+    monkeypatch.setattr(bar_reads, "_read_generic", refuse)
+    monkeypatch.setattr(bar_reads, "_read_postgres_copy", refuse)
+    with database.read() as connection:
+        frame = bars.load_bar_frame(connection, None, committed_only=True)
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert len(frame) == 10
+
+
+def test_data_check_reads_through_arrow_and_finds_what_the_frame_check_finds(
+    loaded: Services, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quantdesk.core.errors import NotFoundError
+    from quantdesk.data.calendar import TradingCalendar
+    from quantdesk.data.quality import check_quality
+
+    reference = check_quality(
+        old_bar_frame(database),
+        TradingCalendar("XNYS", start=pd.Timestamp("2020-01-02").date()),
+        loaded.clock.now().date(),
+        source="database",
+    )
+    monkeypatch.setattr(bar_reads, "_read_generic", refuse)
+    monkeypatch.setattr(bar_reads, "_read_postgres_copy", refuse)
+    report = loaded.reference.check_quality()
+    assert report.to_dict() == reference.to_dict()
+    assert report.bars == 10
+    with pytest.raises(NotFoundError, match="unknown symbol"):
+        loaded.reference.check_quality(["AAA", "ZZZ"])
