@@ -33,6 +33,12 @@ _SQLITE_MISSING = "9e999"
 # Binary COPY framing (PostgreSQL protocol docs, "COPY … File Formats").
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _COPY_TRAILER_BYTES = 2
+# ADBC statement options (driver docs): rows per Arrow batch, resp. its size in bytes. A result in
+# one batch turns into numpy arrays without copies; many batches would be concatenated first.
+_SQLITE_BATCH_ROWS = "adbc.sqlite.query.batch_rows"
+_ONE_BATCH_ROWS = 1 << 30  # the driver takes a positive C int
+_POSTGRES_BATCH_BYTES = "adbc.postgresql.batch_size_hint_bytes"
+_ONE_BATCH_BYTES = 1 << 40
 
 
 def read_bar_columns(
@@ -92,6 +98,8 @@ def _read_sqlite_arrow(connection: Connection, select: str) -> pa.Table | None:
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     try:
         with adbc.connect(uri) as reader, reader.cursor() as cursor:
+            # one batch: its columns become numpy arrays without a concatenating copy
+            cursor.adbc_statement.set_options(**{_SQLITE_BATCH_ROWS: str(_ONE_BATCH_ROWS)})
             cursor.execute(select)
             return cursor.fetch_arrow_table()
     except (adbc.Error, pa.ArrowException, OSError):
@@ -111,6 +119,7 @@ def _read_postgres_arrow(connection: Connection, select: str) -> pa.Table | None
     uri = connection.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         with adbc.connect(uri) as reader, reader.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{_POSTGRES_BATCH_BYTES: str(_ONE_BATCH_BYTES)})
             cursor.execute(select)
             return cursor.fetch_arrow_table()
     except (adbc.Error, pa.ArrowException, OSError):
