@@ -9,8 +9,8 @@ Builds (once, into the git-ignored ``bench/.data/db_paths/``) a SQLite database 
 adds a migration). Then, for each
 task, runs every source tree in a fresh interpreter, alternating trees within each round so a
 change in the machine's load hits them alike, and prints the best wall time of ``--repeat``
-rounds with its CPU seconds (this process only, not the database server's) and the peak memory
-the task added:
+rounds with its CPU seconds (this process only, not the database server's), the peak memory
+the task added (``+MB``) and what it still holds afterwards (``kept_mb``):
 
 - ``panel``: the six-field panel (open, high, low, close, adj close, volume) of 500 symbols from
   2001, read from the database (no panel cache), in-process; ``arrays MB`` is the panel's size.
@@ -82,6 +82,7 @@ def child(task: str, url: str) -> None:
         extra["issues"] = sum(i.count for i in report.issues)
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    extra["kept_mb"] = _rss_mb() - before  # still held once the task returned
     print(
         json.dumps(
             {"wall": wall, "cpu": time.process_time() - cpu, "added_mb": peak - before, **extra}
