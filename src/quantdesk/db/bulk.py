@@ -1,4 +1,4 @@
-"""Fast paths for bar ingestion and panel loads, one per backend.
+"""Fast paths for bar ingestion, one per backend (reads: :mod:`quantdesk.db.bar_reads`).
 
 SQLite: ``executemany`` of an upsert inside the caller's transaction. PostgreSQL: ``COPY`` into a
 temporary staging table, then one ``INSERT … ON CONFLICT`` statement. Either way a re-import of the
@@ -8,17 +8,13 @@ missing (NULL) incoming value keeps the stored one.
 
 from __future__ import annotations
 
-import io
 import itertools
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
 
 VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "adj_close")
@@ -215,133 +211,3 @@ def binary_copy_chunks(bars: BarArrays, rows_per_chunk: int = 200_000) -> Iterat
                     packed[f"v{k}"] = values[part, k]
             yield packed.tobytes()
     yield _COPY_TRAILER
-
-
-def read_bar_columns(
-    connection: Connection,
-    instrument_ids: list[int],
-    timeframe: str,
-    fields: tuple[str, ...],
-    start_ts: int | None,
-    end_ts: int | None,
-    *,
-    committed_only: bool = False,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(instrument_id, ts, {field: values}) for the selection, as numpy arrays, no ORM objects.
-
-    ``committed_only`` (read-only callers): on a SQLite file the rows may come through a second,
-    read-only Arrow connection (ADBC) that sees committed data only, ~3× faster than Python
-    rows; without the driver, or for an in-memory database, the ordinary cursor reads them.
-    """
-    unknown = set(fields) - set(VALUE_COLUMNS)
-    if unknown:
-        raise ValueError(f"unknown bar field(s) {sorted(unknown)}; choose from {VALUE_COLUMNS}")
-    from quantdesk.core.enums import Timeframe
-
-    # Every value below is validated (an enum value or ints), so inlining it is safe, and one
-    # literal statement serves both the DB-API cursor and PostgreSQL's COPY.
-    where = [f"timeframe = '{Timeframe(timeframe).value}'"]
-    if start_ts is not None:
-        where.append(f"ts >= {int(start_ts)}")
-    if end_ts is not None:
-        where.append(f"ts <= {int(end_ts)}")
-    id_list = ", ".join(str(int(i)) for i in instrument_ids)
-    where.append(f"instrument_id IN ({id_list})" if instrument_ids else "1 = 0")
-    postgres = connection.dialect.name == "postgresql"
-    # On SQLite, NULL comes back as +inf (9e999 overflows to it) and every value as REAL, so
-    # rows stream straight into numpy and Arrow types no column from a first row that a later
-    # row contradicts; validation keeps real infinities out of the table.
-    columns = ", ".join(f if postgres else f"ifnull(CAST({f} AS REAL), 9e999)" for f in fields)
-    select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
-    if postgres:
-        return _read_postgres(connection, select, fields)
-    if committed_only:
-        arrow = _read_sqlite_arrow(connection, select, fields)
-        if arrow is not None:
-            return arrow
-    return _read_generic(connection, select, fields)
-
-
-def _read_sqlite_arrow(
-    connection: Connection, select: str, fields: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
-    """The rows as Arrow columns through ADBC's SQLite driver; None where it cannot serve."""
-    path = connection.engine.url.database
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return None
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    try:
-        with adbc.connect(uri) as reader, reader.cursor() as cursor:
-            cursor.execute(select)
-            table = cursor.fetch_arrow_table()
-    except (adbc.Error, pa.ArrowException, OSError):
-        # the driver reports a type it cannot unify as OSError: read row-wise then
-        return None
-    values = {}
-    for k, f in enumerate(fields):
-        column = table.column(2 + k).to_numpy().astype(np.float64)  # a writable copy
-        column[np.isinf(column)] = np.nan
-        values[f] = column
-    return (
-        table.column(0).to_numpy().astype(np.int64, copy=False),
-        table.column(1).to_numpy().astype(np.int64, copy=False),
-        values,
-    )
-
-
-def _read_generic(
-    connection: Connection, select: str, fields: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    cursor.arraysize = 65_536
-    try:
-        cursor.execute(select)
-        # rows stream from the cursor into one float array: no list of millions of tuples, so
-        # memory stays near the arrays' own size
-        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
-    finally:
-        cursor.close()
-    width = 2 + len(fields)
-    flat = flat.reshape(-1, width)
-    values = {}
-    for i, f in enumerate(fields):
-        column = flat[:, 2 + i].copy()
-        column[np.isinf(column)] = np.nan
-        values[f] = column
-    return flat[:, 0].astype(np.int64), flat[:, 1].astype(np.int64), values
-
-
-def _read_postgres(
-    connection: Connection, select: str, fields: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    raw: Any = connection.connection.driver_connection
-    buffer = io.BytesIO()
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy,
-    ):
-        for block in copy:
-            buffer.write(block)
-    names = ["instrument_id", "ts", *fields]
-    types = {"instrument_id": pa.int64(), "ts": pa.int64(), **{f: pa.float64() for f in fields}}
-    if buffer.tell() == 0:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, {f: np.array([], dtype=np.float64) for f in fields}
-    buffer.seek(0)
-    table = pacsv.read_csv(
-        buffer,
-        read_options=pacsv.ReadOptions(column_names=names),
-        convert_options=pacsv.ConvertOptions(column_types=types),
-    )
-    values = {f: table[f].to_numpy(zero_copy_only=False).astype(np.float64) for f in fields}
-    return (
-        table["instrument_id"].to_numpy().astype(np.int64),
-        table["ts"].to_numpy().astype(np.int64),
-        values,
-    )

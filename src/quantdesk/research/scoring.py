@@ -5,7 +5,6 @@ Everything here is numpy/pandas in, numpy/pandas out: no database, no clock.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -19,7 +18,7 @@ from quantdesk.research.errors import ResearchInputError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-SCORE_COLUMNS = ("date", "symbol", "score", "rank", "sector_rank", "components")
+SCORE_COLUMNS = ("date", "symbol", "score", "rank", "sector_rank")
 
 
 def valuation_prices(panel: Panel) -> FloatArray:
@@ -115,22 +114,12 @@ def score_frame(
 
     Columns: :data:`SCORE_COLUMNS`, ``weight_coverage`` (the share of the composite's weight
     behind the score, a fraction; NaN when not measured), then ``<name>`` (normalised) and
-    ``<name>_raw`` per component. ``components`` holds the same values as a JSON-ready dict per row,
-    ``{name: {"value": normalised, "raw": raw}}`` with ``None`` for a missing value.
+    ``<name>_raw`` per component, NaN for a missing value — whole columns, so storing 100 k
+    scores never builds a document per row.
     """
     days = np.asarray([d.date() for d in day_index(dates)], dtype=object)
     rows, columns = np.nonzero(np.isfinite(score))
     missing = np.full(rows.size, np.nan)
-    values = {name: components[name][rows, columns] for name in components}
-    raws = {name: raw[name][rows, columns] if name in raw else missing for name in components}
-    lists = {name: (values[name].tolist(), raws[name].tolist()) for name in components}
-    documents = [
-        {
-            name: {"value": _finite(normalised[k]), "raw": _finite(original[k])}
-            for name, (normalised, original) in lists.items()
-        }
-        for k in range(rows.size)
-    ]
     sector = None if sector_rank is None else sector_rank[rows, columns]
     frame = pd.DataFrame(
         {
@@ -147,18 +136,13 @@ def score_frame(
             "weight_coverage": (
                 np.full(rows.size, np.nan) if coverage is None else coverage[rows, columns]
             ),
-            "components": documents,
         }
     )
     extra = {}
     for name in components:
-        extra[name] = values[name]
-        extra[f"{name}_raw"] = raws[name]
+        extra[name] = components[name][rows, columns]
+        extra[f"{name}_raw"] = raw[name][rows, columns] if name in raw else missing
     return pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def component_coverage(raw: Mapping[str, FloatArray]) -> dict[str, int]:

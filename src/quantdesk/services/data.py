@@ -374,14 +374,16 @@ class DataService:
         return panel
 
     def status(self) -> DataStatus:
+        """Counts and dates from primary-key seeks and the fetch log, never a scan of the bars
+        (which took seconds on millions of them)."""
         as_of = self._clock.now().date()
         with self._db.read() as connection:
             infos = instrument_repo.list_instruments(connection)
-            coverage = bar_repo.coverage_by_timeframe(connection)  # one pass over the bars
-        by_timeframe = {tf.value: sum(r.bars for r in coverage.get(tf, [])) for tf in Timeframe}
-        daily = coverage.get(Timeframe.D1, [])
-        latest = max((r.last for r in daily), default=None)
-        first = min((r.first for r in daily), default=None)
+            spans = {tf: bar_repo.bar_spans(connection, tf) for tf in Timeframe}
+            counts = bar_repo.bar_counts(connection, [tf for tf in Timeframe if spans[tf]])
+        daily = spans[Timeframe.D1]
+        latest = max((last for _, last in daily.values()), default=None)
+        first = min((start for start, _ in daily.values()), default=None)
         by_class: dict[str, int] = {}
         for info in infos:
             by_class[info.asset_class.value] = by_class.get(info.asset_class.value, 0) + 1
@@ -389,13 +391,19 @@ class DataService:
             as_of=as_of,
             symbols=len(infos),
             symbols_with_bars=len(daily),
-            bars=sum(by_timeframe.values()),
+            bars=sum(counts.values()),
             first_date=first.date() if first else None,
             latest_date=latest.date() if latest else None,
             days_old=(as_of - latest.date()).days if latest else None,
             by_asset_class=by_class,
-            by_timeframe={k: v for k, v in by_timeframe.items() if v},
+            by_timeframe={tf.value: n for tf, n in counts.items() if n},
         )
+
+    def last_bar_dates(self, timeframe: Timeframe = Timeframe.D1) -> dict[str, date]:
+        """The session date of each symbol's newest bar (primary-key seeks, no scan)."""
+        with self._db.read() as connection:
+            spans = bar_repo.bar_spans(connection, timeframe)
+        return {symbol: last.date() for symbol, (_, last) in spans.items()}
 
     def coverage(self, timeframe: Timeframe = Timeframe.D1) -> list[bar_repo.SymbolCoverage]:
         with self._db.read() as connection:

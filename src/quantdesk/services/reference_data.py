@@ -13,6 +13,7 @@ import pandas as pd
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import Timeframe
+from quantdesk.core.errors import NotFoundError
 from quantdesk.data.fundamentals import (
     FundamentalsReport,
     parse_earnings_csv,
@@ -147,7 +148,14 @@ class ReferenceDataService:
         from quantdesk.data.calendar import TradingCalendar
         from quantdesk.data.quality import check_quality
 
-        bars = self._data.get_bars(symbols)
+        with self._db.read() as connection:
+            if symbols is not None:
+                known = instrument_repo.instrument_ids(connection, symbols)
+                missing = [s for s in symbols if s not in known]
+                if missing:
+                    raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
+            # a read-only check: the bars may come as Arrow columns (seconds faster than rows)
+            bars = bar_repo.load_bar_frame(connection, symbols, committed_only=True)
         as_of = self._clock.now().date()
         start = bars["ts"].min().date() if len(bars) else as_of
         trading = TradingCalendar(calendar, start=min(start, as_of)) if calendar else None

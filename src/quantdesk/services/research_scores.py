@@ -133,7 +133,7 @@ class ScoreBook:
             "sector_rank",
             "weight_coverage",
         ]
-        rest = [c for c in frame.columns if c not in leading and c != "components"]
+        rest = [c for c in frame.columns if c not in leading]
         ordered = frame[leading + rest]
         return ScoreTable(
             score_set=kind.value,
@@ -155,7 +155,7 @@ class ScoreBook:
         kind = parse_score_set(score_set)
         symbols, _ = self._universes.symbols(parse_universe(universe or _default_universe(kind)))
         wanted = set(symbols)
-        lasts = [c.last.date() for c in self._data.coverage() if c.symbol in wanted]
+        lasts = [day for s, day in self._data.last_bar_dates().items() if s in wanted]
         if not lasts:
             return None
         newest = max(lasts)
@@ -277,24 +277,36 @@ class ScoreBook:
         return EQUAL_WEIGHT_BENCHMARK, equal_weight_benchmark(prices, mask)
 
     def _store(
-        self, score_set: str, universe: str, dates: Sequence[date], frame: pd.DataFrame
+        self,
+        score_set: str,
+        universe: str,
+        dates: Sequence[date],
+        frame: pd.DataFrame,
     ) -> int:
+        # score_frame's component columns come in pairs, ``<name>`` then ``<name>_raw``
+        components = [c[: -len("_raw")] for c in frame.columns if c.endswith("_raw")]
+        codes, symbols = pd.factorize(frame["symbol"])
         with self._db.transaction() as connection:
-            ids = instrument_repo.instrument_ids(connection, frame["symbol"].unique().tolist())
-            rows = [
-                {
-                    "date": r["date"],
-                    "instrument_id": ids[str(r["symbol"])],
-                    "universe": universe,
-                    "score": r["score"],
-                    "rank": r["rank"],
-                    "sector_rank": r["sector_rank"],
-                    "weight_coverage": _finite(r["weight_coverage"]),
-                    "components": r["components"],
-                }
-                for r in frame.to_dict("records")
-            ]
-            return research_repo.replace_scores(connection, score_set, dates, rows)
+            ids = instrument_repo.instrument_ids(connection, [str(s) for s in symbols])
+            id_of_code = np.array([ids[str(s)] for s in symbols], dtype=np.int64)
+            sector_rank = frame["sector_rank"].astype(object)
+            scores = research_repo.ScoreColumns(
+                dates=frame["date"].tolist(),
+                instrument_ids=id_of_code[codes],
+                universe=universe,
+                score=frame["score"].to_numpy(dtype=np.float64),
+                rank=frame["rank"].to_numpy(dtype=np.int64),
+                sector_rank=[None if pd.isna(v) else int(v) for v in sector_rank.tolist()],
+                weight_coverage=frame["weight_coverage"].to_numpy(dtype=np.float64),
+                components={
+                    name: (
+                        frame[name].to_numpy(dtype=np.float64),
+                        frame[f"{name}_raw"].to_numpy(dtype=np.float64),
+                    )
+                    for name in components
+                },
+            )
+            return research_repo.replace_scores(connection, score_set, dates, scores)
 
     # -- queries ---------------------------------------------------------------------------
     def stored_dates(self, score_set: str) -> list[date]:
@@ -339,11 +351,6 @@ class ScoreBook:
                 raise NotFoundError(f"unknown symbol {symbol!r}")
             frame = research_repo.load_score_history(connection, kind.value, wanted)
         return flatten_components(frame)
-
-
-def _finite(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return number if np.isfinite(number) else None
 
 
 def _default_universe(kind: ScoreSet) -> str:

@@ -12,9 +12,10 @@ from sqlalchemy import Connection, func, select
 from quantdesk.core.enums import Timeframe
 from quantdesk.core.errors import NotFoundError
 from quantdesk.data.panel import Panel
-from quantdesk.db.bulk import VALUE_COLUMNS, BarArrays, WriteCounts, read_bar_columns, write_bars
+from quantdesk.db.bar_reads import read_bar_columns
+from quantdesk.db.bulk import VALUE_COLUMNS, BarArrays, WriteCounts, write_bars
 from quantdesk.db.repositories.instruments import instrument_ids
-from quantdesk.db.tables import Bar, Instrument
+from quantdesk.db.tables import Bar, FetchLog, Instrument
 
 
 def write_bar_frame(
@@ -89,16 +90,37 @@ def load_panel(
         _end_epoch(end),
         committed_only=True,  # callers read panels outside write transactions
     )
-    dates, row = np.unique(ts, return_inverse=True)
+    stamps, row = _rows_of(ts)
     position = np.full(int(id_array.max(initial=0)) + 1, -1, dtype=np.int64)
     position[id_array] = np.arange(len(id_array))
-    col = position[inst]
+    del ts
+    cell = row * len(order) + position[inst]  # each bar's place in a row-major T×N grid
+    del row, inst
     arrays = {}
-    for f in fields:
-        grid = np.full((len(dates), len(order)), np.nan)
-        grid[row, col] = values[f]
-        arrays[f] = grid
-    return Panel((dates * 1_000_000_000).astype("datetime64[ns]"), tuple(order), arrays)
+    for f in dict.fromkeys(fields):  # a field asked for twice is one array
+        grid = np.full(len(stamps) * len(order), np.nan)
+        grid[cell] = values.pop(f)  # the long column is freed as soon as it is placed
+        arrays[f] = grid.reshape(len(stamps), len(order))
+    return Panel((stamps * 1_000_000_000).astype("datetime64[ns]"), tuple(order), arrays)
+
+
+def _rows_of(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct timestamps and each bar's row among them (``np.unique`` with
+    ``return_inverse``). Daily bars all sit at midnight, so a flag per calendar day finds the
+    rows in linear time instead of sorting millions of timestamps."""
+    if len(ts) == 0:
+        return ts.astype(np.int64), np.zeros(0, dtype=np.int64)
+    day, seconds = np.divmod(ts, 86_400)
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    if seconds.any() or span > 4 * len(ts) + 100_000:  # intraday, or a few far-apart days
+        stamps, row = np.unique(ts, return_inverse=True)
+        return stamps, row.reshape(-1)
+    offset = day - first
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    row_of_day = np.cumsum(present) - 1
+    return (np.flatnonzero(present) + first) * 86_400, row_of_day[offset]
 
 
 def _all_ids(connection: Connection) -> dict[str, int]:
@@ -112,24 +134,88 @@ def load_bar_frame(
     timeframe: Timeframe = Timeframe.D1,
     start: date | datetime | None = None,
     end: date | datetime | None = None,
+    *,
+    committed_only: bool = False,
 ) -> pd.DataFrame:
-    """Bars in the long frame format of :mod:`quantdesk.data.ports`, sorted by symbol and ts."""
+    """Bars in the long frame format of :mod:`quantdesk.data.ports`, sorted by symbol and ts.
+
+    ``committed_only``: a read-only caller may get the rows through Arrow (see
+    :func:`quantdesk.db.bar_reads.read_bar_columns`).
+    """
     ids = _all_ids(connection) if symbols is None else instrument_ids(connection, symbols)
-    by_id = {v: k for k, v in ids.items()}
+    by_symbol = sorted(ids)
     inst, ts, values = read_bar_columns(
-        connection, sorted(by_id), timeframe.value, VALUE_COLUMNS, _epoch(start), _end_epoch(end)
+        connection,
+        sorted(ids.values()),
+        timeframe.value,
+        VALUE_COLUMNS,
+        _epoch(start),
+        _end_epoch(end),
+        committed_only=committed_only,
     )
-    id_order = np.array(sorted(by_id), dtype=np.int64)
-    symbols_by_code = [by_id[int(i)] for i in id_order]
-    codes = np.searchsorted(id_order, inst)
-    frame = pd.DataFrame(
+    # each bar's symbol as its place in name order: sorting integers, not millions of strings
+    code_of_id = np.zeros(max(ids.values(), default=0) + 1, dtype=np.int64)
+    code_of_id[[ids[s] for s in by_symbol]] = np.arange(len(by_symbol))
+    codes = code_of_id[inst]
+    del inst
+    ordered = len(codes) < 2 or bool(
+        np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (ts[1:] > ts[:-1])))
+    )  # rows arrive in key order, which is name order when ids were given in name order
+    order = slice(None) if ordered else np.lexsort((ts, codes))
+    return pd.DataFrame(
         {
-            "symbol": np.asarray(symbols_by_code, dtype=object)[codes],
-            "ts": pd.to_datetime(ts, unit="s", utc=True),
-            **values,
+            "symbol": _symbol_column(by_symbol, codes[order]),
+            "ts": _utc_column(ts[order]),
+            **{name: column[order] for name, column in values.items()},
         }
     )
-    return frame.sort_values(["symbol", "ts"], ignore_index=True)
+
+
+def _symbol_column(names: list[str], codes: np.ndarray) -> pd.Series:
+    """``names[codes]`` as the string column pandas would build from Python strings.
+
+    pandas 3 stores strings in Arrow: converting millions of Python strings costs most of a
+    second, where taking them from a dictionary of a few hundred names is a C loop.
+    """
+    dtype = pd.Series(["x"]).dtype  # what this pandas infers for strings
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(names, type=pa.large_string()).take(pa.array(codes))
+        return pd.Series(taken.to_pandas(types_mapper={taken.type: dtype}.get), dtype=dtype)
+    return pd.Series(np.asarray(names, dtype=object)[codes], dtype=dtype)
+
+
+def _utc_column(seconds: np.ndarray) -> pd.Series:
+    """Unix seconds as the UTC column ``pd.to_datetime(seconds, unit="s", utc=True)`` builds,
+    without its per-value checks (a cast, then a time zone on the whole column)."""
+    unit = pd.to_datetime(seconds[:1], unit="s", utc=True).unit
+    naive = seconds.astype("datetime64[s]").astype(f"datetime64[{unit}]")
+    return pd.Series(pd.DatetimeIndex(naive).tz_localize("UTC"))
+
+
+def bar_spans(
+    connection: Connection, timeframe: Timeframe = Timeframe.D1
+) -> dict[str, tuple[datetime, datetime]]:
+    """First and last bar timestamp per symbol with bars in ``timeframe``, by primary-key seeks
+    (``ORDER BY ts LIMIT 1`` per instrument): milliseconds where a grouped min/max reads every
+    bar."""
+    bars, instruments = Bar.__table__, Instrument.__table__
+    edges = [
+        select(bars.c.ts)
+        .where(bars.c.instrument_id == instruments.c.id, bars.c.timeframe == timeframe.value)
+        .order_by(order)
+        .limit(1)
+        .correlate(instruments)
+        .scalar_subquery()
+        for order in (bars.c.ts.asc(), bars.c.ts.desc())
+    ]
+    query = select(instruments.c.symbol, edges[0], edges[1]).order_by(instruments.c.symbol)
+    return {
+        symbol: (_from_epoch(int(lo)), _from_epoch(int(hi)))
+        for symbol, lo, hi in connection.execute(query)
+        if lo is not None and hi is not None
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +261,23 @@ def coverage_by_timeframe(connection: Connection) -> dict[Timeframe, list[Symbol
             SymbolCoverage(symbol, int(n), _from_epoch(lo), _from_epoch(hi))
         )
     return out
+
+
+def bar_counts(connection: Connection, timeframes: list[Timeframe]) -> dict[Timeframe, int]:
+    """How many bars each of ``timeframes`` (those that have bars) holds.
+
+    Every bar is written by the import path, which logs the rows it inserted (exact counts, see
+    :func:`quantdesk.db.bulk.write_bars`), so with one timeframe the fetch log answers without
+    reading the bars; only several timeframes need one grouped count to split the total.
+    """
+    if not timeframes:
+        return {}
+    if len(timeframes) == 1:
+        logged = connection.execute(select(func.coalesce(func.sum(FetchLog.rows_inserted), 0)))
+        return {timeframes[0]: int(logged.scalar_one())}
+    query = select(Bar.timeframe, func.count()).group_by(Bar.timeframe)
+    counted = {Timeframe(tf): int(n) for tf, n in connection.execute(query)}
+    return {tf: counted.get(tf, 0) for tf in timeframes}
 
 
 def date_range(

@@ -5,11 +5,14 @@ Writers replace whole (set, dates) or (strategy, date) slices, so recomputing is
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -38,17 +41,33 @@ SIGNAL_FRAME_COLUMNS = (
 )
 
 
-def replace_scores(
-    connection: Connection,
-    score_set: str,
-    dates: Iterable[date],
-    rows: Sequence[dict[str, Any]],
-) -> int:
-    """Delete the stored rows of ``score_set`` on ``dates`` and insert ``rows``.
+@dataclass(frozen=True)
+class ScoreColumns:
+    """Scores of one set to store, as equally long columns (one entry per date × instrument).
 
-    Each row has ``date``, ``instrument_id``, ``universe``, ``score``, ``rank``, ``sector_rank``,
-    ``components`` and optionally ``weight_coverage``. Returns the number of rows inserted.
+    ``weight_coverage`` is a fraction, NaN where not measured; ``sector_rank`` holds None where
+    a symbol has no sector; ``components`` maps a name to its (normalised, raw) values, NaN for
+    a missing value.
     """
+
+    dates: Sequence[date]
+    instrument_ids: np.ndarray
+    universe: str
+    score: np.ndarray
+    rank: np.ndarray
+    sector_rank: Sequence[int | None]
+    weight_coverage: np.ndarray
+    components: Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+    def __len__(self) -> int:
+        return len(self.instrument_ids)
+
+
+def replace_scores(
+    connection: Connection, score_set: str, dates: Iterable[date], scores: ScoreColumns
+) -> int:
+    """Delete the stored rows of ``score_set`` on ``dates`` and insert ``scores`` in one bulk
+    statement (``executemany`` on SQLite, ``COPY`` on PostgreSQL). Returns the rows inserted."""
     days = sorted(set(dates))
     for start in range(0, len(days), _CHUNK):
         connection.execute(
@@ -57,44 +76,75 @@ def replace_scores(
                 FactorScore.date.in_(days[start : start + _CHUNK]),
             )
         )
-    if not rows:
+    if not len(scores):
         return 0
-    if connection.dialect.name == "sqlite":
-        _insert_scores_sqlite(connection, score_set, rows)
-    else:
-        connection.execute(
-            insert(FactorScore),
-            [{"score_set": score_set, "weight_coverage": None, **r} for r in rows],
-        )
-    return len(rows)
-
-
-def _insert_scores_sqlite(
-    connection: Connection, score_set: str, rows: Sequence[dict[str, Any]]
-) -> None:
-    """One driver ``executemany``: SQLAlchemy's per-row parameter processing costs ~10× more.
-
-    Values are stored as SQLAlchemy's SQLite types store them: dates as ISO text, JSON as text.
-    """
-    sql = (
-        "INSERT INTO factor_scores (score_set, date, instrument_id, universe, score, rank, "
-        "sector_rank, weight_coverage, components) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    postgres = connection.dialect.name == "postgresql"
+    day_text = {d: d.isoformat() for d in set(scores.dates)}
+    rows = zip(
+        itertools.repeat(score_set),
+        scores.dates if postgres else [day_text[d] for d in scores.dates],
+        scores.instrument_ids.tolist(),
+        itertools.repeat(scores.universe),
+        scores.score.tolist(),
+        [int(r) for r in scores.rank.tolist()],
+        scores.sector_rank,
+        _nullable(scores.weight_coverage),
+        components_json(scores.components, len(scores)),
+        strict=False,
     )
-    params = [
-        (
-            score_set,
-            r["date"].isoformat(),
-            r["instrument_id"],
-            r["universe"],
-            r["score"],
-            r["rank"],
-            r["sector_rank"],
-            r.get("weight_coverage"),
-            None if r["components"] is None else json.dumps(r["components"]),
+    columns = (
+        "score_set, date, instrument_id, universe, score, rank, sector_rank, weight_coverage, "
+        "components"
+    )
+    if postgres:
+        raw: Any = connection.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY factor_scores ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        # one driver executemany: SQLAlchemy's per-row parameter processing costs ~10× more;
+        # dates as ISO text and JSON as text, as SQLAlchemy's SQLite types store them
+        connection.exec_driver_sql(
+            f"INSERT INTO factor_scores ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            list(rows),
         )
-        for r in rows
-    ]
-    connection.exec_driver_sql(sql, params)
+    return len(scores)
+
+
+def components_json(
+    components: Mapping[str, tuple[np.ndarray, np.ndarray]], count: int
+) -> list[str]:
+    """Each row's ``{name: {"value": normalised, "raw": raw}}`` as the text ``json.dumps``
+    writes (null for NaN), built a column at a time instead of a document per row."""
+    parts = []
+    for name, (normalised, raw) in components.items():
+        key = json.dumps(name)
+        parts.append(
+            [
+                f'{key}: {{"value": {value}, "raw": {original}}}'
+                for value, original in zip(_numbers(normalised), _numbers(raw), strict=True)
+            ]
+        )
+    if not parts:
+        return ["{}"] * count
+    return ["{" + ", ".join(row) + "}" for row in zip(*parts, strict=True)]
+
+
+def _numbers(values: np.ndarray) -> list[str]:
+    texts = list(map(float.__repr__, values.astype(np.float64).tolist()))  # json.dumps' floats
+    for k in np.flatnonzero(~np.isfinite(values)).tolist():
+        texts[k] = "null"
+    return texts
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    out: list[float | None] = values.astype(np.float64).tolist()
+    for k in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[k] = None
+    return out
 
 
 def _score_query(score_set: str) -> Any:
