@@ -16,7 +16,6 @@ Unix-second timestamps and float64 values that are NaN where the stored value is
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ import pyarrow as pa
 from sqlalchemy import Connection
 
 from quantdesk.core.enums import Timeframe
+from quantdesk.db import sqlite_guard
 from quantdesk.db.bulk import VALUE_COLUMNS
 
 BarColumns = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
@@ -95,16 +95,20 @@ def _read_sqlite_arrow(connection: Connection, select: str) -> pa.Table | None:
         import adbc_driver_sqlite.dbapi as adbc
     except ImportError:
         return None
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    try:
-        with adbc.connect(uri) as reader, reader.cursor() as cursor:
-            # one batch: its columns become numpy arrays without a concatenating copy
-            cursor.adbc_statement.set_options(**{_SQLITE_BATCH_ROWS: str(_ONE_BATCH_ROWS)})
-            cursor.execute(select)
-            return cursor.fetch_arrow_table()
-    except (adbc.Error, pa.ArrowException, OSError):
-        # the driver reports a type it cannot unify as OSError: read row-wise then
-        return None
+    # ADBC carries its own copy of SQLite: sqlite_guard keeps the two from breaking each
+    # other's locks and WAL index
+    with sqlite_guard.arrow_read(connection.engine) as permitted:
+        if not permitted:
+            return None
+        try:
+            with adbc.connect(sqlite_guard.arrow_uri(path)) as reader, reader.cursor() as cursor:
+                # one batch: its columns become numpy arrays without a concatenating copy
+                cursor.adbc_statement.set_options(**{_SQLITE_BATCH_ROWS: str(_ONE_BATCH_ROWS)})
+                cursor.execute(select)
+                return cursor.fetch_arrow_table()
+        except (adbc.Error, pa.ArrowException, OSError):
+            # the driver reports a type it cannot unify as OSError: read row-wise then
+            return None
 
 
 def _read_postgres_arrow(connection: Connection, select: str) -> pa.Table | None:

@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from quantdesk.db import sqlite_guard
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -49,6 +51,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        sqlite_guard.attach(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

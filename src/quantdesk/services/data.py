@@ -34,7 +34,8 @@ from quantdesk.data.sources.csv_files import (
     read_instruments_table,
 )
 from quantdesk.data.validation import ValidationResult, validate_bars
-from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts, read_bar_columns
+from quantdesk.db.bar_reads import read_bar_columns
+from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts
 from quantdesk.db.database import Database
 from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import bars as bar_repo
