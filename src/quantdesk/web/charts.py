@@ -118,7 +118,7 @@ def heatmap(
         "texttemplate": "%{text}",
         "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
         "colorscale": "RdBu",
-        "reversescale": False,
+        "reversescale": True,  # blue above zero, red below
         "showscale": False,
     }
     if symmetric:

@@ -75,9 +75,7 @@ class JobRunner:
                 replace(job, status="failed", progress=1.0, message=f"unexpected error: {error}")
             )
             raise
-        self._set(
-            replace(job, status="done", progress=1.0, message="finished", result_url=url)
-        )
+        self._set(replace(job, status="done", progress=1.0, message="finished", result_url=url))
 
     def _set(self, job: Job) -> None:
         with self._lock:

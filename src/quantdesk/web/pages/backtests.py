@@ -203,4 +203,3 @@ def run_figures(run: StoredRun) -> dict[str, object]:
             [("drawdown", drawdown_series(returns))], y_title="drawdown", percent=True, fill=True
         )
     return figures
-

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from quantdesk.api.deps import ServicesDep, Viewer
+from quantdesk.core.errors import NotFoundError
 from quantdesk.services.trading_types import OrderView, PortfolioHistory, PortfolioValue
 from quantdesk.web import charts
 from quantdesk.web.pages.common import (
@@ -72,7 +74,16 @@ def dashboard(
                 "fewer than two daily snapshots: the equity curve starts after the next "
                 "snapshot (quantdesk portfolio snapshot NAME)"
             )
-    data_status = services.data.status()
+    # the date range, not the data status: status counts every bar (seconds on a big database)
+    try:
+        first, last = services.data.get_date_range()
+        data_range: tuple[date, date, int] | None = (
+            first.date(),
+            last.date(),
+            len(services.data.get_symbols()),
+        )
+    except NotFoundError:
+        data_range = None
     return render(
         request,
         principal,
@@ -86,6 +97,6 @@ def dashboard(
             "figure": figure,
             "chart_note": chart_note,
             "charts": figure is not None,
-            "data_status": data_status,
+            "data_range": data_range,
         },
     )

@@ -67,6 +67,7 @@ def factors(
     figures: dict[str, object] = {}
     if len(frame) and components:
         page_frame = pd.DataFrame(list(shown.rows)).set_index("symbol")[components]
+        page_frame = page_frame.astype("float64").dropna(axis=1, how="all")
         figures["heatmap"] = charts.heatmap(page_frame, title="factor z-scores (this page)")
         correlation = frame[components].astype("float64").corr()
         if correlation.notna().to_numpy().any():
@@ -84,18 +85,12 @@ def factors(
         else:
             if len(history):
                 index = pd.DatetimeIndex(pd.to_datetime(history["date"]))
-                figures["history"] = charts.lines(
-                    [
-                        ("score", pd.Series(history["score"].to_numpy("float64"), index=index)),
-                        ("rank", pd.Series(history["rank"].to_numpy("float64"), index=index)),
-                    ],
-                    title=f"{history_symbol}: composite score and rank by date",
-                )
-                rank_axis = {"title": {"text": "rank"}, "overlaying": "y", "side": "right"}
-                history_figure = figures["history"]
-                assert isinstance(history_figure, dict)
-                history_figure["data"][1]["yaxis"] = "y2"
-                history_figure["layout"]["yaxis2"] = {**rank_axis, "autorange": "reversed"}
+                score = pd.Series(history["score"].to_numpy("float64"), index=index)
+                figure = charts.lines([("score", score)], y_title="score (z)")
+                # the rank of each date shows on hover rather than on a second axis
+                figure["data"][0]["text"] = charts.clean(history["rank"].to_numpy("float64"))
+                figure["data"][0]["hovertemplate"] = "score %{y:.2f} · rank %{text}<extra></extra>"
+                figures["history"] = figure
     recommendation = None
     recommendation_error = None
     if len(frame) and score_set == ScoreSet.MOMENTUM_COMPOSITE:

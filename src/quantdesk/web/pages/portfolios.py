@@ -50,9 +50,7 @@ def plan(
     :func:`target_sources`)."""
     kind, _, which = source.partition(":")
     if kind == "signal":
-        return services.trading.rebalance(
-            name, signal=which, threshold=threshold, execute=execute
-        )
+        return services.trading.rebalance(name, signal=which, threshold=threshold, execute=execute)
     if kind == "strategy":
         return services.trading.rebalance(
             name, strategy=which, threshold=threshold, execute=execute

@@ -1,0 +1,251 @@
+"""Every page through the app (no browser): status, empty states, content, roles and CSRF."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from fastapi import Request
+
+from conftest import PORTFOLIO, Site, site_on
+from quantdesk.api.deps import Principal, Role, get_principal
+from quantdesk.config import Settings
+from quantdesk.services import build_services
+
+PAGES = (
+    "/",
+    "/portfolios",
+    "/factors",
+    "/performance",
+    "/trades",
+    "/risk",
+    "/strategies",
+    "/backtests",
+    "/journal",
+    "/settings",
+)
+
+EMPTY_STATES = {
+    "/": ["No market data yet", "quantdesk data sample", "No portfolio yet"],
+    "/portfolios": ["No portfolio yet", "quantdesk portfolio create"],
+    "/factors": ["No momentum-composite scores stored yet", "quantdesk scores"],
+    "/performance": ["No portfolio yet"],
+    "/trades": ["No portfolio yet"],
+    "/risk": ["No VIX data", "No portfolio yet"],
+    "/strategies": ["momentum-12-1", "No portfolio yet"],
+    "/backtests": ["No backtests stored yet", "quantdesk backtest momentum-12-1"],
+    "/journal": ["No portfolio yet"],
+    "/settings": ["No risk service is installed", "No scheduler is installed"],
+}
+
+
+def text_of(html: str) -> str:
+    """The page's visible text with tags dropped and white space collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def as_role(site: Site, role: Role) -> None:
+    def principal(request: Request) -> Principal:
+        return Principal(name=f"a-{role.value}", role=role, via="session")
+
+    site.app.dependency_overrides[get_principal] = principal
+
+
+def csrf_session(site: Site, token: str) -> None:
+    """Stand in for the session middleware: the session's CSRF token is ``token``."""
+
+    @site.app.middleware("http")
+    async def session(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.csrf_token = token
+        return await call_next(request)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_explains_its_empty_state(empty_site: Site, path: str) -> None:
+    response = empty_site.client.get(path)
+
+    assert response.status_code == 200
+    page = text_of(response.text)
+    for words in EMPTY_STATES[path]:
+        assert words in page, f"{path}: {words!r} missing"
+
+
+def test_every_page_shows_the_sample(sample_site: Site) -> None:
+    expected = {
+        "/": [PORTFOLIO, "Equity vs benchmark", "Recent trades"],
+        "/portfolios": [PORTFOLIO, "New paper portfolio"],
+        "/factors": ["Ranking", "XOM", "Factor heatmap", "Recommendations", "10.0 %"],
+        "/performance": ["Sharpe", "Cumulative return", "Monthly returns", "no attribution"],
+        "/trades": ["paper-sample-paper-1", "slippage vs arrival mean 5.00 bp"],
+        "/risk": ["No VIX data", "Position drawdowns", "Correlation of holdings"],
+        "/strategies": ["momentum-composite", "cash", "read-only"],
+        "/backtests": ["momentum-12-1", "momentum-composite", "Run a backtest"],
+        "/journal": ["paper-sample-paper-1"],
+        "/settings": [PORTFOLIO, "commission per order", "Users and API tokens"],
+    }
+    for path, words in expected.items():
+        response = sample_site.client.get(path)
+        assert response.status_code == 200, path
+        page = text_of(response.text)
+        for word in words:
+            assert word.lower() in page.lower(), f"{path}: {word!r} missing"
+    figures = re.findall(r"data-figure='([^']+)'", sample_site.client.get("/").text)
+    equity = json.loads(html.unescape(figures[0]))
+    assert [trace["name"] for trace in equity["data"]] == [
+        f"{PORTFOLIO} equity",
+        "SP500 (same start value)",
+    ]
+    portfolio, benchmark = (trace["y"] for trace in equity["data"])
+    assert benchmark[0] == pytest.approx(portfolio[0])  # bought with the same start value
+
+
+def test_charts_use_the_local_plotly_never_a_cdn(sample_site: Site) -> None:
+    html = sample_site.client.get("/").text
+    assert '<script src="/static/vendor/plotly.min.js"' in html
+    assert "cdn" not in html.lower()
+    script = sample_site.client.get("/static/vendor/plotly.min.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert len(script.content) > 1_000_000  # the whole bundle, not a stub
+
+
+def test_the_factor_ranking_sorts_and_pages_on_the_server(sample_site: Site) -> None:
+    def scores(query: str) -> list[float]:
+        html = sample_site.client.get(f"/factors?{query}").text
+        table = html.split('id="ranking"')[1].split("</table>")[0]
+        return [float(value) for value in re.findall(r'data-score="([^"]+)"', table)]
+
+    first = scores("sort=score&order=asc")
+    assert first == sorted(first)
+    second = scores("sort=score&order=asc&page=2")
+    assert len(first) == 15  # 20 symbols, 15 a page
+    assert len(second) == 5
+    assert max(first) <= min(second)
+    assert scores("sort=score&order=desc")[0] == max(first + second)
+    page = text_of(sample_site.client.get("/factors?page=2").text)
+    assert "16–20 of 20" in page
+    # an unknown sort column or a page past the end is no error
+    assert sample_site.client.get("/factors?sort=nope&page=99").status_code == 200
+
+
+def test_an_unknown_portfolio_or_run_is_404(sample_site: Site) -> None:
+    assert sample_site.client.get("/portfolios/nope").status_code == 404
+    assert sample_site.client.get("/performance?portfolio=nope").status_code == 404
+    assert sample_site.client.get("/backtests/ffffffff").status_code == 404
+    assert sample_site.client.get("/backtests/jobs/nope").status_code == 404
+
+
+def test_a_viewer_sees_no_trading_controls_and_is_refused(writable_site: Site) -> None:
+    as_role(writable_site, Role.VIEWER)
+    client = writable_site.client
+    for path in ("/portfolios", f"/portfolios/{PORTFOLIO}", "/backtests", "/journal"):
+        html = client.get(path).text
+        for form in ("create-portfolio", "execute-rebalance", "manual-trade", "run-backtest"):
+            assert f'id="{form}"' not in html, f"{path} shows {form} to a viewer"
+    assert "Users and API tokens" not in client.get("/settings").text
+    posts = {
+        f"/portfolios/{PORTFOLIO}/rebalance": {"source": "signal:composite"},
+        f"/portfolios/{PORTFOLIO}/orders": {"symbol": "XOM", "side": "buy", "quantity": "1"},
+        "/portfolios": {"name": "mine"},
+        "/backtests": {"strategy": "momentum-12-1"},
+        "/journal": {"portfolio": PORTFOLIO, "thesis": "x"},
+    }
+    for path, form in posts.items():
+        assert client.post(path, data=form, follow_redirects=False).status_code == 403, path
+    assert writable_site.services.trading.list_orders(PORTFOLIO)[0].status == "filled"
+    assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == 7  # nothing placed
+
+
+def test_a_form_post_without_the_sessions_csrf_token_is_refused(writable_site: Site) -> None:
+    csrf_session(writable_site, "the-token")
+    client = writable_site.client
+    form = {"symbol": "XOM", "side": "buy", "quantity": "1"}
+    before = len(writable_site.services.trading.list_orders(PORTFOLIO))
+
+    refused = client.post(f"/portfolios/{PORTFOLIO}/orders", data=form, follow_redirects=False)
+    wrong = client.post(
+        f"/portfolios/{PORTFOLIO}/orders",
+        data={**form, "csrf_token": "guessed"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == wrong.status_code == 403
+    assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == before
+
+    page = client.get(f"/portfolios/{PORTFOLIO}").text
+    assert 'name="csrf_token" value="the-token"' in page  # every form carries it
+    accepted = client.post(
+        f"/portfolios/{PORTFOLIO}/orders",
+        data={**form, "csrf_token": "the-token"},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == before + 1
+
+
+def test_rebalance_execute_places_the_orders_of_the_preview(writable_site: Site) -> None:
+    client = writable_site.client
+    trading = writable_site.services.trading
+    trading.create_portfolio("fresh", "50000", benchmark="SP500")
+    preview = text_of(client.get("/portfolios/fresh?source=signal:composite").text)
+    assert "Execute 10 trades" in preview  # top 10, equal weight, from cash
+
+    done = client.post(
+        "/portfolios/fresh/rebalance", data={"source": "signal:composite", "threshold": "0"}
+    )
+
+    assert done.status_code == 200
+    assert "rebalance executed: 10 orders placed, 10 filled" in text_of(done.text)
+    orders = trading.list_orders("fresh")
+    assert len(orders) == 10
+    assert {o.status for o in orders} == {"filled"}
+    weights = {p.symbol: p.weight for p in trading.positions("fresh")}
+    assert all(0.09 < w < 0.101 for w in weights.values()), weights
+    again = client.get("/portfolios/fresh?source=signal:composite&threshold=0.01")
+    assert "Nothing to trade" in text_of(again.text)
+
+
+def test_a_bad_manual_trade_says_why_and_places_nothing(writable_site: Site) -> None:
+    client = writable_site.client
+    before = len(writable_site.services.trading.list_orders(PORTFOLIO))
+    page = client.post(
+        f"/portfolios/{PORTFOLIO}/orders", data={"symbol": "XOM", "side": "sell", "quantity": "1e9"}
+    )
+    assert page.status_code == 200
+    assert "order not placed" in text_of(page.text)
+    assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == before
+    bad_side = client.post(
+        f"/portfolios/{PORTFOLIO}/orders", data={"symbol": "XOM", "side": "short", "quantity": "1"}
+    )
+    assert "side must be buy or sell" in text_of(bad_side.text)
+
+
+def test_an_annotation_shows_beside_its_order(writable_site: Site) -> None:
+    client = writable_site.client
+    response = client.post(
+        "/journal",
+        data={
+            "portfolio": PORTFOLIO,
+            "client_order_id": "paper-sample-paper-1",
+            "thesis": "energy leads the 12-1 ranking",
+        },
+    )
+    assert "annotation saved" in text_of(response.text)
+    table = response.text.split('id="journal"')[1]
+    row = next(r for r in table.split("<tr>") if "paper-sample-paper-1" in r)
+    assert "energy leads the 12-1 ranking" in row
+
+
+def test_settings_never_show_a_secret(tmp_path, database) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="postgresql+psycopg://quant:hunter2@db.example/quantdesk",
+        alphavantage_api_key="AV-SECRET-KEY",
+    )
+    services = build_services(settings, database=database)
+    page = site_on(services).client.get("/settings").text
+    assert "AV-SECRET-KEY" not in page
+    assert "hunter2" not in page
+    assert "quant:***@db.example" in page
+    assert "alphavantage api key</dt><dd>set (hidden)" in page
