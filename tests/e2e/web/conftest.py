@@ -39,6 +39,7 @@ def populate(services: Services) -> None:
     that replayed the 12-1 rotation over the sample's stocks for the last weeks of data."""
     services.data.load_sample()
     services.research.compute_scores("momentum-composite", benchmark="SP500")
+    services.research.recommend()  # what `quantdesk recommend` stores: top 10, equal weight
     for strategy in ("momentum-12-1", "momentum-composite"):
         services.backtest.run(strategy, start=date(2019, 1, 1), benchmark="SP500")
     _, last = services.data.get_date_range()

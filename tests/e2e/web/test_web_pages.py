@@ -77,6 +77,7 @@ def test_every_page_shows_the_sample(sample_site: Site) -> None:
         "/": [PORTFOLIO, "Equity vs benchmark", "Recent trades"],
         "/portfolios": [PORTFOLIO, "New paper portfolio"],
         "/factors": ["Ranking", "XOM", "Factor heatmap", "Recommendations", "10.0 %"],
+        f"/portfolios/{PORTFOLIO}": ["Positions", "Current weights", "Manual trade"],
         "/performance": ["Sharpe", "Cumulative return", "Monthly returns", "no attribution"],
         "/trades": ["paper-sample-paper-1", "slippage vs arrival mean 5.00 bp"],
         "/risk": ["No VIX data", "Position drawdowns", "Correlation of holdings"],
@@ -140,8 +141,14 @@ def test_an_unknown_portfolio_or_run_is_404(sample_site: Site) -> None:
 def test_a_viewer_sees_no_trading_controls_and_is_refused(writable_site: Site) -> None:
     as_role(writable_site, Role.VIEWER)
     client = writable_site.client
-    for path in ("/portfolios", f"/portfolios/{PORTFOLIO}", "/backtests", "/journal"):
+    for path in (
+        "/portfolios",
+        f"/portfolios/{PORTFOLIO}?source=signal:composite",
+        "/backtests",
+        "/journal",
+    ):
         html = client.get(path).text
+        assert "Target vs current weight" in html or "portfolios/" not in path
         for form in ("create-portfolio", "execute-rebalance", "manual-trade", "run-backtest"):
             assert f'id="{form}"' not in html, f"{path} shows {form} to a viewer"
     assert "Users and API tokens" not in client.get("/settings").text

@@ -17,7 +17,6 @@ from quantdesk.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 FIXED_COLUMNS = ("rank", "symbol", "sector", "score", "sector_rank")
-RECOMMENDED = 10
 PAGE_SIZE = 15
 
 
@@ -52,11 +51,16 @@ def factors(
         "error": None,
     }
     try:
-        snapshot = services.research.current_scores(score_set, compute=False)
+        # the stored scores as they are: the page never computes (``quantdesk scores`` does)
+        frame = services.research.latest_scores(score_set)
     except USER_ERRORS as failure:
         context["error"] = str(failure)
-        return render(request, principal, "factors.html", {**context, "snapshot": None})
-    frame = snapshot.frame
+        return render(request, principal, "factors.html", {**context, "scored": None})
+    scored = pd.Timestamp(frame["date"].iloc[0]).date() if len(frame) else None
+    newer = None
+    if scored is not None:
+        _, last = services.data.get_date_range()
+        newer = last.date() if last.date() > scored else None
     components = component_columns(frame)
     sortable = [*FIXED_COLUMNS, *components]
     sort = sort if sort in sortable else "rank"
@@ -91,22 +95,31 @@ def factors(
                 figure["data"][0]["text"] = charts.clean(history["rank"].to_numpy("float64"))
                 figure["data"][0]["hovertemplate"] = "score %{y:.2f} · rank %{text}<extra></extra>"
                 figures["history"] = figure
-    recommendation = None
-    recommendation_error = None
-    if len(frame) and score_set == ScoreSet.MOMENTUM_COMPOSITE:
-        try:
-            recommendation = services.research.recommend(
-                positions=RECOMMENDED, score_set=score_set, date=snapshot.date
-            )
-        except USER_ERRORS as failure:
-            recommendation_error = str(failure)
+    recommendations = None
+    if scored is not None:
+        stored = services.research.signals(f"recommend:{score_set}:equal", scored)
+        ranks = dict(zip(frame["symbol"], frame["rank"], strict=True))
+        recommendations = sorted(
+            (
+                {
+                    "symbol": row["symbol"],
+                    "weight": row["target_weight"],
+                    "rank": ranks.get(row["symbol"]),
+                    "score": (row["details"] or {}).get("score"),
+                }
+                for row in stored.to_dict("records")
+            ),
+            key=lambda row: (row["rank"] is None, row["rank"]),
+        )
     return render(
         request,
         principal,
         "factors.html",
         {
             **context,
-            "snapshot": snapshot,
+            "scored": scored,
+            "newer": newer,
+            "count": len(frame),
             "components": components,
             "sortable": sortable,
             "sort": sort,
@@ -118,7 +131,6 @@ def factors(
             "history_symbol": history_symbol,
             "history_error": history_error,
             "symbols": sorted(str(s) for s in frame["symbol"]) if len(frame) else [],
-            "recommendation": recommendation,
-            "recommendation_error": recommendation_error,
+            "recommendations": recommendations,
         },
     )

@@ -119,11 +119,13 @@ def portfolio_detail(
     services: ServicesDep,
     principal: Viewer,
     name: str,
-    source: str = DEFAULT_SOURCE,
+    source: str = "",
     threshold: float = 0.0,
     notice: str | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
+    """The rebalance preview runs only when a target source is picked: targets may need
+    scoring or a strategy run, which a plain visit should not start."""
     selection = select_portfolio(services, name)
     value = None
     try:
@@ -132,12 +134,19 @@ def portfolio_detail(
         error = error or str(failure)
     rebalance: RebalanceResult | None = None
     rebalance_error = None
-    try:
-        rebalance = plan(services, name, source, threshold, execute=False)
-    except USER_ERRORS as failure:
-        rebalance_error = str(failure)
+    if source:
+        try:
+            rebalance = plan(services, name, source, threshold, execute=False)
+        except USER_ERRORS as failure:
+            rebalance_error = str(failure)
     figure = None
     targets = {row.symbol: row.target_weight for row in rebalance.drift} if rebalance else {}
+    if rebalance is None and value is not None and value.positions:
+        figure = charts.bars(
+            [p.symbol for p in value.positions],
+            [("current", [p.weight for p in value.positions])],
+            percent=True,
+        )
     if rebalance is not None and rebalance.drift:
         labels = [row.symbol for row in rebalance.drift]
         figure = charts.bars(
@@ -162,7 +171,8 @@ def portfolio_detail(
             "rebalance": rebalance,
             "rebalance_error": rebalance_error,
             "sources": target_sources(services),
-            "source": source,
+            "source": source or DEFAULT_SOURCE,
+            "previewed": bool(source),
             "threshold": threshold,
             "figure": figure,
             "charts": figure is not None,
