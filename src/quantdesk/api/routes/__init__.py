@@ -1,0 +1,12 @@
+"""REST resources, one module each; :func:`include_routes` mounts them all under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_routes(app: FastAPI) -> None:
+    from quantdesk.api.routes import login, system
+
+    app.include_router(login.router)
+    app.include_router(system.router, prefix="/api")
