@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 
 def include_routes(app: FastAPI) -> None:
-    from quantdesk.api.routes import login, system
+    from quantdesk.api.routes import docs, login, system
 
     app.include_router(login.router)
+    docs.install_docs(app)
     app.include_router(system.router, prefix="/api")
