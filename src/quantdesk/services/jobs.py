@@ -120,6 +120,10 @@ class JobService:
             jobs = list(reversed(self._jobs.values()))
         return jobs[offset : offset + limit]
 
+    def count(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

@@ -6,8 +6,45 @@ from fastapi import FastAPI
 
 
 def include_routes(app: FastAPI) -> None:
-    from quantdesk.api.routes import docs, login, system
+    from quantdesk.api.routes import (
+        backtests,
+        data,
+        docs,
+        events,
+        factors,
+        jobs,
+        journal,
+        login,
+        orders,
+        portfolios,
+        risk,
+        signals,
+        strategies,
+        sweeps,
+        system,
+        tca,
+        trades,
+        users,
+    )
 
     app.include_router(login.router)
     docs.install_docs(app)
-    app.include_router(system.router, prefix="/api")
+    for module in (
+        system,
+        portfolios,
+        orders,
+        trades,
+        journal,
+        tca,
+        factors,
+        signals,
+        risk,
+        data,
+        strategies,
+        backtests,
+        sweeps,
+        jobs,
+        events,
+        users,
+    ):
+        app.include_router(module.router, prefix="/api")
