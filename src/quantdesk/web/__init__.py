@@ -16,10 +16,8 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     """Mount the pages and their static assets on ``app``."""
     from quantdesk.web.assets import mount_assets
-    from quantdesk.web.jobs import JobRunner
     from quantdesk.web.pages import routers
 
-    app.state.web_jobs = JobRunner(app.state.services.clock)
     mount_assets(app)
     for router in routers():
         app.include_router(router)

@@ -47,13 +47,19 @@ class Watched:
         self.problems: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        page.on("requestfailed", self._failed)
         page.on(
             "response",
             lambda r: (
                 self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
             ),
         )
+
+    def _failed(self, request: Any) -> None:
+        # leaving a page closes its live event stream: an aborted stream is no failure
+        if request.url.endswith("/api/events") and "ERR_ABORTED" in (request.failure or ""):
+            return
+        self.problems.append(f"failed: {request.url} ({request.failure})")
 
     def _console(self, message: Any) -> None:
         if message.type == "error":

@@ -53,13 +53,11 @@ def as_role(site: Site, role: Role) -> None:
     site.app.dependency_overrides[get_principal] = principal
 
 
-def csrf_session(site: Site, token: str) -> None:
-    """Stand in for the session middleware: the session's CSRF token is ``token``."""
-
-    @site.app.middleware("http")
-    async def session(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request.state.csrf_token = token
-        return await call_next(request)
+def form_token(site: Site, path: str = "/portfolios") -> str:
+    """The CSRF token the page at ``path`` put in its forms (the client keeps the cookie)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', site.client.get(path).text)
+    assert found, f"no CSRF token in the forms of {path}"
+    return found.group(1)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -166,8 +164,8 @@ def test_a_viewer_sees_no_trading_controls_and_is_refused(writable_site: Site) -
 
 
 def test_a_form_post_without_the_sessions_csrf_token_is_refused(writable_site: Site) -> None:
-    csrf_session(writable_site, "the-token")
     client = writable_site.client
+    token = form_token(writable_site, f"/portfolios/{PORTFOLIO}")
     form = {"symbol": "XOM", "side": "buy", "quantity": "1"}
     before = len(writable_site.services.trading.list_orders(PORTFOLIO))
 
@@ -180,11 +178,9 @@ def test_a_form_post_without_the_sessions_csrf_token_is_refused(writable_site: S
     assert refused.status_code == wrong.status_code == 403
     assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == before
 
-    page = client.get(f"/portfolios/{PORTFOLIO}").text
-    assert 'name="csrf_token" value="the-token"' in page  # every form carries it
     accepted = client.post(
         f"/portfolios/{PORTFOLIO}/orders",
-        data={**form, "csrf_token": "the-token"},
+        data={**form, "csrf_token": token},
         follow_redirects=False,
     )
     assert accepted.status_code == 303
@@ -198,8 +194,10 @@ def test_rebalance_execute_places_the_orders_of_the_preview(writable_site: Site)
     preview = text_of(client.get("/portfolios/fresh?source=signal:composite").text)
     assert "Execute 10 trades" in preview  # top 10, equal weight, from cash
 
+    token = form_token(writable_site)
     done = client.post(
-        "/portfolios/fresh/rebalance", data={"source": "signal:composite", "threshold": "0"}
+        "/portfolios/fresh/rebalance",
+        data={"source": "signal:composite", "threshold": "0", "csrf_token": token},
     )
 
     assert done.status_code == 200
@@ -216,14 +214,17 @@ def test_rebalance_execute_places_the_orders_of_the_preview(writable_site: Site)
 def test_a_bad_manual_trade_says_why_and_places_nothing(writable_site: Site) -> None:
     client = writable_site.client
     before = len(writable_site.services.trading.list_orders(PORTFOLIO))
+    token = form_token(writable_site)
     page = client.post(
-        f"/portfolios/{PORTFOLIO}/orders", data={"symbol": "XOM", "side": "sell", "quantity": "1e9"}
+        f"/portfolios/{PORTFOLIO}/orders",
+        data={"symbol": "XOM", "side": "sell", "quantity": "1e9", "csrf_token": token},
     )
     assert page.status_code == 200
     assert "order not placed" in text_of(page.text)
     assert len(writable_site.services.trading.list_orders(PORTFOLIO)) == before
     bad_side = client.post(
-        f"/portfolios/{PORTFOLIO}/orders", data={"symbol": "XOM", "side": "short", "quantity": "1"}
+        f"/portfolios/{PORTFOLIO}/orders",
+        data={"symbol": "XOM", "side": "short", "quantity": "1", "csrf_token": token},
     )
     assert "side must be buy or sell" in text_of(bad_side.text)
 
@@ -236,6 +237,7 @@ def test_an_annotation_shows_beside_its_order(writable_site: Site) -> None:
             "portfolio": PORTFOLIO,
             "client_order_id": "paper-sample-paper-1",
             "thesis": "energy leads the 12-1 ranking",
+            "csrf_token": form_token(writable_site),
         },
     )
     assert "annotation saved" in text_of(response.text)

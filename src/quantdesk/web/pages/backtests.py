@@ -1,5 +1,6 @@
-"""Backtests: stored runs (paged), the run form (a background job whose progress the browser
-follows to the result page), one run's charts, and a side-by-side comparison."""
+"""Backtests: stored runs (paged), the run form (a background job of the API's job service,
+whose progress the browser follows to the result page), one run's charts, and a side-by-side
+comparison."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from quantdesk.analytics import drawdown_series
-from quantdesk.api.deps import ServicesDep, Trader, Viewer
+from quantdesk.api.deps import ServicesDep, Trader, Viewer, WebServicesDep
 from quantdesk.api.security import CsrfChecked
 from quantdesk.core.errors import NotFoundError, QuantdeskError
 from quantdesk.services.backtest import StoredRun
+from quantdesk.services.jobs import JobResult, Progress
 from quantdesk.web import charts
-from quantdesk.web.jobs import JobRunner
 from quantdesk.web.pages.common import USER_ERRORS
 from quantdesk.web.paging import paginate
 from quantdesk.web.rendering import render
@@ -37,11 +38,6 @@ COMPARED_METRICS = (
     ("rebalances", "rebalances", "count"),
     ("trades", "round trips", "count"),
 )
-
-
-def jobs(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.web_jobs
-    return runner
 
 
 @router.get("/backtests", response_class=HTMLResponse)
@@ -76,8 +72,8 @@ def _day(text: str, field: str) -> date | None:
 
 @router.post("/backtests")
 def run_backtest(
-    request: Request,
     services: ServicesDep,
+    web: WebServicesDep,
     principal: Trader,
     _: CsrfChecked,
     strategy: Annotated[str, Form()],
@@ -92,7 +88,8 @@ def run_backtest(
     except USER_ERRORS as failure:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(failure)) from None
 
-    def work() -> str:
+    def work(progress: Progress) -> JobResult:
+        progress(0.1, f"running {strategy}")
         run = services.backtest.run(
             strategy,
             start=first,
@@ -100,31 +97,26 @@ def run_backtest(
             universe=universe.strip() or None,
             benchmark=benchmark.strip() or None,
         )
-        return f"/backtests/{run.run_id}"
+        return JobResult(reference=run.run_id, summary=f"{run.strategy} {run.start}..{run.end}")
 
-    job = jobs(request).start("backtest", work, f"backtest {strategy}")
+    job = web.jobs.submit("backtest", f"backtest {strategy}", principal.name, work)
     return RedirectResponse(f"/backtests/jobs/{job.id}", status_code=303)
 
 
 @router.get("/backtests/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, principal: Viewer, job_id: str) -> HTMLResponse:
-    job = jobs(request).get(job_id)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown job {job_id!r}")
+def job_page(request: Request, web: WebServicesDep, principal: Viewer, job_id: str) -> HTMLResponse:
+    """The job's progress, followed live (``/api/events``) and by polling ``/api/jobs/{id}``;
+    the browser moves on to the run's page when it succeeds."""
+    try:
+        job = web.jobs.get(job_id)
+    except NotFoundError as failure:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(failure)) from None
     return render(
         request,
         principal,
         "job.html",
         {"title": f"Job {job.id}", "active": "backtests", "job": job},
     )
-
-
-@router.get("/backtests/jobs/{job_id}/status")
-def job_status(request: Request, principal: Viewer, job_id: str) -> JSONResponse:
-    job = jobs(request).get(job_id)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown job {job_id!r}")
-    return JSONResponse(job.to_dict())
 
 
 @router.get("/backtests/compare", response_class=HTMLResponse)

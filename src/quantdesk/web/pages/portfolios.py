@@ -14,12 +14,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from quantdesk.api.deps import ServicesDep, Trader, Viewer
+from quantdesk.api.deps import ServicesDep, Trader, Viewer, WebServicesDep
+from quantdesk.api.publish import publish_orders, publish_value
 from quantdesk.api.security import CsrfChecked
 from quantdesk.core.enums import Side
 from quantdesk.core.errors import QuantdeskError
 from quantdesk.services import Services
-from quantdesk.services.trading_types import OrderSpec, RebalanceResult
+from quantdesk.services.trading_types import (
+    OrderSpec,
+    PortfolioValue,
+    PortfolioView,
+    RebalanceResult,
+)
 from quantdesk.web import charts
 from quantdesk.web.pages.common import USER_ERRORS, select_portfolio
 from quantdesk.web.rendering import render
@@ -71,7 +77,7 @@ def portfolio_list(
     notice: str | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
-    rows = []
+    rows: list[tuple[PortfolioView, PortfolioValue | None, str | None]] = []
     for view in services.trading.list_portfolios():
         try:
             rows.append((view, services.trading.value(view.name), None))
@@ -187,6 +193,7 @@ def portfolio_detail(
 @router.post("/portfolios/{name}/rebalance")
 def execute_rebalance(
     services: ServicesDep,
+    web: WebServicesDep,
     principal: Trader,
     _: CsrfChecked,
     name: str,
@@ -200,6 +207,8 @@ def execute_rebalance(
         return back(name, error=f"rebalance not executed: {failure}")
     if not result.executed:
         return back(name, notice="nothing to trade: the portfolio is at its targets")
+    publish_orders(web.events, result.orders)  # open pages update without a reload
+    publish_value(web.events, services, name)
     filled = sum(1 for order in result.orders if order.status == "filled")
     return back(
         name,
@@ -210,6 +219,7 @@ def execute_rebalance(
 @router.post("/portfolios/{name}/orders")
 def manual_trade(
     services: ServicesDep,
+    web: WebServicesDep,
     principal: Trader,
     _: CsrfChecked,
     name: str,
@@ -231,6 +241,8 @@ def manual_trade(
         [order] = services.trading.submit_orders(name, [spec])
     except USER_ERRORS as failure:
         return back(name, error=f"order not placed: {failure}")
+    publish_orders(web.events, [order])
+    publish_value(web.events, services, name)
     price = order.average_fill_price
     filled = f" at {price:,.2f}" if isinstance(price, Decimal) else ""
     return back(

@@ -28,48 +28,50 @@
     return number.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
 
-  // One table row per order or fill event, newest first, at most 20 rows kept.
-  function prependOrder(event) {
-    var body = document.querySelector("[data-live='orders']");
-    if (!body) return;
-    var row = document.createElement("tr");
-    row.className = "flash";
-    [event.created_at || event.at || "", event.portfolio || "", event.symbol || "", event.side || "",
-     event.quantity || "", event.status || event.type || "", event.average_fill_price || event.price || ""]
-      .forEach(function (value) {
+  // An order event adds its row to each live order table (or replaces the row of the same
+  // order); each table lists the event fields of its columns in data-fields.
+  function showOrder(event) {
+    document.querySelectorAll("[data-live='orders']").forEach(function (body) {
+      var fields = (body.getAttribute("data-fields") || "").split(",");
+      var row = document.createElement("tr");
+      row.className = "flash";
+      row.setAttribute("data-order", event.client_order_id || "");
+      fields.forEach(function (field) {
         var cell = document.createElement("td");
-        cell.textContent = value;
+        var value = field ? event[field] : "";
+        cell.textContent = value == null ? "–" : String(value);
         row.appendChild(cell);
       });
-    body.insertBefore(row, body.firstChild);
-    while (body.rows.length > 20) body.deleteRow(body.rows.length - 1);
-  }
-
-  function onJob(event) {
-    var box = document.querySelector("[data-job='" + event.id + "']");
-    if (!box) return;
-    showJob(box, event);
+      var old = event.client_order_id &&
+        body.querySelector("tr[data-order='" + CSS.escape(event.client_order_id) + "']");
+      if (old) body.replaceChild(row, old);
+      else body.insertBefore(row, body.firstChild);
+      while (body.rows.length > 50) body.deleteRow(body.rows.length - 1);
+    });
   }
 
   function showJob(box, job) {
     var bar = box.querySelector("progress");
     if (bar && job.progress != null) bar.value = job.progress;
     var status = box.querySelector("[data-job-status]");
-    if (status) status.textContent = job.message || job.status;
-    if (job.status === "done" && job.result_url) window.location.assign(job.result_url);
-    if (job.status === "failed") box.classList.add("bad");
+    if (status) status.textContent = job.error || job.message || job.status;
+    if (job.status === "succeeded" && job.reference) {
+      window.location.assign(box.getAttribute("data-result-base") + job.reference);
+      return true;
+    }
+    if (job.status === "failed") { box.classList.add("notice", "bad"); return true; }
+    return false;
   }
 
-  // A job page polls its own status URL as well, so progress shows without the event stream.
-  function pollJobs() {
+  // A job page polls the job's status as well, so it moves on even without the event stream.
+  function followJobs() {
     document.querySelectorAll("[data-job-url]").forEach(function (box) {
       var url = box.getAttribute("data-job-url");
       function poll() {
-        fetch(url, { headers: { Accept: "application/json" } })
-          .then(function (response) { return response.json(); })
+        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
           .then(function (job) {
-            showJob(box, job);
-            if (job.status !== "done" && job.status !== "failed") setTimeout(poll, 400);
+            if (job && !showJob(box, job)) setTimeout(poll, 500);
           });
       }
       poll();
@@ -86,14 +88,16 @@
     function handle(kind, raw) {
       var event;
       try { event = JSON.parse(raw); } catch (error) { return; }
-      kind = event.type || kind;
-      if (kind.indexOf("order") === 0 || kind.indexOf("fill") === 0) prependOrder(event);
-      if (kind.indexOf("job") === 0) onJob(event);
-      if (kind.indexOf("portfolio") === 0 && event.portfolio) {
-        if (event.equity != null) setText("[data-equity='" + event.portfolio + "']", money(event.equity));
-        if (event.cash != null) setText("[data-cash='" + event.portfolio + "']", money(event.cash));
+      if (kind === "order") showOrder(event);
+      if (kind === "job") {
+        var box = document.querySelector("[data-job='" + CSS.escape(String(event.id)) + "']");
+        if (box) showJob(box, event);
       }
-      if (kind.indexOf("alert") === 0) {
+      if (kind === "portfolio" && event.portfolio) {
+        if (event.equity != null) setText("[data-equity='" + CSS.escape(event.portfolio) + "']", money(event.equity));
+        if (event.cash != null) setText("[data-cash='" + CSS.escape(event.portfolio) + "']", money(event.cash));
+      }
+      if (kind === "alert") {
         var list = document.querySelector("[data-live='alerts']");
         if (list) {
           var item = document.createElement("li");
@@ -103,15 +107,14 @@
         }
       }
     }
-    source.onmessage = function (message) { handle("message", message.data); };
-    ["order", "fill", "job", "portfolio", "portfolio_value", "alert"].forEach(function (kind) {
+    ["order", "job", "portfolio", "alert"].forEach(function (kind) {
       source.addEventListener(kind, function (message) { handle(kind, message.data); });
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
-    pollJobs();
+    followJobs();
     listen();
   });
 })();
