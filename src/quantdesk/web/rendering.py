@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.routing import Match
 
 from quantdesk.api.deps import Principal, Role
 from quantdesk.api.security import CSRF_FIELD, csrf_token
@@ -95,7 +96,9 @@ def environment() -> Environment:
 
 
 def has_route(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.router.routes)
+    """Whether the app answers ``GET path`` (routers included lazily count too)."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
 
 
 def render(

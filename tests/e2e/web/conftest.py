@@ -9,7 +9,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -141,18 +142,18 @@ def free_port() -> int:
     return port
 
 
-@pytest.fixture(scope="module")
-def live_server(
-    sample_folder: Path, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def serve(
+    folder: Path, screenshots: Path, users: Sequence[tuple[str, str]] = ()
 ) -> Iterator[LiveServer]:
-    """``quantdesk serve``'s app under uvicorn on a free loopback port, on a private copy of
-    the sample (the browser tests trade on it)."""
-    folder = copy_of(sample_folder, tmp_path_factory.mktemp("live") / "data")
+    """The app on ``folder``'s database under uvicorn on a free loopback port (what ``quantdesk
+    serve`` runs), with ``users`` (name, role; password ``NAME-password``) added first."""
     services = services_on(folder)
+    app = create_app(services)
+    for name, role in users:
+        app.state.web.auth.add_user(name, f"{name}-password", role)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -160,10 +161,23 @@ def live_server(
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", services, tmp_path_factory.mktemp("screens"))
-    server.should_exit = True
-    thread.join(timeout=10)
-    services.close()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", services, screenshots)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    sample_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The server in local-operator mode (no user: every request is the local admin), on a
+    private copy of the sample (the browser tests trade on it)."""
+    folder = copy_of(sample_folder, tmp_path_factory.mktemp("live") / "data")
+    with serve(folder, tmp_path_factory.mktemp("screens")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

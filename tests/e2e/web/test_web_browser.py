@@ -158,38 +158,6 @@ def test_the_factor_ranking_sorts_and_paginates(live_server: LiveServer, laptop:
     assert laptop.clean() == []
 
 
-def test_rebalance_flow_from_a_new_portfolio_to_trades_and_dashboard(
-    live_server: LiveServer, laptop: Watched
-) -> None:
-    page = laptop.page
-    laptop.open(live_server.url + "/portfolios")
-    page.fill("#create-portfolio input[name=name]", "browser-flow")
-    page.fill("#create-portfolio input[name=cash]", "250000")
-    page.click("#create-portfolio button")
-    page.wait_for_url("**/portfolios/browser-flow?*")
-    assert "paper portfolio browser-flow created" in page.locator(".notice").inner_text()
-    # the sample has no sector ETFs: the targets are the composite scores' top 10
-    page.select_option("select[name=source]", "signal:composite")
-    page.click("text=Preview")
-    page.wait_for_function(CHARTS_DRAWN)
-    planned = page.locator("#trade-list tbody tr").count()
-    assert planned == 10
-    page.click("#execute-rebalance button")
-    page.wait_for_url("**/portfolios/browser-flow?*")
-    assert "10 orders placed, 10 filled" in page.locator(".notice").inner_text()
-    assert page.locator("#positions tbody tr").count() == 10
-
-    laptop.open(live_server.url + "/trades?portfolio=browser-flow")
-    assert page.locator("#orders tbody tr").count() == 10
-    assert page.locator("#orders .badge.filled").count() == 10
-
-    laptop.open(live_server.url + "/")
-    equity = page.locator("[data-equity='browser-flow']").inner_text()
-    value = live_server.services.trading.value("browser-flow").equity
-    assert equity == f"{value:,.2f}"
-    assert laptop.clean() == []
-
-
 def test_backtest_form_runs_in_the_background_to_the_result(
     live_server: LiveServer, laptop: Watched
 ) -> None:
