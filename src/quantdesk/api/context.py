@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+
 from quantdesk.services import Services
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
@@ -26,10 +28,14 @@ class WebServices:
         self.jobs.shutdown()
 
 
-def build_web_services(services: Services, *, secure_cookies: bool = False) -> WebServices:
+def build_web_services(
+    services: Services, *, secure_cookies: bool = False, hasher: PasswordHasher | None = None
+) -> WebServices:
+    """``hasher``: the argon2 parameters (default :func:`~quantdesk.services.auth.default_hasher`;
+    tests pass cheaper ones)."""
     events = EventBus(services.clock)
     return WebServices(
-        auth=AuthService(services.database, services.clock),
+        auth=AuthService(services.database, services.clock, hasher=hasher),
         audit=AuditService(services.database, services.clock),
         events=events,
         jobs=JobService(services.clock, events),

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -60,7 +61,9 @@ class AuthMiddleware:
             await send(message)
 
         try:
-            refusal = await self._authenticate(request, web, state, extra_cookies)
+            refusal = _control_characters(request) or await self._authenticate(
+                request, web, state, extra_cookies
+            )
             if refusal is not None:
                 await refusal(scope, receive, send_wrapper)
             else:
@@ -130,9 +133,8 @@ class AuthMiddleware:
     ) -> None:
         principal: Principal | None = state.get("principal")
         actor = str(state.get("audit_actor") or (principal.name if principal else "anonymous"))
-        route = scope.get("route")
-        template = getattr(route, "path", None) or request.url.path
         parameters = scope.get("path_params") or {}
+        template = _template(request.url.path, parameters)
         target = ", ".join(f"{k}={v}" for k, v in parameters.items()) or template
         details = {"path": request.url.path[:300]}
         if principal is not None:
@@ -188,6 +190,27 @@ def _cross_site_refusal(request: Request, state: dict[str, Any]) -> Response | N
                 request, 403, "missing or wrong X-CSRF-Token header", kind="csrf"
             )
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_characters(request: Request) -> Response | None:
+    """Refuse control characters (NUL above all: PostgreSQL cannot store it) in the path or
+    the query string, before any of it reaches a service."""
+    raw_path = unquote(request.url.path)
+    query = unquote(request.url.query)
+    if _CONTROL.search(raw_path) or _CONTROL.search(query):
+        return problem_response(request, 400, "control characters are not allowed in a URL")
+    return None
+
+
+def _template(path: str, parameters: dict[str, Any]) -> str:
+    """The route of ``path`` with its parameters named (``/api/portfolios/{portfolio}``), so
+    audit actions group by route whatever the values."""
+    names = {str(value): name for name, value in parameters.items()}
+    parts = [f"{{{names[part]}}}" if part in names else part for part in unquote(path).split("/")]
+    return "/".join(parts)
 
 
 def _unauthorised(request: Request, detail: str) -> Response:

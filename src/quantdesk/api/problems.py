@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quantdesk.core.errors import (
@@ -122,6 +123,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         names = ", ".join(f.field for f in fields[:5])
         return problem_response(
             request, 422, f"invalid request: {names}", kind="validation-error", errors=fields
+        )
+
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, error: DataError) -> JSONResponse:
+        # a value the database cannot store (a NUL character in a text, a number out of its
+        # column's range): bad input, not a crash; the statement stays in the log only
+        log.warning(
+            "%s %s: the database refused a value: %s", request.method, request.url.path, error.orig
+        )
+        return problem_response(
+            request, 422, "a value in the request cannot be stored (e.g. a NUL character)"
         )
 
     @app.exception_handler(QuantdeskError)

@@ -3,14 +3,19 @@ each role by bearer token, and a helper that logs a browser-like client in."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from quantdesk.api import create_app
 from quantdesk.api.context import WebServices, build_web_services
+from quantdesk.data.calendar import TradingCalendar
 from quantdesk.services import Services
 from quantdesk.services.auth import Role
 
@@ -39,10 +44,14 @@ def add_users(web: WebServices) -> dict[Role, str]:
     return tokens
 
 
+# argon2 at its cheapest: the tests check behaviour, not the hash's cost
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @pytest.fixture
 def harness(services: Services) -> Iterator[ApiHarness]:
     """The app with one user per role (so anonymous requests are refused)."""
-    web = build_web_services(services)
+    web = build_web_services(services, hasher=CHEAP_HASHER)
     tokens = add_users(web)
     with TestClient(create_app(services, web=web)) as client:
         yield ApiHarness(services, web, client, tokens)
@@ -51,7 +60,9 @@ def harness(services: Services) -> Iterator[ApiHarness]:
 @pytest.fixture
 def local_client(services: Services) -> Iterator[TestClient]:
     """The app with no user configured: every request is the local operator."""
-    with TestClient(create_app(services)) as client:
+    with TestClient(
+        create_app(services, web=build_web_services(services, hasher=CHEAP_HASHER))
+    ) as client:
         yield client
 
 
@@ -77,3 +88,29 @@ def login(client: TestClient, username: str, password: str) -> str:
     session = client.app.state.web.auth.resolve_session(client.cookies["quantdesk_session"])
     assert session is not None
     return session.csrf_token
+
+
+def write_bars(path: Path) -> Path:
+    """Three stocks and the VIX, one bar per NYSE session of January–June 2024."""
+    days = TradingCalendar("XNYS").sessions(date(2024, 1, 2), date(2024, 6, 28))
+    rows = []
+    for symbol, start, growth in (
+        ("AAA", 100.0, 0.001),
+        ("BBB", 50.0, -0.0005),
+        ("CCC", 20.0, 0.002),
+        ("^VIX", 15.0, 0.0),
+    ):
+        for k, day in enumerate(days):
+            close = round(start * math.exp(growth * k) + (k % 5 if symbol == "^VIX" else 0), 2)
+            rows.append(
+                f"{day.date().isoformat()},{symbol},{close},{close},{close},{close},1000000"
+            )
+    path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def market(harness: ApiHarness, tmp_path: Path) -> ApiHarness:
+    """The harness with the bars of :func:`write_bars` imported."""
+    harness.services.data.import_files([write_bars(tmp_path / "bars.csv")])
+    return harness

@@ -10,7 +10,8 @@ from quantdesk.api.deps import ServicesDep, Trader, Viewer, WebServicesDep
 from quantdesk.api.publish import publish_orders, publish_value
 from quantdesk.api.schemas.common import Page, Pagination, paginate
 from quantdesk.api.schemas.trading import Order, OrderBatch, OrderChange, OrderIn
-from quantdesk.core.errors import InvalidRequestError
+from quantdesk.core.errors import InvalidRequestError, NotFoundError
+from quantdesk.services import Services
 from quantdesk.services.trading_types import OrderSpec
 
 router = APIRouter(prefix="/portfolios/{portfolio}/orders", tags=["orders"])
@@ -69,6 +70,7 @@ def modify_order(
 ) -> Order:
     if body.quantity is None and body.limit_price is None:
         raise InvalidRequestError("give a new quantity or limit_price")
+    _require_order(services, portfolio, client_order_id)
     order = services.trading.modify_order(
         portfolio, client_order_id, quantity=body.quantity, limit_price=body.limit_price
     )
@@ -84,6 +86,15 @@ def cancel_order(
     web: WebServicesDep,
     _: Trader,
 ) -> Order:
+    _require_order(services, portfolio, client_order_id)
     order = services.trading.cancel_order(portfolio, client_order_id)
     publish_orders(web.events, [order])
     return Order.of(order)
+
+
+def _require_order(services: Services, portfolio: str, client_order_id: str) -> None:
+    """An unknown order id is a 404 (the trading service reports it as a bad request)."""
+    if not any(
+        o.client_order_id == client_order_id for o in services.trading.list_orders(portfolio)
+    ):
+        raise NotFoundError(f"portfolio {portfolio!r} has no order {client_order_id!r}")
