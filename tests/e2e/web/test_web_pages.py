@@ -258,3 +258,25 @@ def test_settings_never_show_a_secret(tmp_path, database) -> None:  # type: igno
     assert "hunter2" not in page
     assert "quant:***@db.example" in page
     assert "alphavantage api key</dt><dd>set (hidden)" in page
+
+
+def test_admins_see_users_and_token_ids_never_a_token(writable_site: Site) -> None:
+    auth = writable_site.app.state.web.auth
+    auth.add_user("ana", "ana-password", "admin")
+    auth.add_user("tom", "tom-password", "trader")
+    admin = auth.create_token("ana", "laptop")
+    trader = auth.create_token("tom", "desk")
+    client = writable_site.client
+
+    page = client.get("/settings", headers={"Authorization": f"Bearer {admin.secret}"}).text
+
+    tokens = page.split('id="tokens"')[1]
+    assert admin.token.id in tokens
+    assert "laptop" in tokens
+    assert "tom" in page.split('id="users"')[1]
+    for secret in (admin.secret, trader.secret, "ana-password", "tom-password"):
+        assert secret not in page
+    as_trader = client.get("/settings", headers={"Authorization": f"Bearer {trader.secret}"})
+    assert as_trader.status_code == 200
+    assert 'id="tokens"' not in as_trader.text
+    assert client.get("/settings", follow_redirects=False).status_code == 303  # to /login

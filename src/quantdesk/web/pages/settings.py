@@ -11,7 +11,7 @@ import dataclasses
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from quantdesk.api.deps import ServicesDep, Viewer
+from quantdesk.api.deps import Role, ServicesDep, Viewer, WebServicesDep
 from quantdesk.config import redact_url
 from quantdesk.web.rendering import render
 
@@ -21,7 +21,9 @@ SECRET_SETTINGS = ("alphavantage_api_key", "polygon_api_key")
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, services: ServicesDep, principal: Viewer) -> HTMLResponse:
+def settings_page(
+    request: Request, services: ServicesDep, web: WebServicesDep, principal: Viewer
+) -> HTMLResponse:
     settings = services.settings
     system = [
         ("data folder", str(settings.data_dir)),
@@ -38,6 +40,10 @@ def settings_page(request: Request, services: ServicesDep, principal: Viewer) ->
         (field.name.replace("_", " "), getattr(services.trading.costs, field.name))
         for field in dataclasses.fields(services.trading.costs)
     ]
+    admin = principal.role.allows(Role.ADMIN)
+    # users and tokens for admins only; a token shows its public id, never its secret
+    users = web.auth.list_users() if admin else []
+    tokens = web.auth.list_tokens() if admin else []
     return render(
         request,
         principal,
@@ -49,5 +55,7 @@ def settings_page(request: Request, services: ServicesDep, principal: Viewer) ->
             "system": system,
             "secrets": secrets,
             "costs": costs,
+            "users": users,
+            "tokens": tokens,
         },
     )
