@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi import Request
 
@@ -280,3 +282,19 @@ def test_admins_see_users_and_token_ids_never_a_token(writable_site: Site) -> No
     assert as_trader.status_code == 200
     assert 'id="tokens"' not in as_trader.text
     assert client.get("/settings", follow_redirects=False).status_code == 303  # to /login
+
+
+def test_risk_shows_the_vix_regime_once_vix_bars_exist(
+    writable_site: Site, shared_data: Path
+) -> None:
+    indices = pd.read_csv(shared_data / "ap03_sector_etfs_vix" / "indices_daily.csv.gz")
+    vix = indices[(indices["symbol"] == "^VIX") & (indices["date"] >= "2021-01-01")]
+    writable_site.services.data.import_frame(vix, source="test", target="ap03 ^VIX")
+    last = vix.iloc[-1]
+
+    page = text_of(writable_site.client.get("/risk").text)
+
+    assert "No VIX data" not in page
+    level = float(last["close"])
+    expected = "calm" if level < 20 else "elevated" if level < 30 else "stressed"
+    assert f"VIX {last['date']} {level:.2f} {expected}" in page

@@ -84,7 +84,12 @@ def risk(
             )
             level = float(series.iloc[-1])
             name, stop = regime(level)
-            context["vix"] = {"level": level, "regime": name, "stop": stop, "at": series.index[-1]}
+            context["vix"] = {
+                "level": level,
+                "regime": name,
+                "stop": stop,
+                "at": series.index[-1].date(),
+            }
             top = max(float(series.max()) * 1.05, 35.0)
             bands = [(lo, min(hi, top), colour, label) for lo, hi, label, _, colour in VIX_REGIMES]
             figures["vix"] = charts.with_bands(
