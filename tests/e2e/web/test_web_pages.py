@@ -298,3 +298,25 @@ def test_risk_shows_the_vix_regime_once_vix_bars_exist(
     level = float(last["close"])
     expected = "calm" if level < 20 else "elevated" if level < 30 else "stressed"
     assert f"VIX {last['date']} {level:.2f} {expected}" in page
+
+
+def test_rebalance_from_the_sector_signal_once_sector_etfs_exist(
+    writable_site: Site, shared_data: Path
+) -> None:
+    etfs = pd.read_csv(shared_data / "ap03_sector_etfs_vix" / "sector_etfs_daily.csv.gz")
+    recent = etfs[etfs["date"] >= "2020-06-01"]
+    writable_site.services.data.import_frame(recent, source="test", target="ap03 sector ETFs")
+    writable_site.services.trading.create_portfolio("sectors", "90000")
+    client = writable_site.client
+
+    preview = client.get("/portfolios/sectors?source=signal:sector-momentum")
+
+    assert "Execute 3 trades" in text_of(preview.text)  # the top 3 by 12-1, a third each
+    done = client.post(
+        "/portfolios/sectors/rebalance",
+        data={"source": "signal:sector-momentum", "csrf_token": form_token(writable_site)},
+    )
+    assert "rebalance executed: 3 orders placed, 3 filled" in text_of(done.text)
+    held = writable_site.services.trading.positions("sectors")
+    assert {p.symbol for p in held} <= set(etfs["symbol"])
+    assert all(0.30 < p.weight < 0.34 for p in held)
