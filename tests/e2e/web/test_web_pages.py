@@ -213,6 +213,20 @@ def test_rebalance_execute_places_the_orders_of_the_preview(writable_site: Site)
     assert "Nothing to trade" in text_of(again.text)
 
 
+def test_a_bad_backtest_form_says_why_and_starts_nothing(writable_site: Site) -> None:
+    client = writable_site.client
+    token = form_token(writable_site, "/backtests")
+    for form, words in (
+        ({"strategy": "momentum-12-1", "start": "2021-13-01"}, "start must be a date"),
+        ({"strategy": "momentum-13-1"}, "momentum-13-1"),
+    ):
+        page = client.post("/backtests", data={**form, "csrf_token": token})
+        assert page.status_code == 200
+        assert "backtest not started" in text_of(page.text)
+        assert words in text_of(page.text)
+    assert writable_site.app.state.web.jobs.count() == 0
+
+
 def test_a_bad_manual_trade_says_why_and_places_nothing(writable_site: Site) -> None:
     client = writable_site.client
     before = len(writable_site.services.trading.list_orders(PORTFOLIO))

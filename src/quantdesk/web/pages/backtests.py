@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -42,7 +43,11 @@ COMPARED_METRICS = (
 
 @router.get("/backtests", response_class=HTMLResponse)
 def backtest_list(
-    request: Request, services: ServicesDep, principal: Viewer, page: int = 1
+    request: Request,
+    services: ServicesDep,
+    principal: Viewer,
+    page: int = 1,
+    error: str | None = None,
 ) -> HTMLResponse:
     runs = services.backtest.list_runs()
     return render(
@@ -56,6 +61,7 @@ def backtest_list(
             "query": {},
             "strategies": [s for s in services.backtest.strategies() if s.kind == "allocation"],
             "metrics": COMPARED_METRICS,
+            "error": error,
         },
     )
 
@@ -86,7 +92,8 @@ def run_backtest(
         first, last = _day(start, "start"), _day(end, "end")
         services.backtest.strategy(strategy)  # an unknown name fails here, not in the job
     except USER_ERRORS as failure:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(failure)) from None
+        query = urlencode({"error": f"backtest not started: {failure}"})
+        return RedirectResponse(f"/backtests?{query}", status_code=303)
 
     def work(progress: Progress) -> JobResult:
         progress(0.1, f"running {strategy}")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from quantdesk.api.deps import ServicesDep, Viewer
+from quantdesk.services import Services
 from quantdesk.web import charts
 from quantdesk.web.pages.common import USER_ERRORS, select_portfolio
 from quantdesk.web.rendering import render
@@ -51,7 +52,7 @@ def regime(level: float) -> tuple[str, float]:
     return VIX_REGIMES[-1][2], VIX_REGIMES[-1][3]
 
 
-def closes(services: ServicesDep, symbols: list[str], start: date) -> pd.DataFrame:
+def closes(services: Services, symbols: list[str], start: date) -> pd.DataFrame:
     """Dates × symbols closes from ``start`` (one query)."""
     panel = services.data.load_panel(symbols, fields=("close",), start=start)
     return panel.frame("close")
@@ -108,9 +109,7 @@ def risk(
     return render(request, principal, "risk.html", context)
 
 
-def position_risk(
-    services: ServicesDep, name: str
-) -> tuple[list[PositionRisk], pd.DataFrame | None]:
+def position_risk(services: Services, name: str) -> tuple[list[PositionRisk], pd.DataFrame | None]:
     value = services.trading.value(name)
     held = [p for p in value.positions if p.quantity != 0]
     if not held:
