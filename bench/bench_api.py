@@ -90,10 +90,10 @@ def set_up(data_dir: Path) -> str:
     return token
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, *flags: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "QUANTDESK_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, "serve", "--port", str(port), *flags],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -176,17 +176,33 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     token = set_up(args.data_dir)
-    server = start_server(args.data_dir, args.port)
     base = f"http://127.0.0.1:{args.port}"
-    try:
-        latencies, errors, elapsed = asyncio.run(load(base, token, args.clients, args.requests))
-        runs = backtest(base, token)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    for label, flags in (("read cache off", ("--no-read-cache",)), ("read cache on", ())):
+        server = start_server(args.data_dir, args.port, *flags)
+        try:
+            latencies, errors, elapsed = asyncio.run(load(base, token, args.clients, args.requests))
+            runs = backtest(base, token) if not flags else []
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        report(label, args, latencies, errors, elapsed)
+        if runs:
+            print(
+                f"momentum-12-1 backtest through the API, submit → succeeded: "
+                f"cold {runs[0]:.2f} s, warm {runs[1]:.2f} s"
+            )
+
+
+def report(
+    label: str,
+    args: argparse.Namespace,
+    latencies: dict[str, list[float]],
+    errors: dict[str, int],
+    elapsed: float,
+) -> None:
     print(
-        f"{args.requests} GETs from {args.clients} concurrent clients in {elapsed:.1f} s "
-        f"({args.requests / elapsed:.0f} requests/s overall)"
+        f"\n{label}: {args.requests} GETs from {args.clients} concurrent clients in "
+        f"{elapsed:.1f} s ({args.requests / elapsed:.0f} requests/s)"
     )
     print(
         f"{'endpoint':<18} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
@@ -202,10 +218,6 @@ def main() -> None:
         f"{'all reads':<18} {len(everything):>8} {sum(errors.values()):>6} "
         f"{percentile(everything, 0.5):>8.1f} {percentile(everything, 0.99):>8.1f} "
         f"{max(everything):>8.1f}"
-    )
-    print(
-        f"momentum-12-1 backtest through the API, submit → succeeded: cold {runs[0]:.2f} s, "
-        f"warm {runs[1]:.2f} s"
     )
 
 
