@@ -101,6 +101,18 @@ def test_every_page_shows_the_sample(sample_site: Site) -> None:
     portfolio, benchmark = (trace["y"] for trace in equity["data"])
     assert benchmark[0] == pytest.approx(portfolio[0])  # bought with the same start value
 
+    performance = sample_site.client.get("/performance").text
+    charts = dict(
+        re.findall(r'<div class="chart" id="([^"]+)" data-figure=\'([^\']+)\'', performance)
+    )
+    cumulative = json.loads(html.unescape(charts["cumulative-chart"]))["data"][0]["y"]
+    history = sample_site.services.trading.history(PORTFOLIO)
+    assert cumulative[0] == 0.0  # from the first snapshot
+    assert cumulative[-1] == pytest.approx(history.time_weighted_return)
+    assert len(cumulative) == len(history.snapshots)
+    drawdown = json.loads(html.unescape(charts["drawdown-chart"]))["data"][0]["y"]
+    assert min(drawdown) == pytest.approx(history.metrics["max_drawdown"])
+
 
 def test_charts_use_the_local_plotly_never_a_cdn(sample_site: Site) -> None:
     html = sample_site.client.get("/").text

@@ -3,6 +3,7 @@ and the monthly returns heatmap (time-weighted daily returns, flows excluded).""
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -22,21 +23,22 @@ router = APIRouter(include_in_schema=False)
 ROLLING_WINDOW = 63  # trading days (a quarter); shorter histories use half their length
 MINIMUM_WINDOW = 5
 
+# kind: "return" is a signed fraction coloured by its sign; "percent" a fraction shown plain
 METRICS = (
-    ("total_return", "total return", "percent"),
-    ("cagr", "CAGR", "percent"),
+    ("total_return", "total return", "return"),
+    ("cagr", "CAGR", "return"),
     ("volatility", "volatility (annualised)", "percent"),
     ("sharpe_ratio", "Sharpe", "number"),
     ("sortino_ratio", "Sortino", "number"),
     ("calmar_ratio", "Calmar", "number"),
-    ("max_drawdown", "max drawdown", "percent"),
+    ("max_drawdown", "max drawdown", "return"),
     ("max_drawdown_duration_days", "max drawdown duration (days)", "days"),
     ("win_rate", "winning days", "percent"),
     ("profit_factor", "profit factor", "number"),
     ("value_at_risk", "daily VaR 95 %", "percent"),
     ("conditional_value_at_risk", "daily CVaR 95 %", "percent"),
-    ("best_month", "best month", "percent"),
-    ("worst_month", "worst month", "percent"),
+    ("best_month", "best month", "return"),
+    ("worst_month", "worst month", "return"),
 )
 
 
@@ -66,7 +68,9 @@ def performance(
     returns = return_series(history)
     figures: dict[str, object] = {}
     if len(returns) >= 2:
-        cumulative = equity_curve(returns) - 1.0
+        # the curve starts at 0 on the first snapshot, the day before the first return
+        start = pd.Series([0.0], index=pd.DatetimeIndex([pd.Timestamp(history.snapshots[0].date)]))
+        cumulative = pd.concat([start, equity_curve(returns) - 1.0])
         lines = [(name, cumulative)]
         closes, note = benchmark_closes(
             services, selection.selected.benchmark, history.snapshots[0].date, returns.index[-1]
@@ -76,7 +80,10 @@ def performance(
         context["benchmark_note"] = note
         figures["cumulative"] = charts.lines(lines, y_title="cumulative return", percent=True)
         figures["drawdown"] = charts.lines(
-            [("drawdown", drawdown_series(returns))], y_title="drawdown", percent=True, fill=True
+            [("drawdown", pd.concat([start, drawdown_series(returns)]))],
+            y_title="drawdown",
+            percent=True,
+            fill=True,
         )
         window = min(ROLLING_WINDOW, max(MINIMUM_WINDOW, len(returns) // 2))
         figures["rolling"] = charts.lines(
