@@ -1,0 +1,53 @@
+"""What the HTTP interface adds to the services container: auth, audit, jobs, the event bus.
+
+Built once per app; the jobs' thread pool is shut down with the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+
+from quantdesk.api.cache import ReadCache
+from quantdesk.services import Services
+from quantdesk.services.audit import AuditService
+from quantdesk.services.auth import AuthService
+from quantdesk.services.events import EventBus
+from quantdesk.services.jobs import JobService
+
+
+@dataclass(frozen=True)
+class WebServices:
+    auth: AuthService
+    audit: AuditService
+    events: EventBus
+    jobs: JobService
+    cache: ReadCache
+    secure_cookies: bool = False  # True when served over https
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+
+
+def build_web_services(
+    services: Services,
+    *,
+    secure_cookies: bool = False,
+    hasher: PasswordHasher | None = None,
+    read_cache: bool = True,
+) -> WebServices:
+    """``hasher``: the argon2 parameters (default :func:`~quantdesk.services.auth.default_hasher`;
+    tests pass cheaper ones). ``read_cache``: keep GET answers for a second (see
+    :mod:`quantdesk.api.cache`)."""
+    events = EventBus(services.clock)
+    cache = ReadCache(enabled=read_cache)
+    jobs = JobService(services.clock, events, on_finish=cache.clear)
+    return WebServices(
+        auth=AuthService(services.database, services.clock, hasher=hasher),
+        audit=AuditService(services.database, services.clock),
+        events=events,
+        jobs=jobs,
+        cache=cache,
+        secure_cookies=secure_cookies,
+    )
