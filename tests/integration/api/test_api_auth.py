@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from quantdesk.services.auth import Role
 
 if TYPE_CHECKING:
-    from conftest import ApiHarness
+    from api_support import ApiHarness
 
 
 def test_without_users_every_request_is_the_local_admin(local_client: TestClient) -> None:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from quantdesk.services.auth import Role
 
 if TYPE_CHECKING:
-    from conftest import ApiHarness
+    from api_support import ApiHarness
 
 
 def wait_for_job(client: TestClient, job_id: str, seconds: float = 60.0) -> dict[str, object]:
