@@ -90,7 +90,8 @@ def check_every_operation(schema: Any, token: str) -> list[str]:
 
         try:
             run()
-        except Exception as failure:  # every broken operation is reported, not just the first
+        # every broken operation is reported, not just the first (schemathesis raises a group)
+        except (Exception, BaseExceptionGroup) as failure:
             broken.append(f"{operation.method.upper()} {operation.path}: {failure}"[:2000])
     return broken
 
