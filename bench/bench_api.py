@@ -9,7 +9,10 @@ Set-up, done once per DIR and reused: a ``bench`` admin user with an API token, 
 momentum-composite scores, and a paper portfolio ``bench`` rebalanced into the 20 best names.
 Then ``quantdesk serve`` starts in its own process and an httpx async loop sends a fixed number
 of requests (``--requests``, spread over portfolio list/detail/positions/performance and
-factor latest) from ``--clients`` concurrent clients, each with its bearer token. Latency is
+factor latest) from ``--clients`` concurrent keep-alive connections, each with its bearer
+token (``--client raw``: a minimal HTTP/1.1 client on asyncio streams, the default, because
+httpx spends more CPU per request than the server on a 2-core box; ``--client httpx``).
+The server runs twice, without and with its one-second read cache. Latency is
 wall time per request (send → full body read). Prints a table per endpoint (requests, errors,
 p50/p99/max ms, requests/s) and the backtest: submit → job succeeded (warm: the second of two
 runs, panel cached and kernels compiled). Targets: 0 errors, read p99 < 100 ms, backtest ≤ 0.3 s.
@@ -112,6 +115,12 @@ def start_server(data_dir: Path, port: int, *flags: str) -> subprocess.Popen[byt
     raise SystemExit("serve did not answer within 120 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -151,6 +160,42 @@ async def load(
     return latencies, errors, elapsed
 
 
+async def raw_load(
+    port: int, token: str, clients: int, requests: int
+) -> tuple[dict[str, list[float]], dict[str, int], float]:
+    """The same load from a minimal HTTP/1.1 keep-alive client on raw asyncio streams: on a
+    2-core machine httpx's own ~2-3 ms of CPU per request would otherwise be most of what is
+    measured (the server needs about 1 ms)."""
+    names = list(ENDPOINTS)
+    latencies: dict[str, list[float]] = {n: [] for n in names}
+    errors: dict[str, int] = dict.fromkeys(names, 0)
+    counter = iter(range(requests))
+    head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for k in counter:
+                name = names[k % len(names)]
+                started = time.perf_counter()
+                writer.write(f"GET {ENDPOINTS[name]} HTTP/1.1\r\n{head}".encode())
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    key, _, value = line.decode("latin-1").partition(":")
+                    if key.lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                latencies[name].append((time.perf_counter() - started) * 1000)
+                errors[name] += not status_line.startswith(b"HTTP/1.1 200")
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - began
+
+
 def backtest(base: str, token: str) -> list[float]:
     """Seconds from submit to a succeeded job, for two runs (cold, warm)."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -174,18 +219,33 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--client", choices=("raw", "httpx"), default="raw", help="The load generator."
+    )
     args = parser.parse_args()
     token = set_up(args.data_dir)
     base = f"http://127.0.0.1:{args.port}"
     for label, flags in (("read cache off", ("--no-read-cache",)), ("read cache on", ())):
         server = start_server(args.data_dir, args.port, *flags)
         try:
-            latencies, errors, elapsed = asyncio.run(load(base, token, args.clients, args.requests))
+            asyncio.run(load(base, token, 5, 50))  # warm-up: first-call costs out of the figures
+            if args.client == "raw":
+                measured = raw_load(args.port, token, args.clients, args.requests)
+            else:
+                measured = load(base, token, args.clients, args.requests)
+            server_cpu = cpu_seconds(server.pid)
+            latencies, errors, elapsed = asyncio.run(measured)
+            server_cpu = cpu_seconds(server.pid) - server_cpu
             runs = backtest(base, token) if not flags else []
         finally:
             server.terminate()
             server.wait(timeout=30)
         report(label, args, latencies, errors, elapsed)
+        print(
+            f"server CPU {server_cpu:.2f} s = {server_cpu / args.requests * 1000:.2f} ms per "
+            f"request (one core serves ~{args.requests / max(server_cpu, 1e-9):.0f} requests/s); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         if runs:
             print(
                 f"momentum-12-1 backtest through the API, submit → succeeded: "
@@ -201,7 +261,7 @@ def report(
     elapsed: float,
 ) -> None:
     print(
-        f"\n{label}: {args.requests} GETs from {args.clients} concurrent clients in "
+        f"\n{label}: {args.requests} GETs from {args.clients} concurrent {args.client} clients in "
         f"{elapsed:.1f} s ({args.requests / elapsed:.0f} requests/s)"
     )
     print(

@@ -9,6 +9,7 @@ page and static assets.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -39,6 +40,8 @@ PUBLIC_PREFIXES = ("/login", "/static/", "/favicon.ico")
 class AuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # reads being answered now, by cache key: concurrent identical reads wait for the first
+        self._inflight: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,6 +103,10 @@ class AuthMiddleware:
         principal: Principal = state["principal"]
         key = (principal.role.value, f"{scope['path']}?{scope.get('query_string', b'').decode()}")
         hit = web.cache.get(key)
+        if hit is None and key in self._inflight:
+            # the same read is being answered: wait for it rather than compute it again
+            await asyncio.shield(self._inflight[key])
+            hit = web.cache.get(key)
         if hit is not None:
             await send(
                 {"type": "http.response.start", "status": hit.status, "headers": hit.headers}
@@ -118,8 +125,14 @@ class AuthMiddleware:
                 captured["body"].append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, capture)
-        web.cache.put(key, captured["status"], captured["headers"], b"".join(captured["body"]))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = done
+        try:
+            await self.app(scope, receive, capture)
+            web.cache.put(key, captured["status"], captured["headers"], b"".join(captured["body"]))
+        finally:
+            del self._inflight[key]
+            done.set_result(None)
 
     async def _authenticate(
         self,

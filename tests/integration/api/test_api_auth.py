@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from quantdesk.services.auth import Role
 
 if TYPE_CHECKING:
-    from conftest import ApiHarness
+    from api_support import ApiHarness
 
 
 def test_without_users_every_request_is_the_local_admin(local_client: TestClient) -> None:
@@ -197,3 +197,21 @@ def test_every_mutating_call_writes_an_audit_row(harness: ApiHarness) -> None:
         ("trader1", "POST /login", "denied", 401),
     ]
     assert all("password" not in str(e.details) for e in entries)
+
+
+def test_session_cookie_is_secure_over_https(harness: ApiHarness) -> None:
+    client = TestClient(harness.client.app, base_url="https://testserver")
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "username": "viewer1",
+            "password": "correct horse viewer",
+            "login_token": client.cookies["quantdesk_login"],
+        },
+        follow_redirects=False,
+    )
+    session_cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("quantdesk_session=")
+    )
+    assert "Secure" in session_cookie

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
+from api_support import CHEAP_HASHER, add_users, write_bars
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from conftest import CHEAP_HASHER, add_users, write_bars
 from quantdesk.api import create_app
 from quantdesk.api.context import build_web_services
 from quantdesk.db.database import Database
@@ -90,7 +90,8 @@ def check_every_operation(schema: Any, token: str) -> list[str]:
 
         try:
             run()
-        except Exception as failure:  # every broken operation is reported, not just the first
+        # every broken operation is reported, not just the first (schemathesis raises a group)
+        except (Exception, BaseExceptionGroup) as failure:
             broken.append(f"{operation.method.upper()} {operation.path}: {failure}"[:2000])
     return broken
 

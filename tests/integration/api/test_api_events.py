@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from quantdesk.services.auth import Role
 
 if TYPE_CHECKING:
-    from conftest import ApiHarness
+    from api_support import ApiHarness
 
 # the bus is in-process; storage plays no part: SQLite only
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)

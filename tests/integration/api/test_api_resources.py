@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from quantdesk.services.auth import Role
 
 if TYPE_CHECKING:
-    from conftest import ApiHarness
+    from api_support import ApiHarness
 
 
 def wait_for_job(client: TestClient, job_id: str, seconds: float = 60.0) -> dict[str, object]:
@@ -240,3 +240,17 @@ def test_users_and_tokens_for_admins(market: ApiHarness) -> None:
     actions = {(e["action"], e["outcome"]) for e in audit["items"]}
     assert ("POST /api/users", "ok") in actions
     assert ("DELETE /api/users/{username}", "failed") in actions
+
+
+def test_performance_periods_end_today() -> None:
+    from datetime import date
+
+    from quantdesk.api.routes.portfolios import period_start
+    from quantdesk.api.schemas.trading import Period
+
+    today = date(2024, 3, 31)
+    assert period_start(Period.ONE_MONTH, today) == date(2024, 2, 29)  # no 31 February
+    assert period_start(Period.THREE_MONTHS, today) == date(2023, 12, 31)
+    assert period_start(Period.ONE_YEAR, today) == date(2023, 3, 31)
+    assert period_start(Period.YEAR_TO_DATE, today) == date(2024, 1, 1)
+    assert period_start(Period.ALL, today) is None

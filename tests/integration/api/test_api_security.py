@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from api_support import CHEAP_HASHER, ApiHarness, add_users, write_bars
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import CHEAP_HASHER, ApiHarness, add_users, write_bars
 from quantdesk.api import create_app
 from quantdesk.api.context import build_web_services
 from quantdesk.config import Settings
