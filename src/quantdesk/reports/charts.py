@@ -98,7 +98,7 @@ def monthly_heatmap(table: Table) -> Figure:
     span = span or 1.0
     axes.imshow(
         np.ma.masked_invalid(data),
-        cmap="RdYlGn",
+        cmap=matplotlib.colormaps["RdYlGn"].with_extremes(bad="#f2f4f8"),
         aspect="auto",
         norm=TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span),
     )

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -98,6 +99,18 @@ def _styles() -> dict[str, ParagraphStyle]:
             "small", parent=base, fontSize=7, leading=9, textColor=colors.HexColor("#555555")
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7, leading=8.5),
+        "head": ParagraphStyle(
+            "head", parent=base, fontName=BOLD, fontSize=7, leading=8.5, textColor=colors.white
+        ),
+        "head_right": ParagraphStyle(
+            "head_right",
+            parent=base,
+            fontName=BOLD,
+            fontSize=7,
+            leading=8.5,
+            textColor=colors.white,
+            alignment=TA_RIGHT,
+        ),
     }
 
 
@@ -271,10 +284,17 @@ def _table(
         ]
         for row in table.rows[:MAX_PDF_ROWS]
     ]
-    widths = _widths(header, texts, width)
-    body = [[_cell(text, styles, w) for text, w in zip(row, widths, strict=True)] for row in texts]
     numeric = [i for i, c in enumerate(table.columns) if c.format in NUMERIC]
-    return _grid([header, *body], widths, numeric)
+    widths = _widths(header, texts, width, numeric)
+    body = [
+        [text if i in numeric else _cell(text, styles, widths[i]) for i, text in enumerate(row)]
+        for row in texts
+    ]
+    heading = [
+        Paragraph(escape(t), styles["head_right" if i in numeric else "head"])
+        for i, t in enumerate(header)
+    ]
+    return _grid([heading, *body], widths, numeric)
 
 
 def _cell(text: str, styles: dict[str, ParagraphStyle], width: float) -> Any:
@@ -283,17 +303,33 @@ def _cell(text: str, styles: dict[str, ParagraphStyle], width: float) -> Any:
     return text if fits else Paragraph(escape(text), styles["cell"])
 
 
-def _widths(header: list[str], texts: list[list[str]], width: float) -> list[float]:
-    """Column widths in proportion to their longest text (capped, so one long free-text
-    column wraps instead of squeezing the numbers)."""
-    wanted = []
+def _widths(
+    header: list[str], texts: list[list[str]], width: float, numeric: list[int]
+) -> list[float]:
+    """Every column gets at least its longest word (numbers: their longest value, so they
+    never wrap); the room left goes to the columns whose full text is longer."""
+    minimal, wanted = [], []
     for column, title in enumerate(header):
         sample = [row[column] for row in texts[:300]]
-        longest = max([pdfmetrics.stringWidth(t, FONT, 7) for t in sample] or [0.0])
-        heading = pdfmetrics.stringWidth(title, BOLD, 7)
-        wanted.append(min(max(longest, heading) + 8, 0.45 * width))
-    total = sum(wanted)
-    return [width * w / total for w in wanted]
+        values = [pdfmetrics.stringWidth(t, FONT, 7) for t in sample] or [0.0]
+        words = [pdfmetrics.stringWidth(w, BOLD, 7) for w in title.split()] or [0.0]
+        if column in numeric:
+            least = max(*values, *words)
+        else:
+            cell_words = [pdfmetrics.stringWidth(w, FONT, 7) for t in sample for w in t.split()]
+            least = max([*words, *cell_words, 0.0])
+        full = max(*values, pdfmetrics.stringWidth(title, BOLD, 7))
+        minimal.append(least + 13)  # + the cell padding (6 pt a side)
+        wanted.append(max(full, least) + 13)
+    floor = sum(minimal)
+    if floor >= width:
+        return [width * w / floor for w in minimal]
+    extra = [w - m for w, m in zip(wanted, minimal, strict=True)]
+    room = width - floor
+    spread = sum(extra)
+    if spread <= room:  # everything fits: give the slack out evenly
+        return [w + (room - spread) / len(wanted) for w in wanted]
+    return [m + room * e / spread for m, e in zip(minimal, extra, strict=True)]
 
 
 def _grid(rows: Sequence[Sequence[Any]], widths: list[float], numeric: list[int]) -> LongTable:

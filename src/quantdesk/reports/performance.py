@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,11 @@ class Performance:
     period: ReportPeriod
 
 
-def period_slice(values: pd.Series, period: ReportPeriod) -> pd.Series:
+Frame = TypeVar("Frame", pd.Series, pd.DataFrame)
+
+
+def period_slice(values: Frame, period: ReportPeriod) -> Frame:
+    """The rows of ``values`` (dated) inside ``period``."""
     index = pd.DatetimeIndex(values.index)
     mask = np.ones(len(index), dtype=bool)
     if period.start is not None:

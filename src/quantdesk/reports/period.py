@@ -1,5 +1,6 @@
 """Report periods: ``2021-03`` (a month), ``2021-Q1`` (a quarter), ``2021`` (a year),
-``START:END`` (ISO dates, both included) or ``all`` (the subject's whole history)."""
+``START:END`` (ISO dates, both included; either side may also be a month, quarter or year:
+``2019:2021`` is 2019-01-01 to 2021-12-31) or ``all`` (the subject's whole history)."""
 
 from __future__ import annotations
 
@@ -91,14 +92,24 @@ def parse_period(text: str | None) -> ReportPeriod:
         return ReportPeriod(PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31), raw)
     if raw.count(":") == 1:
         left, right = (part.strip() for part in raw.split(":"))
-        start, end = _iso(left, raw), _iso(right, raw)
+        start, end = _side(left, raw, first=True), _side(right, raw, first=False)
         if end < start:
             raise ReportError(f"period {raw!r}: end {end} is before start {start}")
         return ReportPeriod(PeriodKind.RANGE, start, end, f"{start} to {end}")
     raise ReportError(f"period {raw!r} is not understood; {_HELP}")
 
 
-def _iso(text: str, raw: str) -> date:
+def _side(text: str, raw: str, first: bool) -> date:
+    """One side of ``START:END``: a date, or a month/quarter/year (its first or last day)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    if ":" not in text and (_MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text)):
+        named = parse_period(text)
+        edge = named.start if first else named.end
+        assert edge is not None  # a month, quarter or year always has both ends
+        return edge
     try:
         return date.fromisoformat(text)
     except ValueError:

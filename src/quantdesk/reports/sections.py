@@ -40,7 +40,7 @@ class TradeLine:
     price: float
     reference_price: float | None
     slippage_bp: float | None
-    commission: float
+    commission: float | None
     strategy: str = ""
 
 
@@ -106,6 +106,8 @@ def trades_table(lines: Sequence[TradeLine], reference: str) -> Table:
         for t in lines
     ]
     note = f"Slippage in basis points against {reference}; positive = cost."
+    if any(t.commission is None for t in lines):
+        note += " Commissions are charged per order and shown in the portfolio's totals."
     return Table.of("trades", "Trades in the period", columns, rows, note)
 
 
@@ -163,9 +165,13 @@ def position_attribution_table(attribution: PositionAttribution) -> Table:
     note = (
         f"Contributions = position P&L / start equity ({attribution.start_equity:,.2f}); they "
         f"sum to {100 * attribution.total_contribution:.4f}% against a period return of "
-        f"{100 * attribution.period_return:.4f}%. Residual {100 * attribution.residual:.4f}%, "
-        f"of which commissions {-100 * attribution.costs / attribution.start_equity:.4f}%; "
-        f"the rest ({100 * attribution.unexplained:.4f}%) is cash flows and rounding."
+        f"{100 * attribution.period_return:.4f}%. Residual {100 * attribution.residual:.4f}%"
+        + (
+            f", of which commissions {-100 * attribution.costs / attribution.start_equity:.4f}%;"
+            f" the rest ({100 * attribution.unexplained:.4f}%) is cash flows and rounding."
+            if attribution.costs
+            else ": commissions, deposits/withdrawals and rounding."
+        )
     )
     return Table.of("attribution_positions", "Attribution by position", columns, rows, note)
 
