@@ -215,8 +215,9 @@ def long_short_returns(
     # a score is known at its date's close: positions built on it earn from the next day
     held = held.reindex(returns.index.union(held.index)).ffill().shift(1).reindex(returns.index)
     ranks = held.rank(axis=1, pct=True)
-    long = (ranks >= 1.0 - fraction).astype(float)
-    short = (ranks <= fraction).astype(float)
+    # strict above the cut, so 4 symbols at fraction 0.25 hold one each side (1e-12: float ranks)
+    long = (ranks > 1.0 - fraction + 1e-12).astype(float)
+    short = (ranks <= fraction + 1e-12).astype(float)
     values = returns.fillna(0.0)
     long_count = long.sum(axis=1).replace(0.0, np.nan)
     short_count = short.sum(axis=1).replace(0.0, np.nan)

@@ -96,19 +96,22 @@ def monthly_heatmap(table: Table) -> Figure:
     finite = data[np.isfinite(data)]
     span = float(np.abs(finite).max()) if finite.size else 1.0
     span = span or 1.0
-    axes.imshow(
+    # pcolormesh, not imshow: imshow becomes a bitmap in SVG, cells stay vector here
+    axes.pcolormesh(
         np.ma.masked_invalid(data),
         cmap=matplotlib.colormaps["RdYlGn"].with_extremes(bad="#f2f4f8"),
-        aspect="auto",
         norm=TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span),
+        edgecolors="white",
+        linewidth=0.5,
     )
-    axes.set_xticks(range(12), [c.title for c in table.columns[1:13]], fontsize=7)
-    axes.set_yticks(range(len(years)), years, fontsize=6 if len(years) > 20 else 7)
+    axes.invert_yaxis()
+    axes.set_xticks(np.arange(12) + 0.5, [c.title for c in table.columns[1:13]], fontsize=7)
+    axes.set_yticks(np.arange(len(years)) + 0.5, years, fontsize=6 if len(years) > 20 else 7)
     if len(years) <= 40:
         for row, column in zip(*np.nonzero(np.isfinite(data)), strict=True):
             axes.text(
-                column,
-                row,
+                column + 0.5,
+                row + 0.5,
                 f"{data[row, column]:.1f}",
                 ha="center",
                 va="center",

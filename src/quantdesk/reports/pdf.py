@@ -39,7 +39,7 @@ from quantdesk.reports.model import ColumnFormat, Report, Table
 
 FONT = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
-MAX_PDF_ROWS = 400  # longer tables are cut here; the workbook and the CSV files hold every row
+MAX_PDF_ROWS = 200  # longer tables are cut here; the workbook and the CSV files hold every row
 NAVY = colors.HexColor("#1f3b73")
 STRIPE = colors.HexColor("#f2f4f8")
 MARGIN = 16 * mm

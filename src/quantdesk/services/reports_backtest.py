@@ -131,7 +131,8 @@ def backtest_report(
                         )
                         for n, t in enumerate(lines)
                     ],
-                    by=TcaGrouping.MONTH,
+                    # by month over a year or less; by symbol over longer periods (fewer rows)
+                    by=TcaGrouping.MONTH if (last - first).days <= 400 else TcaGrouping.SYMBOL,
                 )
             )
         )
