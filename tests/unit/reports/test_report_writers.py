@@ -16,10 +16,10 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
+from tests.unit.reports.conftest import LONG_LIST, synthetic_report
 
 from quantdesk.reports import Report, ReportError, ReportFormat, parse_format, render
 from quantdesk.reports.formatting import format_value
-from tests.unit.reports.conftest import LONG_LIST, synthetic_report
 
 PDFTOPPM = shutil.which("pdftoppm")
 
@@ -76,18 +76,19 @@ def test_the_pdf_embeds_its_fonts(pdf: tuple[Path, list[str]]) -> None:
     fonts = set()
     for page in PdfReader(path).pages:
         resources = page["/Resources"]
-        for font in resources.get("/Font", {}).values():
-            font = font.get_object()
+        for reference in resources.get("/Font", {}).values():
+            font = reference.get_object()
             descriptor = font.get("/FontDescriptor")
-            fonts.add(
-                (
-                    str(font["/BaseFont"]),
-                    descriptor is not None and "/FontFile2" in descriptor.get_object(),
-                )
-            )
-    used = {name for name, _ in fonts}
-    assert any("DejaVuSans" in name for name in used)
+            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
+            fonts.add((str(font["/BaseFont"]), embedded))
+    # every font the text uses is embedded DejaVu (reportlab only names Helvetica, unused)
+    assert {name.split("+")[-1] for name, _ in fonts} <= {
+        "DejaVuSans",
+        "DejaVuSans-Bold",
+        "Helvetica",
+    }
     assert all(embedded for name, embedded in fonts if "DejaVu" in name)
+    assert any(name.endswith("DejaVuSans") for name, _ in fonts)
 
 
 @pytest.mark.skipif(
