@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from tests.integration.reports.conftest import PORTFOLIO, Market
 from typer.testing import CliRunner
 
 from quantdesk.analytics import summary
@@ -22,7 +23,6 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.reports import Report, ReportError
 from quantdesk.reports.formatting import format_value
 from quantdesk.services import build_services
-from tests.integration.reports.conftest import PORTFOLIO, Market
 
 INCEPTION_KEYS = (
     "cagr",
