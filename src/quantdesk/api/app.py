@@ -2,36 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from quantdesk import __version__
-from quantdesk.api.deps import Principal, Role
+from quantdesk.api.context import WebServices, build_web_services
+from quantdesk.api.middleware import AuthMiddleware
+from quantdesk.api.problems import install_problem_handlers
 from quantdesk.services import Services
+from quantdesk.services.auth import LOCAL
 
-LOCAL = Principal(name="local", role=Role.ADMIN, via="local")
+__all__ = ["LOCAL", "create_app"]
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(
+    services: Services, *, web: WebServices | None = None, secure_cookies: bool = False
+) -> FastAPI:
     """Build the app around an already-built services container (migrations are an explicit
-    step before this, never something each worker does)."""
+    step before this, never something each worker does). ``secure_cookies``: the app is
+    served over https (set behind a TLS-terminating proxy)."""
+    web = web if web is not None else build_web_services(services, secure_cookies=secure_cookies)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        web.close()
+
     app = FastAPI(
         title="quantdesk",
         version=__version__,
         docs_url=None,  # served from installed assets by the API routes, never a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     app.state.services = services
+    app.state.web = web
+    install_problem_handlers(app)
+    app.add_middleware(AuthMiddleware)
 
-    @app.middleware("http")
-    async def authenticate(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Placeholder until the auth service lands: the local operator, admin.
-        request.state.principal = LOCAL
-        return await call_next(request)
+    from quantdesk.api.routes import include_routes
+
+    include_routes(app)
 
     from quantdesk.web import install
 

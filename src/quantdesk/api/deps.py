@@ -1,43 +1,33 @@
 """FastAPI dependencies shared by the REST routes and the web pages.
 
 The services container and the authenticated principal live on the app and the request
-(``app.state.services``, ``request.state.principal``); nothing here is global.
+(``app.state.services``, ``request.state.principal``); nothing here is global. The app-level
+services the HTTP interface adds (auth, audit, jobs, event bus) are on ``app.state.web``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from quantdesk.api.context import WebServices
 from quantdesk.services import Services
+from quantdesk.services.auth import Principal, Role
 
-
-class Role(StrEnum):
-    """What a principal may do. Each role includes the ones before it."""
-
-    VIEWER = "viewer"
-    TRADER = "trader"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a user (by session cookie or API token), or the local operator when no
-    user is configured and the app listens on the loopback interface only."""
-
-    name: str
-    role: Role
-    via: str  # "local", "session" or "token"
+__all__ = [
+    "Admin",
+    "Principal",
+    "PrincipalDep",
+    "Role",
+    "ServicesDep",
+    "Trader",
+    "Viewer",
+    "WebServicesDep",
+    "get_principal",
+    "get_services",
+    "require",
+]
 
 
 def get_services(request: Request) -> Services:
@@ -46,6 +36,14 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_web_services(request: Request) -> WebServices:
+    web: WebServices = request.app.state.web
+    return web
+
+
+WebServicesDep = Annotated[WebServices, Depends(get_web_services)]
 
 
 def get_principal(request: Request) -> Principal:

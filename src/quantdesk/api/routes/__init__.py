@@ -1,0 +1,50 @@
+"""REST resources, one module each; :func:`include_routes` mounts them all under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_routes(app: FastAPI) -> None:
+    from quantdesk.api.routes import (
+        backtests,
+        data,
+        docs,
+        events,
+        factors,
+        jobs,
+        journal,
+        login,
+        orders,
+        portfolios,
+        risk,
+        signals,
+        strategies,
+        sweeps,
+        system,
+        tca,
+        trades,
+        users,
+    )
+
+    app.include_router(login.router)
+    docs.install_docs(app)
+    for module in (
+        system,
+        portfolios,
+        orders,
+        trades,
+        journal,
+        tca,
+        factors,
+        signals,
+        risk,
+        data,
+        strategies,
+        backtests,
+        sweeps,
+        jobs,
+        events,
+        users,
+    ):
+        app.include_router(module.router, prefix="/api")
