@@ -47,6 +47,7 @@ def backtest(
     period: PeriodOption = "all",
 ) -> None:
     """Report of a stored backtest run."""
+    _check(format)
     with open_services() as services, spinner("building the backtest report…"):
         report = services.reports.backtest_report(run_id, period)
         written = _write(services, report, format, out, f"backtest-{run_id[:8]}")
@@ -65,6 +66,7 @@ def portfolio(
     ] = None,
 ) -> None:
     """Report of a paper or live portfolio (monthly, quarterly, yearly or any period)."""
+    _check(format)
     with open_services() as services, spinner("building the portfolio report…"):
         report = services.reports.portfolio_report(name, period, strategy)
         written = _write(services, report, format, out, f"portfolio-{name}")
@@ -80,10 +82,18 @@ def compare(
     period: PeriodOption = "all",
 ) -> None:
     """Several backtests side by side: metrics, equity curves, correlation."""
+    _check(format)
     with open_services() as services, spinner("building the comparison report…"):
         report = services.reports.comparison_report(run_ids, period)
         written = _write(services, report, format, out, "comparison")
     _done(report, written)
+
+
+def _check(kind: str) -> None:
+    """Refuse an unknown format before any work is done."""
+    from quantdesk.reports import parse_format
+
+    parse_format(kind)
 
 
 def _write(

@@ -4,6 +4,7 @@ every table."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -116,7 +117,12 @@ def _summary(report: Report) -> Table:
         (r[0], format_value(r[1], ColumnFormat(r[3])), format_value(r[2], ColumnFormat(r[3])))
         for r in table.rows
     ]
-    return Table.of("summary", "Summary", table.columns[:3], rows)
+    # values arrive as text already; NUMBER columns only right-align them
+    columns = [
+        table.columns[0],
+        *(replace(c, format=ColumnFormat.NUMBER) for c in table.columns[1:3]),
+    ]
+    return Table.of("summary", "Summary", columns, rows)
 
 
 def _table_html(table: Table) -> str:

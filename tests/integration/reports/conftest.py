@@ -46,6 +46,7 @@ class Market:
     run_id: str
     other_run_id: str
     idle_run_id: str
+    portfolio: str = PORTFOLIO
 
 
 def _bars(folder: Path) -> tuple[Path, Path]:

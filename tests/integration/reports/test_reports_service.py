@@ -8,13 +8,13 @@ import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from tests.integration.reports.conftest import PORTFOLIO, Market
 from typer.testing import CliRunner
 
 from quantdesk.analytics import summary
@@ -50,9 +50,7 @@ def _attribution(report: Report) -> object:
     return report.extra["attribution"]
 
 
-def test_a_yearly_backtest_report_shows_the_analytics_figures(
-    market: Market, tmp_path: Path
-) -> None:
+def test_a_yearly_backtest_report_shows_the_analytics_figures(market: Any, tmp_path: Path) -> None:
     reports = market.services.reports
     run = market.services.backtest.get_run(market.run_id)
     report = reports.backtest_report(market.run_id[:8], "2023")
@@ -106,7 +104,7 @@ def test_a_yearly_backtest_report_shows_the_analytics_figures(
             assert values[metric.label] == pytest.approx(metric.period, rel=1e-12)
 
 
-def test_the_trades_carry_their_slippage_against_the_days_price(market: Market) -> None:
+def test_the_trades_carry_their_slippage_against_the_days_price(market: Any) -> None:
     report = market.services.reports.backtest_report(market.run_id, "2023")
     trades = report.table("trades")
     assert trades is not None
@@ -118,7 +116,7 @@ def test_the_trades_carry_their_slippage_against_the_days_price(market: Market) 
 
 @pytest.mark.parametrize("period", ["2023", "2022-Q3", "all"])
 def test_position_contributions_add_up_to_the_return_but_the_commissions(
-    market: Market, period: str
+    market: Any, period: str
 ) -> None:
     report = market.services.reports.backtest_report(market.run_id, period)
     attribution = _attribution(report)
@@ -135,7 +133,7 @@ def test_position_contributions_add_up_to_the_return_but_the_commissions(
     assert "market" in factors.column("factor")
 
 
-def test_comparing_two_runs_side_by_side(market: Market, tmp_path: Path) -> None:
+def test_comparing_two_runs_side_by_side(market: Any, tmp_path: Path) -> None:
     reports = market.services.reports
     report = reports.comparison_report([market.run_id, market.other_run_id], "2023")
     correlation = report.table("correlation")
@@ -158,7 +156,7 @@ def test_comparing_two_runs_side_by_side(market: Market, tmp_path: Path) -> None
         reports.comparison_report([market.run_id])
 
 
-def test_a_run_without_trades_still_gets_a_document(market: Market, tmp_path: Path) -> None:
+def test_a_run_without_trades_still_gets_a_document(market: Any, tmp_path: Path) -> None:
     reports = market.services.reports
     report = reports.backtest_report(market.idle_run_id)
     trades = report.table("trades")
@@ -170,7 +168,7 @@ def test_a_run_without_trades_still_gets_a_document(market: Market, tmp_path: Pa
     reports.write(report, "xlsx", tmp_path / "idle.xlsx")
 
 
-def test_periods_outside_the_run_and_unknown_runs_are_one_error(market: Market) -> None:
+def test_periods_outside_the_run_and_unknown_runs_are_one_error(market: Any) -> None:
     reports = market.services.reports
     with pytest.raises(ReportError, match="ends before the history starts"):
         reports.backtest_report(market.run_id, "2019")
@@ -180,10 +178,10 @@ def test_periods_outside_the_run_and_unknown_runs_are_one_error(market: Market) 
         reports.backtest_report(market.run_id, "2023-13")
 
 
-def test_a_replayed_paper_portfolio_quarter(market: Market, tmp_path: Path) -> None:
+def test_a_replayed_paper_portfolio_quarter(market: Any, tmp_path: Path) -> None:
     services = market.services
-    report = services.reports.portfolio_report(PORTFOLIO, "2023-Q4")
-    history = services.trading.history(PORTFOLIO)
+    report = services.reports.portfolio_report(market.portfolio, "2023-Q4")
+    history = services.trading.history(market.portfolio)
     dates = [s.date for s in history.snapshots][1:]
     quarter = [
         r
@@ -217,7 +215,7 @@ def test_a_replayed_paper_portfolio_quarter(market: Market, tmp_path: Path) -> N
     services.reports.write(report, "xlsx", tmp_path / "q4.xlsx")
 
 
-def test_portfolio_edge_cases(market: Market, tmp_path: Path) -> None:
+def test_portfolio_edge_cases(market: Any, tmp_path: Path) -> None:
     clock = SimulatedClock(datetime(2023, 9, 5, 21, 0, tzinfo=UTC))
     services = build_services(
         market.services.settings, clock=clock, database=market.services.database
@@ -242,7 +240,7 @@ def test_portfolio_edge_cases(market: Market, tmp_path: Path) -> None:
 
 
 def test_the_cli_writes_each_format(
-    market: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    market: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from quantdesk.cli.app import app
 
@@ -272,7 +270,7 @@ def test_the_cli_writes_each_format(
         [
             "report",
             "portfolio",
-            PORTFOLIO,
+            market.portfolio,
             "--period",
             "2023-11",
             "--format",
@@ -297,6 +295,6 @@ def test_the_cli_writes_each_format(
         ],
     )
     assert result.exit_code == 0, result.output
-    bad = runner.invoke(app, ["report", "portfolio", PORTFOLIO, "--period", "2023-Q7"])
+    bad = runner.invoke(app, ["report", "portfolio", market.portfolio, "--period", "2023-Q7"])
     assert bad.exit_code == 1
     assert "period '2023-Q7' is not understood" in bad.stderr

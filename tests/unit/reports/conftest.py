@@ -3,6 +3,7 @@ benchmark, positions over a very long symbol list, trades, and a non-ASCII annot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -84,3 +85,10 @@ def synthetic_report(
 @pytest.fixture(scope="module")
 def report() -> Report:
     return synthetic_report()
+
+
+@pytest.fixture
+def make_report() -> Callable[..., Report]:
+    """:func:`synthetic_report` itself, for tests that vary it (test modules cannot import
+    from a conftest reliably)."""
+    return synthetic_report

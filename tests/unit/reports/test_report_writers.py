@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,12 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
-from tests.unit.reports.conftest import LONG_LIST, synthetic_report
 
 from quantdesk.reports import Report, ReportError, ReportFormat, parse_format, render
 from quantdesk.reports.formatting import format_value
 
 PDFTOPPM = shutil.which("pdftoppm")
+LONG_LIST = 600  # positions in the synthetic report (tests/unit/reports/conftest.py)
 
 
 def _pdf(report: Report, folder: Path) -> tuple[Path, list[str]]:
@@ -195,8 +196,10 @@ def test_the_html_tear_sheet_is_self_contained(report: Report, tmp_path: Path) -
     assert format_value(report.metric("cagr").period, report.metric("cagr").format) in page
 
 
-def test_no_benchmark_and_no_trades_still_make_a_document(tmp_path: Path) -> None:
-    bare = synthetic_report(benchmark=False, trades=False)
+def test_no_benchmark_and_no_trades_still_make_a_document(
+    tmp_path: Path, make_report: Callable[..., Report]
+) -> None:
+    bare = make_report(benchmark=False, trades=False)
     keys = {m.key for m in bare.metrics}
     assert not keys & {"alpha", "beta", "benchmark_return", "trade_win_rate"}
     _, pages = _pdf(bare, tmp_path)
