@@ -20,7 +20,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -56,20 +55,20 @@ NUMERIC = {
 def _register_fonts() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    pdfmetrics.registerFont(TTFont(FONT, str(charts.FONT_DIRECTORY / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(charts.FONT_DIRECTORY / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
     from svglib.fonts import register_font
 
-    # the charts' SVG names matplotlib's default family; map it to the embedded font
-    regular = str(charts.FONT_DIRECTORY / "DejaVuSans.ttf")
-    register_font("DejaVu Sans", regular, rlgFontName=FONT)
-    register_font(
-        "DejaVu Sans",
-        str(charts.FONT_DIRECTORY / "DejaVuSans-Bold.ttf"),
-        weight="bold",
-        rlgFontName=BOLD,
-    )
+    # svglib registers each font with reportlab under our name and maps the charts' SVG
+    # family (matplotlib's default) to it: one parse of each TrueType file, not two
+    for name, weight, file in (
+        (FONT, "normal", "DejaVuSans.ttf"),
+        (BOLD, "bold", "DejaVuSans-Bold.ttf"),
+    ):
+        registered, _ = register_font(
+            "DejaVu Sans", str(charts.FONT_DIRECTORY / file), weight=weight, rlgFontName=name
+        )
+        if registered is None:
+            raise RuntimeError(f"cannot load the report font {charts.FONT_DIRECTORY / file}")
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
