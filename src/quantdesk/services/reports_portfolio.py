@@ -64,6 +64,14 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         record = trading_repo.get_portfolio(connection, view.name)
         assert record is not None
         snapshots = trading_repo.snapshots(connection, record.id)
+        known = set(trading_repo.strategies(connection, record.id))
+    every_order = trading.list_orders(name)
+    known |= {o.strategy for o in every_order}
+    if strategy is not None and strategy not in known:
+        listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
+        raise ReportError(
+            f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
+        )
     if not snapshots:
         raise ReportError(
             f"portfolio {name!r} has no daily snapshots yet: take one first "
@@ -92,10 +100,11 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             benchmark = frame[view.benchmark]
     orders = [
         o
-        for o in trading.list_orders(name)
+        for o in every_order
         if o.filled_quantity
         and o.average_fill_price is not None
         and (strategy is None or o.strategy == strategy)
+        and o.created_at is not None  # an order without a time belongs to no period
         and base.date < _day(o) <= end.date
     ]
     part = performance(
@@ -149,7 +158,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
                 strategy=o.strategy,
                 side=o.side,
                 quantity=float(o.filled_quantity),
-                decided_at=o.created_at or datetime.combine(_day(o), datetime.min.time()),
+                decided_at=o.created_at or datetime.combine(end.date, datetime.min.time()),
                 decision_price=_float(o.decision_price),
                 arrival_price=_float(o.arrival_price),
                 fill_price=float(o.average_fill_price or 0),
@@ -249,9 +258,8 @@ def _holdings(positions: object) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def _day(order: OrderView) -> date:
-    if order.created_at is None:
-        raise ReportError(f"order {order.client_order_id} has no creation time")
-    return order.created_at.date()
+    """The order's day (orders without a creation time are filtered out before)."""
+    return order.created_at.date() if order.created_at is not None else date.min
 
 
 def _float(value: object) -> float | None:

@@ -213,6 +213,8 @@ def test_a_replayed_paper_portfolio_quarter(market: Any, tmp_path: Path) -> None
     assert "Thèse : l'énergie mène" in text
     assert "Commentary" in text
     services.reports.write(report, "xlsx", tmp_path / "q4.xlsx")
+    with pytest.raises(ReportError, match="has no strategy 'nosuch'"):
+        services.reports.portfolio_report(market.portfolio, "2023-Q4", strategy="nosuch")
 
 
 def test_portfolio_edge_cases(market: Any, tmp_path: Path) -> None:
