@@ -59,5 +59,5 @@ def build_services(
         research=research,
         backtest=backtest,
         trading=trading,
-        reports=ReportsService(database, clock, data, backtest, trading),
+        reports=ReportsService(database, clock, data, backtest, trading, research),
     )

@@ -23,6 +23,7 @@ from quantdesk.reports import (
 )
 from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
+from quantdesk.services.research import ResearchService
 from quantdesk.services.trading import TradingService
 
 __all__ = ["ReportError", "ReportsService"]
@@ -36,12 +37,14 @@ class ReportsService:
         data: DataService,
         backtest: BacktestService,
         trading: TradingService,
+        research: ResearchService,
     ) -> None:
         self._db = database
         self._clock = clock
         self._data = data
         self._backtest = backtest
         self._trading = trading
+        self._research = research
 
     # -- models ----------------------------------------------------------------------------
     def backtest_report(self, run_id: str, period: ReportPeriod | str | None = None) -> Report:
@@ -50,7 +53,7 @@ class ReportsService:
         from quantdesk.services.reports_backtest import backtest_report
 
         run = self._backtest.get_run(run_id)
-        return backtest_report(run, _period(period), self._data, self._clock.now())
+        return backtest_report(run, _period(period), self._data, self._research, self._clock.now())
 
     def portfolio_report(
         self, name: str, period: ReportPeriod | str | None = None, strategy: str | None = None

@@ -34,10 +34,15 @@ from quantdesk.reports.sections import (
 from quantdesk.services import reports_inputs as inputs
 from quantdesk.services.backtest_records import StoredRun
 from quantdesk.services.data import DataService
+from quantdesk.services.research import ResearchService
 
 
 def backtest_report(
-    run: StoredRun, period: ReportPeriod, data: DataService, generated_at: datetime
+    run: StoredRun,
+    period: ReportPeriod,
+    data: DataService,
+    research: ResearchService,
+    generated_at: datetime,
 ) -> Report:
     """Everything a backtest report shows for ``run`` over ``period`` (clipped to the run)."""
     period = period.clipped(run.start, run.end)
@@ -139,18 +144,11 @@ def backtest_report(
     if attribution is not None:
         tables.append(position_attribution_table(attribution))
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
-    factors = inputs.factor_returns(
-        prices, benchmark, _first_return_day(performance_part.period_returns), end_day
+    factor_table = _factor_table(
+        performance_part.period_returns, prices, benchmark, research, end_day, notes
     )
-    try:
-        if not factors.empty:
-            tables.append(
-                factor_attribution_table(
-                    factor_attribution(performance_part.period_returns, factors)
-                )
-            )
-    except ValueError as error:
-        notes.append(f"attribution by factor left out: {error}")
+    if factor_table is not None:
+        tables.append(factor_table)
     tables.append(_bias_table(run))
     notes.append(
         "Metrics follow quantstats: daily simple returns, 252 trading days a year, sample "
@@ -175,6 +173,33 @@ def backtest_report(
         notes=tuple(notes),
         extra={"run_id": run.run_id, "attribution": attribution},
     )
+
+
+def _factor_table(
+    returns: pd.Series,
+    prices: pd.DataFrame,
+    benchmark: pd.Series | None,
+    research: ResearchService,
+    end_day: date,
+    notes: list[str],
+) -> Table | None:
+    """Attribution by factor over the period's daily ``returns`` (price-built factors and any
+    stored score set); what cannot be done is said in ``notes``."""
+    first = _first_return_day(returns)
+    factors = inputs.factor_returns(prices, benchmark, first, end_day)
+    stored, skipped = inputs.stored_score_factors(
+        research, prices.pct_change(fill_method=None), first, end_day
+    )
+    notes.extend(skipped)
+    if not stored.empty:
+        factors = pd.concat([factors, stored], axis=1, join="inner") if len(factors) else stored
+    if factors.empty:
+        return None
+    try:
+        return factor_attribution_table(factor_attribution(returns, factors))
+    except ValueError as error:
+        notes.append(f"attribution by factor left out: {error}")
+        return None
 
 
 def _base_day(index: pd.DatetimeIndex, start: date) -> date | None:

@@ -4,8 +4,10 @@ Factor returns (for attribution by factor) are long-short portfolios built from 
 exist for any subject and period: **market** (the benchmark's daily return), **momentum**
 (12-1: return from 252 to 21 sessions back) and **low volatility** (minus the 63-session
 standard deviation), each the top 30 % minus the bottom 30 % by score, equal weight, scored at
-month ends and held from the next session. Quality and value need fundamentals the price data
-does not carry; they are left out rather than guessed.
+month ends and held from the next session. Where the research service has **stored scores**
+(``momentum-composite`` for stocks, ``etf-factor`` for ETFs) on dates around the period, the
+same long-short is built from them too, one factor per score set. Quality and value need
+fundamentals the price data does not carry; they enter only through stored scores.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.analytics.attribution import long_short_returns
+from quantdesk.research.inputs import ScoreSet
 from quantdesk.services.data import DataService
+from quantdesk.services.research import ResearchService
 
 LOOKBACK_DAYS = 400  # calendar days of history before the period for 12-1 momentum scores
 MOMENTUM_LOOKBACK = 252
@@ -88,6 +92,45 @@ def factor_returns(
             spread = long_short_returns(daily, at_month_end)
             columns[name] = spread[in_window]
     return pd.DataFrame(columns).dropna()
+
+
+MAX_SCORE_DATES = 150  # one query per stored date: longer histories skip the stored-score factor
+
+
+def stored_score_factors(
+    research: ResearchService, daily: pd.DataFrame, start: date, end: date
+) -> tuple[pd.DataFrame, list[str]]:
+    """Daily long-short returns of each stored score set (columns ``<set> score``) over the
+    symbols of ``daily`` (dates × symbols of daily returns), and notes on what was skipped."""
+    columns: dict[str, pd.Series] = {}
+    notes: list[str] = []
+    window = (pd.Timestamp(start), pd.Timestamp(end))
+    for score_set in ScoreSet:
+        dates = [d for d in research.stored_dates(score_set) if d <= end]
+        # the last score before the period decides its first days
+        earlier = [d for d in dates if d < start]
+        dates = ([earlier[-1]] if earlier else []) + [d for d in dates if d >= start]
+        if not dates:
+            continue
+        if len(dates) > MAX_SCORE_DATES:
+            notes.append(
+                f"stored {score_set} scores left out of the factor attribution: "
+                f"{len(dates)} score dates in the period (at most {MAX_SCORE_DATES})"
+            )
+            continue
+        rows = {}
+        for day in dates:
+            frame = research.latest_scores(score_set, date=day)
+            if len(frame):
+                rows[pd.Timestamp(day)] = frame.set_index("symbol")["score"].astype("float64")
+        scores = pd.DataFrame(rows).T.reindex(columns=daily.columns)
+        if scores.notna().sum(axis=1).max() < MIN_FACTOR_SYMBOLS:
+            continue
+        spread = long_short_returns(daily, scores.dropna(how="all"))
+        columns[f"{score_set} score"] = spread[
+            (spread.index >= window[0]) & (spread.index <= window[1])
+        ]
+    return pd.DataFrame(columns), notes
 
 
 def _month_ends(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
