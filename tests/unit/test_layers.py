@@ -27,6 +27,7 @@ DOMAIN = (
     "risk",
     "analysis",
     "ml",
+    "reports",
 )
 UPPER = ("db", "services", "cli", "api", "web", "scheduler")
 EXECUTION_FORBIDDEN = ("quantdesk.backtest", "quantdesk.data", "numba", "pandas", "sqlalchemy")

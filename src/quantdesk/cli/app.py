@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from quantdesk.cli import backtest, data, db, demo, research, serve, strategies, trading, users
+from quantdesk.cli import (
+    backtest,
+    data,
+    db,
+    demo,
+    report,
+    research,
+    serve,
+    strategies,
+    trading,
+    users,
+)
 from quantdesk.cli.common import handle_errors, report_error
 
 USAGE_ERROR = 2  # Click's exit status for a command line it cannot parse
@@ -49,6 +60,7 @@ backtest.register(app)
 trading.register(app)
 users.register(app)
 serve.register(app)
+report.register(app)
 
 
 def main() -> None:

@@ -78,8 +78,11 @@ def demo() -> None:
 
         paper_trading(services)
         report = _write(services, runs, top)
+        documents = _investor_report(services, runs[0])
         console.print(f"\nresult files and report: [bold]{report.parent}[/]")
         console.print(f"report: {report}")
+        for path in documents:
+            console.print(f"{path.suffix[1:].upper()} report: {path}", highlight=False)
     finally:
         services.close()
 
@@ -208,6 +211,17 @@ def _write(services: Services, runs: list[StoredRun], top: list[list[Any]]) -> P
         report = folder / "report.md"
         report.write_text(_markdown(runs, top))
     return report
+
+
+def _investor_report(services: Services, run: StoredRun) -> list[Path]:
+    """The PDF and Excel report of ``run`` (the momentum backtest) beside the other files."""
+    folder = services.settings.data_dir
+    with console.status(f"writing the PDF and Excel reports of {run.strategy}…"):
+        report = services.reports.backtest_report(run.run_id)
+        return [
+            *services.reports.write(report, "pdf", folder / f"{run.strategy}-report.pdf"),
+            *services.reports.write(report, "xlsx", folder / f"{run.strategy}-report.xlsx"),
+        ]
 
 
 def _markdown(runs: list[StoredRun], top: list[list[Any]]) -> str:

@@ -11,6 +11,7 @@ from quantdesk.db.database import Database
 from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
 from quantdesk.services.reference_data import ReferenceDataService
+from quantdesk.services.reports import ReportsService
 from quantdesk.services.research import ResearchService
 from quantdesk.services.trading import TradingService
 
@@ -27,6 +28,7 @@ class Services:
     research: ResearchService
     backtest: BacktestService
     trading: TradingService
+    reports: ReportsService
 
     def close(self) -> None:
         self.database.dispose()
@@ -45,6 +47,9 @@ def build_services(
     reference = ReferenceDataService(database, clock, settings, data)
     research = ResearchService(database, clock, data, reference)
     backtest = BacktestService(database, clock, data, reference)
+    trading = TradingService(
+        database, clock, data, research=research, reference=reference, backtest=backtest
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -53,7 +58,6 @@ def build_services(
         reference=reference,
         research=research,
         backtest=backtest,
-        trading=TradingService(
-            database, clock, data, research=research, reference=reference, backtest=backtest
-        ),
+        trading=trading,
+        reports=ReportsService(database, clock, data, backtest, trading, research),
     )

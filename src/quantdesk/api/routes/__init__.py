@@ -17,6 +17,7 @@ def include_routes(app: FastAPI) -> None:
         login,
         orders,
         portfolios,
+        reports,
         risk,
         signals,
         strategies,
@@ -46,5 +47,6 @@ def include_routes(app: FastAPI) -> None:
         jobs,
         events,
         users,
+        reports,
     ):
         app.include_router(module.router, prefix="/api")

@@ -1,0 +1,118 @@
+"""``quantdesk report``: PDF, Excel, CSV or HTML reports of a backtest run, a portfolio (or one
+strategy's sub-ledger) or a comparison of runs, for a month, quarter, year or any period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from quantdesk.cli.common import console, escape, handle_errors, open_services, spinner
+
+if TYPE_CHECKING:
+    from quantdesk.reports import Report
+    from quantdesk.services import Services
+
+app = typer.Typer(
+    help="Reports: PDF, Excel (xlsx), CSV or an HTML tear sheet.", no_args_is_help=True
+)
+
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="pdf, xlsx, csv (a folder of files) or html.")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="File to write (a folder for csv); default in the cwd."),
+]
+PeriodOption = Annotated[
+    str,
+    typer.Option(
+        "--period",
+        help="2021-03 (month), 2021-Q1 (quarter), 2021 (year), START:END or all.",
+    ),
+]
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="report")
+
+
+@app.command("backtest")
+@handle_errors
+def backtest(
+    run_id: Annotated[str, typer.Argument(help="Stored run id (or a unique prefix).")],
+    format: FormatOption = "pdf",
+    out: OutOption = None,
+    period: PeriodOption = "all",
+) -> None:
+    """Report of a stored backtest run."""
+    _check(format)
+    with open_services() as services, spinner("building the backtest report…"):
+        report = services.reports.backtest_report(run_id, period)
+        written = _write(services, report, format, out, f"backtest-{run_id[:8]}")
+    _done(report, written)
+
+
+@app.command("portfolio")
+@handle_errors
+def portfolio(
+    name: Annotated[str, typer.Argument(help="Portfolio name.")],
+    period: PeriodOption = "all",
+    format: FormatOption = "pdf",
+    out: OutOption = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Only this strategy's sub-ledger.")
+    ] = None,
+) -> None:
+    """Report of a paper or live portfolio (monthly, quarterly, yearly or any period)."""
+    _check(format)
+    with open_services() as services, spinner("building the portfolio report…"):
+        report = services.reports.portfolio_report(name, period, strategy)
+        written = _write(services, report, format, out, f"portfolio-{name}")
+    _done(report, written)
+
+
+@app.command("compare")
+@handle_errors
+def compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more stored run ids.")],
+    format: FormatOption = "pdf",
+    out: OutOption = None,
+    period: PeriodOption = "all",
+) -> None:
+    """Several backtests side by side: metrics, equity curves, correlation."""
+    _check(format)
+    with open_services() as services, spinner("building the comparison report…"):
+        report = services.reports.comparison_report(run_ids, period)
+        written = _write(services, report, format, out, "comparison")
+    _done(report, written)
+
+
+def _check(kind: str) -> None:
+    """Refuse an unknown format before any work is done."""
+    from quantdesk.reports import parse_format
+
+    parse_format(kind)
+
+
+def _write(
+    services: Services, report: Report, kind: str, out: Path | None, stem: str
+) -> list[Path]:
+    from quantdesk.reports import parse_format
+
+    fmt = parse_format(kind)
+    label = report.period.label.replace(" ", "_")
+    target = out if out is not None else Path.cwd() / f"{stem}-{label}"
+    if out is None and fmt.value != "csv":
+        target = target.with_suffix(f".{fmt.value}")
+    return services.reports.write(report, fmt, target)
+
+
+def _done(report: Report, written: list[Path]) -> None:
+    console.print(
+        f"{escape(report.title)} · {escape(report.period.label)}: {len(written)} file(s)",
+        highlight=False,
+    )
+    for path in written:
+        console.print(escape(str(path)), highlight=False, soft_wrap=True)

@@ -1,0 +1,117 @@
+"""The comparison report: several stored runs side by side over their common dates — a
+metrics table (one column per run), equity curves as growth of 100, drawdowns and the
+correlation matrix of daily returns."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pandas as pd
+
+from quantdesk.analytics import drawdown_series, summary
+from quantdesk.reports.model import Column, ColumnFormat, Curve, Report, SubjectKind, Table
+from quantdesk.reports.performance import SUMMARY_ROWS, period_slice
+from quantdesk.reports.period import ReportError, ReportPeriod
+from quantdesk.services.backtest_records import StoredRun
+
+# (metric, short column title): one row per run, one column per metric
+COMPARED = (
+    ("total_return", "Return"),
+    ("cagr", "CAGR"),
+    ("volatility", "Volatility"),
+    ("sharpe_ratio", "Sharpe"),
+    ("sortino_ratio", "Sortino"),
+    ("calmar_ratio", "Calmar"),
+    ("max_drawdown", "Max DD"),
+    ("win_rate", "Win rate"),
+    ("profit_factor", "Profit factor"),
+    ("best_month", "Best month"),
+    ("worst_month", "Worst month"),
+)
+
+
+def comparison_report(
+    runs: list[StoredRun], period: ReportPeriod, generated_at: datetime
+) -> Report:
+    names = _labels(runs)
+    returns = pd.DataFrame(
+        {
+            name: run.series["returns"].astype("float64")
+            for name, run in zip(names, runs, strict=True)
+        }
+    ).dropna()
+    if returns.empty:
+        raise ReportError(f"runs {', '.join(names)} share no dates; nothing to compare")
+    index = pd.DatetimeIndex(returns.index)
+    period = period.clipped(index[0].date(), index[-1].date())
+    returns = period_slice(returns, period)
+    if returns.empty:
+        raise ReportError(f"the runs have no common date in period {period.label}")
+    kinds = {key: kind for key, _, kind in SUMMARY_ROWS}
+    figures = {name: summary(returns[name]) for name in names}
+    metric_table = Table.of(
+        "comparison",
+        "Metrics side by side",
+        [Column("run", "Run"), *(Column(k, title, kinds[k]) for k, title in COMPARED)],
+        [(n, *(_plain(getattr(figures[n], k)) for k, _ in COMPARED)) for n in names],
+    )
+    correlation = returns.corr().to_numpy(dtype=float)
+    correlation_table = Table.of(
+        "correlation",
+        "Correlation of daily returns",
+        [Column("run", "Run"), *(Column(n, n, ColumnFormat.RATIO) for n in names)],
+        [(n, *(float(v) for v in correlation[i])) for i, n in enumerate(names)],
+    )
+    runs_table = Table.of(
+        "runs",
+        "Runs compared",
+        [
+            Column("name", "Name"),
+            Column("run_id", "Run id"),
+            Column("strategy", "Strategy"),
+            Column("engine", "Engine"),
+            Column("universe", "Universe"),
+            Column("start", "Start", ColumnFormat.DATE),
+            Column("end", "End", ColumnFormat.DATE),
+        ],
+        [
+            (n, r.run_id, r.strategy, r.engine, r.universe or "", r.start, r.end)
+            for n, r in zip(names, runs, strict=True)
+        ],
+    )
+    growth = tuple(Curve(n, 100.0 * (1.0 + returns[n]).cumprod()) for n in names)
+    drawdowns = tuple(Curve(n, drawdown_series(returns[n])) for n in names)
+    return Report(
+        title="Strategy comparison — " + " vs ".join(names),
+        subject_kind=SubjectKind.COMPARISON,
+        subject=", ".join(f"{n} (run {r.run_id[:12]})" for n, r in zip(names, runs, strict=True)),
+        period=period,
+        generated_at=generated_at,
+        data_as_of=max(r.end for r in runs),
+        currency="USD",
+        metrics=(),
+        equity=growth,
+        drawdown=drawdowns,
+        monthly_returns=None,
+        tables=(metric_table, correlation_table, runs_table),
+        equity_is_rebased=True,
+        notes=(
+            f"Compared over the {len(returns)} dates the runs share. Metrics follow quantstats "
+            "(daily simple returns, 252 days a year, sample standard deviation).",
+        ),
+    )
+
+
+def _labels(runs: list[StoredRun]) -> list[str]:
+    """Strategy names, with the run id's start where two runs share a strategy."""
+    strategies = [r.strategy for r in runs]
+    return [
+        r.strategy if strategies.count(r.strategy) == 1 else f"{r.strategy} {r.run_id[:6]}"
+        for r in runs
+    ]
+
+
+def _plain(value: object) -> float | None:
+    number = float(str(value)) if value is not None else math.nan
+    return None if math.isnan(number) else number

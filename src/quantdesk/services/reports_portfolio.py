@@ -1,0 +1,284 @@
+"""The report model of a paper or live portfolio over a period, from its daily snapshots
+(equity, positions), filled orders (trades, TCA) and journal (commentary).
+
+Returns are the time-weighted daily returns of the snapshots (deposits and withdrawals taken
+out, :func:`trading_book.time_weighted_returns`); a period's starting point is the last
+snapshot before it (or, from inception, its first snapshot).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from quantdesk.analytics.attribution import (
+    TradeFlow,
+    position_attribution,
+    sector_attribution,
+)
+from quantdesk.analytics.tca import OrderPrices, TcaGrouping, analyse
+from quantdesk.db.database import Database
+from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.reports.model import Annotation, Report, SubjectKind, Table
+from quantdesk.reports.performance import performance
+from quantdesk.reports.period import ReportError, ReportPeriod
+from quantdesk.reports.sections import (
+    Holding,
+    TradeLine,
+    position_attribution_table,
+    positions_table,
+    sector_attribution_table,
+    tca_table,
+    trades_table,
+)
+from quantdesk.services import reports_inputs as inputs
+from quantdesk.services.data import DataService
+from quantdesk.services.trading import TradingService
+from quantdesk.services.trading_book import time_weighted_returns
+from quantdesk.services.trading_types import JournalView, OrderView, SnapshotView
+
+JOURNAL_FIELDS = (
+    "thesis",
+    "intended_entry",
+    "sizing_rationale",
+    "exit_plan",
+    "outcome",
+    "lesson",
+)
+
+
+def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
+    database: Database,
+    trading: TradingService,
+    data: DataService,
+    name: str,
+    period: ReportPeriod,
+    strategy: str | None,
+    generated_at: datetime,
+) -> Report:
+    view = trading.get_portfolio(name)  # an unknown name is an error naming it
+    with database.read() as connection:
+        record = trading_repo.get_portfolio(connection, view.name)
+        assert record is not None
+        snapshots = trading_repo.snapshots(connection, record.id)
+        known = set(trading_repo.strategies(connection, record.id))
+    every_order = trading.list_orders(name)
+    known |= {o.strategy for o in every_order}
+    if strategy is not None and strategy not in known:
+        listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
+        raise ReportError(
+            f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
+        )
+    if not snapshots:
+        raise ReportError(
+            f"portfolio {name!r} has no daily snapshots yet: take one first "
+            f"('quantdesk portfolio snapshot {name}')"
+        )
+    period = period.clipped(snapshots[0].date, snapshots[-1].date)
+    first, last = period.bounds
+    in_period = [s for s in snapshots if first <= s.date <= last]
+    if not in_period:
+        raise ReportError(f"portfolio {name!r} has no snapshot in period {period.label}")
+    before = [s for s in snapshots if s.date < first]
+    base = before[-1] if before else in_period[0]
+    end = in_period[-1]
+    views = [_view(s) for s in snapshots]
+    returns = pd.Series(
+        {pd.Timestamp(d): r for d, r in time_weighted_returns(views)}, dtype="float64"
+    )
+    equity = pd.Series(
+        [float(s.equity) for s in snapshots],
+        index=pd.DatetimeIndex([pd.Timestamp(s.date) for s in snapshots]),
+    )
+    benchmark = None
+    if view.benchmark:
+        frame = inputs.price_frame(data, [view.benchmark], "close", snapshots[0].date, last)
+        if view.benchmark in frame.columns:
+            benchmark = frame[view.benchmark]
+    orders = [
+        o
+        for o in every_order
+        if o.filled_quantity
+        and o.average_fill_price is not None
+        and (strategy is None or o.strategy == strategy)
+        and o.created_at is not None  # an order without a time belongs to no period
+        and base.date < _day(o) <= end.date
+    ]
+    part = performance(
+        name=name,
+        equity=equity,
+        returns=returns,
+        period=period,
+        benchmark_prices=benchmark,
+        benchmark_name=view.benchmark,
+    )
+    notes: list[str] = []
+    # the base snapshot is the starting point (from inception: the first snapshot, whose
+    # holdings start the period at their snapshot value)
+    start_quantities, start_prices = _holdings(base.positions)
+    end_quantities, end_prices = _holdings(end.positions)
+    period_return = float(np.prod(1.0 + part.period_returns.to_numpy(dtype=np.float64))) - 1.0
+    attribution = None
+    if float(base.equity) > 0:
+        attribution = position_attribution(
+            start_quantities,
+            end_quantities,
+            start_prices,
+            end_prices,
+            [
+                TradeFlow(
+                    o.symbol,
+                    float(o.filled_quantity) * (1.0 if o.side == "buy" else -1.0),
+                    float(o.average_fill_price or 0),
+                )
+                for o in orders
+            ],
+            float(base.equity),
+            float(end.equity),
+            period_return=period_return,
+        )
+    else:
+        notes.append("attribution by position left out: the period starts with no equity")
+    symbols = set(end_quantities) | {o.symbol for o in orders} | set(start_quantities)
+    sector_of = inputs.sectors(data, symbols)
+    holdings = [
+        Holding(s, q, end_prices[s], q * end_prices[s], q * end_prices[s] / float(end.equity))
+        for s, q in end_quantities.items()
+        if float(end.equity)
+    ]
+    tables: list[Table] = [positions_table(holdings, attribution, sector_of, end.date)]
+    tca = analyse(
+        [
+            OrderPrices(
+                client_order_id=o.client_order_id,
+                symbol=o.symbol,
+                strategy=o.strategy,
+                side=o.side,
+                quantity=float(o.filled_quantity),
+                decided_at=o.created_at or datetime.combine(end.date, datetime.min.time()),
+                decision_price=_float(o.decision_price),
+                arrival_price=_float(o.arrival_price),
+                fill_price=float(o.average_fill_price or 0),
+            )
+            for o in orders
+        ],
+        by=TcaGrouping.SYMBOL,
+    )
+    slippage = {c.client_order_id: c.slippage_bp for c in tca.orders}
+    lines = [
+        TradeLine(
+            _day(o),
+            o.symbol,
+            o.side,
+            float(o.filled_quantity),
+            float(o.average_fill_price or 0),
+            _float(o.arrival_price),
+            _finite(slippage.get(o.client_order_id)),
+            None,
+            o.strategy,
+        )
+        for o in orders
+    ]
+    tables.append(trades_table(lines, "the arrival price (the price when the order was sent)"))
+    if orders:
+        tables.append(tca_table(tca))
+    if attribution is not None:
+        tables.append(position_attribution_table(attribution))
+        tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
+    if strategy is not None:
+        notes.append(
+            f"Trades, costs and commentary are strategy {strategy!r}'s; returns, positions "
+            "and attribution are the whole portfolio's (snapshots are taken per portfolio)."
+        )
+    notes.append(
+        "Returns are time-weighted (deposits and withdrawals taken out). Metrics follow "
+        "quantstats: daily simple returns, 252 trading days a year, sample standard deviation."
+    )
+    journal = [
+        j
+        for j in trading.journal_list(name)
+        if first <= j.created_at.date() <= last
+        and (strategy is None or j.client_order_id is None or _order_strategy(j, orders))
+    ]
+    return Report(
+        title=f"Portfolio report — {view.name}"
+        + (f" / {strategy}" if strategy is not None else ""),
+        subject_kind=SubjectKind.PORTFOLIO if strategy is None else SubjectKind.STRATEGY,
+        subject=f"{view.name} ({view.mode}, account {view.account}, benchmark "
+        f"{view.benchmark or 'none'})",
+        period=period,
+        generated_at=generated_at,
+        data_as_of=snapshots[-1].date,
+        currency="USD",
+        metrics=part.metrics,
+        equity=part.equity,
+        drawdown=part.drawdown,
+        monthly_returns=part.monthly,
+        tables=tuple(tables),
+        annotations=tuple(_annotation(j) for j in journal),
+        parameters=(
+            ("portfolio", view.name),
+            ("mode", view.mode),
+            ("account", view.account),
+            ("benchmark", view.benchmark or "none"),
+            ("created at", view.created_at.isoformat()),
+            ("snapshots", f"{len(snapshots)} ({snapshots[0].date} to {snapshots[-1].date})"),
+        ),
+        notes=tuple(notes),
+        extra={"attribution": attribution},
+    )
+
+
+def _view(record: trading_repo.SnapshotRecord) -> SnapshotView:
+    return SnapshotView(
+        record.date,
+        record.cash,
+        record.market_value,
+        record.equity,
+        record.net_flows,
+        record.realised_pnl,
+        record.unrealised_pnl,
+    )
+
+
+def _holdings(positions: object) -> tuple[dict[str, float], dict[str, float]]:
+    """Quantities and marks of a snapshot's ``{symbol: [quantity, price]}``."""
+    quantities: dict[str, float] = {}
+    prices: dict[str, float] = {}
+    if isinstance(positions, dict):
+        for symbol, pair in positions.items():
+            quantity, price = (float(v) for v in pair)
+            if quantity:
+                quantities[str(symbol)] = quantity
+                prices[str(symbol)] = price
+    return quantities, prices
+
+
+def _day(order: OrderView) -> date:
+    """The order's day (orders without a creation time are filtered out before)."""
+    return order.created_at.date() if order.created_at is not None else date.min
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def _order_strategy(entry: JournalView, orders: list[OrderView]) -> bool:
+    return any(o.client_order_id == entry.client_order_id for o in orders)
+
+
+def _annotation(entry: JournalView) -> Annotation:
+    parts = [
+        f"{field.replace('_', ' ')}: {getattr(entry, field)}"
+        for field in JOURNAL_FIELDS
+        if getattr(entry, field)
+    ]
+    subject = f"order {entry.client_order_id}" if entry.client_order_id else "portfolio"
+    return Annotation(entry.created_at, subject, "; ".join(parts))
