@@ -18,10 +18,8 @@ Conventions (both engines follow them so results compare cell by cell):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,37 +124,6 @@ class BacktestResult:
             "fills": self.fills,
             "trades": self.trades,
         }
-
-    def to_csv(self, directory: str | Path) -> list[Path]:
-        """Write one CSV per frame plus ``meta.json`` into ``directory``; returns the paths."""
-        return self._export(Path(directory), "csv")
-
-    def to_parquet(self, directory: str | Path) -> list[Path]:
-        """Write one Parquet file per frame plus ``meta.json`` into ``directory``."""
-        return self._export(Path(directory), "parquet")
-
-    def to_json(self) -> str:
-        """The run as one JSON document: meta, the daily series and the trade tables."""
-        frames = self.to_frames()
-        document = self.meta()
-        for name, frame in frames.items():
-            document[name] = json.loads(frame.to_json(orient="split", date_format="iso"))
-        return json.dumps(document)
-
-    def _export(self, directory: Path, kind: str) -> list[Path]:
-        directory.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
-        for name, frame in self.to_frames().items():
-            path = directory / f"{name}.{kind}"
-            if kind == "csv":
-                frame.to_csv(path)
-            else:
-                frame.to_parquet(path)
-            written.append(path)
-        meta_path = directory / "meta.json"
-        meta_path.write_text(json.dumps(self.meta(), indent=2))
-        written.append(meta_path)
-        return written
 
 
 def _iso(moment: Any) -> str:

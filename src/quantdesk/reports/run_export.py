@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from quantdesk.reports.period import ReportError
+
+if TYPE_CHECKING:
+    from quantdesk.backtest.result import BacktestResult
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 INDEXED = "series"  # the one table indexed by date; the others carry their own columns
@@ -66,3 +69,17 @@ def write_run_files(
         path.write_text(json.dumps(run_document(meta, frames)))
         written.append(path)
     return written
+
+
+def export_result(
+    result: BacktestResult, directory: str | Path, formats: Iterable[str] = ("csv",)
+) -> list[Path]:
+    """A run held in memory (not stored) written like a stored one: the same files."""
+    return write_run_files(
+        result.meta(), result.to_frames(), Path(directory), check_formats(formats)
+    )
+
+
+def result_document(result: BacktestResult) -> dict[str, Any]:
+    """A run held in memory as the one JSON document (``run.json``'s shape)."""
+    return run_document(result.meta(), result.to_frames())

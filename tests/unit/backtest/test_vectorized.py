@@ -18,6 +18,7 @@ from quantdesk.backtest import (
     run_allocation,
 )
 from quantdesk.data import Panel
+from quantdesk.reports.run_export import export_result, result_document
 
 NAN = np.nan
 
@@ -222,12 +223,12 @@ def test_round_trips_and_exports(tmp_path: object) -> None:
     assert trade["pnl"] == pytest.approx(50 * 2.0 - 2.0)
     assert trade["return"] == pytest.approx(98.0 / 500.0)
     assert not trade["is_open"]
-    files = result.to_csv(tmp_path / "csv")  # type: ignore[operator]
+    files = export_result(result, tmp_path / "csv")
     assert {p.name for p in files} >= {"series.csv", "fills.csv", "trades.csv", "meta.json"}
-    result.to_parquet(tmp_path / "pq")  # type: ignore[operator]
+    export_result(result, tmp_path / "pq", ["parquet"])
     series = pd.read_parquet(tmp_path / "pq" / "series.parquet")  # type: ignore[operator]
     assert series["equity"].tolist() == pytest.approx(result.equity.tolist())
-    document = json.loads(result.to_json())
+    document = json.loads(json.dumps(result_document(result)))
     assert document["engine"] == "vector"
     assert document["final_equity"] == pytest.approx(1098.0)
 
