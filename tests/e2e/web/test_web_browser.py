@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import PORTFOLIO, LiveServer
+from web_support import PORTFOLIO, LiveServer
 
 PAGES = {
     "dashboard": "/",

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from test_web_browser import CHARTS_DRAWN, Watched
-
-from conftest import PORTFOLIO, LiveServer, copy_of, serve
+from web_support import PORTFOLIO, LiveServer, copy_of, serve
 
 USERS = (("tina", "trader"), ("vic", "viewer"))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi import Request
+from web_support import PORTFOLIO, Site, site_on
 
-from conftest import PORTFOLIO, Site, site_on
 from quantdesk.api.deps import Principal, Role, get_principal
 from quantdesk.config import Settings
 from quantdesk.services import build_services
