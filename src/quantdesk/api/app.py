@@ -18,12 +18,18 @@ __all__ = ["LOCAL", "create_app"]
 
 
 def create_app(
-    services: Services, *, web: WebServices | None = None, secure_cookies: bool = False
+    services: Services,
+    *,
+    web: WebServices | None = None,
+    secure_cookies: bool = False,
+    read_cache: bool = True,
 ) -> FastAPI:
     """Build the app around an already-built services container (migrations are an explicit
     step before this, never something each worker does). ``secure_cookies``: the app is
-    served over https (set behind a TLS-terminating proxy)."""
-    web = web if web is not None else build_web_services(services, secure_cookies=secure_cookies)
+    served over https (set behind a TLS-terminating proxy); ``read_cache``: the one-second GET
+    cache (:mod:`quantdesk.api.cache`)."""
+    if web is None:
+        web = build_web_services(services, secure_cookies=secure_cookies, read_cache=read_cache)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

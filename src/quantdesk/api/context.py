@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 
+from quantdesk.api.cache import ReadCache
 from quantdesk.services import Services
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
@@ -22,6 +23,7 @@ class WebServices:
     audit: AuditService
     events: EventBus
     jobs: JobService
+    cache: ReadCache
     secure_cookies: bool = False  # True when served over https
 
     def close(self) -> None:
@@ -29,15 +31,23 @@ class WebServices:
 
 
 def build_web_services(
-    services: Services, *, secure_cookies: bool = False, hasher: PasswordHasher | None = None
+    services: Services,
+    *,
+    secure_cookies: bool = False,
+    hasher: PasswordHasher | None = None,
+    read_cache: bool = True,
 ) -> WebServices:
     """``hasher``: the argon2 parameters (default :func:`~quantdesk.services.auth.default_hasher`;
-    tests pass cheaper ones)."""
+    tests pass cheaper ones). ``read_cache``: keep GET answers for a second (see
+    :mod:`quantdesk.api.cache`)."""
     events = EventBus(services.clock)
+    cache = ReadCache(enabled=read_cache)
+    jobs = JobService(services.clock, events, on_finish=cache.clear)
     return WebServices(
         auth=AuthService(services.database, services.clock, hasher=hasher),
         audit=AuditService(services.database, services.clock),
         events=events,
-        jobs=JobService(services.clock, events),
+        jobs=jobs,
+        cache=cache,
         secure_cookies=secure_cookies,
     )

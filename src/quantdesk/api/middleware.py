@@ -66,6 +66,8 @@ class AuthMiddleware:
             )
             if refusal is not None:
                 await refusal(scope, receive, send_wrapper)
+            elif request.method == "GET" and web.cache.cacheable(request.url.path):
+                await self._cached(scope, receive, send_wrapper, web, state)
             else:
                 await self.app(scope, receive, send_wrapper)
         except Exception as error:
@@ -86,7 +88,38 @@ class AuthMiddleware:
             await response(scope, receive, send_wrapper)
         finally:
             if request.method in UNSAFE_METHODS:
-                await self._audit(scope, request, web, state, int(status_box["status"]))
+                status = int(status_box["status"])
+                if status < 400:
+                    web.cache.clear()  # what this call changed is visible to the next read
+                await self._audit(scope, request, web, state, status)
+
+    async def _cached(
+        self, scope: Scope, receive: Receive, send: Send, web: WebServices, state: dict[str, Any]
+    ) -> None:
+        """Answer a GET from the read cache, or run it and keep a 200 answer for a second."""
+        principal: Principal = state["principal"]
+        key = (principal.role.value, f"{scope['path']}?{scope.get('query_string', b'').decode()}")
+        hit = web.cache.get(key)
+        if hit is not None:
+            await send(
+                {"type": "http.response.start", "status": hit.status, "headers": hit.headers}
+            )
+            await send({"type": "http.response.body", "body": hit.body})
+            return
+        captured: dict[str, Any] = {"headers": [], "body": [], "status": 0}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"set-cookie"
+                ]
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        web.cache.put(key, captured["status"], captured["headers"], b"".join(captured["body"]))
 
     async def _authenticate(
         self,

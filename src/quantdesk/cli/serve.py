@@ -61,6 +61,9 @@ def serve(
         False, "--secure-cookies", help="Mark cookies Secure (served over https by a proxy)."
     ),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn's access log level."),
+    read_cache: bool = typer.Option(
+        True, "--read-cache/--no-read-cache", help="Keep GET answers for one second."
+    ),
 ) -> None:
     """Serve the web pages and the REST API (/api, docs at /api/docs)."""
     import uvicorn
@@ -85,7 +88,7 @@ def serve(
         database.dispose()
         raise
     services = build_services(settings, database=database)
-    app = create_app(services, secure_cookies=secure_cookies)
+    app = create_app(services, secure_cookies=secure_cookies, read_cache=read_cache)
     console.print(f"quantdesk on http://{host}:{port}/ (API docs: /api/docs); Ctrl-C stops")
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level.lower())

@@ -3,8 +3,9 @@
 Passwords and API tokens are stored as argon2 hashes only; a token is shown once, when it is
 created. A token reads ``qd_<id>_<secret>``: the id finds its row with one indexed lookup, the
 secret is what the hash checks. Verifying argon2 costs tens of milliseconds, so a token already
-verified is remembered in memory by its SHA-256 (never the token itself); its row is still read
-on every request, so a revocation takes effect at once.
+verified is remembered in memory by its SHA-256 (never the token itself); its row is read again
+after :data:`TOKEN_RECHECK_SECONDS`, so a revocation by another process takes effect within
+that time (at once when revoked through this service).
 
 Session cookies carry 256 random bits; the stored session id is their SHA-256 (a slow hash buys
 nothing against a secret that cannot be guessed).
@@ -16,6 +17,7 @@ import hashlib
 import re
 import secrets
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +36,9 @@ SESSION_LIFETIME = timedelta(hours=12)
 """A web login lasts this long; then the user logs in again."""
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "qd"
+TOKEN_RECHECK_SECONDS = 2.0
+"""How long a verified token is trusted without reading its row again: a token revoked by
+another process (the CLI) is refused within this time; one revoked here, at once."""
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TOKEN = re.compile(r"^qd_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
 _VERIFIED_CACHE_SIZE = 1024
@@ -193,6 +198,8 @@ class AuthService:
         self._hasher = hasher if hasher is not None else default_hasher()
         self.throttle = throttle if throttle is not None else LoginThrottle(clock)
         self._verified: dict[str, str] = {}  # SHA-256 of a token → its id
+        # SHA-256 of a token → (monotonic deadline, principal): skips the row read while fresh
+        self._fresh: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
         # a hash to verify against when the username is unknown, so the answer takes as long
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
@@ -287,11 +294,15 @@ class AuthService:
         match = _TOKEN.match(token)
         if match is None:
             raise AuthenticationError("invalid API token")
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            fresh = self._fresh.get(digest)
+        if fresh is not None and fresh[0] > time.monotonic():
+            return fresh[1]
         with self._db.read() as connection:
             record = auth_repo.get_token(connection, match.group(1))
         if record is None or record.revoked_at is not None:
             raise AuthenticationError("invalid API token")
-        digest = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             known = self._verified.get(digest) == record.id
         if not known:
@@ -301,7 +312,12 @@ class AuthService:
                 if len(self._verified) >= _VERIFIED_CACHE_SIZE:
                     self._verified.clear()
                 self._verified[digest] = record.id
-        return Principal(record.username, Role(record.role), "token")
+        principal = Principal(record.username, Role(record.role), "token")
+        with self._lock:
+            if len(self._fresh) >= _VERIFIED_CACHE_SIZE:
+                self._fresh.clear()
+            self._fresh[digest] = (time.monotonic() + TOKEN_RECHECK_SECONDS, principal)
+        return principal
 
     # -- web sessions --------------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> Session:
@@ -362,6 +378,7 @@ class AuthService:
     def _forget_verified(self) -> None:
         with self._lock:
             self._verified.clear()
+            self._fresh.clear()
 
 
 def _role(role: Role | str) -> Role:

@@ -72,7 +72,17 @@ Progress = Callable[[float, str], None]
 
 
 class JobService:
-    def __init__(self, clock: Clock, events: EventBus, *, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        events: EventBus,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        on_finish: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_finish`` is called after each job ends (e.g. to drop cached reads of what
+        the job stored)."""
+        self._on_finish = on_finish
         self._clock = clock
         self._events = events
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="quantdesk-job")
@@ -134,18 +144,22 @@ class JobService:
         def progress(fraction: float, message: str) -> None:
             self._update(job_id, progress=min(max(float(fraction), 0.0), 1.0), message=message)
 
+        result: JobResult | None = None
+        error: str | None = None
         try:
             result = work(progress)
-        except QuantdeskError as error:
-            self._finish(
-                job_id, JobStatus.FAILED, error=str(error.args[0] if error.args else error)
-            )
+        except QuantdeskError as failure:
+            error = str(failure.args[0] if failure.args else failure)
         except Exception:
             # the traceback goes to the log only; the job shows one line
             log.exception("job %s failed", job_id)
-            self._finish(job_id, JobStatus.FAILED, error="internal error; see the server log")
-        else:
+            error = "internal error; see the server log"
+        if self._on_finish is not None:
+            self._on_finish()  # before the job reads as finished: its results are visible
+        if error is None:
             self._finish(job_id, JobStatus.SUCCEEDED, result=result)
+        else:
+            self._finish(job_id, JobStatus.FAILED, error=error)
 
     def _finish(
         self,

@@ -36,6 +36,8 @@ def test_portfolio_lifecycle(market: ApiHarness) -> None:
     assert created.json()["account"] == "paper-core"
     listed = viewer.get("/api/portfolios").json()
     assert (listed["total"], listed["items"][0]["name"]) == (1, "core")
+    # read (and cached for a second) before the trade; the trade must show at once anyway
+    assert viewer.get("/api/portfolios/core/positions").json()["total"] == 0
     bought = trader.post(
         "/api/trades",
         json={"portfolio": "core", "symbol": "AAA", "side": "buy", "quantity": "10"},
