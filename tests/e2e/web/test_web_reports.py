@@ -18,7 +18,7 @@ from test_web_browser import LAPTOP, PHONE, Watched
 from test_web_pages import as_role, text_of
 
 from conftest import PORTFOLIO, LiveServer, Site
-from quantdesk.api.deps import Role
+from quantdesk.api.deps import Role, get_principal
 
 
 def run_ids(site: Site) -> list[str]:
@@ -42,8 +42,13 @@ def test_the_page_lists_every_run_and_portfolio_with_a_form(sample_site: Site) -
     as_role(sample_site, Role.VIEWER)  # reports are reads: a viewer gets them
     try:
         html = sample_site.client.get("/reports").text
+        csv = sample_site.client.get(
+            f"/reports/portfolios/{PORTFOLIO}", params={"period": "all", "format": "csv"}
+        )
     finally:
-        sample_site.app.dependency_overrides.clear()
+        sample_site.app.dependency_overrides.pop(get_principal)
+    assert csv.status_code == 200
+    assert csv.headers["content-type"] == "application/zip"
 
     for run_id in run_ids(sample_site):
         assert f'action="/reports/backtests/{run_id}"' in html
