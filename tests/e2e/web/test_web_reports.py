@@ -74,7 +74,8 @@ def test_a_backtest_downloads_as_pdf_excel_html_and_csv(sample_site: Site) -> No
     disposition = pdf.headers["content-disposition"]
     assert disposition == f'attachment; filename="backtest-{run_id[:8]}-2021.pdf"'
     first_page = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
-    assert "2021" in first_page
+    assert f"run {run_id[:12]}" in first_page
+    assert "\nPeriod\n2021\n" in first_page  # the period chosen, not the whole run
 
     xlsx = sample_site.client.get(path, params={"period": "2021-Q1", "format": "xlsx"})
     assert xlsx.status_code == 200
@@ -101,7 +102,8 @@ def test_a_portfolio_and_a_comparison_download(sample_site: Site) -> None:
     )
     assert portfolio.status_code == 200
     assert portfolio.content.startswith(b"%PDF")
-    assert PORTFOLIO in PdfReader(io.BytesIO(portfolio.content)).pages[0].extract_text()
+    first_page = PdfReader(io.BytesIO(portfolio.content)).pages[0].extract_text()
+    assert f"Portfolio report — {PORTFOLIO}" in first_page
 
     ids = run_ids(sample_site)[:2]
     comparison = sample_site.client.get(
