@@ -1,7 +1,7 @@
 """The Reports page: it lists stored runs and portfolios (or says how to make them), its forms
 download the reports service's PDF, Excel, HTML and CSV files, and a period or selection the
 service refuses comes back to the page as a message, never a 500. The last test drives it in
-chromium at laptop and phone width and downloads a PDF."""
+chromium at laptop and phone width: a PDF of one run, a workbook comparing the ticked runs."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def test_unknown_subjects_and_a_one_run_comparison_are_messages(sample_site: Sit
 
 # -- in chromium -------------------------------------------------------------------------
 @pytest.mark.parametrize(("viewport", "size"), [(LAPTOP, "laptop"), (PHONE, "phone")])
-def test_in_a_browser_the_page_is_clean_and_downloads_a_pdf(
+def test_in_a_browser_the_page_is_clean_and_its_forms_download(
     live_server: LiveServer, browser: Any, viewport: dict[str, int], size: str
 ) -> None:
     context = browser.new_context(viewport=viewport, accept_downloads=True)
@@ -185,9 +185,21 @@ def test_in_a_browser_the_page_is_clean_and_downloads_a_pdf(
         assert download.failure() is None
         with open(download.path(), "rb") as pdf:
             assert pdf.read(4) == b"%PDF"
+
+        # the run checkboxes belong to the comparison form through their form attribute
+        for box in page.locator("#report-runs input[name=run_id]").all():
+            box.check()
+        compare = page.locator("#compare-report")
+        compare.locator("select[name=format]").select_option("xlsx")
+        with page.expect_download() as waiting:
+            compare.locator("button[type=submit]").click()
+        workbook = waiting.value
+        assert re.fullmatch(r"comparison-.+\.xlsx", workbook.suggested_filename)
+        with open(workbook.path(), "rb") as xlsx:
+            assert xlsx.read(2) == b"PK"
         # chromium ends a navigation that turns into a download as "aborted": no failure
-        turned_into_download = f"failed: {download.url} (net::ERR_ABORTED)"
-        assert [p for p in watched.clean() if p != turned_into_download] == []
+        aborted = {f"failed: {d.url} (net::ERR_ABORTED)" for d in (download, workbook)}
+        assert [p for p in watched.clean() if p not in aborted] == []
 
         form.locator("input[name=period]").fill("2021-13")
         form.locator("button[type=submit]").click()
