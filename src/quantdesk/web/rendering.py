@@ -32,6 +32,7 @@ NAVIGATION = (
     ("strategies", "/strategies", "Strategies"),
     ("backtests", "/backtests", "Backtests"),
     ("journal", "/journal", "Journal"),
+    ("reports", "/reports", "Reports"),
     ("settings", "/settings", "Settings"),
 )
 

@@ -45,7 +45,7 @@ def backtest_report(
 ) -> Response:
     """The report of a stored backtest run."""
     report = services.reports.backtest_report(run_id, period)
-    return _document(services, report, format, f"backtest-{run_id[:8]}")
+    return report_download(services, report, format, f"backtest-{run_id[:8]}")
 
 
 @router.get("/portfolios/{name}")
@@ -59,7 +59,7 @@ def portfolio_report(
 ) -> Response:
     """The report of a portfolio from its snapshots, orders and journal."""
     report = services.reports.portfolio_report(name, period, strategy)
-    return _document(services, report, format, f"portfolio-{name}")
+    return report_download(services, report, format, f"portfolio-{name}")
 
 
 @router.get("/compare")
@@ -72,11 +72,12 @@ def comparison_report(
 ) -> Response:
     """Several stored runs side by side (``?run_id=A&run_id=B``)."""
     report = services.reports.comparison_report(run_id, period)
-    return _document(services, report, format, "comparison")
+    return report_download(services, report, format, "comparison")
 
 
-def _document(services: Services, report: Report, kind: ReportFormat, stem: str) -> Response:
-    """The rendered file as an attachment (CSV files zipped into one)."""
+def report_download(services: Services, report: Report, kind: ReportFormat, stem: str) -> Response:
+    """The rendered file as an attachment (CSV files zipped into one); the web's Reports page
+    answers its downloads with it too."""
     label = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.period.label)
     name = f"{stem}-{label}"
     with tempfile.TemporaryDirectory(prefix="quantdesk-report-") as folder:

@@ -13,6 +13,7 @@ def routers() -> list[APIRouter]:
         journal,
         performance,
         portfolios,
+        reports,
         risk,
         settings,
         strategies,
@@ -29,5 +30,6 @@ def routers() -> list[APIRouter]:
         strategies.router,
         backtests.router,
         journal.router,
+        reports.router,
         settings.router,
     ]
