@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_web_browser import LAPTOP, PHONE, Watched
 from test_web_pages import as_role, text_of
+from web_support import PORTFOLIO, LiveServer, Site
 
-from conftest import PORTFOLIO, LiveServer, Site
 from quantdesk.api.deps import Role, get_principal
 
 
