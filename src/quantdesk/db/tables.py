@@ -466,6 +466,41 @@ class Execution(Base):
     filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OrderAllocation(Base):
+    """Who wanted what from a netted broker order: its fills are split between these strategies
+    pro rata to ``quantity`` (shares); written before the broker sees the order."""
+
+    __tablename__ = "order_allocations"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+
+
+class InternalCross(Base):
+    """One strategy's side of an internal cross: opposite intents of two strategy books matched
+    at the latest price, no commission, never sent to the broker."""
+
+    __tablename__ = "internal_crosses"
+    __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    execution_id: Mapped[str] = mapped_column(String(160))
+    cross_id: Mapped[str] = mapped_column(String(80))
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PositionRow(Base):
     """A strategy's holding of one symbol, rewritten with every fill booked (a cache of the
     ledger rebuilt from ``executions`` and ``cash_flows``)."""

@@ -24,11 +24,12 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
-from quantdesk.services import trading_book, trading_orders
+from quantdesk.services import trading_book, trading_netting, trading_orders
 from quantdesk.services.data import DataService
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BooksRebalanceResult,
     JournalView,
     OrderSpec,
     OrderView,
@@ -217,6 +218,38 @@ class TradingService:
             session, weights, label if source is None else source, threshold, execute, self.costs
         )
 
+    def rebalance_books(
+        self,
+        name: str,
+        *,
+        targets: Mapping[str, Mapping[str, float]] | None = None,
+        strategies: Sequence[str] | None = None,
+        threshold: float = 0.0,
+        execute: bool = False,
+    ) -> BooksRebalanceResult:
+        """Rebalance several strategy books of one portfolio as one netted batch.
+
+        Each book (named after its strategy) trades to its own targets against its own cash and
+        positions: ``targets`` maps book → symbol → weight, or ``strategies`` names registered
+        strategies whose latest targets drive the book of the same name. Per symbol, opposite
+        trades of two books cross internally; only the net reaches the broker, and its fills are
+        attributed back to the books that wanted them.
+        """
+        if (targets is None) == (strategies is None):
+            raise TradingError("give exactly one of per-book targets or strategies")
+        if strategies is not None:
+            if len(set(strategies)) != len(strategies):
+                raise TradingError(f"a strategy is named twice in {list(strategies)}")
+            targets = {s: self._targets(None, s, None)[0] for s in strategies}
+            source = "strategies:" + ",".join(strategies)
+        else:
+            source = "targets"
+        assert targets is not None
+        session = self._session(name)
+        return trading_netting.rebalance_books(
+            session, targets, source, threshold, execute, self.costs
+        )
+
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:
         session = self._session(name, reconcile_first=False)
@@ -303,6 +336,8 @@ class TradingService:
             self.costs,
             with_orders=with_orders,
         )
+        if with_orders:
+            trading_netting.attach(session)
         if reconcile_first:
             reconcile(session)
         return session

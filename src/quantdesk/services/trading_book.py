@@ -26,6 +26,7 @@ from quantdesk.db.repositories._utc import utc
 from quantdesk.execution import OrderFilled
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BookValue,
     JournalView,
     PortfolioHistory,
     PortfolioValue,
@@ -73,6 +74,20 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
                 weight=float(mv / equity) if equity else 0.0,
             )
         )
+    books = tuple(
+        BookValue(
+            strategy=strategy,
+            cash=ledger.cash(account, strategy),
+            market_value=(held := _market_value(ledger.positions(account, strategy), marks)),
+            equity=ledger.cash(account, strategy) + held,
+            net_deposits=ledger.deposits(account, strategy),
+            realised_pnl=ledger.realised_pnl(account, strategy),
+            unrealised_pnl=ledger.unrealised_pnl(account, marks, strategy),
+            commissions=ledger.commissions(account, strategy),
+            positions=len(ledger.positions(account, strategy)),
+        )
+        for strategy in ledger.strategies(account)
+    )
     return PortfolioValue(
         name=session.portfolio.name,
         at=session.clock.now(),
@@ -84,7 +99,12 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
         unrealised_pnl=ledger.unrealised_pnl(account, marks),
         commissions=ledger.commissions(account),
         positions=tuple(positions),
+        books=books,
     )
+
+
+def _market_value(held: Mapping[str, Decimal], marks: Mapping[str, Decimal]) -> Decimal:
+    return sum((quantity * marks[symbol] for symbol, quantity in held.items()), ZERO)
 
 
 def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:

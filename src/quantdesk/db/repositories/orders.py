@@ -39,6 +39,7 @@ from quantdesk.execution import (
     TimeInForce,
     replay,
 )
+from quantdesk.execution.attribution import split_fill
 
 _EVENT_TYPES: dict[str, type[Any]] = {
     str(cls.kind): cls
@@ -349,10 +350,11 @@ def cached_status(connection: Connection, account_id: str) -> dict[str, str]:
     )
 
 
-def executions(
+def broker_executions(
     connection: Connection, account_id: str, portfolio_id: int | None = None
 ) -> list[Fill]:
-    """Stored fills, oldest first, each booked to its strategy."""
+    """Stored fills exactly as the broker reported them, oldest first (a netted order's fill
+    carries the order's own strategy here, see :func:`executions`)."""
     query = (
         select(
             Execution.execution_id,
@@ -386,6 +388,41 @@ def executions(
         )
         for r in rows
     ]
+
+
+def executions(
+    connection: Connection, account_id: str, portfolio_id: int | None = None
+) -> list[Fill]:
+    """Stored fills, oldest first, each booked to its strategy: what the ledger replays.
+
+    A netted broker order's fills are split between the strategies of its allocation
+    (:func:`quantdesk.execution.attribution.split_fill`, so the parts are those booked when the
+    fill arrived), and the internal crosses are merged in by time, then by the sequence of the
+    order or cross id (the order a batch booked them in: a symbol's cross before its net order).
+    """
+    from quantdesk.db.repositories import trading_netting
+
+    raw = broker_executions(connection, account_id, portfolio_id)
+    crossed = trading_netting.crosses(connection, account_id, portfolio_id)
+    if not crossed and not raw:
+        return []
+    allocated = trading_netting.allocations(connection, account_id) if raw else {}
+    booked: list[tuple[datetime, int, int, Fill]] = [
+        (f.filled_at, _sequence(str(f.client_order_id)), k, f) for k, f in enumerate(crossed)
+    ]
+    for k, fill in enumerate(raw, start=len(crossed)):
+        allocation = allocated.get(str(fill.client_order_id))
+        parts = [fill] if allocation is None else split_fill(fill, allocation)
+        seq = _sequence(str(fill.client_order_id))
+        booked.extend((fill.filled_at, seq, k, part) for part in parts)
+    booked.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [fill for _, _, _, fill in booked]
+
+
+def _sequence(client_order_id: str) -> int:
+    """The sequence number in ``f"{account}-{seq}"`` (or a cross's ``…-{seq}-cross``)."""
+    tail = client_order_id.removesuffix("-cross").rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _order_ids(
