@@ -272,6 +272,21 @@ class TradingService:
 
         return replay(self, name, strategy, start, end, dict(params or {}), universe)
 
+    def resume_strategy(
+        self,
+        name: str,
+        strategy: str,
+        start: date,
+        end: date,
+        params: Mapping[str, object] | None = None,
+        universe: str | None = None,
+    ) -> ReplayResult:
+        """Like :meth:`run_strategy`, but a window already partly replayed on the portfolio (an
+        interrupted run) continues after its last processed session instead of trading again."""
+        from quantdesk.services.trading_resume import resume_replay
+
+        return resume_replay(self, name, strategy, start, end, dict(params or {}), universe)
+
     # -- journal -------------------------------------------------------------------------------
     def journal_add(
         self, name: str, texts: Mapping[str, str | None], client_order_id: str | None = None
