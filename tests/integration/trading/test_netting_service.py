@@ -89,6 +89,16 @@ def test_books_survive_a_restart_and_every_fill_is_attributed(
     trading.rebalance_books(
         "multi", targets={"alpha": {"AAA": 0.3, "CCC": 0.3}, "beta": {"AAA": 0.6}}, execute=True
     )
+    first = trading.value("multi")
+    # the day's snapshot holds the account's shares: both books' AAA together
+    trading.snapshot("multi")
+    with trading_services.database.read() as connection:
+        record = trading_repo.get_portfolio(connection, "multi")
+        assert record is not None
+        (stored,) = trading_repo.snapshots(connection, record.id)
+    held = sum(p.quantity for p in first.positions if p.symbol == "AAA")
+    assert {p.strategy for p in first.positions if p.symbol == "AAA"} == {"alpha", "beta"}
+    assert stored.positions["AAA"][0] == str(held)  # type: ignore[index]
     clock.advance_to(datetime(2024, 1, 4, 21, tzinfo=UTC))
     trading.rebalance_books(
         "multi", targets={"alpha": {"AAA": 0.6}, "beta": {"CCC": 0.5}}, execute=True

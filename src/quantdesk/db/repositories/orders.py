@@ -13,11 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from quantdesk.core.enums import Side
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import Execution, OrderEventRow, TradingOrder
 from quantdesk.execution import (
@@ -88,7 +90,17 @@ class StoredOrder:
 # -- event (de)serialisation -------------------------------------------------------------------
 def event_payload(event: OrderEvent) -> dict[str, object]:
     """The JSON-safe fields of ``event`` beyond its order, time and kind."""
-    return {f.name: _encode(getattr(event, f.name)) for f in fields(event) if f.name not in _FIXED}
+    return {name: _encode(getattr(event, name)) for name in _payload_fields(type(event))}
+
+
+@cache
+def _payload_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in _FIXED)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def decode_event(
@@ -109,7 +121,7 @@ def decode_event(
 
 def _encode(value: object) -> object:
     if isinstance(value, Fill):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+        return {name: _encode(getattr(value, name)) for name in _field_names(Fill)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -170,7 +182,7 @@ def insert_orders(
                 "venue_order_id": o.venue_order_id,
             }
         )
-    connection.execute(insert(TradingOrder), rows)  # one executemany
+    executemany(connection, insert(TradingOrder), rows)
     account = orders[0].order.account
     return _order_ids(connection, account, [new.order.client_order_id for new in orders])
 
@@ -210,9 +222,10 @@ def append_events(
                 "payload": event_payload(event),
             }
         )
-    connection.execute(insert(OrderEventRow), rows)
+    executemany(connection, insert(OrderEventRow), rows)
     if states:
-        connection.execute(
+        executemany(
+            connection,
             update(TradingOrder)
             .where(TradingOrder.id == bindparam("row_id"))
             .values(
@@ -258,7 +271,8 @@ def insert_executions(
         known.add(str(fill.fill_id))
         new.append(fill)
     if new:
-        connection.execute(
+        executemany(
+            connection,
             insert(Execution),
             [
                 {

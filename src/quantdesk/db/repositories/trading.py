@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import (
     CashFlow,
@@ -224,7 +225,8 @@ def replace_positions(
     connection.execute(delete(PositionRow).where(PositionRow.portfolio_id == portfolio_id))
     if not positions:
         return
-    connection.execute(
+    executemany(
+        connection,
         insert(PositionRow),
         [
             {
@@ -251,7 +253,7 @@ def replace_positions(
         for seq, lot in enumerate(p.lots)
     ]
     if lots:
-        connection.execute(insert(PositionLot), lots)
+        executemany(connection, insert(PositionLot), lots)
 
 
 def positions(connection: Connection, portfolio_id: int) -> list[StoredPosition]:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, insert, select
 
 from quantdesk.core.enums import Side
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import InternalCross, OrderAllocation
 from quantdesk.execution import Fill
@@ -36,7 +37,7 @@ def insert_allocations(
         for seq, (strategy, quantity) in enumerate(allocation.wants)
     ]
     if rows:
-        connection.execute(insert(OrderAllocation), rows)
+        executemany(connection, insert(OrderAllocation), rows)
 
 
 def allocations(connection: Connection, account_id: str) -> dict[str, Allocation]:
@@ -70,7 +71,7 @@ def insert_crosses(
         for f in crosses
     ]
     if rows:
-        connection.execute(insert(InternalCross), rows)
+        executemany(connection, insert(InternalCross), rows)
 
 
 def crosses(connection: Connection, account_id: str, portfolio_id: int | None = None) -> list[Fill]:
