@@ -90,7 +90,8 @@ class StoredOrder:
 # -- event (de)serialisation -------------------------------------------------------------------
 def event_payload(event: OrderEvent) -> dict[str, object]:
     """The JSON-safe fields of ``event`` beyond its order, time and kind."""
-    return {name: _encode(getattr(event, name)) for name in _payload_fields(type(event))}
+    kind: type = type(event)
+    return {name: _encode(getattr(event, name)) for name in _payload_fields(kind)}
 
 
 @cache
