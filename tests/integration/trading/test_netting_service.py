@@ -17,6 +17,7 @@ from quantdesk.db.repositories import orders as orders_repo
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.repositories import trading_netting as netting_repo
 from quantdesk.services import Services, build_services
+from quantdesk.services.trading_session import PortfolioSession
 from quantdesk.services.trading_types import PortfolioValue, TradingError
 
 
@@ -147,3 +148,36 @@ def test_a_book_that_cannot_pay_refuses_the_whole_batch(trading_services: Servic
     assert not plan.executed
     assert [len(b.trades) for b in plan.books] == [1, 1]
     assert trading.list_orders("multi") == []
+
+
+def test_netted_fills_adopted_after_a_crash_go_to_the_books_that_wanted_them(
+    trading_services: Services, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trading = trading_services.trading
+    _two_books(trading_services)
+    trading.create_portfolio("calm", Decimal(0))  # the same batch without a crash
+    trading.deposit("calm", Decimal(10_000), "alpha")
+    trading.deposit("calm", Decimal(10_000), "beta")
+    first = {"alpha": {"AAA": 0.5}, "beta": {"AAA": 0.3, "BBB": 0.5}}
+    second = {"alpha": {"BBB": 0.4}, "beta": {"AAA": 0.6}}
+    for name in ("multi", "calm"):
+        trading.rebalance_books(name, targets=first, execute=True)
+    clock.advance_to(datetime(2024, 1, 3, 21, tzinfo=UTC))
+    trading.rebalance_books("calm", targets=second, execute=True)
+
+    def crash(self: PortfolioSession) -> None:
+        raise KeyboardInterrupt("killed after the broker saved, before our records")
+
+    # the process dies after the broker's book is saved and before our orders and fills are
+    with monkeypatch.context() as patch:
+        patch.setattr(PortfolioSession, "save_records", crash)
+        with pytest.raises(KeyboardInterrupt):
+            trading.rebalance_books("multi", targets=second, execute=True)
+    report = trading.reconcile("multi")  # a fresh session: what the broker did is adopted
+    assert report.adopted_fills
+    assert report.clean
+    calm, crashed = trading.value("calm"), trading.value("multi")
+    assert _books(crashed) == _books(calm)
+    assert [(b.strategy, b.cash, b.commissions) for b in crashed.books] == [
+        (b.strategy, b.cash, b.commissions) for b in calm.books
+    ]
