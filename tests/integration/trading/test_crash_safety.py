@@ -29,6 +29,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -152,12 +153,20 @@ def test_kill_9_during_rebalances_loses_and_duplicates_nothing(
 
     rng = random.Random(20240301)
     adopted = 0
+    watcher = Database(url, auto_upgrade=False)
     for cycle in range(REBALANCE_KILLS):
+        watcher.dispose()  # no pooled connection crosses a fork
+        stored = _orders(watcher, "paper-core")
         pid = os.fork()
         if pid == 0:
             _in_child(lambda: rebalance_forever(cycle))  # noqa: B023 - runs in the child now
-        assert _kill_after(pid, rng.uniform(0.01, 0.2)), f"cycle {cycle}: the loop ended"
+        # most kills land while batches are flowing (after the child's next stored batch, so a
+        # loaded machine cannot starve it), the rest anywhere — start-up, reconciliation, …
+        if rng.random() < 0.7:
+            assert _wait_for_growth(partial(_orders, watcher, "paper-core"), stored, pid)
+        assert _kill_after(pid, rng.uniform(0.0, 0.15)), f"cycle {cycle}: the loop ended"
         adopted += _reconcile_clean(url, tmp_path / "parent", "core")
+    watcher.dispose()
     print(f"{REBALANCE_KILLS} kills during rebalances, {adopted} fills adopted after a crash")
     _check_stores(url, tmp_path / "final", "core")
     if REBALANCE_KILLS >= 100:  # with this many kills some land between the broker's save and ours
@@ -171,9 +180,15 @@ def _snapshots(database: Database, portfolio: str) -> int:
         return len(trading_repo.snapshots(connection, record.id))
 
 
-def _wait_for_snapshot(database: Database, portfolio: str, done: int, pid: int) -> bool:
-    """Wait until the child has stored a snapshot beyond ``done``; False if it finished."""
-    while _snapshots(database, portfolio) <= done:
+def _orders(database: Database, account: str) -> int:
+    with database.read() as connection:
+        return len(orders_repo.cached_status(connection, account))
+
+
+def _wait_for_growth(count: Callable[[], int], done: int, pid: int) -> bool:
+    """Wait until ``count()`` exceeds ``done`` (the child made progress); False if the child
+    finished first."""
+    while count() <= done:
         finished, status = os.waitpid(pid, os.WNOHANG)
         if finished:
             assert os.WIFEXITED(status), f"the child died on its own ({status})"
@@ -247,7 +262,8 @@ def test_kill_9_during_replays_resumes_to_the_uninterrupted_result(
                 _in_child(lambda: continue_replay(portfolio))  # noqa: B023 - runs in the child now
             # most kills land while sessions are being processed (after the child's next
             # snapshot), the rest anywhere — in start-up, reconciliation, the targets
-            if rng.random() < 0.75 and not _wait_for_snapshot(watcher, portfolio, done, pid):
+            grown = partial(_snapshots, watcher, portfolio)
+            if rng.random() < 0.75 and not _wait_for_growth(grown, done, pid):
                 break  # the replay completed
             if not _kill_after(pid, rng.uniform(0.0, 0.15)):
                 break
