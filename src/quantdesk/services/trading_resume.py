@@ -80,9 +80,11 @@ def resume_replay(
     end: date,
     params: dict[str, Any],
     universe: str | None,
+    **options: Any,
 ) -> ReplayResult:
     """Run the replay of ``strategy`` on ``name`` over ``start``..``end``, or continue it from
-    where an interrupted run stopped; a finished window is left as it is."""
+    where an interrupted run stopped; a finished window is left as it is. ``options`` go to
+    :func:`quantdesk.services.trading_replay.replay` unchanged."""
     from quantdesk.services.trading_replay import _sessions, replay
 
     if start > end:
@@ -102,7 +104,7 @@ def resume_replay(
     if point.next_session is None:
         equity = service.value(name).equity
         return ReplayResult(name, strategy, start, end, 0, 0, equity)
-    return replay(service, name, strategy, point.next_session, end, params, universe)
+    return replay(service, name, strategy, point.next_session, end, params, universe, **options)
 
 
 __all__ = ["ResumePoint", "resume_point", "resume_replay"]

@@ -1,10 +1,12 @@
 """One ``executemany`` with the column types' bind processing done per value, not per statement.
 
-``connection.execute(insert(table), rows)`` rebuilds SQLAlchemy's parameter structures for every
-row (about 30 µs a row: most of a 500-order batch's write time). Here the statement is compiled
-once, each value goes through its column type's own bind processor (so what is stored is exactly
-what SQLAlchemy would store: exact money text on SQLite, JSON text, SQLite's datetime text) and
-the rows go to the driver's ``executemany`` in one call. Same transaction as the caller's.
+On SQLite, ``connection.execute(insert(table), rows)`` rebuilds SQLAlchemy's parameter
+structures for every row. Here the statement is compiled once, each value goes through its column
+type's own bind processor (so what is stored is exactly what SQLAlchemy would store: exact money
+text, JSON text, SQLite's datetime text) and the rows go to the driver's ``executemany`` in one
+call. On PostgreSQL SQLAlchemy's own path is kept: it folds an INSERT's rows into multi-row
+``VALUES`` statements, far fewer round trips than the driver's ``executemany``. Same transaction
+as the caller's either way.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def executemany(
     if not rows:
         return
     dialect = connection.dialect
+    if dialect.name != "sqlite":
+        connection.execute(statement, list(rows))
+        return
     # an INSERT lists the columns of the rows; an UPDATE names its binds itself
     keys = list(rows[0]) if isinstance(statement, Insert) else None
     compiled = statement.compile(dialect=dialect, column_keys=keys)
