@@ -18,6 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Connection
+
 from quantdesk.analytics.tca import TcaGrouping, TcaReport
 from quantdesk.core.clock import Clock
 from quantdesk.core.errors import NotFoundError
@@ -106,9 +108,7 @@ class TradingService:
             trading_repo.ensure_strategy(connection, record.id, "", now)
             if amount > 0:
                 trading_repo.insert_cash_flow(connection, record.id, amount, now, note="initial")
-                state = trading_repo.load_broker_state(connection, account_id)
-                session_broker = self._broker_state_with_cash(state, account_id, amount)
-                trading_repo.save_broker_state(connection, account_id, session_broker, now)
+                self._fund_venue(connection, account_id, amount)
         return _view(record)
 
     def deposit(self, name: str, amount: Decimal | int | str, strategy: str = "") -> PortfolioValue:
@@ -128,7 +128,7 @@ class TradingService:
             trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
             trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
             session.broker.deposit(value)
-            trading_repo.save_broker_state(connection, session.account, session.broker.state(), now)
+            session.save_venue(connection)
         return self.value(name)
 
     def list_portfolios(self) -> list[PortfolioView]:
@@ -307,16 +307,18 @@ class TradingService:
             reconcile(session)
         return session
 
-    def _broker_state_with_cash(
-        self, state: dict[str, object] | None, account: str, amount: Decimal
-    ) -> dict[str, object]:
-        from quantdesk.services.trading_paper import PaperBroker
+    def _fund_venue(self, connection: Connection, account: str, amount: Decimal) -> None:
+        """Deposit ``amount`` at the paper venue of ``account`` (its state rewritten; its
+        executions untouched)."""
+        from quantdesk.db.repositories import paper as paper_repo
+        from quantdesk.execution.brokers.paper import PaperBroker
 
-        broker = PaperBroker(account, lambda _symbol: None, self._clock, self.costs)
+        state, fills = paper_repo.load(connection, account)
+        venue = PaperBroker(account, self._clock, costs=self.costs)
         if state is not None:
-            broker.restore(state)
-        broker.deposit(amount)
-        return broker.state()
+            venue.restore(state, fills)
+        venue.deposit(amount)
+        paper_repo.save(connection, account, venue.state(), [], self._clock.now())
 
     def _calendar_check(self, day: date) -> bool:
         from quantdesk.data.calendar import TradingCalendar

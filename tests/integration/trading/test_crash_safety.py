@@ -27,7 +27,7 @@ from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import orders as orders_repo
-from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.db.repositories import paper as paper_repo
 from quantdesk.services import Services, build_services
 
 KILLS = int(os.environ.get("QUANTDESK_CRASH_KILLS", "100"))
@@ -91,14 +91,14 @@ def test_kill_9_during_rebalances_loses_and_duplicates_nothing(
 
     final = _services(url, tmp_path / "final")
     with final.database.read() as connection:
-        state = trading_repo.load_broker_state(connection, "paper-core")
+        state, venue_fills = paper_repo.load(connection, "paper-core")
         stored = orders_repo.load_orders(connection, "paper-core")
         fills = orders_repo.executions(connection, "paper-core")
         cached = orders_repo.cached_status(connection, "paper-core")
     assert state is not None
-    broker_fills = [f["fill_id"] for f in state["executions"]]  # type: ignore[index, union-attr]
+    broker_fills = [str(f.fill_id) for f in venue_fills]
     assert sorted(str(f.fill_id) for f in fills) == sorted(broker_fills)  # none lost, none twice
-    broker_orders = {f["client_order_id"] for f in state["executions"]}  # type: ignore[index, union-attr]
+    broker_orders = {str(f.client_order_id) for f in venue_fills}
     assert broker_orders <= {s.order.client_order_id for s in stored}
     assert {s.order.client_order_id: str(s.order.status) for s in stored} == cached
     assert stored, "the children never traded between the kills"
