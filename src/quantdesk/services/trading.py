@@ -12,7 +12,7 @@ The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -231,13 +231,36 @@ class TradingService:
         end: date,
         params: Mapping[str, object] | None = None,
         universe: str | None = None,
+        *,
+        costs: CostModel | None = None,
+        fractional: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ReplayResult:
-        """Drive a registered allocation strategy (or ``sector-momentum``) on the portfolio over
-        replayed history: on each of its rebalance dates the targets become one order batch at
-        that day's close through the paper broker; a snapshot is stored every session."""
+        """Drive a registered strategy (allocation or signal, or ``sector-momentum``) on the
+        portfolio over replayed history, bar by bar through the paper broker, as the event
+        backtest runs it; a snapshot is stored every session. ``costs`` default to the paper
+        broker's; the backtest's (:meth:`backtest_costs`) with ``fractional`` shares reproduce
+        the event backtest of the same run. ``progress(done, total)`` after each bar."""
         from quantdesk.services.trading_replay import replay
 
-        return replay(self, name, strategy, start, end, dict(params or {}), universe)
+        return replay(
+            self,
+            name,
+            strategy,
+            start,
+            end,
+            dict(params or {}),
+            universe,
+            costs=costs,
+            fractional=fractional,
+            progress=progress,
+        )
+
+    def backtest_costs(self, strategy: str) -> CostModel:
+        """The cost model the backtest runs ``strategy`` with by default."""
+        if self._backtest is None:
+            raise TradingError("the backtest cost model needs the backtest service")
+        return self._backtest.default_costs(strategy)
 
     # -- journal -------------------------------------------------------------------------------
     def journal_add(
