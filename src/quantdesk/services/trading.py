@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.research import ResearchService
+    from quantdesk.services.trading_live import LiveStep
 
 PAPER_COSTS = CostModel(commission_per_order=1.0, slippage_bps=5.0)
 """The paper broker's defaults: $1 per order, 5 bp slippage against the side."""
@@ -254,6 +255,31 @@ class TradingService:
             costs=costs,
             fractional=fractional,
             progress=progress,
+        )
+
+    def strategy_step(
+        self,
+        name: str,
+        strategy: str,
+        params: Mapping[str, object] | None = None,
+        universe: str | None = None,
+        *,
+        costs: CostModel | None = None,
+        fractional: bool = True,
+    ) -> LiveStep:
+        """One live decision of ``strategy`` on the portfolio: on the latest session whose
+        decision time (21:00 UTC) the clock has passed, once per session
+        (:mod:`.trading_live`). The result says when the next one is due."""
+        from quantdesk.services.trading_live import live_step
+
+        return live_step(
+            self,
+            name,
+            strategy,
+            dict(params or {}),
+            universe,
+            costs=costs,
+            fractional=fractional,
         )
 
     def backtest_costs(self, strategy: str) -> CostModel:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_runner import PanelPrices, PaperRunner
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import ReplayResult, TradingError
-from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
+from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 
 if TYPE_CHECKING:
     from quantdesk.services.trading import TradingService
@@ -67,7 +67,7 @@ def replay(
         return _replay_signal(service, name, start, end, symbols)
     costs = costs if costs is not None else service.costs
     panel, runnable = strategy_inputs(service, strategy, start, end, params, universe, costs)
-    runner = _runner(service, name, panel, runnable, costs, fractional)
+    runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
     first = runner.bar_time(0)
     if clock.now() > first:
         raise TradingError(
@@ -81,7 +81,7 @@ def replay(
     )
 
 
-def _runner(
+def portfolio_runner(
     service: TradingService,
     name: str,
     panel: Panel,
@@ -104,10 +104,14 @@ def strategy_inputs(
     params: dict[str, Any],
     universe: str | None,
     costs: CostModel,
+    *,
+    next_session: date | None = None,
 ) -> tuple[Panel, AllocationStrategy | SignalStrategy]:
     """The panel and strategy object the event backtest of the same run trades (the backtest
     service's rules: an allocation strategy's look-back is loaded before ``start`` and its
-    decisions computed once; delisted symbols' targets dropped)."""
+    decisions computed once; delisted symbols' targets dropped). ``next_session``: the
+    calendar's session after the panel's last (live trading), so the last date can end a
+    rebalance period."""
     from quantdesk.research.universe import parse_universe
     from quantdesk.services.backtest_run import (
         Precomputed,
@@ -138,6 +142,8 @@ def strategy_inputs(
     inputs = prepare_inputs(service._data, service._reference, request, warmup=warmup)
     traded = inputs.traded()
     built = build_strategy(strategy, params, inputs)
+    if next_session is not None and isinstance(built, AllocationStrategy):
+        built = KnownNextSession(built, next_session)
     runnable: AllocationStrategy | SignalStrategy = built
     if isinstance(built, AllocationStrategy):
         all_targets = allocation_targets(built, inputs.panel)
@@ -146,6 +152,26 @@ def strategy_inputs(
             mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
             runnable = Precomputed(built, mask[inputs.warmup :], targets)
     return traded.panel, runnable
+
+
+class KnownNextSession(AllocationStrategy):
+    """An allocation strategy whose last date's period end is decided by the calendar's next
+    session (live trading has no next bar to look at)."""
+
+    name: ClassVar[str] = "known-next-session"
+
+    def __init__(self, inner: AllocationStrategy, next_session: date) -> None:
+        self.inner = inner
+        self.next_session = np.datetime64(next_session, "ns")
+        self.params: StrategyParams = inner.params
+        self.name = inner.name  # type: ignore[misc]  # reports under the wrapped name
+
+    def rebalance_mask(self, dates: np.ndarray) -> np.ndarray:
+        extended = np.append(np.asarray(dates, dtype="datetime64[ns]"), self.next_session)
+        return np.asarray(self.inner.rebalance_mask(extended), dtype=bool)[:-1]
+
+    def target_weights(self, panel: Panel, rebalance_mask: np.ndarray) -> np.ndarray:
+        return self.inner.target_weights(panel, rebalance_mask)
 
 
 def _replay_signal(

@@ -205,6 +205,10 @@ class PaperRunner:
                 progress(n, count)
         self.save()
 
+    def session_equity(self) -> Decimal:
+        """The portfolio's equity (currency) at the current bar's prices."""
+        return trading_book.value(self.session, self.prices).equity
+
     def save(self) -> None:
         """The venue's book, then our records, then the snapshots recorded so far."""
         self.session.save()
