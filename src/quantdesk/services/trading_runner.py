@@ -48,6 +48,7 @@ from quantdesk.execution.brokers.paper import MONEY_TICK, Bar
 from quantdesk.services import trading_book
 from quantdesk.services.data import DataService
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
+from quantdesk.services.trading_types import TradingError
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
 
 ZERO = Decimal(0)
@@ -135,6 +136,13 @@ class PaperRunner:
                 cost = session.ledger.position(session.account, book, symbol).average_cost
                 self.entry[j] = float(cost) if cost is not None else np.nan
         self._cash = float(session.ledger.cash(session.account, book))
+        self._trades = 0  # fills so far: keys the cached float equity and the book summary
+        self._equity_key = (-1, -1)
+        self._equity = self._cash
+        self._held: dict[str, tuple[Decimal, Decimal]] = {}  # shares, cost of the open lots
+        self._held_at = -1
+        self._account_cash = ZERO
+        self._realised = ZERO
         self._queue: list[_Queued | None] = []
         self.i = 0
         self.last = len(panel.dates) - 1
@@ -243,9 +251,12 @@ class PaperRunner:
     @property
     def equity(self) -> float:
         """Cash plus positions at the bar's prices (the backtest's float arithmetic)."""
-        row = self.marks[self.i]
-        held = sum(q * row[j] for j, q in enumerate(self.positions) if q != 0.0)
-        return float(self._cash + held)
+        key = (self.i, self._trades)
+        if key != self._equity_key:
+            row = self.marks[self.i]
+            held = sum(q * row[j] for j, q in enumerate(self.positions) if q != 0.0)
+            self._equity_key, self._equity = key, float(self._cash + held)
+        return self._equity
 
     def history(self, field: str = "close", bars: int | None = None) -> np.ndarray:
         values = self.panel[field]
@@ -425,6 +436,7 @@ class PaperRunner:
     def _sync(self, symbol: str) -> None:
         """Float views of the Decimal book after a fill (what the strategy reads)."""
         session = self.session
+        self._trades += 1
         j = self._columns[symbol]
         before = self.positions[j]
         position = session.ledger.position(session.account, self.book, symbol)
@@ -456,23 +468,51 @@ class PaperRunner:
             if not mark > 0.0:
                 continue
             o, h, lo = (Decimal(repr(v)) for v in levels)
+            events = len(self.session.manager.events)
             broker.on_bar(symbol, Bar(o, h, lo, Decimal(repr(mark))))
-            self._sync(symbol)
+            if len(self.session.manager.events) != events:  # filled, or expired
+                self._sync(symbol)
 
     def _snapshot(self) -> trading_repo.SnapshotRecord:
+        """The day's value, as :func:`.trading_book.value` computes it, from a summary of the
+        account's book kept until the next fill (only the marks change between trades)."""
         session = self.session
-        value = trading_book.value(session, self.prices)
         day = session.clock.now().date()
+        if self._held_at != self._trades:
+            self._summarise_book()
+        positions: dict[str, object] = {}
+        market_value = open_cost = ZERO
+        for symbol, (quantity, cost) in self._held.items():
+            mark = self.prices(symbol)
+            if mark is None:
+                raise TradingError(f"no price for held symbol {symbol!r} on {day}")
+            market_value += quantity * mark
+            open_cost += cost
+            positions[symbol] = [str(quantity), str(mark)]
         return trading_repo.SnapshotRecord(
             date=day,
-            cash=value.cash,
-            market_value=value.market_value,
-            equity=value.equity,
+            cash=self._account_cash,
+            market_value=market_value,
+            equity=self._account_cash + market_value,
             net_flows=self._flows.get(day, ZERO),
-            realised_pnl=value.realised_pnl,
-            unrealised_pnl=value.unrealised_pnl,
-            positions={p.symbol: [str(p.quantity), str(p.price)] for p in value.positions},
+            realised_pnl=self._realised,
+            unrealised_pnl=market_value - open_cost,
+            positions=positions,
         )
+
+    def _summarise_book(self) -> None:
+        ledger, account = self.session.ledger, self.session.account
+        held: dict[str, tuple[Decimal, Decimal]] = {}
+        for strategy in ledger.strategies(account):
+            for symbol in ledger.positions(account, strategy):
+                position = ledger.position(account, strategy, symbol)
+                cost = sum((lot.quantity * lot.price for lot in position.lots), ZERO)
+                quantity, previous = held.get(symbol, (ZERO, ZERO))
+                held[symbol] = (quantity + position.quantity, previous + cost)
+        self._held = {s: v for s, v in sorted(held.items()) if v[0] != ZERO}
+        self._account_cash = ledger.cash(account)
+        self._realised = ledger.realised_pnl(account)
+        self._held_at = self._trades
 
 
 SHARE_STEP = MONEY_TICK

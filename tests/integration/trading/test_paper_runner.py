@@ -13,7 +13,7 @@ import pytest
 from quantdesk.backtest.event import EventEngine
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.execution import CostModel
-from quantdesk.services import Services
+from quantdesk.services import Services, trading_book
 from quantdesk.services.trading_runner import PanelPrices, PaperRunner
 from quantdesk.services.trading_session import PortfolioSession
 from quantdesk.strategies.base import SignalStrategy, StrategyContext
@@ -62,6 +62,14 @@ def test_limit_orders_cancels_and_closes_match_the_event_backtest(
     runner.run(range(len(panel.dates)), replay=True)
 
     history = trading.history("dips")
+    # the runner's running summary of the book is what the trading book computes in full
+    final = trading_book.value(session, prices)
+    last = history.snapshots[-1]
+    stored = (last.equity, last.cash, last.realised_pnl, last.unrealised_pnl)
+    computed = (final.equity, final.cash, final.realised_pnl, final.unrealised_pnl)
+    for mine, full in zip(stored, computed, strict=True):
+        assert abs(mine - full) <= Decimal("1e-9")  # PostgreSQL keeps money to 1e-10
+    assert last.unrealised_pnl != 0  # a position is open at the end
     paper = np.array([float(s.equity) for s in history.snapshots])
     backtest = expected.equity.to_numpy()
     assert np.max(np.abs(paper / backtest - 1)) <= 1e-9
