@@ -124,6 +124,7 @@ class PaperBroker:
         self._last: dict[str, Decimal] = {}
         self._executions: list[Fill] = []
         self._seen: set[str] = set()
+        self._filled: set[str] = set()  # order ids with an execution
         self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
         self._venue_seq = 0
         self._exec_seq = 0
@@ -254,7 +255,6 @@ class PaperBroker:
     # ---- persistence -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """The venue's book without its executions, as JSON-safe values (decimals as text)."""
-        filled = {str(f.client_order_id) for f in self._executions}
         return {
             "version": STATE_VERSION,
             "cash": str(self.cash),
@@ -267,7 +267,7 @@ class PaperBroker:
                 for r in self._resting.values()
             ],
             # ids that ended without a fill (rejected, cancelled, expired): still never reusable
-            "unfilled": sorted(self._seen - filled - set(self._resting)),
+            "unfilled": sorted(self._seen - self._filled - set(self._resting)),
             "venue_seq": self._venue_seq,
             "exec_seq": self._exec_seq,
             "last": {s: str(p) for s, p in sorted(self._last.items())},
@@ -285,6 +285,7 @@ class PaperBroker:
     def restore(self, state: Mapping[str, Any], executions: Iterable[Fill] = ()) -> None:
         """Become the broker that :meth:`state` and its stored ``executions`` describe."""
         self._executions = list(executions)
+        self._filled = {str(f.client_order_id) for f in self._executions}
         self._saved_executions = len(self._executions)
         self._cash = Decimal(state["cash"])
         self._holdings = {s: Decimal(q) for s, q in state["positions"].items()}
@@ -298,7 +299,7 @@ class PaperBroker:
         self._seen = (
             set(state.get("unfilled", ()))
             | set(self._resting)
-            | {str(f.client_order_id) for f in self._executions}
+            | self._filled
         )
         self._venue_seq = int(state.get("venue_seq", 0))
         self._exec_seq = int(state.get("exec_seq", len(self._executions)))
@@ -369,6 +370,7 @@ class PaperBroker:
 
     def _book(self, fill: Fill) -> None:
         self._executions.append(fill)
+        self._filled.add(str(fill.client_order_id))
         self._cash += fill.cash_change
         held = self._holdings.get(fill.symbol, ZERO) + fill.side.sign * fill.quantity
         self._holdings[fill.symbol] = held
