@@ -89,6 +89,8 @@ def portfolio_runner(
     costs: CostModel,
     fractional: bool,
 ) -> PaperRunner:
+    """A runner of ``runnable`` on portfolio ``name``: a session priced from ``panel``,
+    reconciled with its paper venue first."""
     record = service._record(name)
     prices = PanelPrices(service._data, service._clock, panel.symbols)
     session = PortfolioSession(service._db, service._clock, record, prices, costs)

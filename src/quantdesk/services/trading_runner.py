@@ -20,7 +20,9 @@ ledger and stored. On each bar ``i``:
    (1e-10);
 5. the day's value is recorded as a snapshot.
 
-Orders decided on the last bar of a replay are not sent (the backtest has no later bar to fill
+The strategy trades one strategy book of the portfolio (``""`` by default) and sees the panel's
+symbols only; snapshots value the whole portfolio. Orders decided on the last bar of a replay
+are not sent (the backtest has no later bar to fill
 them on, and the two must agree). Fills at the decision bar's close are all the runner does:
 next-open timing and volume participation are backtest-only for now.
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +153,7 @@ class PaperRunner:
         self._snapshots: list[trading_repo.SnapshotRecord] = []
         with session.db.read() as connection:
             flows = trading_repo.cash_flows(connection, session.portfolio.id)
-        self._flows: dict[Any, Decimal] = {}
+        self._flows: dict[date, Decimal] = {}
         for flow in flows:
             day = utc(flow.at).date()
             self._flows[day] = self._flows.get(day, ZERO) + flow.amount

@@ -296,11 +296,7 @@ class PaperBroker:
             self._resting[order.client_order_id] = _Resting(
                 order, None if expires is None else datetime.fromisoformat(expires)
             )
-        self._seen = (
-            set(state.get("unfilled", ()))
-            | set(self._resting)
-            | self._filled
-        )
+        self._seen = set(state.get("unfilled", ())) | set(self._resting) | self._filled
         self._venue_seq = int(state.get("venue_seq", 0))
         self._exec_seq = int(state.get("exec_seq", len(self._executions)))
         self._last = {s: Decimal(p) for s, p in state.get("last", {}).items()}
