@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from quantdesk.services import Services
 
 COSTS = ("paper", "backtest")
+PRICES = ("adjusted", "close")
 MAX_WAIT_SECONDS = 3600.0  # re-read the clock at least hourly while waiting
 
 
@@ -52,6 +53,13 @@ def run(
             help="paper (5 bp slippage, $1 an order) or backtest (the strategy's backtest costs).",
         ),
     ] = "paper",
+    prices: Annotated[
+        str,
+        typer.Option(
+            "--prices",
+            help="Replay fills and values at the backtest's prices (adjusted) or the raw close.",
+        ),
+    ] = "adjusted",
     whole_shares: Annotated[
         bool, typer.Option("--whole-shares", help="Trade whole shares (default: fractional).")
     ] = False,
@@ -68,6 +76,8 @@ def run(
     the paper broker. With --costs backtest a replay equals the event backtest of the same run."""
     if costs not in COSTS:
         raise typer.BadParameter(f"{costs!r}: use paper or backtest", param_hint="--costs")
+    if prices not in PRICES:
+        raise typer.BadParameter(f"{prices!r}: use adjusted or close", param_hint="--prices")
     values = _params(params)
     if replay is None:
         _live(strategy, portfolio, once, costs, not whole_shares, values, cash, universe, as_json)
@@ -90,6 +100,7 @@ def run(
                 universe,
                 costs=model,
                 fractional=not whole_shares,
+                price_field=None if prices == "adjusted" else "close",
             )
     if as_json:
         _print_json(result)

@@ -235,13 +235,15 @@ class TradingService:
         *,
         costs: CostModel | None = None,
         fractional: bool = True,
+        price_field: str | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> ReplayResult:
         """Drive a registered strategy (allocation or signal, or ``sector-momentum``) on the
         portfolio over replayed history, bar by bar through the paper broker, as the event
         backtest runs it; a snapshot is stored every session. ``costs`` default to the paper
         broker's; the backtest's (:meth:`backtest_costs`) with ``fractional`` shares reproduce
-        the event backtest of the same run. ``progress(done, total)`` after each bar."""
+        the event backtest of the same run; ``price_field="close"`` trades at the raw close
+        instead of the backtest's adjusted close. ``progress(done, total)`` after each bar."""
         from quantdesk.services.trading_replay import replay
 
         return replay(
@@ -254,6 +256,7 @@ class TradingService:
             universe,
             costs=costs,
             fractional=fractional,
+            price_field=price_field,
             progress=progress,
         )
 

@@ -46,13 +46,16 @@ def replay(
     *,
     costs: CostModel | None = None,
     fractional: bool = True,
+    price_field: str | None = None,
     progress: Progress | None = None,
 ) -> ReplayResult:
     """Run ``strategy`` on portfolio ``name`` from ``start`` to ``end`` (see module doc).
 
     ``costs`` default to the service's (the paper broker's: 5 bp, $1 per order); give the
     backtest's to reproduce a backtest. ``fractional``: fractional shares (the event backtest's
-    default) or whole shares. ``progress(done, total)`` is called after each bar."""
+    default) or whole shares. ``price_field``: ``None`` trades and values at the backtest's
+    (the adjusted close), ``"close"`` at the raw close. ``progress(done, total)`` is called
+    after each bar."""
     if start > end:
         raise TradingError(f"replay start {start} is after its end {end}")
     clock = service._clock
@@ -67,7 +70,7 @@ def replay(
         return _replay_signal(service, name, start, end, symbols)
     costs = costs if costs is not None else service.costs
     panel, runnable = strategy_inputs(service, strategy, start, end, params, universe, costs)
-    runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
+    runner = portfolio_runner(service, name, panel, runnable, costs, fractional, price_field)
     first = runner.bar_time(0)
     if clock.now() > first:
         raise TradingError(
@@ -88,6 +91,7 @@ def portfolio_runner(
     runnable: AllocationStrategy | SignalStrategy,
     costs: CostModel,
     fractional: bool,
+    price_field: str | None = None,
 ) -> PaperRunner:
     """A runner of ``runnable`` on portfolio ``name``: a session priced from ``panel``,
     reconciled with its paper venue first."""
@@ -95,7 +99,9 @@ def portfolio_runner(
     prices = PanelPrices(service._data, service._clock, panel.symbols)
     session = PortfolioSession(service._db, service._clock, record, prices, costs)
     reconcile(session)
-    return PaperRunner(session, panel, runnable, prices, costs, fractional=fractional)
+    return PaperRunner(
+        session, panel, runnable, prices, costs, fractional=fractional, price_field=price_field
+    )
 
 
 def strategy_inputs(

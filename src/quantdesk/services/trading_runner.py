@@ -117,13 +117,16 @@ class PaperRunner:
         *,
         fractional: bool = True,
         book: str = "",
+        price_field: str | None = None,
     ) -> None:
+        """``price_field``: ``None`` values and fills at the backtest's field (the adjusted
+        close where the panel has it), ``"close"`` at the raw close (what was traded then)."""
         self.session = session
         self.panel = panel
         self.costs = costs
         self.fractional = fractional
         self.book = book
-        self.price_field, raw = panel.prices()
+        self.price_field, raw = _valuation(panel, price_field)
         self.marks = pd.DataFrame(raw).ffill().to_numpy()
         self.prices = prices
         self._symbols = panel.symbols
@@ -151,12 +154,7 @@ class PaperRunner:
         self.orders_sent = 0
         self.decision_rows: list[int] = []
         self._snapshots: list[trading_repo.SnapshotRecord] = []
-        with session.db.read() as connection:
-            flows = trading_repo.cash_flows(connection, session.portfolio.id)
-        self._flows: dict[date, Decimal] = {}
-        for flow in flows:
-            day = utc(flow.at).date()
-            self._flows[day] = self._flows.get(day, ZERO) + flow.amount
+        self._flows = _flows_by_day(session)
         if isinstance(strategy, AllocationStrategy):
             adapter = AllocationAdapter(strategy)
             adapter.attach(self, fractional=fractional)
@@ -515,6 +513,25 @@ class PaperRunner:
         self._account_cash = ledger.cash(account)
         self._realised = ledger.realised_pnl(account)
         self._held_at = self._trades
+
+
+def _valuation(panel: Panel, price_field: str | None) -> tuple[str, np.ndarray]:
+    if price_field is None:
+        return panel.prices()
+    if price_field == "close" and "close" in panel.fields:
+        return "close", panel["close"]
+    raise TradingError(f"price field must be the backtest's or close, got {price_field!r}")
+
+
+def _flows_by_day(session: PortfolioSession) -> dict[date, Decimal]:
+    """Net deposits by UTC day (a snapshot's ``net_flows``)."""
+    with session.db.read() as connection:
+        flows = trading_repo.cash_flows(connection, session.portfolio.id)
+    out: dict[date, Decimal] = {}
+    for flow in flows:
+        day = utc(flow.at).date()
+        out[day] = out.get(day, ZERO) + flow.amount
+    return out
 
 
 SHARE_STEP = MONEY_TICK

@@ -171,3 +171,28 @@ def test_sector_rotation_replay_equals_the_event_backtest_with_slippage(
 
 def test_ma_crossover_replay_equals_the_event_backtest(real_data: RealData) -> None:
     _replay_equals_backtest(real_data, "ma-crossover", "AAPL,MSFT")
+
+
+def test_a_replay_at_the_raw_close_fills_at_the_close_not_the_adjusted_one(
+    real_data: RealData,
+) -> None:
+    services = _services(real_data.url, real_data.folder)
+    try:
+        trading = services.trading
+        name = f"closes{uuid.uuid4().hex[:6]}"
+        trading.create_portfolio(name, CASH)
+        trading.run_strategy(
+            name, "ma-crossover", START, date(2017, 6, 30), universe="AAPL", price_field="close"
+        )
+        first = trading.list_orders(name)[0]
+        assert first.created_at is not None
+        bar = services.data.load_panel(
+            ["AAPL"], ("close", "adj_close"), first.created_at.date(), first.created_at.date()
+        )
+        close, adjusted = float(bar["close"][0, 0]), float(bar["adj_close"][0, 0])
+        assert abs(close / adjusted - 1) > 0.01  # dividends: the two differ
+        # the paper broker's defaults: 5 bp against the side
+        assert first.average_fill_price is not None
+        assert float(first.average_fill_price) == pytest.approx(close * 1.0005, rel=1e-12)
+    finally:
+        services.close()
