@@ -4,13 +4,16 @@ session has no bar yet: nothing is traded and the command says why)."""
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from quantdesk.cli import common
 from quantdesk.cli.app import app
 
 
@@ -21,6 +24,8 @@ def test_trade_run_replays_a_signal_strategy_then_steps_on_the_live_clock(
     monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["data", "sample"]).exit_code == 0
+    terminal = io.StringIO()  # progress goes to the terminal's stderr; --json stdout stays clean
+    monkeypatch.setattr(common, "errors", Console(file=terminal, force_terminal=True, width=120))
     replay = runner.invoke(
         app,
         [
@@ -31,6 +36,7 @@ def test_trade_run_replays_a_signal_strategy_then_steps_on_the_live_clock(
     )  # fmt: skip
     assert replay.exit_code == 0, replay.output
     result = json.loads(replay.stdout)
+    assert "replaying ma-crossover on signals 2022-01-03..2022-06-30" in terminal.getvalue()
     assert result["strategy"] == "ma-crossover"
     assert result["orders"] > 0
     history = json.loads(runner.invoke(app, ["portfolio", "history", "signals", "--json"]).stdout)

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from quantdesk.cli.common import console, handle_errors, open_services, parse_date, spinner
+from quantdesk.cli.common import (
+    console,
+    handle_errors,
+    open_services,
+    parse_date,
+    progress_bar,
+)
 from quantdesk.cli.trading import JsonOption, jsonable, money
 
 if TYPE_CHECKING:
@@ -90,7 +96,8 @@ def run(
         if portfolio not in {p.name for p in trading.list_portfolios()}:
             trading.create_portfolio(portfolio, cash)
         model = _costs(services, strategy, costs)
-        with spinner(f"replaying {strategy} on {portfolio} {start}..{end}", not as_json):
+        text = f"replaying {strategy} on {portfolio} {start}..{end}"
+        with progress_bar(text) as progress:
             result = trading.run_strategy(
                 portfolio,
                 strategy,
@@ -101,6 +108,7 @@ def run(
                 costs=model,
                 fractional=not whole_shares,
                 price_field=None if prices == "adjusted" else "close",
+                progress=progress,
             )
     if as_json:
         _print_json(result)

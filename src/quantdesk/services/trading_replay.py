@@ -67,7 +67,7 @@ def replay(
         symbols = (
             None if universe is None else [x.strip() for x in universe.split(",") if x.strip()]
         )
-        return _replay_signal(service, name, start, end, symbols)
+        return _replay_signal(service, name, start, end, symbols, progress)
     costs = costs if costs is not None else service.costs
     panel, runnable = strategy_inputs(service, strategy, start, end, params, universe, costs)
     runner = portfolio_runner(service, name, panel, runnable, costs, fractional, price_field)
@@ -183,7 +183,12 @@ class KnownNextSession(AllocationStrategy):
 
 
 def _replay_signal(
-    service: TradingService, name: str, start: date, end: date, symbols: list[str] | None
+    service: TradingService,
+    name: str,
+    start: date,
+    end: date,
+    symbols: list[str] | None,
+    progress: Progress | None,
 ) -> ReplayResult:
     clock = service._clock
     assert isinstance(clock, SimulatedClock)
@@ -193,7 +198,7 @@ def _replay_signal(
     session = service._session(name)
     prices = session.prices
     assert isinstance(prices, PriceBook)
-    for day, targets in schedule:
+    for done, (day, targets) in enumerate(schedule, start=1):
         clock.advance_to(datetime.combine(day, CLOSE, tzinfo=UTC))
         session.broker.on_prices()
         if targets is not None:
@@ -203,6 +208,8 @@ def _replay_signal(
             rebalances += 1
             orders += len(result.orders)
         trading_book.snapshot(session, prices)
+        if progress is not None:
+            progress(done, len(schedule))
     final = trading_book.value(session, prices).equity if schedule else Decimal(0)
     return ReplayResult(name, "sector-momentum", start, end, rebalances, orders, final)
 
