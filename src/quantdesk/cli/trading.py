@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +20,6 @@ from quantdesk.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from quantdesk.services import Services
     from quantdesk.services.trading_types import (
         BooksRebalanceResult,
         PortfolioValue,
@@ -41,8 +37,9 @@ PortfolioArg = Annotated[str, typer.Argument(help="Portfolio name.")]
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
-    from quantdesk.cli import orders
+    from quantdesk.cli import orders, trade_run
 
+    trade_run.register(trade_app)
     app.add_typer(portfolio_app, name="portfolio")
     app.add_typer(trade_app, name="trade")
     app.command("rebalance")(rebalance)
@@ -294,7 +291,7 @@ def parse_targets(text: str | None) -> dict[str, float] | None:
     return out
 
 
-# -- rebalance, reconcile, trade run, tca ------------------------------------------------------
+# -- rebalance, reconcile, tca (trade run: cli/trade_run.py) ----------------------------------
 @handle_errors
 def rebalance(
     name: PortfolioArg,
@@ -445,59 +442,6 @@ def reconcile(name: PortfolioArg, as_json: JsonOption = False) -> None:
         console.print(f"  {d.kind} {d.subject}: ours {d.ours}, broker {d.broker}", markup=False)
     if not report.clean:
         raise typer.Exit(2)
-
-
-@trade_app.command("run")
-@handle_errors
-def run(
-    strategy: Annotated[
-        str, typer.Argument(help="A registered allocation strategy or sector-momentum.")
-    ],
-    portfolio: Annotated[str, typer.Option("--portfolio", help="Portfolio to trade.")],
-    replay: Annotated[
-        str, typer.Option("--replay", help="START:END dates to replay (YYYY-MM-DD:YYYY-MM-DD).")
-    ],
-    cash: Annotated[
-        str, typer.Option("--cash", help="Create the portfolio with this cash if missing.")
-    ] = "100000",
-    universe: Annotated[str | None, typer.Option("--universe")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Drive STRATEGY on a paper portfolio over replayed history (a simulated clock)."""
-    start, end = parse_window(replay)
-    with replay_services(start) as services:
-        if portfolio not in {p.name for p in services.trading.list_portfolios()}:
-            services.trading.create_portfolio(portfolio, cash)
-        result = services.trading.run_strategy(portfolio, strategy, start, end, universe=universe)
-    if as_json:
-        print_json(jsonable(result))
-        return
-    console.print(
-        f"{result.strategy} on {result.portfolio} {result.start}..{result.end}: "
-        f"{result.rebalances} rebalance(s), {result.orders} order(s), "
-        f"equity {money(result.final_equity)}"
-    )
-
-
-def parse_window(text: str) -> tuple[date, date]:
-    first, sep, last = text.partition(":")
-    start, end = parse_date(first, "--replay"), parse_date(last, "--replay")
-    if not sep or start is None or end is None:
-        raise typer.BadParameter(f"{text!r} is not START:END", param_hint="--replay")
-    return start, end
-
-
-@contextmanager
-def replay_services(start: date) -> Iterator[Services]:
-    """Services on a simulated clock starting before ``start``'s close."""
-    from quantdesk.core.clock import SimulatedClock
-    from quantdesk.services import build_services
-
-    services = build_services(clock=SimulatedClock(datetime.combine(start, time(0, 0), tzinfo=UTC)))
-    try:
-        yield services
-    finally:
-        services.close()
 
 
 @handle_errors

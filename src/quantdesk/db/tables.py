@@ -572,11 +572,35 @@ class JournalEntry(Base):
 
 
 class PaperBrokerState(Base):
-    """The paper broker's own book, persisted so a restart sees what the 'venue' did: one JSON
-    document per account, written in the same transaction as the fills it caused."""
+    """The paper broker's own book (cash, positions, working orders, id sequences, clock
+    position), persisted so a restart sees what the 'venue' did: one small JSON document per
+    account, written in the same transaction as the venue executions it caused."""
 
     __tablename__ = "paper_broker_state"
 
     account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
     state: Mapped[dict[str, object]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaperExecution(Base):
+    """An execution as the paper venue booked it: appended, never rewritten, unique per account.
+
+    Apart from :class:`Execution` (our record of it) on purpose: after a crash the venue may
+    know fills we have not stored, and reconciliation compares the two.
+    """
+
+    __tablename__ = "paper_executions"
+    __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    execution_id: Mapped[str] = mapped_column(String(96))
+    client_order_id: Mapped[str] = mapped_column(String(96))
+    strategy: Mapped[str] = mapped_column(String(64), default="")
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    commission: Mapped[Decimal] = mapped_column(Money)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

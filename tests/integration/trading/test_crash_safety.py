@@ -38,6 +38,7 @@ from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.db.repositories import paper as paper_repo
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.services import Services, build_services
 
@@ -111,14 +112,14 @@ def _check_stores(url: str, data_dir: Path, portfolio: str) -> None:
     final = _services(url, data_dir, datetime(2024, 6, 28, 21, tzinfo=UTC))
     account = f"paper-{portfolio}"
     with final.database.read() as connection:
-        state = trading_repo.load_broker_state(connection, account)
+        state, venue_fills = paper_repo.load(connection, account)
         stored = orders_repo.load_orders(connection, account)
         fills = orders_repo.broker_executions(connection, account)
         cached = orders_repo.cached_status(connection, account)
     assert state is not None
-    broker_fills = [f["fill_id"] for f in state["executions"]]  # type: ignore[index, union-attr]
+    broker_fills = [str(f.fill_id) for f in venue_fills]
     assert sorted(str(f.fill_id) for f in fills) == sorted(broker_fills)  # none lost, none twice
-    broker_orders = {f["client_order_id"] for f in state["executions"]}  # type: ignore[index, union-attr]
+    broker_orders = {str(f.client_order_id) for f in venue_fills}
     assert broker_orders <= {s.order.client_order_id for s in stored}
     assert {s.order.client_order_id: str(s.order.status) for s in stored} == cached
     assert stored, "the children never traded between the kills"

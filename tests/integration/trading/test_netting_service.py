@@ -14,6 +14,7 @@ from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.db.repositories import paper as paper_repo
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.repositories import trading_netting as netting_repo
 from quantdesk.services import Services, build_services
@@ -110,12 +111,9 @@ def test_books_survive_a_restart_and_every_fill_is_attributed(
     with trading_services.database.read() as connection:
         raw = orders_repo.broker_executions(connection, "paper-multi")
         booked = orders_repo.executions(connection, "paper-multi")
-        state = trading_repo.load_broker_state(connection, "paper-multi")
+        state, venue_fills = paper_repo.load(connection, "paper-multi")
     assert state is not None
-    assert sorted(str(f.fill_id) for f in raw) == sorted(
-        f["fill_id"]
-        for f in state["executions"]  # type: ignore[union-attr]
-    )
+    assert sorted(str(f.fill_id) for f in raw) == sorted(str(f.fill_id) for f in venue_fills)
     for fill in raw:
         parts = [f for f in booked if str(f.fill_id).startswith(f"{fill.fill_id}/")]
         assert sum(p.quantity for p in parts) == fill.quantity

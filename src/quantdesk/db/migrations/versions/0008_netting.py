@@ -1,7 +1,7 @@
 """Netting of strategy books: allocations of netted broker orders, internal crosses.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 # exact decimals: NUMERIC on PostgreSQL, text on SQLite (see quantdesk.db.tables.Money)
 MONEY = sa.Numeric(28, 10).with_variant(sa.String(48), "sqlite")
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
