@@ -48,6 +48,7 @@ def replay(
     fractional: bool = True,
     price_field: str | None = None,
     progress: Progress | None = None,
+    first_sent: bool = False,
 ) -> ReplayResult:
     """Run ``strategy`` on portfolio ``name`` from ``start`` to ``end`` (see module doc).
 
@@ -55,7 +56,8 @@ def replay(
     backtest's to reproduce a backtest. ``fractional``: fractional shares (the event backtest's
     default) or whole shares. ``price_field``: ``None`` trades and values at the backtest's
     (the adjusted close), ``"close"`` at the raw close. ``progress(done, total)`` is called
-    after each bar."""
+    after each bar. ``first_sent``: ``start``'s batch already reached the paper venue (an
+    interrupted replay, see :mod:`.trading_resume`): that session is valued, not traded again."""
     if start > end:
         raise TradingError(f"replay start {start} is after its end {end}")
     clock = service._clock
@@ -67,6 +69,8 @@ def replay(
         symbols = (
             None if universe is None else [x.strip() for x in universe.split(",") if x.strip()]
         )
+        if first_sent:
+            raise TradingError("sector-momentum replays continue after their last snapshot")
         return _replay_signal(service, name, start, end, symbols, progress)
     costs = costs if costs is not None else service.costs
     panel, runnable = strategy_inputs(service, strategy, start, end, params, universe, costs)
@@ -77,7 +81,7 @@ def replay(
             f"the clock ({clock.now():%Y-%m-%d %H:%M} UTC) is past the replay's first bar "
             f"({first:%Y-%m-%d}): replay into a portfolio created before {start}"
         )
-    runner.run(range(len(panel.dates)), replay=True, progress=progress)
+    runner.run(range(len(panel.dates)), replay=True, progress=progress, first_sent=first_sent)
     final = trading_book.value(runner.session, runner.prices).equity
     return ReplayResult(
         name, strategy, start, end, len(runner.decision_rows), runner.orders_sent, final

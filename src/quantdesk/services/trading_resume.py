@@ -1,15 +1,19 @@
 """Continuing a replay that was interrupted (a crash, a kill -9, a closed terminal).
 
-A replay ends every session with a snapshot (:mod:`.trading_replay`), so the last stored snapshot
-in the window is the last session fully processed. The session after it may be *in flight*: its
+Every session of a replay gets a stored snapshot (:mod:`.trading_replay`): the sector-momentum
+path stores it after each session; the strategy runner (:mod:`.trading_runner`) stores them in
+batches, but every earlier session's before a batch reaches the broker's saved book and the
+batch's own session's after it. So the last stored snapshot in the window is the last session
+fully processed. The session after it may be *in flight*: its
 batch can have reached the broker (the broker's book is saved before our records) without its
 snapshot. Reconciliation — run when the session opens — adopts whatever the broker did, so after
 it the stored orders say whether that session's batch was sent. A batch reaches the broker whole
 or not at all (the broker's book is saved once per batch), hence:
 
 * no snapshot after ``start`` → replay from ``start``;
-* the next session has orders → its batch is done: take its snapshot, replay from the session
-  after it;
+* the next session has orders → its batch is done: value it without sending anything again (a
+  strategy runner replays from it with ``first_sent``; sector-momentum takes its snapshot), then
+  continue with the session after it;
 * otherwise → replay from the next session (its batch never reached the broker).
 
 The continued replay makes the same decisions as an uninterrupted one because a session's
@@ -96,6 +100,20 @@ def resume_replay(
         )
     sessions = _sessions(service, start, end)
     point = resume_point(service, name, sessions)
+    if point.finished_in_flight is not None and strategy != "sector-momentum":
+        # the runner values the session as the uninterrupted replay did (its panel's price
+        # field), its strategy sees the session's bar, and nothing of it is sent again
+        return replay(
+            service,
+            name,
+            strategy,
+            point.finished_in_flight,
+            end,
+            params,
+            universe,
+            first_sent=True,
+            **options,
+        )
     if point.finished_in_flight is not None:
         clock.advance_to(datetime.combine(point.finished_in_flight, CLOSE, tzinfo=UTC))
         session = service._session(name, reconcile_first=False, with_orders=False)

@@ -201,12 +201,16 @@ class PaperRunner:
         *,
         replay: bool,
         progress: Callable[[int, int], None] | None = None,
+        first_sent: bool = False,
     ) -> None:
-        """Steps over ``rows``; ``replay``: the last row sends nothing. Saves as it goes."""
+        """Steps over ``rows``; ``replay``: the last row sends nothing. ``first_sent``: the
+        first row's batch already reached the venue (a resumed replay): it is not sent again.
+        Saves as it goes."""
         self.start()
         count = len(rows)
         for n, i in enumerate(rows, start=1):
-            sent = self.step(i, final=replay and i == self.last)
+            hold = (replay and i == self.last) or (first_sent and n == 1)
+            sent = self.step(i, final=hold)
             if sent:
                 self.save()
             if progress is not None:
@@ -218,14 +222,23 @@ class PaperRunner:
         return trading_book.value(self.session, self.prices).equity
 
     def save(self) -> None:
-        """The venue's book, then our records, then the snapshots recorded so far."""
+        """The snapshots of the sessions before the current one, the venue's book, our
+        records, then the current session's snapshot.
+
+        Why this order: every session before a batch has its snapshot stored before the batch
+        reaches the venue's stored book, and a session's own snapshot only after its batch, so
+        the last stored snapshot tells a resumed replay which sessions are done and which one
+        may be in flight (:mod:`.trading_resume`)."""
+        earlier, current = self._snapshots[:-1], self._snapshots[-1:]
+        self._store_snapshots(earlier)
         self.session.save()
-        if self._snapshots:
+        self._store_snapshots(current)
+        self._snapshots.clear()
+
+    def _store_snapshots(self, records: list[trading_repo.SnapshotRecord]) -> None:
+        if records:
             with self.session.db.transaction() as connection:
-                trading_repo.upsert_snapshots(
-                    connection, self.session.portfolio.id, self._snapshots
-                )
-            self._snapshots.clear()
+                trading_repo.upsert_snapshots(connection, self.session.portfolio.id, records)
 
     # ---- StrategyContext -----------------------------------------------------------------------
     @property

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import delete
 
 from quantdesk.core.clock import SimulatedClock
+from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.tables import PortfolioSnapshot
 from quantdesk.services import Services, build_services
+from quantdesk.services.trading_session import PortfolioSession
 
 START, END = date(2024, 2, 1), date(2024, 2, 29)
 PARAMS = {"lookback": 10, "skip": 2, "top_fraction": 0.67, "frequency": "weekly"}
@@ -73,3 +76,41 @@ def test_a_replay_cut_anywhere_continues_to_the_uninterrupted_result(
     # a finished window is left as it is
     _run(trading_services, "in-flight", END)
     assert _state(trading_services, "in-flight") == expected
+
+
+class _KilledError(Exception):
+    """Stands for a SIGKILL right after a batch's save."""
+
+
+def test_a_replay_killed_after_a_batch_is_saved_continues_to_the_uninterrupted_result(
+    trading_services: Services, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trading = trading_services.trading
+    clock.advance_to(datetime(2024, 1, 31, 21, tzinfo=UTC))
+    for name in ("whole", "killed"):
+        trading.create_portfolio(name, Decimal(100_000))
+    _run(trading_services, "whole", END)
+    expected = _state(trading_services, "whole")
+    sessions = [s.date for s in expected[3]]  # type: ignore[attr-defined]
+
+    saves: list[tuple[date, date | None]] = []  # (the batch's session, last stored snapshot)
+    original = PortfolioSession.save
+
+    def save_then_die_on_the_second_batch(session: PortfolioSession) -> None:
+        with session.db.read() as connection:
+            shots = trading_repo.snapshots(connection, session.portfolio.id)
+        saves.append((session.clock.now().date(), shots[-1].date if shots else None))
+        original(session)  # the broker's book and our records are stored
+        if len(saves) == 2:
+            raise _KilledError
+
+    monkeypatch.setattr(PortfolioSession, "save", save_then_die_on_the_second_batch)
+    with pytest.raises(_KilledError):
+        _run(trading_services, "killed", END)
+    monkeypatch.undo()
+    day, last = saves[-1]
+    # every session before the batch's was stored before the batch; the batch's own was not
+    assert last == sessions[sessions.index(day) - 1]
+    assert day > saves[0][0]
+    _run(trading_services, "killed", END)
+    assert _state(trading_services, "killed") == expected
