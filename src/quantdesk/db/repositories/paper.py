@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from quantdesk.core.enums import Side
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.repositories.trading import load_broker_state, save_broker_state
 from quantdesk.db.tables import PaperExecution
@@ -28,7 +29,8 @@ def save(
     """Write the venue's state document and append its new ``executions``."""
     save_broker_state(connection, account_id, state, at)
     if executions:
-        connection.execute(
+        executemany(
+            connection,
             insert(PaperExecution),
             [
                 {
