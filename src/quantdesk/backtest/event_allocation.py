@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import numpy as np
 
-from quantdesk.backtest.event_orders import BacktestOrders
 from quantdesk.backtest.nb import stop_exits_nb
 from quantdesk.backtest.stops import ORDER_REASONS, REBALANCE_CODE, OrderReason, StopLossRule
 from quantdesk.core.enums import Side
 from quantdesk.data.panel import Panel
+from quantdesk.execution.costs import CostModel
 from quantdesk.execution.targets import order_deltas, trade_sequence
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyContext
+
+
+class AllocationBook(Protocol):
+    """Cash-and-shares view an allocation run reads (float shares by panel column)."""
+
+    positions: list[float]
+    marks: np.ndarray  # valuation prices (T, N), forward-filled
+    entry: np.ndarray  # average cost of each long holding (NaN when not long)
+
+
+class AllocationVenue(Protocol):
+    @property
+    def symbols(self) -> tuple[str, ...]: ...
+
+
+class AllocationOrders(Protocol):
+    """The order intake an :class:`AllocationAdapter` sends through: the event engine's
+    ``BacktestOrders``, or the paper runner of the trading service (same orders, one rule)."""
+
+    @property
+    def ledger(self) -> AllocationBook: ...
+
+    @property
+    def broker(self) -> AllocationVenue: ...
+
+    @property
+    def costs(self) -> CostModel: ...
+
+    def submit(self, side: Side, symbol: str, quantity: float, *, tag: str = "") -> str: ...
 
 
 class AllocationAdapter(SignalStrategy):
@@ -53,10 +82,10 @@ class AllocationAdapter(SignalStrategy):
         self._high = np.empty(0)
         self._blocked = np.zeros(0, dtype=bool)
         self._exits = np.empty(0, dtype=np.int64)
-        self._orders: BacktestOrders | None = None
+        self._orders: AllocationOrders | None = None
         self.fractional = True
 
-    def attach(self, orders: BacktestOrders, *, fractional: bool) -> None:
+    def attach(self, orders: AllocationOrders, *, fractional: bool) -> None:
         """Wire the engine's order intake (and through it the book) before the run."""
         self._orders = orders
         self.fractional = fractional
@@ -122,7 +151,7 @@ class AllocationAdapter(SignalStrategy):
         # a stopped symbol is held at zero until the next rebalance: that is not a drift
         return bool((drifted & ~self._blocked).any())
 
-    def _send_orders(self, orders: BacktestOrders, marks: np.ndarray, equity: float) -> None:
+    def _send_orders(self, orders: AllocationOrders, marks: np.ndarray, equity: float) -> None:
         assert self._target is not None
         target = np.where(self._blocked, 0.0, self._target)
         prices = marks.tolist()
@@ -145,4 +174,4 @@ class AllocationAdapter(SignalStrategy):
                 orders.submit(Side.BUY, symbols[j], delta, tag=OrderReason.REBALANCE.value)
 
 
-__all__ = ["AllocationAdapter"]
+__all__ = ["AllocationAdapter", "AllocationOrders"]

@@ -261,3 +261,37 @@ def spinner(text: str, enabled: bool = True) -> Iterator[None]:
     with progress:
         progress.add_task(_rich_escape(text))
         yield
+
+
+@contextmanager
+def progress_bar(text: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """:func:`spinner` with a bar and ``done/total`` counts: yields ``update(done, total)`` for
+    the long work to call. Transient, on stderr, shown only on a terminal; ``text`` literal."""
+    if not enabled:
+        yield lambda _done, _total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(_rich_escape(text), total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,8 +20,11 @@ from quantdesk.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from quantdesk.services import Services
-    from quantdesk.services.trading_types import PortfolioValue, RebalanceResult
+    from quantdesk.services.trading_types import (
+        BooksRebalanceResult,
+        PortfolioValue,
+        RebalanceResult,
+    )
 
 portfolio_app = typer.Typer(
     help="Paper and live portfolios: cash, positions, value, history.", no_args_is_help=True
@@ -37,8 +37,9 @@ PortfolioArg = Annotated[str, typer.Argument(help="Portfolio name.")]
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
-    from quantdesk.cli import orders
+    from quantdesk.cli import orders, trade_run
 
+    trade_run.register(trade_app)
     app.add_typer(portfolio_app, name="portfolio")
     app.add_typer(trade_app, name="trade")
     app.command("rebalance")(rebalance)
@@ -232,8 +233,28 @@ def _print_value(name: str, as_json: bool, *, with_positions: bool) -> None:
     console.print(
         table(f"{name} at {current.at:%Y-%m-%d %H:%M} UTC", ["", "value"], rows, right={"value"})
     )
+    if with_positions and any(b.strategy for b in current.books):
+        console.print(_books_table(current))
     if with_positions and current.positions:
         console.print(_positions_table(current))
+
+
+def _books_table(current: PortfolioValue) -> Any:
+    rows = [
+        [
+            b.strategy or "(unallocated)",
+            money(b.cash),
+            money(b.market_value),
+            money(b.equity),
+            money(b.realised_pnl),
+            money(b.unrealised_pnl),
+            money(b.commissions),
+            b.positions,
+        ]
+        for b in current.books
+    ]
+    columns = ["strategy", "cash", "value", "equity", "realised", "unrealised", "fees", "names"]
+    return table(f"Strategy books of {current.name}", columns, rows, right=set(columns[1:]))
 
 
 def _positions_table(current: PortfolioValue) -> Any:
@@ -270,17 +291,29 @@ def parse_targets(text: str | None) -> dict[str, float] | None:
     return out
 
 
-# -- rebalance, reconcile, trade run, tca ------------------------------------------------------
+# -- rebalance, reconcile, tca (trade run: cli/trade_run.py) ----------------------------------
 @handle_errors
 def rebalance(
     name: PortfolioArg,
     strategy: Annotated[
-        str | None, typer.Option("--strategy", help="A strategy's latest targets.")
+        list[str] | None,
+        typer.Option(
+            "--strategy",
+            help="A strategy's latest targets; repeat it to rebalance each strategy's own book, "
+            "netted as one batch.",
+        ),
     ] = None,
     signal: Annotated[
         str | None, typer.Option("--signal", help="sector-momentum or composite.")
     ] = None,
     targets: Annotated[str | None, typer.Option("--targets", help="SYMBOL=WEIGHT,…")] = None,
+    book: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--book",
+            help="BOOK:SYMBOL=WEIGHT,… a strategy book's own targets; repeat it to net books.",
+        ),
+    ] = None,
     threshold: Annotated[
         float, typer.Option("--threshold", help="Skip weight changes below this fraction.")
     ] = 0.0,
@@ -289,12 +322,40 @@ def rebalance(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The trade list that moves PORTFOLIO to its targets; --execute sends it."""
+    """The trade list that moves PORTFOLIO to its targets; --execute sends it.
+
+    With several --strategy (or any --book) each strategy trades its own sub-ledger; their trades
+    are netted per symbol: opposite ones cross inside the account, only the net is sent.
+    """
+    strategies = list(strategy or [])
+    books = list(book or [])
+    if books or len(strategies) > 1:
+        if books and (strategies or signal or targets):
+            raise typer.BadParameter(
+                "--book cannot be combined with --strategy, --signal or --targets"
+            )
+        if signal or targets:
+            raise typer.BadParameter(
+                "several --strategy cannot be combined with --signal or --targets"
+            )
+        with open_services() as services:
+            netted = services.trading.rebalance_books(
+                name,
+                targets=parse_books(books) if books else None,
+                strategies=None if books else strategies,
+                threshold=threshold,
+                execute=execute,
+            )
+        if as_json:
+            print_json(jsonable(netted))
+            return
+        _print_books(netted)
+        return
     with open_services() as services:
         result = services.trading.rebalance(
             name,
             targets=parse_targets(targets),
-            strategy=strategy,
+            strategy=strategies[0] if strategies else None,
             signal=signal,
             threshold=threshold,
             execute=execute,
@@ -303,6 +364,35 @@ def rebalance(
         print_json(jsonable(result))
         return
     _print_rebalance(result)
+
+
+def parse_books(texts: list[str]) -> dict[str, dict[str, float]]:
+    """``["alpha:AAA=0.5,BBB=0.3", …]`` → book → weights (fractions)."""
+    out: dict[str, dict[str, float]] = {}
+    for text in texts:
+        name, colon, weights = text.partition(":")
+        if not colon or not name.strip():
+            raise typer.BadParameter(f"{text!r} is not BOOK:SYMBOL=WEIGHT,…", param_hint="--book")
+        if name.strip() in out:
+            raise typer.BadParameter(f"book {name.strip()!r} given twice", param_hint="--book")
+        parsed = parse_targets(weights) if weights.strip() else {}
+        out[name.strip()] = parsed or {}
+    return out
+
+
+def _print_books(result: BooksRebalanceResult) -> None:
+    for plan in result.books:
+        _print_rebalance(plan)
+    for cross in result.crosses:
+        console.print(
+            f"{cross.cross_id}: {cross.strategy} {cross.side} {cross.quantity} {cross.symbol} "
+            f"crossed internally at {money(cross.price)}"
+        )
+    if result.executed:
+        console.print(
+            f"{len(result.crosses)} internal cross fill(s), {len(result.orders)} net broker "
+            "order(s)"
+        )
 
 
 def _print_rebalance(result: RebalanceResult) -> None:
@@ -321,6 +411,8 @@ def _print_rebalance(result: RebalanceResult) -> None:
     columns = ["side", "symbol", "shares", "price", "notional", "current", "target"]
     done = "executed" if result.executed else "plan only"
     title = f"Rebalance {result.portfolio} to {result.source} ({done})"
+    if result.strategy:
+        title = f"Rebalance {result.portfolio} book {result.strategy} to {result.source} ({done})"
     console.print(table(title, columns, rows, right=set(columns[2:])))
     if result.skipped:
         console.print(
@@ -350,59 +442,6 @@ def reconcile(name: PortfolioArg, as_json: JsonOption = False) -> None:
         console.print(f"  {d.kind} {d.subject}: ours {d.ours}, broker {d.broker}", markup=False)
     if not report.clean:
         raise typer.Exit(2)
-
-
-@trade_app.command("run")
-@handle_errors
-def run(
-    strategy: Annotated[
-        str, typer.Argument(help="A registered allocation strategy or sector-momentum.")
-    ],
-    portfolio: Annotated[str, typer.Option("--portfolio", help="Portfolio to trade.")],
-    replay: Annotated[
-        str, typer.Option("--replay", help="START:END dates to replay (YYYY-MM-DD:YYYY-MM-DD).")
-    ],
-    cash: Annotated[
-        str, typer.Option("--cash", help="Create the portfolio with this cash if missing.")
-    ] = "100000",
-    universe: Annotated[str | None, typer.Option("--universe")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Drive STRATEGY on a paper portfolio over replayed history (a simulated clock)."""
-    start, end = parse_window(replay)
-    with replay_services(start) as services:
-        if portfolio not in {p.name for p in services.trading.list_portfolios()}:
-            services.trading.create_portfolio(portfolio, cash)
-        result = services.trading.run_strategy(portfolio, strategy, start, end, universe=universe)
-    if as_json:
-        print_json(jsonable(result))
-        return
-    console.print(
-        f"{result.strategy} on {result.portfolio} {result.start}..{result.end}: "
-        f"{result.rebalances} rebalance(s), {result.orders} order(s), "
-        f"equity {money(result.final_equity)}"
-    )
-
-
-def parse_window(text: str) -> tuple[date, date]:
-    first, sep, last = text.partition(":")
-    start, end = parse_date(first, "--replay"), parse_date(last, "--replay")
-    if not sep or start is None or end is None:
-        raise typer.BadParameter(f"{text!r} is not START:END", param_hint="--replay")
-    return start, end
-
-
-@contextmanager
-def replay_services(start: date) -> Iterator[Services]:
-    """Services on a simulated clock starting before ``start``'s close."""
-    from quantdesk.core.clock import SimulatedClock
-    from quantdesk.services import build_services
-
-    services = build_services(clock=SimulatedClock(datetime.combine(start, time(0, 0), tzinfo=UTC)))
-    try:
-        yield services
-    finally:
-        services.close()
 
 
 @handle_errors

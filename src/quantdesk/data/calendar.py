@@ -82,7 +82,9 @@ class TradingCalendar:
         self.name = name
         self.start = start
         self.end = end
-        self._schedule = _schedule(name, start, end)
+        # built for whole calendar years, so calendars over nearby windows (a replay resumed
+        # from any day of its window) share one cached schedule; answers stay within start..end
+        self._schedule = _schedule(name, date(start.year, 1, 1), date(end.year, 12, 31))
 
     def __repr__(self) -> str:
         return f"TradingCalendar({self.name!r}, start={self.start}, end={self.end})"
@@ -210,7 +212,7 @@ class TradingCalendar:
 
     def _session_at(self, index: int, day: date) -> date:
         sessions = self._schedule.sessions
-        if not 0 <= index < len(sessions):
+        if not 0 <= index < len(sessions) or not self.start <= sessions[index].date() <= self.end:
             raise CalendarError(f"calendar {self.name}: no session next to {day} within its range")
         return sessions[index].date()
 

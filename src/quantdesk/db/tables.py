@@ -466,6 +466,41 @@ class Execution(Base):
     filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OrderAllocation(Base):
+    """Who wanted what from a netted broker order: its fills are split between these strategies
+    pro rata to ``quantity`` (shares); written before the broker sees the order."""
+
+    __tablename__ = "order_allocations"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+
+
+class InternalCross(Base):
+    """One strategy's side of an internal cross: opposite intents of two strategy books matched
+    at the latest price, no commission, never sent to the broker."""
+
+    __tablename__ = "internal_crosses"
+    __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    execution_id: Mapped[str] = mapped_column(String(160))
+    cross_id: Mapped[str] = mapped_column(String(80))
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PositionRow(Base):
     """A strategy's holding of one symbol, rewritten with every fill booked (a cache of the
     ledger rebuilt from ``executions`` and ``cash_flows``)."""
@@ -537,8 +572,9 @@ class JournalEntry(Base):
 
 
 class PaperBrokerState(Base):
-    """The paper broker's own book, persisted so a restart sees what the 'venue' did: one JSON
-    document per account, written in the same transaction as the fills it caused."""
+    """The paper broker's own book (cash, positions, working orders, id sequences, clock
+    position), persisted so a restart sees what the 'venue' did: one small JSON document per
+    account, written in the same transaction as the venue executions it caused."""
 
     __tablename__ = "paper_broker_state"
 
@@ -600,3 +636,25 @@ class AuditEntry(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(16))
     status: Mapped[int] = mapped_column(Integer)
+
+class PaperExecution(Base):
+    """An execution as the paper venue booked it: appended, never rewritten, unique per account.
+
+    Apart from :class:`Execution` (our record of it) on purpose: after a crash the venue may
+    know fills we have not stored, and reconciliation compares the two.
+    """
+
+    __tablename__ = "paper_executions"
+    __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
+    execution_id: Mapped[str] = mapped_column(String(96))
+    client_order_id: Mapped[str] = mapped_column(String(96))
+    strategy: Mapped[str] = mapped_column(String(64), default="")
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    commission: Mapped[Decimal] = mapped_column(Money)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,9 @@ P&L is booked lot by lot when a position is reduced (commissions are kept apart,
 a fill already booked (same execution id) is ignored.
 
 Strategy ``""`` is an account's unallocated book. The account's figures are the sums of its
-strategies' books — the invariant the per-strategy sub-ledgers keep.
+strategies' books — the invariant the per-strategy sub-ledgers keep. A netted broker order
+registered with :meth:`Ledger.allocate` books each of its fills split between the strategies
+that wanted it (:func:`quantdesk.execution.attribution.split_fill`), never to the order's own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from quantdesk.core.errors import QuantdeskError
+from quantdesk.execution.attribution import Allocation, split_fill
 from quantdesk.execution.events import ZERO, Fill
 
 
@@ -76,6 +79,7 @@ class Ledger:
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], Book] = {}
         self._booked: set[tuple[str, str]] = set()
+        self._allocations: dict[tuple[str, str], Allocation] = {}
 
     # ---- writes ------------------------------------------------------------------------------
     def deposit(self, account: str, amount: Decimal, strategy: str = "") -> None:
@@ -103,18 +107,34 @@ class Ledger:
         self.withdraw(account, amount, source)
         self.deposit(account, amount, target)
 
+    def allocate(self, account: str, allocation: Allocation) -> None:
+        """Attribute later fills of ``allocation``'s order to the strategies that wanted it."""
+        self._allocations[(account, allocation.client_order_id)] = allocation
+
+    def allocation(self, account: str, client_order_id: str) -> Allocation | None:
+        return self._allocations.get((account, client_order_id))
+
     def book(self, fill: Fill) -> bool:
-        """Book ``fill`` into its account/strategy; False if that execution was booked already."""
+        """Book ``fill`` into its account/strategy (split between the strategies of its order's
+        allocation, if any); False if that execution was booked already."""
         key = (fill.account, str(fill.fill_id))
         if key in self._booked:
             return False
         self._booked.add(key)
+        allocation = self._allocations.get((fill.account, str(fill.client_order_id)))
+        if allocation is not None:
+            for part in split_fill(fill, allocation):
+                self._book_one(part)
+            return True
+        self._book_one(fill)
+        return True
+
+    def _book_one(self, fill: Fill) -> None:
         book = self._book(fill.account, fill.strategy)
         book.cash += fill.cash_change
         book.commissions += fill.commission
         holding = book.holdings.setdefault(fill.symbol, _Holding())
         _trade(holding, fill.side.sign * fill.quantity, fill.price)
-        return True
 
     # ---- reads -------------------------------------------------------------------------------
     def accounts(self) -> tuple[str, ...]:

@@ -6,40 +6,43 @@ batch of market intents and, per instrument:
 
 1. **crosses** opposite intents internally at the instrument's latest price — no commission, no
    slippage, never sent to the broker: buyers get their crossed shares, sellers give theirs,
-   each booked as an internal fill;
+   each booked as an internal fill (execution id ``f"{cross_id}/{side}/{strategy}"``, the cross
+   id taken from the account's client-order-id sequence so it is unique across restarts);
 2. sends the **net** remainder (if any) as one broker order through the account's
-   :class:`~quantdesk.execution.manager.OrderManager`;
-3. **attributes** every broker fill of that order back to the strategies that wanted it, pro
-   rata to the shares each still wanted (commission likewise). Allocations are rounded to
-   :data:`SHARE_QUANTUM` and the last strategy takes the remainder, so the parts always sum
-   exactly to the fill.
+   :class:`~quantdesk.execution.manager.OrderManager`, registered with the ledger as an
+   :class:`~quantdesk.execution.attribution.Allocation` before the broker sees it;
+3. so every broker fill of that order is **attributed** back to the strategies that wanted it
+   by the ledger itself (:func:`~quantdesk.execution.attribution.split_fill`: pro rata to the
+   shares each wanted, exact remainders), including fills adopted later by reconciliation.
 
 Hence, always: the sum of the strategy books equals the broker's account (positions and cash,
 given the same deposits), and every broker fill is fully attributed. A batch is checked as a
 whole first (no shorting in a sub-ledger unless allowed; enough cash in each buyer's book at the
-latest price plus slippage and one commission): one bad intent refuses the batch and nothing is
-booked or sent.
+latest price plus slippage and one commission per intent, its sales in the batch counted at the
+price less slippage and commission): one bad intent refuses the batch and nothing is booked or
+sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
 from quantdesk.core.clock import Clock
 from quantdesk.core.enums import Side
+from quantdesk.execution.attribution import (
+    CASH_QUANTUM,
+    SHARE_QUANTUM,
+    Allocation,
+    pro_rata,
+    split_fill,
+)
 from quantdesk.execution.costs import CostModel
 from quantdesk.execution.events import ZERO, Fill, OrderEvent, OrderFilled
-from quantdesk.execution.ledger import Ledger
 from quantdesk.execution.manager import OrderManager, OrderRequest, to_decimal
 from quantdesk.execution.orders import Order, TimeInForce
 from quantdesk.execution.risk import PreTradeRejected
-
-SHARE_QUANTUM = Decimal("1e-9")
-"""Attributed share quantities are multiples of this (the remainder goes to the last strategy)."""
-CASH_QUANTUM = Decimal("1e-10")
-"""Attributed commissions are multiples of this (the remainder goes to the last strategy)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +61,7 @@ class BatchResult:
 
     crosses: tuple[Fill, ...]
     orders: tuple[Order, ...]
-
-
-@dataclass(slots=True)
-class _Parent:
-    """A broker order and the shares each strategy still wants from it."""
-
-    wants: list[tuple[str, Decimal]]
-    total: Decimal
-    attributed: list[Fill] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    allocations: tuple[Allocation, ...] = ()
 
 
 class NettingDesk:
@@ -76,7 +70,6 @@ class NettingDesk:
     def __init__(
         self,
         manager: OrderManager,
-        ledger: Ledger,
         clock: Clock,
         *,
         prices: Callable[[str], Decimal | None],
@@ -85,16 +78,16 @@ class NettingDesk:
     ) -> None:
         self.manager = manager
         self.account = manager.account
-        self.ledger = ledger
+        self.ledger = manager.ledger
         self.clock = clock
         self.costs = costs
         self.allow_short = allow_short
         self._prices = prices
-        self._parents: dict[str, _Parent] = {}
-        self._crosses = 0
+        self._allocations: dict[str, Allocation] = {}
+        self._seen: set[str] = set()
         self.broker_fills: list[Fill] = []
         self.attributions: list[Fill] = []
-        # registered after the manager, so the order already holds the fill when we see it
+        # the ledger attributes fills itself; this only keeps a record of what it did
         manager.broker.subscribe(self._on_event)
 
     def submit(self, intents: Iterable[Intent]) -> BatchResult:
@@ -106,11 +99,13 @@ class NettingDesk:
         self._check(by_symbol)
         crosses: list[Fill] = []
         orders: list[Order] = []
+        allocations: list[Allocation] = []
         for symbol, wants in by_symbol.items():
             order = self._net(symbol, wants, crosses)
             if order is not None:
                 orders.append(order)
-        return BatchResult(tuple(crosses), tuple(orders))
+                allocations.append(self._allocations[order.client_order_id])
+        return BatchResult(tuple(crosses), tuple(orders), tuple(allocations))
 
     # ---- checks ------------------------------------------------------------------------------
     def _parse(self, intent: Intent) -> tuple[str, str, Side, Decimal]:
@@ -129,13 +124,15 @@ class NettingDesk:
             price = self._prices(symbol)
             assert price is not None
             for strategy, side, quantity in wants:
+                fill = self.costs.decimal_fill_price(side, price)
+                commission = self.costs.decimal_commission(quantity, fill)
                 if side is Side.SELL:
                     key = (strategy, symbol)
                     sold[key] = sold.get(key, ZERO) + quantity
+                    # a sale in the batch pays for its buys (at the broker's worst price)
+                    spend[strategy] = spend.get(strategy, ZERO) - (quantity * fill - commission)
                     continue
-                fill = self.costs.decimal_fill_price(Side.BUY, price)
-                cost = quantity * fill + self.costs.decimal_commission(quantity, fill)
-                spend[strategy] = spend.get(strategy, ZERO) + cost
+                spend[strategy] = spend.get(strategy, ZERO) + quantity * fill + commission
         if not self.allow_short:
             for (strategy, symbol), quantity in sold.items():
                 held = self.ledger.position(self.account, strategy, symbol).quantity
@@ -146,7 +143,7 @@ class NettingDesk:
                     )
         for strategy, needed in spend.items():
             cash = self.ledger.cash(self.account, strategy)
-            if needed > cash:
+            if needed > ZERO and needed > cash:
                 raise PreTradeRejected(
                     f"strategy {strategy!r} needs {needed:.2f} cash for its buys, has "
                     f"{cash:.2f}; nothing was sent"
@@ -163,9 +160,9 @@ class NettingDesk:
         if crossed > ZERO:
             price = self._prices(symbol)
             assert price is not None
-            self._crosses += 1
-            left_buys = self._cross(symbol, Side.BUY, buys, crossed, price, crosses)
-            left_sells = self._cross(symbol, Side.SELL, sells, crossed, price, crosses)
+            cross_id = f"{self.manager.ids.next()}-cross"
+            left_buys = self._cross(cross_id, symbol, Side.BUY, buys, crossed, price, crosses)
+            left_sells = self._cross(cross_id, symbol, Side.SELL, sells, crossed, price, crosses)
         else:
             left_buys, left_sells = buys, sells
         side, rest = (Side.BUY, left_buys) if bought > sold else (Side.SELL, left_sells)
@@ -176,12 +173,15 @@ class NettingDesk:
         request = OrderRequest(symbol, side, total, time_in_force=TimeInForce.GTC, tag="netted")
 
         def register(order: Order) -> None:
-            self._parents[order.client_order_id] = _Parent(rest, total)
+            allocation = Allocation(order.client_order_id, tuple(rest))
+            self._allocations[order.client_order_id] = allocation
+            self.ledger.allocate(self.account, allocation)
 
         return self.manager.submit(request, before_send=register)
 
     def _cross(
         self,
+        cross_id: str,
         symbol: str,
         side: Side,
         wants: list[tuple[str, Decimal]],
@@ -190,14 +190,14 @@ class NettingDesk:
         crosses: list[Fill],
     ) -> list[tuple[str, Decimal]]:
         """Book ``crossed`` shares of ``side`` among ``wants`` pro rata; returns what is left."""
-        parts = _pro_rata(crossed, wants, SHARE_QUANTUM)
+        parts = pro_rata(crossed, wants, SHARE_QUANTUM)
         now = self.clock.now()
         left = []
         for (strategy, wanted), part in zip(wants, parts, strict=True):
             if part > ZERO:
                 fill = Fill(
-                    fill_id=f"{self.account}-cross{self._crosses}-{side}-{strategy}",
-                    client_order_id=f"{self.account}-cross{self._crosses}",
+                    fill_id=f"{cross_id}/{side}/{strategy}",
+                    client_order_id=cross_id,
                     symbol=symbol,
                     side=side,
                     quantity=part,
@@ -215,35 +215,12 @@ class NettingDesk:
     def _on_event(self, event: OrderEvent) -> None:
         if not isinstance(event, OrderFilled):
             return
-        parent = self._parents.get(event.client_order_id)
-        if parent is None:
-            return
-        fill = event.fill
-        if fill.fill_id in parent.seen:
-            return  # a re-delivered execution
-        parent.seen.add(fill.fill_id)
-        quantities = _pro_rata(fill.quantity, parent.wants, SHARE_QUANTUM)
-        weights = [(strategy, q) for (strategy, _), q in zip(parent.wants, quantities, strict=True)]
-        commissions = _pro_rata(fill.commission, weights, CASH_QUANTUM)
-        self.broker_fills.append(fill)
-        for (strategy, quantity), commission in zip(weights, commissions, strict=True):
-            if quantity == ZERO:
-                continue
-            part = Fill(
-                fill_id=f"{fill.fill_id}/{strategy}",
-                client_order_id=fill.client_order_id,
-                symbol=fill.symbol,
-                side=fill.side,
-                quantity=quantity,
-                price=fill.price,
-                commission=commission,
-                filled_at=fill.filled_at,
-                account=self.account,
-                strategy=strategy,
-            )
-            self.ledger.book(part)
-            parent.attributed.append(part)
-            self.attributions.append(part)
+        allocation = self._allocations.get(str(event.client_order_id))
+        if allocation is None or event.fill.fill_id in self._seen:
+            return  # not netted here, or a re-delivered execution
+        self._seen.add(event.fill.fill_id)
+        self.broker_fills.append(event.fill)
+        self.attributions.extend(split_fill(event.fill, allocation))
 
 
 def _merge(wants: Iterable[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
@@ -256,27 +233,6 @@ def _merge(wants: Iterable[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
 
 def _total(wants: Sequence[tuple[str, Decimal]]) -> Decimal:
     return sum((q for _, q in wants), ZERO)
-
-
-def _pro_rata(
-    amount: Decimal, weights: Sequence[tuple[str, Decimal]], quantum: Decimal
-) -> list[Decimal]:
-    """``amount`` split in proportion to the weights, each rounded down to ``quantum``; the last
-    positive weight takes the remainder, so the parts sum to ``amount`` exactly."""
-    total = _total(weights)
-    parts = [ZERO] * len(weights)
-    if total == ZERO:
-        return parts
-    last = max(k for k, (_, w) in enumerate(weights) if w > ZERO)
-    given = ZERO
-    for k, (_, weight) in enumerate(weights):
-        if k == last:
-            parts[k] = amount - given
-            break
-        share = (amount * weight / total).quantize(quantum, rounding=ROUND_DOWN)
-        parts[k] = share
-        given += share
-    return parts
 
 
 __all__ = ["CASH_QUANTUM", "SHARE_QUANTUM", "BatchResult", "Intent", "NettingDesk"]

@@ -12,11 +12,13 @@ The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
 
 from quantdesk.analytics.tca import TcaGrouping, TcaReport
 from quantdesk.core.clock import Clock
@@ -24,11 +26,12 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
-from quantdesk.services import trading_book, trading_orders
+from quantdesk.services import trading_book, trading_netting, trading_orders
 from quantdesk.services.data import DataService
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BooksRebalanceResult,
     JournalView,
     OrderSpec,
     OrderView,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.research import ResearchService
+    from quantdesk.services.trading_live import LiveStep
 
 PAPER_COSTS = CostModel(commission_per_order=1.0, slippage_bps=5.0)
 """The paper broker's defaults: $1 per order, 5 bp slippage against the side."""
@@ -106,9 +110,7 @@ class TradingService:
             trading_repo.ensure_strategy(connection, record.id, "", now)
             if amount > 0:
                 trading_repo.insert_cash_flow(connection, record.id, amount, now, note="initial")
-                state = trading_repo.load_broker_state(connection, account_id)
-                session_broker = self._broker_state_with_cash(state, account_id, amount)
-                trading_repo.save_broker_state(connection, account_id, session_broker, now)
+                self._fund_venue(connection, account_id, amount)
         return _view(record)
 
     def deposit(self, name: str, amount: Decimal | int | str, strategy: str = "") -> PortfolioValue:
@@ -128,7 +130,7 @@ class TradingService:
             trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
             trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
             session.broker.deposit(value)
-            trading_repo.save_broker_state(connection, session.account, session.broker.state(), now)
+            session.save_venue(connection)
         return self.value(name)
 
     def list_portfolios(self) -> list[PortfolioView]:
@@ -217,6 +219,38 @@ class TradingService:
             session, weights, label if source is None else source, threshold, execute, self.costs
         )
 
+    def rebalance_books(
+        self,
+        name: str,
+        *,
+        targets: Mapping[str, Mapping[str, float]] | None = None,
+        strategies: Sequence[str] | None = None,
+        threshold: float = 0.0,
+        execute: bool = False,
+    ) -> BooksRebalanceResult:
+        """Rebalance several strategy books of one portfolio as one netted batch.
+
+        Each book (named after its strategy) trades to its own targets against its own cash and
+        positions: ``targets`` maps book → symbol → weight, or ``strategies`` names registered
+        strategies whose latest targets drive the book of the same name. Per symbol, opposite
+        trades of two books cross internally; only the net reaches the broker, and its fills are
+        attributed back to the books that wanted them.
+        """
+        if (targets is None) == (strategies is None):
+            raise TradingError("give exactly one of per-book targets or strategies")
+        if strategies is not None:
+            if len(set(strategies)) != len(strategies):
+                raise TradingError(f"a strategy is named twice in {list(strategies)}")
+            targets = {s: self._targets(None, s, None)[0] for s in strategies}
+            source = "strategies:" + ",".join(strategies)
+        else:
+            source = "targets"
+        assert targets is not None
+        session = self._session(name)
+        return trading_netting.rebalance_books(
+            session, targets, source, threshold, execute, self.costs
+        )
+
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:
         session = self._session(name, reconcile_first=False)
@@ -231,13 +265,79 @@ class TradingService:
         end: date,
         params: Mapping[str, object] | None = None,
         universe: str | None = None,
+        *,
+        costs: CostModel | None = None,
+        fractional: bool = True,
+        price_field: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ReplayResult:
-        """Drive a registered allocation strategy (or ``sector-momentum``) on the portfolio over
-        replayed history: on each of its rebalance dates the targets become one order batch at
-        that day's close through the paper broker; a snapshot is stored every session."""
+        """Drive a registered strategy (allocation or signal, or ``sector-momentum``) on the
+        portfolio over replayed history, bar by bar through the paper broker, as the event
+        backtest runs it; a snapshot is stored every session. ``costs`` default to the paper
+        broker's; the backtest's (:meth:`backtest_costs`) with ``fractional`` shares reproduce
+        the event backtest of the same run; ``price_field="close"`` trades at the raw close
+        instead of the backtest's adjusted close. ``progress(done, total)`` after each bar."""
         from quantdesk.services.trading_replay import replay
 
-        return replay(self, name, strategy, start, end, dict(params or {}), universe)
+        return replay(
+            self,
+            name,
+            strategy,
+            start,
+            end,
+            dict(params or {}),
+            universe,
+            costs=costs,
+            fractional=fractional,
+            price_field=price_field,
+            progress=progress,
+        )
+
+    def strategy_step(
+        self,
+        name: str,
+        strategy: str,
+        params: Mapping[str, object] | None = None,
+        universe: str | None = None,
+        *,
+        costs: CostModel | None = None,
+        fractional: bool = True,
+    ) -> LiveStep:
+        """One live decision of ``strategy`` on the portfolio: on the latest session whose
+        decision time (21:00 UTC) the clock has passed, once per session
+        (:mod:`.trading_live`). The result says when the next one is due."""
+        from quantdesk.services.trading_live import live_step
+
+        return live_step(
+            self,
+            name,
+            strategy,
+            dict(params or {}),
+            universe,
+            costs=costs,
+            fractional=fractional,
+        )
+
+    def backtest_costs(self, strategy: str) -> CostModel:
+        """The cost model the backtest runs ``strategy`` with by default."""
+        if self._backtest is None:
+            raise TradingError("the backtest cost model needs the backtest service")
+        return self._backtest.default_costs(strategy)
+
+    def resume_strategy(
+        self,
+        name: str,
+        strategy: str,
+        start: date,
+        end: date,
+        params: Mapping[str, object] | None = None,
+        universe: str | None = None,
+    ) -> ReplayResult:
+        """Like :meth:`run_strategy`, but a window already partly replayed on the portfolio (an
+        interrupted run) continues after its last processed session instead of trading again."""
+        from quantdesk.services.trading_resume import resume_replay
+
+        return resume_replay(self, name, strategy, start, end, dict(params or {}), universe)
 
     # -- journal -------------------------------------------------------------------------------
     def journal_add(
@@ -303,20 +403,24 @@ class TradingService:
             self.costs,
             with_orders=with_orders,
         )
+        if with_orders:
+            trading_netting.attach(session)
         if reconcile_first:
             reconcile(session)
         return session
 
-    def _broker_state_with_cash(
-        self, state: dict[str, object] | None, account: str, amount: Decimal
-    ) -> dict[str, object]:
-        from quantdesk.services.trading_paper import PaperBroker
+    def _fund_venue(self, connection: Connection, account: str, amount: Decimal) -> None:
+        """Deposit ``amount`` at the paper venue of ``account`` (its state rewritten; its
+        executions untouched)."""
+        from quantdesk.db.repositories import paper as paper_repo
+        from quantdesk.execution.brokers.paper import PaperBroker
 
-        broker = PaperBroker(account, lambda _symbol: None, self._clock, self.costs)
+        state, fills = paper_repo.load(connection, account)
+        venue = PaperBroker(account, self._clock, costs=self.costs)
         if state is not None:
-            broker.restore(state)
-        broker.deposit(amount)
-        return broker.state()
+            venue.restore(state, fills)
+        venue.deposit(amount)
+        paper_repo.save(connection, account, venue.state(), [], self._clock.now())
 
     def _calendar_check(self, day: date) -> bool:
         from quantdesk.data.calendar import TradingCalendar

@@ -23,9 +23,10 @@ from quantdesk.db.repositories import journal as journal_repo
 from quantdesk.db.repositories import orders as orders_repo
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.repositories._utc import utc
-from quantdesk.execution import OrderFilled
+from quantdesk.execution import OrderFilled, Position
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BookValue,
     JournalView,
     PortfolioHistory,
     PortfolioValue,
@@ -38,39 +39,63 @@ ZERO = Decimal(0)
 
 
 def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
-    """Cash, positions marked at the latest close on or before the clock's date, P&L."""
+    """Cash, positions marked at the latest close on or before the clock's date, P&L; and the
+    same figures per strategy book (which sum to the portfolio's)."""
     ledger, account = session.ledger, session.account
-    rows: list[tuple[str, str, Decimal, Decimal]] = []
+    held: list[tuple[str, Position]] = []  # one pass over the ledger: every open position
     for strategy in ledger.strategies(account):
-        for symbol, quantity in ledger.positions(account, strategy).items():
-            rows.append((strategy, symbol, quantity, ZERO))
-    prices.preload([r[1] for r in rows])
+        for symbol in ledger.positions(account, strategy):
+            held.append((strategy, ledger.position(account, strategy, symbol)))
+    prices.preload([p.symbol for _, p in held])
     marks: dict[str, Decimal] = {}
-    for _, symbol, _, _ in rows:
-        price = prices(symbol)
+    for _, p in held:
+        price = prices(p.symbol)
         if price is None:
             raise TradingError(
-                f"no price for held symbol {symbol!r} on {session.clock.now().date()}"
+                f"no price for held symbol {p.symbol!r} on {session.clock.now().date()}"
             )
-        marks[symbol] = price
+        marks[p.symbol] = price
+    worth: dict[str, list[Decimal]] = {}  # per book: market value, unrealised P&L
+    rows: list[tuple[str, Position, Decimal, Decimal]] = []
+    for strategy, p in held:
+        mark = marks[p.symbol]
+        market_value, unrealised = p.quantity * mark, p.unrealised_pnl(mark)
+        rows.append((strategy, p, market_value, unrealised))
+        book = worth.setdefault(strategy, [ZERO, ZERO])
+        book[0] += market_value
+        book[1] += unrealised
     cash = ledger.cash(account)
-    market_value = sum((q * marks[s] for _, s, q, _ in rows), ZERO)
+    market_value = sum((mv for _, _, mv, _ in rows), ZERO)
     equity = cash + market_value
-    positions = []
-    for strategy, symbol, quantity, _ in rows:
-        p = ledger.position(account, strategy, symbol)
-        mv = quantity * marks[symbol]
-        positions.append(
-            PositionView(
+    positions = tuple(
+        PositionView(
+            strategy=strategy,
+            symbol=p.symbol,
+            quantity=p.quantity,
+            average_cost=p.average_cost,
+            price=marks[p.symbol],
+            market_value=mv,
+            unrealised_pnl=unrealised,
+            realised_pnl=p.realised_pnl,
+            weight=float(mv / equity) if equity else 0.0,
+        )
+        for strategy, p, mv, unrealised in rows
+    )
+    books = []
+    for strategy in ledger.strategies(account):
+        book_value, book_unrealised = worth.get(strategy, (ZERO, ZERO))
+        book_cash = ledger.cash(account, strategy)
+        books.append(
+            BookValue(
                 strategy=strategy,
-                symbol=symbol,
-                quantity=quantity,
-                average_cost=p.average_cost,
-                price=marks[symbol],
-                market_value=mv,
-                unrealised_pnl=p.unrealised_pnl(marks[symbol]),
-                realised_pnl=p.realised_pnl,
-                weight=float(mv / equity) if equity else 0.0,
+                cash=book_cash,
+                market_value=book_value,
+                equity=book_cash + book_value,
+                net_deposits=ledger.deposits(account, strategy),
+                realised_pnl=ledger.realised_pnl(account, strategy),
+                unrealised_pnl=book_unrealised,
+                commissions=ledger.commissions(account, strategy),
+                positions=sum(1 for s, _ in held if s == strategy),
             )
         )
     return PortfolioValue(
@@ -80,10 +105,11 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
         market_value=market_value,
         equity=equity,
         net_deposits=ledger.deposits(account),
-        realised_pnl=ledger.realised_pnl(account),
-        unrealised_pnl=ledger.unrealised_pnl(account, marks),
+        realised_pnl=sum((b.realised_pnl for b in books), ZERO),
+        unrealised_pnl=sum((b.unrealised_pnl for b in books), ZERO),
         commissions=ledger.commissions(account),
-        positions=tuple(positions),
+        positions=positions,
+        books=tuple(books),
     )
 
 
@@ -91,6 +117,12 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
     """Store the clock day's value with that day's net cash flows."""
     current = value(session, prices)
     day = session.clock.now().date()
+    # the account's shares per symbol: two strategy books may hold the same one
+    shares: dict[str, Decimal] = {}
+    marks: dict[str, Decimal] = {}
+    for p in current.positions:
+        shares[p.symbol] = shares.get(p.symbol, ZERO) + p.quantity
+        marks[p.symbol] = p.price
     with session.db.read() as connection:
         flows = trading_repo.cash_flows(connection, session.portfolio.id)
     net = sum((f.amount for f in flows if utc(f.at).date() == day), ZERO)
@@ -102,7 +134,7 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         net_flows=net,
         realised_pnl=current.realised_pnl,
         unrealised_pnl=current.unrealised_pnl,
-        positions={p.symbol: [str(p.quantity), str(p.price)] for p in current.positions},
+        positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
     )
     with session.db.transaction() as connection:
         trading_repo.upsert_snapshot(connection, session.portfolio.id, record)

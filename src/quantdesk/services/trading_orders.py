@@ -250,6 +250,7 @@ def rebalance(
         trades=trades,
         skipped=skipped,
         executed=False,
+        strategy=strategy,
     )
     if not execute or not trades:
         return result
@@ -406,6 +407,11 @@ def _cell_number(text: str | None) -> Decimal | None:
 
 
 # -- views -------------------------------------------------------------------------------------
+def order_views(session: PortfolioSession, orders: Sequence[Order]) -> list[OrderView]:
+    """The orders as they stand now in the session's order manager."""
+    return [_order_view(session, session.manager.orders[o.client_order_id]) for o in orders]
+
+
 def _order_view(session: PortfolioSession, order: Order) -> OrderView:
     prices = session.tca.get(order.client_order_id)
     return OrderView(

@@ -50,6 +50,7 @@ def reconcile(session: PortfolioSession) -> ReconcileReport:
     adopted_fills: list[str] = []
     discrepancies: list[Discrepancy] = []
     now = session.clock.now()
+    events_before, last_before = len(manager.events), manager.ids.last
 
     for cid in sorted(set(fills_by_order) | set(broker_open), key=_sequence):
         fills = fills_by_order.get(cid, [])
@@ -87,7 +88,8 @@ def reconcile(session: PortfolioSession) -> ReconcileReport:
 
     if not sharing:
         discrepancies.extend(_compare_books(session))
-    session.save_records()
+    if len(manager.events) > events_before or manager.ids.last != last_before:
+        session.save_records()  # otherwise nothing was adopted or closed: nothing to write
     return ReconcileReport(
         account=account,
         adopted_orders=tuple(adopted_orders),

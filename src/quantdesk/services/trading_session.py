@@ -2,9 +2,11 @@
 
 A :class:`PortfolioSession` replays the stored cash flows and executions into a
 :class:`~quantdesk.execution.Ledger`, restores the stored orders (replayed from their event log)
-into an :class:`~quantdesk.execution.OrderManager`, and restores the paper broker's own book.
+into an :class:`~quantdesk.execution.OrderManager`, and restores the paper venue
+(:class:`~quantdesk.execution.brokers.paper.PaperBroker`) from its own stored book: a small state
+document and its append-only executions.
 
-Saving is two transactions, in this order: first the broker's book (what the venue did), then
+Saving is two transactions, in this order: first the venue's book (what the venue did), then
 our records (orders, events, executions, positions, the id sequence). A crash between the two
 leaves the broker ahead of us, never behind; :mod:`.trading_reconcile` adopts what it did.
 """
@@ -17,11 +19,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+from sqlalchemy import Connection
 
 from quantdesk.core.clock import Clock
 from quantdesk.core.ids import ClientOrderIds
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.db.repositories import paper as paper_repo
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.repositories._utc import utc
 from quantdesk.execution import (
@@ -33,8 +37,8 @@ from quantdesk.execution import (
     OrderManager,
     OrderStatus,
 )
+from quantdesk.execution.brokers.paper import Bar, PaperBroker
 from quantdesk.services.data import DataService
-from quantdesk.services.trading_paper import PaperBroker
 
 ZERO = Decimal(0)
 
@@ -86,6 +90,38 @@ class PriceBook:
         return self._cache.get((symbol, day))
 
 
+class SessionBroker(PaperBroker):
+    """The paper venue fed with the session's latest prices: an order is priced when it is sent,
+    and :meth:`on_prices` matches resting orders against the latest price (a bar that opens,
+    peaks and closes there: daily closes are all the trading service knows of a day).
+
+    The market counts as always open: the service trades at the prices of the clock's day.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        clock: Clock,
+        prices: Callable[[str], Decimal | None],
+        costs: CostModel,
+    ) -> None:
+        super().__init__(account, clock, costs=costs)
+        self._latest = prices
+
+    def submit(self, order: Order) -> None:
+        price = self._latest(order.symbol)
+        if price is not None:
+            self.on_price(order.symbol, price)
+        super().submit(order)
+
+    def on_prices(self) -> None:
+        """Match every resting order against its symbol's latest price."""
+        for symbol in sorted({o.symbol for o in self.open_orders()}):
+            price = self._latest(symbol)
+            if price is not None:
+                self.on_bar(symbol, Bar(price, price, price, price))
+
+
 @dataclass(frozen=True, slots=True)
 class TcaPrices:
     decision_price: Decimal | None
@@ -122,13 +158,13 @@ class PortfolioSession:
             fills = orders_repo.executions(connection, self.account, portfolio.id)
             flows = trading_repo.cash_flows(connection, portfolio.id)
             last = trading_repo.last_order_seq(connection, self.account)
-            broker_state = trading_repo.load_broker_state(connection, self.account)
+            broker_state, venue_fills = paper_repo.load(connection, self.account)
         self.stored_ids = {s.order.client_order_id for s in stored}
         self.stored = {s.order.client_order_id: s for s in stored}
         self.ledger = _ledger(self.account, flows, fills)
-        self.broker = PaperBroker(self.account, prices, clock, costs)
+        self.broker = SessionBroker(self.account, clock, prices, costs)
         if broker_state is not None:
-            self.broker.restore(broker_state)
+            self.broker.restore(broker_state, venue_fills)
         self.manager = OrderManager(
             self.broker,
             self.ledger,
@@ -151,10 +187,21 @@ class PortfolioSession:
     # -- saving --------------------------------------------------------------------------------
     def save(self) -> None:
         """Persist the broker's book, then every event since the last save (see module doc)."""
-        now = self.clock.now()
         with self.db.transaction() as connection:
-            trading_repo.save_broker_state(connection, self.account, self.broker.state(), now)
+            self.save_venue(connection)
         self.save_records()
+
+    def save_venue(self, connection: Connection) -> None:
+        """Write the venue's state and append its new executions in ``connection``'s
+        transaction."""
+        paper_repo.save(
+            connection,
+            self.account,
+            self.broker.state(),
+            self.broker.unsaved_executions(),
+            self.clock.now(),
+        )
+        self.broker.mark_saved()
 
     def save_records(self) -> None:
         events = self.manager.events[self._saved_events :]

@@ -43,8 +43,25 @@ class PositionView:
 
 
 @dataclass(frozen=True, slots=True)
+class BookValue:
+    """One strategy's sub-ledger in a portfolio (``""``: the unallocated book); money in the
+    account currency. The books of a portfolio sum to its figures."""
+
+    strategy: str
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_deposits: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+    commissions: Decimal
+    positions: int
+
+
+@dataclass(frozen=True, slots=True)
 class PortfolioValue:
-    """``net_deposits`` are deposits − withdrawals; P&L before commissions, which are apart."""
+    """``net_deposits`` are deposits − withdrawals; P&L before commissions, which are apart.
+    ``books`` breaks the figures down per strategy sub-ledger."""
 
     name: str
     at: datetime
@@ -56,6 +73,7 @@ class PortfolioValue:
     unrealised_pnl: Decimal
     commissions: Decimal
     positions: tuple[PositionView, ...] = ()
+    books: tuple[BookValue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +131,8 @@ class PlannedTrade:
 
 @dataclass(frozen=True, slots=True)
 class RebalanceResult:
-    """The trade list (sells first) and, when executed, the orders placed."""
+    """The trade list (sells first) and, when executed, the orders placed; ``strategy`` is the
+    book traded (``""``: the unallocated one)."""
 
     portfolio: str
     source: str
@@ -123,6 +142,33 @@ class RebalanceResult:
     trades: tuple[PlannedTrade, ...]
     skipped: tuple[PlannedTrade, ...]
     executed: bool
+    orders: tuple[OrderView, ...] = ()
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CrossView:
+    """One strategy's side of an internal cross (never sent to the broker, no commission)."""
+
+    cross_id: str
+    strategy: str
+    symbol: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BooksRebalanceResult:
+    """Several strategy books rebalanced as one netted batch: each book's own trade list,
+    the internal crosses between books, and the net broker orders (one per symbol at most)."""
+
+    portfolio: str
+    source: str
+    as_of: date
+    books: tuple[RebalanceResult, ...]
+    executed: bool
+    crosses: tuple[CrossView, ...] = ()
     orders: tuple[OrderView, ...] = ()
 
 

@@ -25,3 +25,57 @@ def test_schema_head_constant_is_the_newest_migration(database: Database) -> Non
 def test_upgrade_is_idempotent(database: Database) -> None:
     before = current_revision(database.engine)
     assert database.upgrade() == before
+
+
+def test_0007_moves_the_paper_venues_executions_out_of_its_state_document(
+    database: Database,
+) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from alembic import command
+
+    from quantdesk.db.engine import alembic_config, upgrade
+    from quantdesk.db.repositories import paper as paper_repo
+    from quantdesk.db.repositories import trading as trading_repo
+
+    at = datetime(2024, 1, 2, 21, 0, tzinfo=UTC)
+    execution = {
+        "fill_id": "paper-a-x1",
+        "client_order_id": "paper-a-1",
+        "symbol": "AAA",
+        "side": "buy",
+        "quantity": "10",
+        "price": "100.05",
+        "commission": "1",
+        "filled_at": at.isoformat(),
+        "account": "paper-a",
+        "strategy": "",
+    }
+    command.downgrade(alembic_config(database.engine), "0006")
+    try:
+        with database.transaction() as connection:
+            trading_repo.ensure_account(connection, "paper-a", "paper", at)
+            trading_repo.save_broker_state(
+                connection,
+                "paper-a",
+                {
+                    "cash": "8999.5",
+                    "positions": {"AAA": "10"},
+                    "orders": [],
+                    "executions": [execution],
+                },
+                at,
+            )
+    finally:
+        upgrade(database.engine)
+    with database.read() as connection:
+        state, fills = paper_repo.load(connection, "paper-a")
+    assert state == {"cash": "8999.5", "positions": {"AAA": "10"}, "orders": []}
+    (fill,) = fills
+    assert (fill.fill_id, fill.quantity, fill.price, fill.filled_at) == (
+        "paper-a-x1",
+        Decimal(10),
+        Decimal("100.05"),
+        at,
+    )

@@ -30,11 +30,7 @@ def test_fills_done_while_we_were_down_are_adopted_exactly_once(trading_services
     crashed = _session(trading_services)
     crashed.manager.submit(OrderRequest("AAA", Side.BUY, 10))
     with trading_services.database.transaction() as connection:
-        from quantdesk.db.repositories import trading as trading_repo
-
-        trading_repo.save_broker_state(
-            connection, "paper-core", crashed.broker.state(), trading_services.clock.now()
-        )
+        crashed.save_venue(connection)
     assert trading.list_orders("core") == []
 
     first = trading.reconcile("core")
@@ -64,13 +60,9 @@ def test_a_position_the_broker_does_not_hold_is_flagged_not_overwritten(
     trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 10)])
     # someone sold at the venue without us (state edited at the broker)
     session = _session(trading_services)
-    session.broker._positions["AAA"] = Decimal(4)
+    session.broker._holdings["AAA"] = Decimal(4)
     with trading_services.database.transaction() as connection:
-        from quantdesk.db.repositories import trading as trading_repo
-
-        trading_repo.save_broker_state(
-            connection, "paper-core", session.broker.state(), trading_services.clock.now()
-        )
+        session.save_venue(connection)
     report = trading.reconcile("core")
     assert [(d.kind, d.subject, d.ours, d.broker) for d in report.discrepancies] == [
         ("position", "AAA", "10", "4")

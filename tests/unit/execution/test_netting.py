@@ -37,9 +37,9 @@ class Account:
         self.ledger = Ledger()
         for strategy in STRATEGIES:
             self.ledger.deposit("acct", Decimal(30_000), strategy)
-        manager = OrderManager(self.broker, Ledger(), self.clock, prices=self.broker.last_price)
+        manager = OrderManager(self.broker, self.ledger, self.clock, prices=self.broker.last_price)
         self.desk = NettingDesk(
-            manager, self.ledger, self.clock, prices=self.broker.last_price, costs=PAPER_COSTS
+            manager, self.clock, prices=self.broker.last_price, costs=PAPER_COSTS
         )
         for symbol in SYMBOLS:
             self.broker.on_price(symbol, Decimal(100))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from quantdesk.core.enums import Side
 from quantdesk.data.calendar import TradingCalendar
 from quantdesk.execution import (
     BasicRiskChecks,
+    BrokerError,
     EventKind,
     Ledger,
     OrderError,
@@ -219,3 +221,37 @@ def test_broker_rejects_an_uncovered_sell_when_no_risk_hook_ran() -> None:
 
 def test_time_in_force_defaults_to_day() -> None:
     assert OrderRequest("AAPL", Side.BUY, 1).time_in_force is TimeInForce.DAY
+
+
+def test_a_restored_broker_carries_on_where_the_saved_one_stopped() -> None:
+    clock, broker, manager = desk(MONDAY_NOON, risk=False)
+    broker.on_price("AAPL", Decimal(100))
+    broker.on_price("MSFT", Decimal(300))
+    manager.submit(OrderRequest("AAPL", Side.BUY, 10))
+    resting = manager.submit(
+        OrderRequest("AAPL", Side.BUY, 5, limit_price=Decimal(90), time_in_force=TimeInForce.GTC)
+    )
+    rejected = manager.submit(OrderRequest("MSFT", Side.SELL, 1))
+    assert rejected.status is OrderStatus.REJECTED
+    state, executions = broker.state(), broker.unsaved_executions()
+    broker.mark_saved()
+    assert broker.unsaved_executions() == []
+    assert "executions" not in state  # executions are appended elsewhere, not rewritten
+    assert state["clock"] == MONDAY_NOON.isoformat()
+
+    again = PaperBroker("paper", clock, hours=CALENDAR)
+    again.restore(state, executions)
+    assert again.cash == broker.cash == Decimal("10000") - Decimal("1000.5") - 1
+    assert again.positions() == {"AAPL": Decimal(10)}
+    assert [o.client_order_id for o in again.open_orders()] == [resting.client_order_id]
+    assert list(again.executions_since()) == executions
+    # ids the venue has seen stay refused, filled or not
+    for seen in (resting, rejected):
+        with pytest.raises(BrokerError, match="duplicate"):
+            again.submit(replace(seen, status=OrderStatus.SUBMITTED))
+    # the resting limit still fills on a later bar, with the next execution id
+    clock.advance_to(TUESDAY_OPEN)
+    again.on_bar("AAPL", bar("89", "91", "88", "90"))
+    (fill,) = again.unsaved_executions()
+    assert fill.fill_id == "paper-x2"
+    assert fill.price == Decimal(89)  # opened below the limit

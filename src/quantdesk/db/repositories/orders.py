@@ -13,11 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from quantdesk.core.enums import Side
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import Execution, OrderEventRow, TradingOrder
 from quantdesk.execution import (
@@ -39,6 +41,7 @@ from quantdesk.execution import (
     TimeInForce,
     replay,
 )
+from quantdesk.execution.attribution import split_fill
 
 _EVENT_TYPES: dict[str, type[Any]] = {
     str(cls.kind): cls
@@ -87,7 +90,18 @@ class StoredOrder:
 # -- event (de)serialisation -------------------------------------------------------------------
 def event_payload(event: OrderEvent) -> dict[str, object]:
     """The JSON-safe fields of ``event`` beyond its order, time and kind."""
-    return {f.name: _encode(getattr(event, f.name)) for f in fields(event) if f.name not in _FIXED}
+    kind: type = type(event)
+    return {name: _encode(getattr(event, name)) for name in _payload_fields(kind)}
+
+
+@cache
+def _payload_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in _FIXED)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def decode_event(
@@ -108,7 +122,7 @@ def decode_event(
 
 def _encode(value: object) -> object:
     if isinstance(value, Fill):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+        return {name: _encode(getattr(value, name)) for name in _field_names(Fill)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -169,7 +183,7 @@ def insert_orders(
                 "venue_order_id": o.venue_order_id,
             }
         )
-    connection.execute(insert(TradingOrder), rows)  # one executemany
+    executemany(connection, insert(TradingOrder), rows)
     account = orders[0].order.account
     return _order_ids(connection, account, [new.order.client_order_id for new in orders])
 
@@ -209,9 +223,10 @@ def append_events(
                 "payload": event_payload(event),
             }
         )
-    connection.execute(insert(OrderEventRow), rows)
+    executemany(connection, insert(OrderEventRow), rows)
     if states:
-        connection.execute(
+        executemany(
+            connection,
             update(TradingOrder)
             .where(TradingOrder.id == bindparam("row_id"))
             .values(
@@ -257,7 +272,8 @@ def insert_executions(
         known.add(str(fill.fill_id))
         new.append(fill)
     if new:
-        connection.execute(
+        executemany(
+            connection,
             insert(Execution),
             [
                 {
@@ -349,10 +365,11 @@ def cached_status(connection: Connection, account_id: str) -> dict[str, str]:
     )
 
 
-def executions(
+def broker_executions(
     connection: Connection, account_id: str, portfolio_id: int | None = None
 ) -> list[Fill]:
-    """Stored fills, oldest first, each booked to its strategy."""
+    """Stored fills exactly as the broker reported them, oldest first (a netted order's fill
+    carries the order's own strategy here, see :func:`executions`)."""
     query = (
         select(
             Execution.execution_id,
@@ -386,6 +403,41 @@ def executions(
         )
         for r in rows
     ]
+
+
+def executions(
+    connection: Connection, account_id: str, portfolio_id: int | None = None
+) -> list[Fill]:
+    """Stored fills, oldest first, each booked to its strategy: what the ledger replays.
+
+    A netted broker order's fills are split between the strategies of its allocation
+    (:func:`quantdesk.execution.attribution.split_fill`, so the parts are those booked when the
+    fill arrived), and the internal crosses are merged in by time, then by the sequence of the
+    order or cross id (the order a batch booked them in: a symbol's cross before its net order).
+    """
+    from quantdesk.db.repositories import trading_netting
+
+    raw = broker_executions(connection, account_id, portfolio_id)
+    crossed = trading_netting.crosses(connection, account_id, portfolio_id)
+    if not crossed and not raw:
+        return []
+    allocated = trading_netting.allocations(connection, account_id) if raw else {}
+    booked: list[tuple[datetime, int, int, Fill]] = [
+        (f.filled_at, _sequence(str(f.client_order_id)), k, f) for k, f in enumerate(crossed)
+    ]
+    for k, fill in enumerate(raw, start=len(crossed)):
+        allocation = allocated.get(str(fill.client_order_id))
+        parts = [fill] if allocation is None else split_fill(fill, allocation)
+        seq = _sequence(str(fill.client_order_id))
+        booked.extend((fill.filled_at, seq, k, part) for part in parts)
+    booked.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [fill for _, _, _, fill in booked]
+
+
+def _sequence(client_order_id: str) -> int:
+    """The sequence number in ``f"{account}-{seq}"`` (or a cross's ``…-{seq}-cross``)."""
+    tail = client_order_id.removesuffix("-cross").rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _order_ids(

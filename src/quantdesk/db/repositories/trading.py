@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import (
     CashFlow,
@@ -224,7 +225,8 @@ def replace_positions(
     connection.execute(delete(PositionRow).where(PositionRow.portfolio_id == portfolio_id))
     if not positions:
         return
-    connection.execute(
+    executemany(
+        connection,
         insert(PositionRow),
         [
             {
@@ -251,7 +253,7 @@ def replace_positions(
         for seq, lot in enumerate(p.lots)
     ]
     if lots:
-        connection.execute(insert(PositionLot), lots)
+        executemany(connection, insert(PositionLot), lots)
 
 
 def positions(connection: Connection, portfolio_id: int) -> list[StoredPosition]:
@@ -303,6 +305,40 @@ def upsert_snapshot(connection: Connection, portfolio_id: int, snapshot: Snapsho
                 "unrealised_pnl": snapshot.unrealised_pnl,
                 "positions": dict(snapshot.positions),
             }
+        ],
+    )
+
+
+def upsert_snapshots(
+    connection: Connection, portfolio_id: int, records: Sequence[SnapshotRecord]
+) -> None:
+    """Store many days' snapshots at once (a replay), replacing those taken on those days."""
+    if not records:
+        return
+    days = sorted({r.date for r in records})
+    for start in range(0, len(days), 500):  # bounded IN lists
+        connection.execute(
+            delete(PortfolioSnapshot).where(
+                PortfolioSnapshot.portfolio_id == portfolio_id,
+                PortfolioSnapshot.date.in_(days[start : start + 500]),
+            )
+        )
+    latest = {r.date: r for r in records}  # the last one taken on a day wins
+    connection.execute(
+        insert(PortfolioSnapshot),
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "date": r.date,
+                "cash": r.cash,
+                "market_value": r.market_value,
+                "equity": r.equity,
+                "net_flows": r.net_flows,
+                "realised_pnl": r.realised_pnl,
+                "unrealised_pnl": r.unrealised_pnl,
+                "positions": dict(r.positions),
+            }
+            for r in latest.values()
         ],
     )
 

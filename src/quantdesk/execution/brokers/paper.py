@@ -20,15 +20,24 @@ Rules (deterministic: ids are sequential, nothing reads the wall clock):
 
 Market hours come from anything shaped like :class:`quantdesk.data.calendar.TradingCalendar`
 (exchange-calendars); without one the market is always open.
+
+Fill prices and commissions are rounded to ``tick`` (default 1e-10 currency, the scale money is
+stored at), so what a database keeps of a fill is exactly what the venue booked.
+
+Persistence (so a trading process can stop and start again, like a real venue that outlives
+it): :meth:`PaperBroker.state` is a small JSON-safe document (cash, positions, working orders,
+the id sequences, the last prices and the clock position); executions are *not* in it: they are
+appended as they happen (:meth:`PaperBroker.unsaved_executions`) and given back to
+:meth:`PaperBroker.restore`, so a long replay never rewrites a growing document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Protocol
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from quantdesk.core.clock import Clock
@@ -49,12 +58,14 @@ from quantdesk.execution.events import (
     OrderRejected,
     OrderReplaced,
 )
-from quantdesk.execution.ledger import Ledger
 from quantdesk.execution.matching import stop_limit_price, trigger_price
 from quantdesk.execution.orders import Order, OrderStatus, OrderType, TimeInForce
 
 PAPER_COSTS = CostModel(commission_per_order=1.0, slippage_bps=5.0)
 """The paper broker's default costs: $1 per order, 5 bp slippage."""
+MONEY_TICK = Decimal("1e-10")
+"""Fill prices and commissions are rounded to this (the database's money scale)."""
+STATE_VERSION = 1
 
 
 class MarketHours(Protocol):
@@ -96,24 +107,28 @@ class PaperBroker:
         costs: CostModel = PAPER_COSTS,
         cash: Decimal = ZERO,
         allow_short: bool = False,
+        tick: Decimal = MONEY_TICK,
     ) -> None:
         self._account = account
         self.clock = clock
         self.hours = hours
         self.costs = costs
         self.allow_short = allow_short
+        self.tick = tick
         self._zone = ZoneInfo(hours.timezone) if hours is not None else None
-        self._ledger = Ledger()
-        if cash > ZERO:
-            self._ledger.deposit(account, cash)
+        # the venue's book is cash and shares (lots and P&L are the trader's ledger's business)
+        self._cash = cash
+        self._holdings: dict[str, Decimal] = {}
         self._listeners: list[EventListener] = []
         self._resting: dict[str, _Resting] = {}
         self._last: dict[str, Decimal] = {}
         self._executions: list[Fill] = []
         self._seen: set[str] = set()
+        self._filled: set[str] = set()  # order ids with an execution
         self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
         self._venue_seq = 0
         self._exec_seq = 0
+        self._saved_executions = 0
 
     # ---- Broker port -------------------------------------------------------------------------
     @property
@@ -130,7 +145,7 @@ class PaperBroker:
         self._seen.add(oid)
         now = self.clock.now()
         if order.side is Side.SELL and not self.allow_short:
-            held = self._ledger.position(self._account, "", order.symbol).quantity
+            held = self._holdings.get(order.symbol, ZERO)
             if order.quantity > held - self._reserved_sells(order.symbol):
                 self._emit(
                     OrderRejected(oid, now, f"sells {order.quantity} {order.symbol}, holds {held}")
@@ -183,12 +198,10 @@ class PaperBroker:
         return [resting.order for resting in self._resting.values()]
 
     def positions(self) -> Mapping[str, Decimal]:
-        return self._ledger.positions(self._account)
+        return {s: q for s, q in sorted(self._holdings.items()) if q != ZERO}
 
     def account(self) -> AccountSnapshot:
-        return AccountSnapshot(
-            self._account, self.clock.now(), self._ledger.cash(self._account), self.positions()
-        )
+        return AccountSnapshot(self._account, self.clock.now(), self._cash, self.positions())
 
     def executions_since(self, since: datetime | None = None) -> Sequence[Fill]:
         if since is None:
@@ -197,8 +210,18 @@ class PaperBroker:
 
     # ---- market data (drives the simulation) -------------------------------------------------
     def deposit(self, amount: Decimal) -> None:
-        """Fund the paper account (currency)."""
-        self._ledger.deposit(self._account, amount)
+        """Fund the paper account (currency; a negative amount withdraws)."""
+        self._cash += amount
+
+    @property
+    def cash(self) -> Decimal:
+        """The account's cash (currency)."""
+        return self._cash
+
+    def book_external(self, fill: Fill) -> None:
+        """A trade done outside the paper venue (a manual entry) that the account now holds."""
+        self._seen.add(str(fill.client_order_id))
+        self._book(fill)
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self._last.get(symbol)
@@ -228,6 +251,55 @@ class PaperBroker:
             if resting.expires_at is not None and now >= resting.expires_at:
                 del self._resting[oid]
                 self._emit(OrderExpired(oid, now, "DAY order not filled by the close"))
+
+    # ---- persistence -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The venue's book without its executions, as JSON-safe values (decimals as text)."""
+        return {
+            "version": STATE_VERSION,
+            "cash": str(self.cash),
+            "positions": {s: str(q) for s, q in self.positions().items()},
+            "orders": [
+                {
+                    **_order_state(r.order),
+                    "expires_at": None if r.expires_at is None else r.expires_at.isoformat(),
+                }
+                for r in self._resting.values()
+            ],
+            # ids that ended without a fill (rejected, cancelled, expired): still never reusable
+            "unfilled": sorted(self._seen - self._filled - set(self._resting)),
+            "venue_seq": self._venue_seq,
+            "exec_seq": self._exec_seq,
+            "last": {s: str(p) for s, p in sorted(self._last.items())},
+            "clock": self.clock.now().isoformat(),
+        }
+
+    def unsaved_executions(self) -> list[Fill]:
+        """Executions since the last :meth:`mark_saved` (oldest first): what to append."""
+        return self._executions[self._saved_executions :]
+
+    def mark_saved(self) -> None:
+        """Every execution so far is stored."""
+        self._saved_executions = len(self._executions)
+
+    def restore(self, state: Mapping[str, Any], executions: Iterable[Fill] = ()) -> None:
+        """Become the broker that :meth:`state` and its stored ``executions`` describe."""
+        self._executions = list(executions)
+        self._filled = {str(f.client_order_id) for f in self._executions}
+        self._saved_executions = len(self._executions)
+        self._cash = Decimal(state["cash"])
+        self._holdings = {s: Decimal(q) for s, q in state["positions"].items()}
+        self._resting = {}
+        for raw in state["orders"]:
+            expires = raw.get("expires_at")
+            order = _order_from(raw)
+            self._resting[order.client_order_id] = _Resting(
+                order, None if expires is None else datetime.fromisoformat(expires)
+            )
+        self._seen = set(state.get("unfilled", ())) | set(self._resting) | self._filled
+        self._venue_seq = int(state.get("venue_seq", 0))
+        self._exec_seq = int(state.get("exec_seq", len(self._executions)))
+        self._last = {s: Decimal(p) for s, p in state.get("last", {}).items()}
 
     # ---- internals ---------------------------------------------------------------------------
     def _matching(self, symbol: str) -> list[_Resting]:
@@ -265,10 +337,11 @@ class PaperBroker:
         price = raw
         if slipped:
             price = self.costs.decimal_fill_price(order.side, raw)
-        commission = self.costs.decimal_commission(quantity, price)
-        if order.side is Side.BUY and quantity * price + commission > self._ledger.cash(
-            self._account
-        ):
+        price = price.quantize(self.tick, ROUND_HALF_EVEN)
+        commission = self.costs.decimal_commission(quantity, price).quantize(
+            self.tick, ROUND_HALF_EVEN
+        )
+        if order.side is Side.BUY and quantity * price + commission > self._cash:
             del self._resting[oid]
             self._emit(OrderCancelled(oid, now, "insufficient cash at fill"))
             return
@@ -283,13 +356,20 @@ class PaperBroker:
             commission=commission,
             filled_at=now,
             account=self._account,
+            strategy=order.strategy,
         )
-        self._ledger.book(fill)
-        self._executions.append(fill)
+        self._book(fill)
         resting.order = order.apply_fill(fill)
         if not resting.order.status.is_working:
             del self._resting[oid]
         self._emit(OrderFilled(oid, now, fill))
+
+    def _book(self, fill: Fill) -> None:
+        self._executions.append(fill)
+        self._filled.add(str(fill.client_order_id))
+        self._cash += fill.cash_change
+        held = self._holdings.get(fill.symbol, ZERO) + fill.side.sign * fill.quantity
+        self._holdings[fill.symbol] = held
 
     def _reserved_sells(self, symbol: str) -> Decimal:
         return sum(
@@ -330,4 +410,57 @@ class PaperBroker:
             listener(event)
 
 
-__all__ = ["PAPER_COSTS", "Bar", "MarketHours", "PaperBroker"]
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _order_state(order: Order) -> dict[str, Any]:
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": str(order.side),
+        "quantity": str(order.quantity),
+        "order_type": str(order.order_type),
+        "time_in_force": str(order.time_in_force),
+        "limit_price": _text(order.limit_price),
+        "stop_price": _text(order.stop_price),
+        "strategy": order.strategy,
+        "tag": order.tag,
+        "account": order.account,
+        "status": str(order.status),
+        "filled_quantity": str(order.filled_quantity),
+        "average_fill_price": _text(order.average_fill_price),
+        "fill_ids": list(order.fill_ids),
+        "venue_order_id": order.venue_order_id,
+        "created_at": None if order.created_at is None else order.created_at.isoformat(),
+    }
+
+
+def _order_from(raw: Mapping[str, Any]) -> Order:
+    created = raw.get("created_at")
+    return Order(
+        client_order_id=raw["client_order_id"],
+        symbol=raw["symbol"],
+        side=Side(raw["side"]),
+        quantity=Decimal(raw["quantity"]),
+        order_type=OrderType(raw["order_type"]),
+        time_in_force=TimeInForce(raw["time_in_force"]),
+        limit_price=_number(raw.get("limit_price")),
+        stop_price=_number(raw.get("stop_price")),
+        strategy=raw.get("strategy", ""),
+        tag=raw.get("tag", ""),
+        account=raw.get("account", ""),
+        created_at=None if created is None else datetime.fromisoformat(created),
+        status=OrderStatus(raw["status"]),
+        filled_quantity=Decimal(raw["filled_quantity"]),
+        average_fill_price=_number(raw.get("average_fill_price")),
+        fill_ids=tuple(raw.get("fill_ids", ())),
+        venue_order_id=raw.get("venue_order_id", ""),
+    )
+
+
+__all__ = ["MONEY_TICK", "PAPER_COSTS", "Bar", "MarketHours", "PaperBroker"]

@@ -1,0 +1,111 @@
+"""Running a strategy on a paper portfolio on the live clock: one decision per session.
+
+A session's decision time is 21:00 UTC of that session (after the New York close all year, when
+the day's bar can be in the database). :func:`live_step` acts on the latest session whose
+decision time the clock has passed, once: it loads the strategy's history up to that session,
+lets the strategy decide on its last bar exactly as a replay would (same runner, same rules:
+:mod:`.trading_runner`) and stores the orders, fills and the session's snapshot. The snapshot
+is also the mark that the session was acted on, so a second call (a cron job run twice, a
+restart) does nothing. Allocation strategies learn from the calendar whether the session ends
+their rebalance period (a replay learns it from the next bar, which live trading does not have).
+
+``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
+time on the clock it was given; ``--once`` takes one step (for cron users).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from quantdesk.data.calendar import TradingCalendar
+from quantdesk.data.panel import Panel
+from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.execution import CostModel
+from quantdesk.services.trading_replay import strategy_inputs
+from quantdesk.services.trading_runner import SESSION_CLOSE_UTC
+
+if TYPE_CHECKING:
+    from quantdesk.services.trading import TradingService
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStep:
+    """What one live step did.
+
+    ``session`` is the session acted on (``None`` when there was nothing to do, ``note`` says
+    why); ``next_decision`` the moment (UTC) the next step is due.
+    """
+
+    portfolio: str
+    strategy: str
+    session: date | None
+    orders: int
+    equity: Decimal | None
+    next_decision: datetime
+    note: str
+
+
+def decision_time(session: date) -> datetime:
+    """When a strategy decides on ``session``: 21:00 UTC of that session."""
+    return datetime.combine(session, SESSION_CLOSE_UTC, tzinfo=UTC)
+
+
+def live_step(
+    service: TradingService,
+    name: str,
+    strategy: str,
+    params: dict[str, Any],
+    universe: str | None,
+    *,
+    costs: CostModel | None = None,
+    fractional: bool = True,
+) -> LiveStep:
+    """Act on the latest session whose decision time has passed, unless done already."""
+    from quantdesk.services.trading_replay import portfolio_runner
+
+    now = service._clock.now()
+    calendar = TradingCalendar("XNYS", start=now.date() - timedelta(days=30))
+    session = _latest_decided_session(calendar, now)
+    following = calendar.next_session(session)
+    next_decision = decision_time(following)
+    record = service._record(name)
+    with service._db.read() as connection:
+        done = trading_repo.snapshots(connection, record.id, session, session)
+    if done:
+        note = f"{session} was acted on already; next decision {next_decision:%Y-%m-%d %H:%M} UTC"
+        return LiveStep(name, strategy, None, 0, None, next_decision, note)
+    costs = costs if costs is not None else service.costs
+    panel, runnable = strategy_inputs(
+        service, strategy, None, session, params, universe, costs, next_session=following
+    )
+    last = _last_date(panel)
+    if last != session:
+        note = f"no bar for {session} yet (the data ends {last}): update the data, then run again"
+        return LiveStep(name, strategy, None, 0, None, decision_time(session), note)
+    runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
+    runner.start()
+    sent = runner.step(len(panel.dates) - 1, final=False)
+    runner.save()
+    equity = runner.session_equity()
+    note = f"{sent} order(s) sent on {session}"
+    return LiveStep(name, strategy, session, sent, equity, next_decision, note)
+
+
+def _latest_decided_session(calendar: TradingCalendar, now: datetime) -> date:
+    day = now.date()
+    session = day if calendar.is_session(day) else calendar.previous_session(day)
+    if decision_time(session) > now:
+        session = calendar.previous_session(session)
+    return session
+
+
+def _last_date(panel: Panel) -> date:
+    return date.fromisoformat(str(np.datetime_as_string(panel.dates[-1], unit="D")))
+
+
+__all__ = ["LiveStep", "decision_time", "live_step"]

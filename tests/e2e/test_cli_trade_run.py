@@ -1,0 +1,71 @@
+"""``quantdesk trade run`` from the command line: a signal strategy replayed on the sample with
+the backtest's costs, then one live step (the sample ends in 2022, so the live clock's latest
+session has no bar yet: nothing is traded and the command says why)."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from quantdesk.cli import common
+from quantdesk.cli.app import app
+
+
+def test_trade_run_replays_a_signal_strategy_then_steps_on_the_live_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["data", "sample"]).exit_code == 0
+    terminal = io.StringIO()  # progress goes to the terminal's stderr; --json stdout stays clean
+    monkeypatch.setattr(common, "errors", Console(file=terminal, force_terminal=True, width=120))
+    replay = runner.invoke(
+        app,
+        [
+            "trade", "run", "ma-crossover", "--portfolio", "signals",
+            "--replay", "2022-01-03:2022-06-30", "--universe", "AAPL,MSFT",
+            "--params", '{"fast": 5, "slow": 20}', "--costs", "backtest", "--json",
+        ],
+    )  # fmt: skip
+    assert replay.exit_code == 0, replay.output
+    result = json.loads(replay.stdout)
+    assert "replaying ma-crossover on signals 2022-01-03..2022-06-30" in terminal.getvalue()
+    assert result["strategy"] == "ma-crossover"
+    assert result["orders"] > 0
+    history = json.loads(runner.invoke(app, ["portfolio", "history", "signals", "--json"]).stdout)
+    assert history["snapshots"][-1]["date"] == "2022-06-30"
+    assert Decimal(history["snapshots"][-1]["equity"]) == Decimal(result["final_equity"])
+
+    live = runner.invoke(
+        app,
+        ["trade", "run", "ma-crossover", "--portfolio", "signals", "--universe", "AAPL,MSFT",
+         "--params", '{"fast": 5, "slow": 20}', "--once"],
+    )  # fmt: skip
+    assert live.exit_code == 0, live.output
+    assert "no bar for" in live.stdout
+    assert "update the data" in live.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["--replay", "2022-01-03:2022-02-01", "--once"], "--once applies to the live clock"),
+        (["--costs", "cheap", "--once"], "use paper or backtest"),
+        (["--params", "[1]", "--once"], "a JSON object"),
+    ],
+)
+def test_trade_run_rejects_bad_options_in_one_line(
+    words: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["trade", "run", "ma-crossover", "--portfolio", "P", *words])
+    assert result.exit_code == 2
+    assert message in result.output
