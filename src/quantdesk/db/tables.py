@@ -637,6 +637,7 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     status: Mapped[int] = mapped_column(Integer)
 
+
 class PaperExecution(Base):
     """An execution as the paper venue booked it: appended, never rewritten, unique per account.
 

@@ -136,13 +136,15 @@ def strategy_inputs(
         warmup_rows,
     )
     from quantdesk.strategies.base import validate_params
+    from quantdesk.strategies.warmup import warmed_up
 
     if service._reference is None:
         raise TradingError("running a strategy needs the reference-data service")
     cls = strategy_class(strategy)
     validated = validate_params(cls.name, cls.Params, params)
-    allocation = issubclass(cls, AllocationStrategy)
-    warmup = warmup_rows(cls, validated) if start is not None and allocation else 0
+    # the declared look-back is loaded before the start, which is the first decision date for
+    # allocation and signal strategies alike (the backtest service's rule)
+    warmup = warmup_rows(cls, validated) if start is not None else 0
     request = RunRequest(
         strategy=strategy,
         start=start,
@@ -151,7 +153,9 @@ def strategy_inputs(
         engine="event",
         costs=costs,
     )
-    inputs = prepare_inputs(service._data, service._reference, request, warmup=warmup)
+    inputs = prepare_inputs(
+        service._data, service._reference, request, warmup=warmup, params=validated
+    )
     traded = inputs.traded()
     built = build_strategy(strategy, params, inputs)
     if next_session is not None and isinstance(built, AllocationStrategy):
@@ -163,6 +167,8 @@ def strategy_inputs(
         if inputs.warmup or delisted:
             mask = np.asarray(built.rebalance_mask(inputs.panel.dates), dtype=bool)
             runnable = Precomputed(built, mask[inputs.warmup :], targets)
+    else:
+        runnable = warmed_up(built, inputs.panel, inputs.warmup)
     return traded.panel, runnable
 
 

@@ -49,7 +49,7 @@ from quantdesk.execution import CostModel, OrderRequest, TimeInForce
 from quantdesk.execution.brokers.paper import MONEY_TICK, Bar
 from quantdesk.services import trading_book
 from quantdesk.services.data import DataService
-from quantdesk.services.trading_session import PortfolioSession, PriceBook
+from quantdesk.services.trading_session import PortfolioSession, PriceBook, TcaPrices
 from quantdesk.services.trading_types import TradingError
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy
 
@@ -383,7 +383,7 @@ class PaperRunner:
             if item is None or quantity is None:
                 manager.ids.next()  # the id promised to this order is used up
                 continue
-            manager.submit(
+            order = manager.submit(
                 OrderRequest(
                     item.symbol,
                     item.side,
@@ -394,6 +394,13 @@ class PaperRunner:
                     strategy=self.book,
                     tag=item.tag,
                 )
+            )
+            # for transaction-cost analysis: the strategy decided on this bar's price and the
+            # order reached the venue at it
+            mark = float(self.marks[self.i, self._columns[item.symbol]])
+            price = _exact(mark) if mark > 0.0 else None
+            self.session.tca[order.client_order_id] = TcaPrices(
+                price, self.session.clock.now(), price
             )
             sent += 1
             self._sync(item.symbol)
