@@ -20,6 +20,7 @@ from quantdesk.cli.common import console, handle_errors, table
 
 if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
+    from quantdesk.config import Settings
     from quantdesk.services import Services
     from quantdesk.services.backtest import StoredRun
 
@@ -44,19 +45,25 @@ def cost_words() -> str:
     )
 
 
-def open_demo_services() -> Services:
-    """Services on the demo's own SQLite database under ``$QUANTDESK_DATA_DIR/demo`` (never
+def demo_settings() -> Settings:
+    """Settings of the demo's own SQLite database under ``$QUANTDESK_DATA_DIR/demo`` (never
     the user's database, even when ``QUANTDESK_DATABASE_URL`` is set)."""
     from quantdesk.config import Settings
-    from quantdesk.services import build_services
 
     user = Settings()
-    settings = Settings(
+    return Settings(
         data_dir=user.data_dir / "demo",
         database_url=None,
         log_level=user.log_level,
         log_json=user.log_json,
     )
+
+
+def open_demo_services() -> Services:
+    """Services on the demo's own database (:func:`demo_settings`)."""
+    from quantdesk.services import build_services
+
+    settings = demo_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return build_services(settings)
 
@@ -83,6 +90,7 @@ def demo() -> None:
         console.print(f"report: {report}")
         for path in documents:
             console.print(f"{path.suffix[1:].upper()} report: {path}", highlight=False)
+        console.print("browse it all: quantdesk serve --demo  (http://127.0.0.1:8000/)")
     finally:
         services.close()
 

@@ -64,11 +64,15 @@ def serve(
     read_cache: bool = typer.Option(
         True, "--read-cache/--no-read-cache", help="Keep GET answers for one second."
     ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Serve the database 'quantdesk demo' (make demo) filled."
+    ),
 ) -> None:
     """Serve the web pages and the REST API (/api, docs at /api/docs)."""
     import uvicorn
 
     from quantdesk.api import create_app
+    from quantdesk.cli.demo import demo_settings
     from quantdesk.config import Settings
     from quantdesk.core.clock import LiveClock
     from quantdesk.db.database import Database
@@ -76,7 +80,7 @@ def serve(
     from quantdesk.services import build_services
     from quantdesk.services.auth import AuthService
 
-    settings = Settings()
+    settings = demo_settings() if demo else Settings()
     database = Database(settings.resolved_database_url, auto_upgrade=False)
     try:
         stored = stored_revision(database.engine)

@@ -65,6 +65,17 @@ def test_serve_refuses_an_out_of_date_schema(data_dir: Path) -> None:
     assert "quantdesk db upgrade" in output
 
 
+def test_serve_demo_serves_the_database_the_demo_filled(data_dir: Path) -> None:
+    # an out-of-date demo database is refused: proof that --demo opened that one, not the user's
+    (data_dir / "demo").mkdir()
+    engine = create_db_engine(f"sqlite:///{data_dir / 'demo' / 'quantdesk.sqlite'}")
+    upgrade(engine, "0006")
+    engine.dispose()
+    assert "schema is at revision 0006" in serve_refusal(["--demo"])
+    assert serve_refusal([]) == ""  # the user's own (new) database is fine
+    assert not (data_dir / "demo" / "quantdesk.sqlite").samefile(data_dir / "quantdesk.sqlite")
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [
