@@ -65,6 +65,33 @@ def postgres_schema_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The URL of a migrated database of the test module's own, on each backend: a copy of
+    the SQLite template, or a PostgreSQL schema dropped at the end (the shared schema is
+    truncated by other tests' fixtures). Module fixtures build their data set on it once."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module-db") / "quantdesk.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    base = request.getfixturevalue("postgres_schema_url").split("?")[0]
+    schema = f"qd_mod_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database on each backend."""

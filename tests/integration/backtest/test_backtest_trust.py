@@ -5,8 +5,6 @@ sparse weight storage."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import ClassVar
@@ -14,7 +12,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
@@ -70,25 +67,12 @@ def _bars() -> tuple[pd.DataFrame, list[InstrumentInfo]]:
     return pd.concat(frames, ignore_index=True), infos
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module")
 def services(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Services]:
     folder = tmp_path_factory.mktemp("trust")
-    schema = None
-    if request.param == "sqlite":
-        path = folder / "quantdesk.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        base = request.getfixturevalue("postgres_schema_url").split("?")[0]
-        schema = f"qd_trust_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{base}?options=-csearch_path%3D{schema}"
+    url = module_database_url
     built = build_services(
         Settings(data_dir=folder / "data", database_url=url),
         clock=SimulatedClock(datetime(2015, 1, 2, 21, 0, tzinfo=UTC)),
@@ -98,10 +82,6 @@ def services(
     built.data.import_frame(bars, source="test", target="synthetic", instruments=infos)
     yield built
     built.close()
-    if schema is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 # -- one universe grammar ----------------------------------------------------------------------

@@ -4,8 +4,6 @@ earnings."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +12,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
@@ -93,25 +90,12 @@ def _earnings(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module")
 def services(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Services]:
     folder = tmp_path_factory.mktemp("declared")
-    schema = None
-    if request.param == "sqlite":
-        path = folder / "quantdesk.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        base = request.getfixturevalue("postgres_schema_url").split("?")[0]
-        schema = f"qd_decl_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{base}?options=-csearch_path%3D{schema}"
+    url = module_database_url
     built = build_services(
         Settings(data_dir=folder / "data", database_url=url),
         clock=SimulatedClock(datetime(2017, 1, 3, 21, 0, tzinfo=UTC)),
@@ -124,10 +108,6 @@ def services(
         yield built
     finally:  # a failed set-up closes its connections too
         built.close()
-        if schema is not None:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
 
 
 class _Seen:

@@ -4,8 +4,6 @@ replayed over the last six months. Built once per module and backend."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from quantdesk.backtest.costs import CostModel
 from quantdesk.config import Settings
@@ -77,26 +74,10 @@ def _bars(folder: Path) -> tuple[Path, Path]:
     return bars, instruments
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def market(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Market]:
+@pytest.fixture(scope="module")
+def market(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
     folder = tmp_path_factory.mktemp("reports")
-    schema = None
-    if request.param == "sqlite":
-        path = folder / "quantdesk.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        # a schema of our own: the shared one is truncated by other tests' fixtures
-        base = request.getfixturevalue("postgres_schema_url").split("?")[0]
-        schema = f"qd_rep_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{base}?options=-csearch_path%3D{schema}"
+    url = module_database_url
     database = Database(url)
     settings = Settings(data_dir=folder / "data", database_url=url)
     services = build_services(
@@ -130,7 +111,3 @@ def market(
     )
     yield Market(services, run.run_id, other.run_id, idle.run_id)
     services.close()
-    if schema is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
