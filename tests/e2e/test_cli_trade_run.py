@@ -69,3 +69,24 @@ def test_trade_run_rejects_bad_options_in_one_line(
     result = CliRunner().invoke(app, ["trade", "run", "ma-crossover", "--portfolio", "P", *words])
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["nosuch", "--replay", "2022-01-03:2022-02-01"], "unknown strategy 'nosuch'"),
+        (["ma-crossover", "--replay", "2022-02-01:2022-01-03"], "is after end"),
+    ],
+)
+def test_a_refused_trade_run_creates_no_portfolio(
+    words: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["trade", "run", *words, "--portfolio", "P"])
+    assert result.exit_code != 0
+    assert message in result.output
+    listed = runner.invoke(app, ["portfolio", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert '"P"' not in listed.output

@@ -91,11 +91,12 @@ def run(
     if once:
         raise typer.BadParameter("--once applies to the live clock, not to --replay")
     start, end = parse_window(replay)
+    if start > end:
+        raise typer.BadParameter(f"start {start} is after end {end}", param_hint="--replay")
     with replay_services(start) as services:
         trading = services.trading
-        if portfolio not in {p.name for p in trading.list_portfolios()}:
-            trading.create_portfolio(portfolio, cash)
         model = _costs(services, strategy, costs)
+        _ensure_portfolio(services, strategy, portfolio, cash)
         text = f"replaying {strategy} on {portfolio} {start}..{end}"
         with progress_bar(text) as progress:
             result = trading.run_strategy(
@@ -134,9 +135,8 @@ def _live(
 ) -> None:
     with open_services() as services:
         trading = services.trading
-        if portfolio not in {p.name for p in trading.list_portfolios()}:
-            trading.create_portfolio(portfolio, cash)
         model = _costs(services, strategy, costs)
+        _ensure_portfolio(services, strategy, portfolio, cash)
         while True:
             step = trading.strategy_step(
                 portfolio, strategy, values, universe, costs=model, fractional=fractional
@@ -151,6 +151,14 @@ def _live(
             # the clock the services were built with says when the next decision is due
             wait = (step.next_decision - services.clock.now()).total_seconds()
             wall.sleep(min(max(wait, 1.0), MAX_WAIT_SECONDS))
+
+
+def _ensure_portfolio(services: Services, strategy: str, portfolio: str, cash: str) -> None:
+    """Create ``portfolio`` when it does not exist, once the strategy is known to exist (a
+    refused command leaves nothing behind)."""
+    services.backtest.strategy(strategy)
+    if portfolio not in {p.name for p in services.trading.list_portfolios()}:
+        services.trading.create_portfolio(portfolio, cash)
 
 
 def _costs(services: Services, strategy: str, choice: str) -> CostModel | None:
