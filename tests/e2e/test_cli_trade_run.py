@@ -90,3 +90,24 @@ def test_a_refused_trade_run_creates_no_portfolio(
     listed = runner.invoke(app, ["portfolio", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert '"P"' not in listed.output
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["--targets", "AAPL=2"], "target weight for AAPL: 2.0 is not a fraction in [0, 1]"),
+        (["--targets", "AAPL=0.7,MSFT=0.6"], "target weights add up to 1.3, above 1"),
+        (["--book", "a:AAPL=-0.1"], "target weight of book 'a' for AAPL"),
+    ],
+)
+def test_hand_given_target_weights_outside_fractions_are_refused(
+    words: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["portfolio", "create", "P", "--cash", "1000"]).exit_code == 0
+    result = runner.invoke(app, ["rebalance", "P", *words])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output

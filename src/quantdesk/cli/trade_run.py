@@ -156,7 +156,7 @@ def _live(
 def _ensure_portfolio(services: Services, strategy: str, portfolio: str, cash: str) -> None:
     """Create ``portfolio`` when it does not exist, once the strategy is known to exist (a
     refused command leaves nothing behind)."""
-    services.backtest.strategy(strategy)
+    services.trading.check_runnable(strategy)
     if portfolio not in {p.name for p in services.trading.list_portfolios()}:
         services.trading.create_portfolio(portfolio, cash)
 

@@ -12,6 +12,7 @@ The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -244,6 +245,7 @@ class TradingService:
             targets = {s: self._targets(None, s, None)[0] for s in strategies}
             source = "strategies:" + ",".join(strategies)
         else:
+            targets = {book: checked_targets(t, book) for book, t in (targets or {}).items()}
             source = "targets"
         assert targets is not None
         session = self._session(name)
@@ -427,6 +429,16 @@ class TradingService:
 
         return TradingCalendar("XNYS", start=min(day, date(2000, 1, 1))).is_session(day)
 
+    def check_runnable(self, strategy: str) -> None:
+        """Raise unless ``trade run`` can drive ``strategy``: a registered strategy or the
+        sector-momentum signal."""
+        from quantdesk.services.trading_replay import SECTOR_SIGNAL
+
+        if strategy != SECTOR_SIGNAL:
+            from quantdesk.services.backtest_run import strategy_class
+
+            strategy_class(strategy)
+
     def _targets(
         self,
         targets: Mapping[str, float] | None,
@@ -437,7 +449,7 @@ class TradingService:
         if len(chosen) != 1:
             raise TradingError("give exactly one of targets, --strategy or --signal")
         if targets is not None:
-            return {str(s): float(w) for s, w in targets.items()}, "targets"
+            return checked_targets(targets), "targets"
         today = self._clock.now().date()
         if signal is not None:
             if self._research is None:
@@ -457,6 +469,24 @@ class TradingService:
         from quantdesk.services.trading_replay import latest_targets
 
         return latest_targets(self, strategy, today), f"strategy:{strategy}"
+
+
+def checked_targets(targets: Mapping[str, float], book: str | None = None) -> dict[str, float]:
+    """Hand-given target weights (fractions of equity): each finite and in [0, 1], together
+    at most 1 (no leverage, no shorting). A weight of 2 is refused rather than trimmed to cash,
+    since it is more likely a percent typed as a fraction."""
+    where = f" of book {book!r}" if book else ""
+    out: dict[str, float] = {}
+    for symbol, weight in targets.items():
+        value = float(weight)
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise TradingError(
+                f"target weight{where} for {symbol}: {weight} is not a fraction in [0, 1]"
+            )
+        out[str(symbol)] = value
+    if sum(out.values()) > 1.0 + 1e-9:
+        raise TradingError(f"target weights{where} add up to {sum(out.values()):.6g}, above 1")
+    return out
 
 
 def _view(record: trading_repo.PortfolioRecord) -> PortfolioView:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from quantdesk.services.trading import TradingService
 
 CLOSE = time(21, 0)  # after the New York close in UTC, so the day's bar is the latest
+SECTOR_SIGNAL = "sector-momentum"  # trade run replays the sector 12-1 signal under this name
 Progress = Callable[[int, int], None]
 
 
@@ -65,7 +66,7 @@ def replay(
         raise TradingError(
             "a replay needs a simulated clock (the service was built with a live one)"
         )
-    if strategy == "sector-momentum":
+    if strategy == SECTOR_SIGNAL:
         symbols = (
             None if universe is None else [x.strip() for x in universe.split(",") if x.strip()]
         )
