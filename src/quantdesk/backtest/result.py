@@ -158,14 +158,17 @@ def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> 
     """
     if fills.empty:
         return pd.DataFrame({c: pd.Series(dtype=_TRADE_DTYPES[c]) for c in TRADE_COLUMNS})
-    # numba loads here, not on import: stored-run readers use this module's column names only
-    from quantdesk.backtest.nb import round_trips_nb
+    from quantdesk.backtest.trips import PYTHON_FILLS, round_trips
+
+    if len(fills) > PYTHON_FILLS:
+        # numba loads here, not on import: it pays off only on many fills
+        from quantdesk.backtest.nb import round_trips_nb as round_trips
 
     codes, names = pd.factorize(fills["symbol"], sort=True)
     sign = np.where(fills["side"].to_numpy() == Side.BUY.value, 1.0, -1.0)
     dates = fills["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     last = np.array([last_prices.get(str(s), np.nan) for s in names], dtype=np.float64)
-    out = round_trips_nb(
+    out = round_trips(
         codes.astype(np.int64),
         sign * fills["quantity"].to_numpy(dtype=np.float64),
         fills["price"].to_numpy(dtype=np.float64),
