@@ -95,13 +95,26 @@ def allocation_np(
         start = t + 1
     positions[start:] = position
     cash_out[start:] = cash
-    equity_out = _equity_rows(positions, marks, cash_out)
-    weights_out = np.multiply(positions, marks, out=np.empty((T, N)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(weights_out, equity_out[:, None], out=weights_out)
-    weights_out[positions == 0.0] = 0.0
+    weights_out, equity_out = _weights_and_equity(positions, marks, cash_out)
     record_array = np.array(records, dtype=np.float64).reshape(len(records), RECORD_FIELDS)
     return positions, weights_out, equity_out, cash_out, turnover, paid, decided, record_array
+
+
+def _weights_and_equity(
+    positions: np.ndarray, marks: np.ndarray, cash: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's weights and equity: the kernel's sums, one held column at a time."""
+    flat = positions == 0.0
+    # each held position's value, 0.0 where nothing is held (0 × a missing mark would be NaN)
+    weights = np.multiply(positions, marks, out=np.empty(positions.shape))
+    weights[flat] = 0.0
+    equity = cash.copy()
+    for j in np.flatnonzero(~flat.all(axis=0)).tolist():
+        equity += weights[:, j]  # in column order, as the kernel adds (+0.0 changes nothing)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(weights, equity[:, None], out=weights)
+    weights[flat] = 0.0
+    return weights, equity
 
 
 def _equity(position: np.ndarray, marks: np.ndarray, cash: float) -> float:
@@ -113,15 +126,6 @@ def _equity(position: np.ndarray, marks: np.ndarray, cash: float) -> float:
     terms[0] = cash
     np.multiply(position[held], marks[held], out=terms[1:])
     return float(np.add.accumulate(terms)[-1])  # sequential, unlike np.sum's pairwise sum
-
-
-def _equity_rows(positions: np.ndarray, marks: np.ndarray, cash: np.ndarray) -> np.ndarray:
-    """``_equity`` of every row at once: one column at a time, only where it is held."""
-    equity = cash.copy()
-    for j in np.flatnonzero((positions != 0.0).any(axis=0)).tolist():
-        held = positions[:, j] != 0.0
-        equity[held] += positions[held, j] * marks[held, j]
-    return equity
 
 
 class _Rules:
