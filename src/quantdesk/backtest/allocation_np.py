@@ -27,10 +27,13 @@ RECORD_FIELDS = 8
 
 def forward_fill(values: np.ndarray) -> np.ndarray:
     """Copy of a T×N array with each NaN replaced by the last non-NaN value above it."""
-    rows = np.arange(values.shape[0], dtype=np.int32)[:, None]  # 4 bytes a cell, not 8
-    last = np.where(np.isnan(values), 0, rows)
-    np.maximum.accumulate(last, axis=0, out=last)
-    return np.take_along_axis(values, last, axis=0)
+    out = values.copy()
+    missing = np.isnan(values)
+    # row by row (the arrays are C-ordered), only the rows with a gap below the first
+    for t in (np.flatnonzero(missing[1:].any(axis=1)) + 1).tolist():
+        gaps = missing[t]
+        out[t, gaps] = out[t - 1, gaps]
+    return out
 
 
 def allocation_np(

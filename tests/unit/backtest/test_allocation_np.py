@@ -159,3 +159,15 @@ def test_a_trimmed_buy_and_a_refused_sell_match_the_kernel() -> None:
     assert ordered[2] == -6.0  # 0.06 of proceeds cannot pay a 10 fee:
     assert filled[2] == 0.0  # refused
     assert filled[3] == ordered[3] == -2.0
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (1, 4), (50, 1), (200, 37), (30, 0)])
+def test_forward_fill_is_the_kernels(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    values = rng.normal(size=shape)
+    values[rng.random(shape) < 0.4] = np.nan
+    if shape[0] > 10:
+        values[:, ::3] = np.where(np.arange(shape[0])[:, None] < 5, np.nan, values[:, ::3])
+    np.testing.assert_array_equal(
+        plain.forward_fill(values), nb.forward_fill_nb(values), strict=True
+    )
