@@ -8,8 +8,9 @@ models and engines), ``data status`` not the backtest engines (issue 11).
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock, LiveClock
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from quantdesk.services.research import ResearchService
     from quantdesk.services.trading import TradingService
 
+T = TypeVar("T")
+
 
 class Services:
     """Every application service, wired to one database and one clock, each built on first use.
@@ -34,8 +37,18 @@ class Services:
     def __init__(self, settings: Settings, clock: Clock, database: Database | None = None) -> None:
         self._settings = settings
         self._clock = clock
+        self._built: dict[str, object] = {}
+        # the API's worker threads may ask for a service at once: each is built exactly once
+        # (re-entrant: building trading builds research, reference and data first)
+        self._lock = threading.RLock()
         if database is not None:
-            self.__dict__["database"] = database
+            self._built["database"] = database
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return cast(T, self._built[name])
 
     @property
     def settings(self) -> Settings:
@@ -45,65 +58,87 @@ class Services:
     def clock(self) -> Clock:
         return self._clock
 
-    @cached_property
+    @property
     def database(self) -> Database:
-        from quantdesk.db.database import Database
+        def build() -> Database:
+            from quantdesk.db.database import Database
 
-        return Database(self.settings.resolved_database_url)
+            return Database(self.settings.resolved_database_url)
 
-    @cached_property
+        return self._once("database", build)
+
+    @property
     def data(self) -> DataService:
-        from quantdesk.data.panel_cache import PanelCache
-        from quantdesk.services.data import DataService
+        def build() -> DataService:
+            from quantdesk.data.panel_cache import PanelCache
+            from quantdesk.services.data import DataService
 
-        return DataService(
-            self.database, self.clock, PanelCache(self.settings.cache_dir / "panels")
-        )
+            return DataService(
+                self.database, self.clock, PanelCache(self.settings.cache_dir / "panels")
+            )
 
-    @cached_property
+        return self._once("data", build)
+
+    @property
     def reference(self) -> ReferenceDataService:
-        from quantdesk.services.reference_data import ReferenceDataService
+        def build() -> ReferenceDataService:
+            from quantdesk.services.reference_data import ReferenceDataService
 
-        return ReferenceDataService(self.database, self.clock, self.settings, self.data)
+            return ReferenceDataService(self.database, self.clock, self.settings, self.data)
 
-    @cached_property
+        return self._once("reference", build)
+
+    @property
     def research(self) -> ResearchService:
-        from quantdesk.services.research import ResearchService
+        def build() -> ResearchService:
+            from quantdesk.services.research import ResearchService
 
-        return ResearchService(self.database, self.clock, self.data, self.reference)
+            return ResearchService(self.database, self.clock, self.data, self.reference)
 
-    @cached_property
+        return self._once("research", build)
+
+    @property
     def backtest(self) -> BacktestService:
-        from quantdesk.services.backtest import BacktestService
+        def build() -> BacktestService:
+            from quantdesk.services.backtest import BacktestService
 
-        return BacktestService(self.database, self.clock, self.data, self.reference)
+            return BacktestService(self.database, self.clock, self.data, self.reference)
 
-    @cached_property
+        return self._once("backtest", build)
+
+    @property
     def trading(self) -> TradingService:
-        from quantdesk.services.trading import TradingService
+        def build() -> TradingService:
+            from quantdesk.services.trading import TradingService
 
-        return TradingService(
-            self.database,
-            self.clock,
-            self.data,
-            research=self.research,
-            reference=self.reference,
-            backtest=self.backtest,
-        )
+            return TradingService(
+                self.database,
+                self.clock,
+                self.data,
+                research=self.research,
+                reference=self.reference,
+                backtest=self.backtest,
+            )
 
-    @cached_property
+        return self._once("trading", build)
+
+    @property
     def reports(self) -> ReportsService:
-        from quantdesk.services.reports import ReportsService
+        def build() -> ReportsService:
+            from quantdesk.services.reports import ReportsService
 
-        return ReportsService(
-            self.database, self.clock, self.data, self.backtest, self.trading, self.research
-        )
+            return ReportsService(
+                self.database, self.clock, self.data, self.backtest, self.trading, self.research
+            )
+
+        return self._once("reports", build)
 
     def close(self) -> None:
         """Dispose of the database's connections (nothing to do when no service touched it)."""
-        database = self.__dict__.get("database")
-        if database is not None:
-            database.dispose()
+        with self._lock:
+            built = "database" in self._built
+        if built:
+            self.database.dispose()
 
 
 def build_services(
