@@ -146,7 +146,9 @@ _ORDER_DTYPES = {
 }
 
 
-def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> pd.DataFrame:
+def round_trip_trades(
+    fills: pd.DataFrame, last_prices: Mapping[str, float], *, compiled: bool = False
+) -> pd.DataFrame:
     """Round trips (flat → position → flat) from ``fills``, per symbol, in fill order.
 
     ``entry_price``/``exit_price`` are quantity-weighted average fill prices of the opening and
@@ -155,12 +157,15 @@ def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> 
     position still open at the end is reported with ``is_open`` True, no ``exit_date`` and
     ``exit_price`` = its last price from ``last_prices``.  A fill that flips the position's sign
     closes one trip and opens the next; its commission is split pro rata.
+
+    ``compiled``: the caller has loaded numba already, so its kernel walks the fills; otherwise
+    a Python walk does up to ``trips.PYTHON_FILLS`` fills (the results are identical).
     """
     if fills.empty:
         return pd.DataFrame({c: pd.Series(dtype=_TRADE_DTYPES[c]) for c in TRADE_COLUMNS})
     from quantdesk.backtest.trips import PYTHON_FILLS, round_trips
 
-    if len(fills) > PYTHON_FILLS:
+    if compiled or len(fills) > PYTHON_FILLS:
         # numba loads here, not on import: it pays off only on many fills
         from quantdesk.backtest.nb import round_trips_nb as round_trips
 

@@ -94,7 +94,8 @@ def run_allocation(
         costs.slippage_bps * BASIS_POINT,
     )
     thresholds = (costs.min_trade_value, costs.min_trade_weight)
-    if stop_loss is None and drift_threshold is None:
+    compiled = stop_loss is not None or drift_threshold is not None
+    if not compiled:
         # decisions only on rebalance rows: NumPy, bit for bit the kernel, without loading numba
         outputs = allocation_np(
             marks, exec_prices, targets, is_rebalance, delay, float(initial_cash),
@@ -132,6 +133,7 @@ def run_allocation(
         params=params,
         initial_cash=float(initial_cash),
         benchmark=benchmark,
+        compiled=compiled,
     )
 
 
@@ -217,6 +219,7 @@ def _build_result(
     params: Mapping[str, Any],
     initial_cash: float,
     benchmark: pd.Series | None,
+    compiled: bool,
 ) -> BacktestResult:
     index = pd.DatetimeIndex(panel.dates, name="date")
     symbols = list(panel.symbols)
@@ -238,7 +241,7 @@ def _build_result(
         positions=pd.DataFrame(positions, index=index, columns=symbols, copy=False),
         orders=orders,
         fills=fills,
-        trades=round_trip_trades(fills, last_prices),
+        trades=round_trip_trades(fills, last_prices, compiled=compiled),
         turnover=pd.Series(turnover, index=index, name="turnover"),
         costs=pd.Series(paid, index=index, name="costs"),
         rebalance_dates=index[decided],

@@ -171,3 +171,23 @@ def test_forward_fill_is_the_kernels(shape: tuple[int, int]) -> None:
     np.testing.assert_array_equal(
         plain.forward_fill(values), nb.forward_fill_nb(values), strict=True
     )
+
+
+def test_round_trip_trades_are_the_same_with_and_without_numba() -> None:
+    from quantdesk.backtest import round_trip_trades, run_allocation
+
+    marks, _, targets, rows, *_ = random_case(7)
+    assert isinstance(marks, np.ndarray)
+    assert isinstance(targets, np.ndarray)
+    assert isinstance(rows, np.ndarray)
+    dates = pd.bdate_range("2020-01-01", periods=marks.shape[0])
+    symbols = [f"S{j}" for j in range(marks.shape[1])]
+    panel = Panel.from_frames({"close": pd.DataFrame(marks, index=dates, columns=symbols)})
+    weights = np.where(rows[:, None], np.nan_to_num(np.abs(targets)), np.nan)
+    weights = weights / np.maximum(np.nansum(weights, axis=1, keepdims=True), 1.0)
+    result = run_allocation(panel, weights)
+    assert len(result.fills) > 5
+    last = dict(zip(symbols, marks[-1].tolist(), strict=True))
+    walked = round_trip_trades(result.fills, last)
+    pd.testing.assert_frame_equal(walked, round_trip_trades(result.fills, last, compiled=True))
+    pd.testing.assert_frame_equal(walked, result.trades)
