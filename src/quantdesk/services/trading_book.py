@@ -114,27 +114,45 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
 
 
 def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
-    """Store the clock day's value with that day's net cash flows."""
+    """Store the clock day's value with that day's net cash flows, and each strategy book's
+    own (stored with it, in one transaction; the books sum to the portfolio)."""
     current = value(session, prices)
     day = session.clock.now().date()
     # the account's shares per symbol: two strategy books may hold the same one
     shares: dict[str, Decimal] = {}
     marks: dict[str, Decimal] = {}
+    held: dict[str, dict[str, list[str]]] = {}
     for p in current.positions:
         shares[p.symbol] = shares.get(p.symbol, ZERO) + p.quantity
         marks[p.symbol] = p.price
+        held.setdefault(p.strategy, {})[p.symbol] = [str(p.quantity), str(p.price)]
     with session.db.read() as connection:
         flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    net = sum((f.amount for f in flows if utc(f.at).date() == day), ZERO)
+    todays = [f for f in flows if utc(f.at).date() == day]
+    books = tuple(
+        trading_repo.BookSnapshotRecord(
+            strategy=b.strategy,
+            date=day,
+            cash=b.cash,
+            market_value=b.market_value,
+            equity=b.equity,
+            net_flows=sum((f.amount for f in todays if f.strategy == b.strategy), ZERO),
+            realised_pnl=b.realised_pnl,
+            unrealised_pnl=b.unrealised_pnl,
+            positions=dict(sorted(held.get(b.strategy, {}).items())),
+        )
+        for b in current.books
+    )
     record = trading_repo.SnapshotRecord(
         date=day,
         cash=current.cash,
         market_value=current.market_value,
         equity=current.equity,
-        net_flows=net,
+        net_flows=sum((f.amount for f in todays), ZERO),
         realised_pnl=current.realised_pnl,
         unrealised_pnl=current.unrealised_pnl,
         positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
+        books=books,
     )
     with session.db.transaction() as connection:
         trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
