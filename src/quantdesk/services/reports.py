@@ -59,9 +59,9 @@ class ReportsService:
         self, name: str, period: ReportPeriod | str | None = None, strategy: str | None = None
     ) -> Report:
         """The report of portfolio ``name`` over ``period`` from its daily snapshots, orders,
-        fills and journal; ``strategy`` narrows positions, trades and costs to that
-        strategy's sub-ledger (returns stay the portfolio's: snapshots are taken per
-        portfolio)."""
+        fills and journal; with ``strategy``, of that strategy's sub-ledger: returns,
+        drawdown, metrics, positions and attribution from the book's own snapshots and fills,
+        trades, costs and commentary from its orders."""
         from quantdesk.services.reports_portfolio import portfolio_report
 
         return portfolio_report(

@@ -1,6 +1,12 @@
 """The report model of a paper or live portfolio over a period, from its daily snapshots
 (equity, positions), filled orders (trades, TCA) and journal (commentary).
 
+A strategy's sub-ledger is reported from its own book snapshots (the book's value: its
+positions at the close plus its cash, stored with each portfolio snapshot): its returns,
+drawdown, metrics, positions and attribution are the book's; trades, TCA and commentary are
+those of its orders. Position attribution uses the book's own fills (a netted order's share,
+internal crosses), whose commissions are the documented residual.
+
 Returns are the time-weighted daily returns of the snapshots (deposits and withdrawals taken
 out, :func:`trading_book.time_weighted_returns`); a period's starting point is the last
 snapshot before it (or, from inception, its first snapshot).
@@ -9,7 +15,10 @@ snapshot before it (or, from inception, its first snapshot).
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +30,9 @@ from quantdesk.analytics.attribution import (
 )
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, analyse
 from quantdesk.db.database import Database
+from quantdesk.db.repositories import orders as orders_repo
 from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.execution import Fill
 from quantdesk.reports.model import Annotation, Report, SubjectKind, Table
 from quantdesk.reports.performance import performance
 from quantdesk.reports.period import ReportError, ReportPeriod
@@ -60,28 +71,21 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     generated_at: datetime,
 ) -> Report:
     view = trading.get_portfolio(name)  # an unknown name is an error naming it
-    with database.read() as connection:
-        record = trading_repo.get_portfolio(connection, view.name)
-        assert record is not None
-        snapshots = trading_repo.snapshots(connection, record.id)
-        known = set(trading_repo.strategies(connection, record.id))
     every_order = trading.list_orders(name)
-    known |= {o.strategy for o in every_order}
-    if strategy is not None and strategy not in known:
-        listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
-        raise ReportError(
-            f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
-        )
-    if not snapshots:
-        raise ReportError(
-            f"portfolio {name!r} has no daily snapshots yet: take one first "
-            f"('quantdesk portfolio snapshot {name}')"
-        )
-    period = period.clipped(snapshots[0].date, snapshots[-1].date)
+    history = _history(database, view.name, strategy, {o.strategy for o in every_order})
+    snapshots, fills = history.snapshots, history.fills
+    if strategy is not None:
+        every_order = _book_orders(view.name, every_order, fills, strategy)
+    try:
+        period = period.clipped(snapshots[0].date, snapshots[-1].date)
+    except ReportError as error:
+        if strategy is None:
+            raise
+        raise ReportError(f"{history.subject}: {error}") from None
     first, last = period.bounds
     in_period = [s for s in snapshots if first <= s.date <= last]
     if not in_period:
-        raise ReportError(f"portfolio {name!r} has no snapshot in period {period.label}")
+        raise ReportError(f"{history.subject} has no snapshot in period {period.label}")
     before = [s for s in snapshots if s.date < first]
     base = before[-1] if before else in_period[0]
     end = in_period[-1]
@@ -128,17 +132,12 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             end_quantities,
             start_prices,
             end_prices,
-            [
-                TradeFlow(
-                    o.symbol,
-                    float(o.filled_quantity) * (1.0 if o.side == "buy" else -1.0),
-                    float(o.average_fill_price or 0),
-                )
-                for o in orders
-            ],
+            _flows(orders, fills, strategy, base.date, end.date),
             float(base.equity),
             float(end.equity),
             period_return=period_return,
+            # a book's commissions, so its residual is explained (the portfolio's stay in it)
+            costs=sum(float(f.commission) for f in fills if base.date < _fill_day(f) <= end.date),
         )
     else:
         notes.append("attribution by position left out: the period starts with no equity")
@@ -190,8 +189,11 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
     if strategy is not None:
         notes.append(
-            f"Trades, costs and commentary are strategy {strategy!r}'s; returns, positions "
-            "and attribution are the whole portfolio's (snapshots are taken per portfolio)."
+            f"Everything here is strategy {strategy!r}'s sub-ledger: returns and drawdown from "
+            "its own daily book snapshots (its positions at the close plus its cash), positions "
+            "weighted by the book's value, attribution from the book's holdings and its own "
+            "fills (netted orders split by allocation, internal crosses included); trades, "
+            "costs and commentary are its orders'."
         )
     notes.append(
         "Returns are time-weighted (deposits and withdrawals taken out). Metrics follow "
@@ -225,6 +227,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             ("account", view.account),
             ("benchmark", view.benchmark or "none"),
             ("created at", view.created_at.isoformat()),
+            ("strategy book", "whole portfolio" if strategy is None else strategy),
             ("snapshots", f"{len(snapshots)} ({snapshots[0].date} to {snapshots[-1].date})"),
         ),
         notes=tuple(notes),
@@ -232,7 +235,137 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     )
 
 
-def _view(record: trading_repo.SnapshotRecord) -> SnapshotView:
+_Shot = trading_repo.SnapshotRecord | trading_repo.BookSnapshotRecord
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    subject: str
+    snapshots: Sequence[_Shot]
+    fills: list[Fill]
+
+
+def _history(database: Database, name: str, strategy: str | None, ordered: set[str]) -> _History:
+    """The portfolio's snapshots, or the strategy book's own snapshots and fills; ``ordered``
+    are the strategies of its orders (a strategy known to none of them is an error)."""
+    with database.read() as connection:
+        record = trading_repo.get_portfolio(connection, name)
+        assert record is not None
+        known = set(trading_repo.strategies(connection, record.id)) | ordered
+        if strategy is None:
+            shots = trading_repo.snapshots(connection, record.id)
+            return _History(f"portfolio {name!r}", _nonempty(shots, name, None), [])
+        books = trading_repo.book_snapshots(connection, record.id, strategy)
+        if strategy not in known and not books:
+            listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
+            raise ReportError(
+                f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
+            )
+        fills = [
+            f
+            for f in orders_repo.executions(connection, record.account_id, record.id)
+            if f.strategy == strategy
+        ]
+    subject = f"strategy {strategy!r} of portfolio {name!r}"
+    return _History(subject, _nonempty(books, name, strategy), fills)
+
+
+def _nonempty(snapshots: Sequence[_Shot], name: str, strategy: str | None) -> Sequence[_Shot]:
+    if snapshots:
+        return snapshots
+    if strategy is None:
+        raise ReportError(
+            f"portfolio {name!r} has no daily snapshots yet: take one first "
+            f"('quantdesk portfolio snapshot {name}')"
+        )
+    raise ReportError(
+        f"strategy {strategy!r} of portfolio {name!r} has no book snapshots yet: take one "
+        f"('quantdesk portfolio snapshot {name}'); a portfolio of several books has per-book "
+        "history from schema 0010 on"
+    )
+
+
+def _book_orders(
+    name: str, every_order: list[OrderView], fills: list[Fill], strategy: str
+) -> list[OrderView]:
+    """A book's orders: its own, its share of netted orders (the fills split to it by the
+    stored allocation, at their average price) and its internal crosses (no broker order, no
+    arrival price: they fill at the close without commission)."""
+    parts: dict[str, list[Fill]] = {}
+    for fill in fills:
+        parts.setdefault(str(fill.client_order_id), []).append(fill)
+    out: list[OrderView] = []
+    for order in every_order:
+        own = parts.pop(order.client_order_id, [])
+        if order.strategy == strategy:
+            out.append(order)
+        elif own:
+            quantity, price = _filled(own)
+            out.append(
+                replace(
+                    order,
+                    strategy=strategy,
+                    quantity=quantity,
+                    filled_quantity=quantity,
+                    average_fill_price=price,
+                )
+            )
+    for cross_id, own in parts.items():
+        quantity, price = _filled(own)
+        first = own[0]
+        out.append(
+            OrderView(
+                cross_id,
+                name,
+                strategy,
+                first.symbol,
+                str(first.side),
+                quantity,
+                "internal cross",
+                None,
+                "filled",
+                quantity,
+                price,
+                first.filled_at,
+                None,
+                None,
+            )
+        )
+    return out
+
+
+def _filled(fills: list[Fill]) -> tuple[Decimal, Decimal]:
+    """Shares and average price of fills of one order."""
+    quantity = sum((f.quantity for f in fills), Decimal(0))
+    return quantity, sum((f.quantity * f.price for f in fills), Decimal(0)) / quantity
+
+
+def _flows(
+    orders: list[OrderView], fills: list[Fill], strategy: str | None, after: date, upto: date
+) -> list[TradeFlow]:
+    """The period's trades (signed shares, price): the portfolio's filled orders, or a book's
+    own fills (a netted order's share of it, its internal crosses)."""
+    if strategy is None:
+        return [
+            TradeFlow(
+                o.symbol,
+                float(o.filled_quantity) * (1.0 if o.side == "buy" else -1.0),
+                float(o.average_fill_price or 0),
+            )
+            for o in orders
+        ]
+    return [
+        TradeFlow(f.symbol, float(f.side.sign * f.quantity), float(f.price))
+        for f in fills
+        if after < _fill_day(f) <= upto
+    ]
+
+
+def _fill_day(fill: Fill) -> date:
+    return fill.filled_at.astimezone(UTC).date()
+
+
+def _view(record: _Shot) -> SnapshotView:
     return SnapshotView(
         record.date,
         record.cash,

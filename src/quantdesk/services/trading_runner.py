@@ -21,9 +21,9 @@ ledger and stored. On each bar ``i``:
 5. the day's value is recorded as a snapshot.
 
 The strategy trades one strategy book of the portfolio (``""`` by default) and sees the panel's
-symbols only; snapshots value the whole portfolio, and each strategy book apart. Orders decided on the last bar of a replay
-are not sent (the backtest has no later bar to fill
-them on, and the two must agree). Fills at the decision bar's close are all the runner does:
+symbols only; snapshots value the whole portfolio, and each strategy book apart. Orders decided
+on the last bar of a replay are not sent (the backtest has no later bar to fill them on, and the
+two must agree). Fills at the decision bar's close are all the runner does:
 next-open timing and volume participation are backtest-only for now.
 """
 

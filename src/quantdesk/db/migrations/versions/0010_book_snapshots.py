@@ -64,9 +64,7 @@ def upgrade() -> None:
             name=op.f("fk_book_snapshots_portfolio_id_portfolios"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "portfolio_id", "strategy", "date", name=op.f("pk_book_snapshots")
-        ),
+        sa.PrimaryKeyConstraint("portfolio_id", "strategy", "date", name=op.f("pk_book_snapshots")),
     )
     _back_fill_single_book_portfolios()
 
@@ -78,9 +76,7 @@ def _back_fill_single_book_portfolios() -> None:
         return
     books: dict[int, set[str]] = {p: set() for p in portfolios}
     for table in BOOK_TABLES:
-        rows = connection.execute(
-            sa.text(f"SELECT DISTINCT portfolio_id, strategy FROM {table}")  # noqa: S608 (constant names)
-        )
+        rows = connection.execute(sa.text(f"SELECT DISTINCT portfolio_id, strategy FROM {table}"))
         for portfolio_id, strategy in rows:
             books.setdefault(int(portfolio_id), set()).add(str(strategy))
     allocations = connection.execute(
@@ -99,7 +95,7 @@ def _back_fill_single_book_portfolios() -> None:
         (strategy,) = names or {""}
         connection.execute(
             sa.text(
-                f"INSERT INTO book_snapshots (portfolio_id, strategy, {columns}) "  # noqa: S608
+                f"INSERT INTO book_snapshots (portfolio_id, strategy, {columns}) "
                 f"SELECT portfolio_id, :strategy, {columns} FROM portfolio_snapshots "
                 "WHERE portfolio_id = :portfolio_id"
             ),
