@@ -86,6 +86,21 @@ class ReportsService:
         runs = [self._backtest.get_run(r) for r in run_ids]
         return comparison_report(runs, _period(period), self._clock.now())
 
+    def books_comparison_report(
+        self,
+        name: str,
+        strategies: Sequence[str] = (),
+        period: ReportPeriod | str | None = None,
+    ) -> Report:
+        """Strategy books of portfolio ``name`` side by side (all its books when
+        ``strategies`` is empty): metrics, equity curves (growth of 100) and the correlation
+        of their daily time-weighted returns from the book snapshots over ``period``."""
+        from quantdesk.services.reports_books import books_comparison_report
+
+        return books_comparison_report(
+            self._db, self._trading, name, strategies, _period(period), self._clock.now()
+        )
+
     # -- output ----------------------------------------------------------------------------
     def write(self, report: Report, kind: ReportFormat | str, out: str | Path) -> list[Path]:
         """Render ``report`` as ``kind`` (pdf, xlsx, csv, html) at ``out`` (a directory for

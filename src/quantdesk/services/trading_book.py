@@ -26,6 +26,7 @@ from quantdesk.db.repositories._utc import utc
 from quantdesk.execution import OrderFilled, Position
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BookPerformance,
     BookValue,
     JournalView,
     PortfolioHistory,
@@ -156,7 +157,7 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
     )
     with session.db.transaction() as connection:
         trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
-    return _snapshot_view(record)
+    return snapshot_view(record)
 
 
 def history(
@@ -167,7 +168,7 @@ def history(
 ) -> PortfolioHistory:
     with database.read() as connection:
         rows = trading_repo.snapshots(connection, record.id, start, end)
-    views = tuple(_snapshot_view(r) for r in rows)
+    views = tuple(snapshot_view(r) for r in rows)
     returns = time_weighted_returns(views)
     compounded = math.prod(1.0 + r for _, r in returns) - 1.0 if returns else 0.0
     metrics: dict[str, float] = {}
@@ -192,6 +193,31 @@ def history(
     )
 
 
+def book_performance(
+    database: Database, record: trading_repo.PortfolioRecord
+) -> tuple[BookPerformance, ...]:
+    """Each strategy book's return since inception and drawdowns from its book snapshots."""
+    from quantdesk.analytics.drawdown import drawdown_series
+
+    with database.read() as connection:
+        rows = trading_repo.book_snapshots(connection, record.id)
+    by_book: dict[str, list[SnapshotView]] = {}
+    for r in rows:
+        by_book.setdefault(r.strategy, []).append(snapshot_view(r))
+    out = []
+    for strategy, views in sorted(by_book.items()):
+        returns = [r for _, r in time_weighted_returns(views)]
+        total = dd = deepest = None
+        if returns:
+            total = math.prod(1.0 + r for r in returns) - 1.0
+            series = drawdown_series(pd.Series(returns, dtype="float64"))
+            dd, deepest = float(series.iloc[-1]), float(min(0.0, series.min()))
+        out.append(
+            BookPerformance(strategy, views[0].date, views[-1].date, len(views), total, deepest, dd)
+        )
+    return tuple(out)
+
+
 def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date, float]]:
     """Daily returns with each day's cash flows taken out (see module doc)."""
     out: list[tuple[date, float]] = []
@@ -204,7 +230,8 @@ def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date,
     return out
 
 
-def _snapshot_view(r: trading_repo.SnapshotRecord) -> SnapshotView:
+def snapshot_view(r: trading_repo.SnapshotRecord | trading_repo.BookSnapshotRecord) -> SnapshotView:
+    """The figures of a stored portfolio or book snapshot (without its positions)."""
     return SnapshotView(
         r.date, r.cash, r.market_value, r.equity, r.net_flows, r.realised_pnl, r.unrealised_pnl
     )

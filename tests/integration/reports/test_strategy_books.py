@@ -6,6 +6,7 @@ attribution, not the whole portfolio's."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
-from quantdesk.analytics import summary
+from quantdesk.analytics import drawdown_series, max_drawdown, summary
 from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.data.calendar import TradingCalendar
@@ -262,3 +264,75 @@ def test_a_new_book_with_one_day_and_a_book_before_its_history(
     # the portfolio still sums: three books now
     portfolio, per_book = _stored(services)
     assert sum(b[-1].equity for b in per_book.values()) == portfolio[-1].equity
+
+
+def test_portfolio_show_gives_each_books_return_and_drawdown(
+    books: Books, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from quantdesk.cli.app import app
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUANTDESK_DATABASE_URL", books.services.database.url)
+    _, per_book = _stored(books.services)
+    runner = CliRunner()
+    result = runner.invoke(app, ["portfolio", "show", NAME, "--json"])
+    assert result.exit_code == 0, result.output
+    records = {r["strategy"]: r for r in json.loads(result.stdout)["book_performance"]}
+    for strategy in ("alpha", "beta"):
+        returns = _returns(per_book[strategy])
+        record = records[strategy]
+        assert record["first_date"] == books.sessions[0].isoformat()
+        assert record["snapshots"] == len(per_book[strategy]) >= DAYS
+        assert record["time_weighted_return"] == pytest.approx(
+            math.prod(1 + r for r in returns) - 1, rel=1e-12
+        )
+        assert record["max_drawdown"] == pytest.approx(max_drawdown(returns), rel=1e-12)
+        assert record["max_drawdown"] < 0
+        assert record["drawdown"] == pytest.approx(float(drawdown_series(returns).iloc[-1]))
+    table = runner.invoke(app, ["portfolio", "show", NAME])
+    assert table.exit_code == 0, table.output
+    assert "max DD" in table.stdout
+
+
+def test_comparing_two_books_side_by_side(
+    books: Books, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from quantdesk.cli.app import app
+
+    reports = books.services.reports
+    _, per_book = _stored(books.services)
+    report = reports.books_comparison_report(NAME, ["alpha", "beta"], "2024-01")
+    table = report.table("comparison")
+    assert table is not None
+    assert table.column("run") == ["alpha", "beta"]
+    returns = {s: _returns(per_book[s]) for s in ("alpha", "beta")}
+    for strategy, got in zip(("alpha", "beta"), table.column("total_return"), strict=True):
+        assert got == pytest.approx(summary(returns[strategy]).total_return, rel=1e-9)
+    correlation = report.table("correlation")
+    assert correlation is not None
+    assert correlation.column("beta")[0] == pytest.approx(
+        float(pd.concat(returns, axis=1).dropna().corr().iloc[0, 1]), rel=1e-9
+    )
+    assert [c.name for c in report.equity] == ["alpha", "beta"]
+    with pytest.raises(ReportError, match="has no book snapshots of strategy 'nosuch'"):
+        reports.books_comparison_report(NAME, ["alpha", "nosuch"])
+    with pytest.raises(ReportError, match="at least two strategy books"):
+        reports.books_comparison_report(NAME, ["alpha"])
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUANTDESK_DATABASE_URL", books.services.database.url)
+    runner = CliRunner()
+    out = tmp_path / "books.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "report", "compare", "--portfolio", NAME, "--strategy", "alpha", "--strategy",
+            "beta", "--period", "2024-01", "--format", "xlsx", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.stdout
+    assert load_workbook(out).sheetnames
+    both = runner.invoke(app, ["report", "compare", "abc", "--portfolio", NAME])
+    assert both.exit_code == 1
+    assert "not both" in both.stderr
