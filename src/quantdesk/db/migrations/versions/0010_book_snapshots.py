@@ -71,7 +71,9 @@ def upgrade() -> None:
 
 def _back_fill_single_book_portfolios() -> None:
     connection = op.get_bind()
-    portfolios = [int(p) for p in connection.execute(sa.text("SELECT id FROM portfolios"))]
+    portfolios = [
+        int(p) for p in connection.execute(sa.text("SELECT id FROM portfolios")).scalars()
+    ]
     if not portfolios:
         return
     books: dict[int, set[str]] = {p: set() for p in portfolios}
