@@ -510,27 +510,30 @@ class PaperRunner:
                 raise TradingError(f"no price for held symbol {symbol!r} on {day}")
             marks[symbol] = mark
         flows = self._flows.get(day, {})
+        marked = {s: str(m) for s, m in marks.items()}
+        market_value = open_cost = ZERO
+        for symbol, (quantity, cost) in self._held.items():
+            market_value += quantity * marks[symbol]
+            open_cost += cost
+        positions = {s: [str(q), marked[s]] for s, (q, _) in self._held.items()}
+        whole = (market_value, open_cost, positions)
         books = []
         for strategy, (cash, realised, held) in self._books.items():
-            market_value = sum((q * marks[s] for s, (q, _) in held.items()), ZERO)
-            open_cost = sum((cost for _, cost in held.values()), ZERO)
+            # a book holding the whole account's positions (one book trading) has its figures
+            own = whole if held == self._held else _marked(held, marks, marked)
             books.append(
                 trading_repo.BookSnapshotRecord(
                     strategy=strategy,
                     date=day,
                     cash=cash,
-                    market_value=market_value,
-                    equity=cash + market_value,
+                    market_value=own[0],
+                    equity=cash + own[0],
                     net_flows=flows.get(strategy, ZERO),
                     realised_pnl=realised,
-                    unrealised_pnl=market_value - open_cost,
-                    positions={s: [str(q), str(marks[s])] for s, (q, _) in held.items()},
+                    unrealised_pnl=own[0] - own[1],
+                    positions=own[2],
                 )
             )
-        market_value = open_cost = ZERO
-        for symbol, (quantity, cost) in self._held.items():
-            market_value += quantity * marks[symbol]
-            open_cost += cost
         return trading_repo.SnapshotRecord(
             date=day,
             cash=self._account_cash,
@@ -539,7 +542,7 @@ class PaperRunner:
             net_flows=sum(flows.values(), ZERO),
             realised_pnl=self._realised,
             unrealised_pnl=market_value - open_cost,
-            positions={s: [str(q), str(marks[s])] for s, (q, _) in self._held.items()},
+            positions=positions,
             books=tuple(books),
         )
 
@@ -565,6 +568,15 @@ class PaperRunner:
         self._account_cash = ledger.cash(account)
         self._realised = ledger.realised_pnl(account)
         self._held_at = self._trades
+
+
+def _marked(
+    held: dict[str, tuple[Decimal, Decimal]], marks: dict[str, Decimal], marked: dict[str, str]
+) -> tuple[Decimal, Decimal, dict[str, object]]:
+    """Market value, open-lot cost and ``{symbol: [shares, mark]}`` of one book's holdings."""
+    market_value = sum((q * marks[s] for s, (q, _) in held.items()), ZERO)
+    open_cost = sum((cost for _, cost in held.values()), ZERO)
+    return market_value, open_cost, {s: [str(q), marked[s]] for s, (q, _) in held.items()}
 
 
 def _valuation(panel: Panel, price_field: str | None) -> tuple[str, np.ndarray]:
