@@ -15,10 +15,7 @@ snapshot before it (or, from inception, its first snapshot).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -30,8 +27,6 @@ from quantdesk.analytics.attribution import (
 )
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, analyse
 from quantdesk.db.database import Database
-from quantdesk.db.repositories import orders as orders_repo
-from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import Fill
 from quantdesk.reports.model import Annotation, Report, SubjectKind, Table
 from quantdesk.reports.performance import performance
@@ -47,9 +42,10 @@ from quantdesk.reports.sections import (
 )
 from quantdesk.services import reports_inputs as inputs
 from quantdesk.services.data import DataService
+from quantdesk.services.reports_subject import book_orders, fill_day, subject_history
 from quantdesk.services.trading import TradingService
-from quantdesk.services.trading_book import time_weighted_returns
-from quantdesk.services.trading_types import JournalView, OrderView, SnapshotView
+from quantdesk.services.trading_book import snapshot_view, time_weighted_returns
+from quantdesk.services.trading_types import JournalView, OrderView
 
 JOURNAL_FIELDS = (
     "thesis",
@@ -72,10 +68,10 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
 ) -> Report:
     view = trading.get_portfolio(name)  # an unknown name is an error naming it
     every_order = trading.list_orders(name)
-    history = _history(database, view.name, strategy, {o.strategy for o in every_order})
+    history = subject_history(database, view.name, strategy, {o.strategy for o in every_order})
     snapshots, fills = history.snapshots, history.fills
     if strategy is not None:
-        every_order = _book_orders(view.name, every_order, fills, strategy)
+        every_order = book_orders(view.name, every_order, fills, strategy)
     try:
         period = period.clipped(snapshots[0].date, snapshots[-1].date)
     except ReportError as error:
@@ -89,7 +85,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     before = [s for s in snapshots if s.date < first]
     base = before[-1] if before else in_period[0]
     end = in_period[-1]
-    views = [_view(s) for s in snapshots]
+    views = [snapshot_view(s) for s in snapshots]
     returns = pd.Series(
         {pd.Timestamp(d): r for d, r in time_weighted_returns(views)}, dtype="float64"
     )
@@ -137,7 +133,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             float(end.equity),
             period_return=period_return,
             # a book's commissions, so its residual is explained (the portfolio's stay in it)
-            costs=sum(float(f.commission) for f in fills if base.date < _fill_day(f) <= end.date),
+            costs=sum(float(f.commission) for f in fills if base.date < fill_day(f) <= end.date),
         )
     else:
         notes.append("attribution by position left out: the period starts with no equity")
@@ -235,111 +231,6 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     )
 
 
-_Shot = trading_repo.SnapshotRecord | trading_repo.BookSnapshotRecord
-
-
-@dataclass(frozen=True, slots=True)
-class _History:
-    subject: str
-    snapshots: Sequence[_Shot]
-    fills: list[Fill]
-
-
-def _history(database: Database, name: str, strategy: str | None, ordered: set[str]) -> _History:
-    """The portfolio's snapshots, or the strategy book's own snapshots and fills; ``ordered``
-    are the strategies of its orders (a strategy known to none of them is an error)."""
-    with database.read() as connection:
-        record = trading_repo.get_portfolio(connection, name)
-        assert record is not None
-        known = set(trading_repo.strategies(connection, record.id)) | ordered
-        if strategy is None:
-            shots = trading_repo.snapshots(connection, record.id)
-            return _History(f"portfolio {name!r}", _nonempty(shots, name, None), [])
-        books = trading_repo.book_snapshots(connection, record.id, strategy)
-        if strategy not in known and not books:
-            listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
-            raise ReportError(
-                f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
-            )
-        fills = [
-            f
-            for f in orders_repo.executions(connection, record.account_id, record.id)
-            if f.strategy == strategy
-        ]
-    subject = f"strategy {strategy!r} of portfolio {name!r}"
-    return _History(subject, _nonempty(books, name, strategy), fills)
-
-
-def _nonempty(snapshots: Sequence[_Shot], name: str, strategy: str | None) -> Sequence[_Shot]:
-    if snapshots:
-        return snapshots
-    if strategy is None:
-        raise ReportError(
-            f"portfolio {name!r} has no daily snapshots yet: take one first "
-            f"('quantdesk portfolio snapshot {name}')"
-        )
-    raise ReportError(
-        f"strategy {strategy!r} of portfolio {name!r} has no book snapshots yet: take one "
-        f"('quantdesk portfolio snapshot {name}'); a portfolio of several books has per-book "
-        "history from schema 0010 on"
-    )
-
-
-def _book_orders(
-    name: str, every_order: list[OrderView], fills: list[Fill], strategy: str
-) -> list[OrderView]:
-    """A book's orders: its own, its share of netted orders (the fills split to it by the
-    stored allocation, at their average price) and its internal crosses (no broker order, no
-    arrival price: they fill at the close without commission)."""
-    parts: dict[str, list[Fill]] = {}
-    for fill in fills:
-        parts.setdefault(str(fill.client_order_id), []).append(fill)
-    out: list[OrderView] = []
-    for order in every_order:
-        own = parts.pop(order.client_order_id, [])
-        if order.strategy == strategy:
-            out.append(order)
-        elif own:
-            quantity, price = _filled(own)
-            out.append(
-                replace(
-                    order,
-                    strategy=strategy,
-                    quantity=quantity,
-                    filled_quantity=quantity,
-                    average_fill_price=price,
-                )
-            )
-    for cross_id, own in parts.items():
-        quantity, price = _filled(own)
-        first = own[0]
-        out.append(
-            OrderView(
-                cross_id,
-                name,
-                strategy,
-                first.symbol,
-                str(first.side),
-                quantity,
-                "internal cross",
-                None,
-                "filled",
-                quantity,
-                price,
-                first.filled_at,
-                None,
-                None,
-            )
-        )
-    return out
-
-
-def _filled(fills: list[Fill]) -> tuple[Decimal, Decimal]:
-    """Shares and average price of fills of one order."""
-    quantity = sum((f.quantity for f in fills), Decimal(0))
-    return quantity, sum((f.quantity * f.price for f in fills), Decimal(0)) / quantity
-
-
 def _flows(
     orders: list[OrderView], fills: list[Fill], strategy: str | None, after: date, upto: date
 ) -> list[TradeFlow]:
@@ -357,24 +248,8 @@ def _flows(
     return [
         TradeFlow(f.symbol, float(f.side.sign * f.quantity), float(f.price))
         for f in fills
-        if after < _fill_day(f) <= upto
+        if after < fill_day(f) <= upto
     ]
-
-
-def _fill_day(fill: Fill) -> date:
-    return fill.filled_at.astimezone(UTC).date()
-
-
-def _view(record: _Shot) -> SnapshotView:
-    return SnapshotView(
-        record.date,
-        record.cash,
-        record.market_value,
-        record.equity,
-        record.net_flows,
-        record.realised_pnl,
-        record.unrealised_pnl,
-    )
 
 
 def _holdings(positions: object) -> tuple[dict[str, float], dict[str, float]]:
