@@ -1,5 +1,6 @@
 """``quantdesk report``: PDF, Excel, CSV or HTML reports of a backtest run, a portfolio (or one
-strategy's sub-ledger) or a comparison of runs, for a month, quarter, year or any period."""
+strategy's sub-ledger: ``--strategy``) or a comparison of runs or of a portfolio's strategy
+books, for a month, quarter, year or any period."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from quantdesk.cli.common import console, escape, handle_errors, open_services, spinner
+from quantdesk.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from quantdesk.reports import Report
@@ -76,17 +78,43 @@ def portfolio(
 @app.command("compare")
 @handle_errors
 def compare(
-    run_ids: Annotated[list[str], typer.Argument(help="Two or more stored run ids.")],
+    run_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Two or more stored run ids (or --portfolio and its books)."),
+    ] = None,
     format: FormatOption = "pdf",
     out: OutOption = None,
     period: PeriodOption = "all",
+    portfolio: Annotated[
+        str | None,
+        typer.Option("--portfolio", help="Compare strategy books of this portfolio instead."),
+    ] = None,
+    strategies: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strategy", help="A book of --portfolio to compare (repeat; default: all books)."
+        ),
+    ] = None,
 ) -> None:
-    """Several backtests side by side: metrics, equity curves, correlation."""
+    """Several backtests, or strategy books of a portfolio, side by side: metrics, equity
+    curves, correlation."""
     _check(format)
+    runs, books = list(run_ids or []), list(strategies or [])
+    if portfolio is not None and runs:
+        raise InvalidRequestError("give run ids or --portfolio with its books, not both")
+    if portfolio is None and books:
+        raise InvalidRequestError("--strategy names a book of --portfolio: give --portfolio too")
     with open_services() as services, spinner("building the comparison report…"):
-        report = services.reports.comparison_report(run_ids, period)
-        written = _write(services, report, format, out, "comparison")
+        if portfolio is not None:
+            report = services.reports.books_comparison_report(portfolio, books, period)
+        else:
+            report = services.reports.comparison_report(runs, period)
+        written = _write(services, report, format, out, f"comparison{_stem(portfolio)}")
     _done(report, written)
+
+
+def _stem(portfolio: str | None) -> str:
+    return "" if portfolio is None else f"-{portfolio}"
 
 
 def _check(kind: str) -> None:

@@ -20,7 +20,10 @@ from quantdesk.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from quantdesk.services.trading_types import (
+        BookPerformance,
         BooksRebalanceResult,
         PortfolioValue,
         RebalanceResult,
@@ -215,10 +218,13 @@ def history(
 def _print_value(name: str, as_json: bool, *, with_positions: bool) -> None:
     with open_services() as services:
         current = services.trading.value(name)
+        records = services.trading.book_performance(name) if with_positions else ()
     if as_json:
         payload = jsonable(current)
         if not with_positions:
             payload.pop("positions")
+        else:
+            payload["book_performance"] = jsonable(list(records))
         print_json(payload)
         return
     rows = [
@@ -234,26 +240,51 @@ def _print_value(name: str, as_json: bool, *, with_positions: bool) -> None:
         table(f"{name} at {current.at:%Y-%m-%d %H:%M} UTC", ["", "value"], rows, right={"value"})
     )
     if with_positions and any(b.strategy for b in current.books):
-        console.print(_books_table(current))
+        console.print(_books_table(current, records))
     if with_positions and current.positions:
         console.print(_positions_table(current))
 
 
-def _books_table(current: PortfolioValue) -> Any:
-    rows = [
-        [
-            b.strategy or "(unallocated)",
-            money(b.cash),
-            money(b.market_value),
-            money(b.equity),
-            money(b.realised_pnl),
-            money(b.unrealised_pnl),
-            money(b.commissions),
-            b.positions,
-        ]
-        for b in current.books
+def _books_table(current: PortfolioValue, records: Sequence[BookPerformance]) -> Any:
+    """The books' figures now, with each one's return since its first book snapshot and its
+    deepest drawdown (n/a before two snapshots)."""
+    by_book = {r.strategy: r for r in records}
+
+    def percent(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2%}"
+
+    rows = []
+    for b in current.books:
+        record = by_book.get(b.strategy)
+        since = "n/a" if record is None or record.first_date is None else str(record.first_date)
+        rows.append(
+            [
+                b.strategy or "(unallocated)",
+                money(b.cash),
+                money(b.market_value),
+                money(b.equity),
+                money(b.realised_pnl),
+                money(b.unrealised_pnl),
+                money(b.commissions),
+                b.positions,
+                since,
+                percent(None if record is None else record.time_weighted_return),
+                percent(None if record is None else record.max_drawdown),
+            ]
+        )
+    columns = [
+        "strategy",
+        "cash",
+        "value",
+        "equity",
+        "realised",
+        "unrealised",
+        "fees",
+        "names",
+        "since",
+        "return",
+        "max DD",
     ]
-    columns = ["strategy", "cash", "value", "equity", "realised", "unrealised", "fees", "names"]
     return table(f"Strategy books of {current.name}", columns, rows, right=set(columns[1:]))
 
 

@@ -550,6 +550,27 @@ class PortfolioSnapshot(Base):
     positions: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
+class BookSnapshot(Base):
+    """End-of-day value of one strategy book (sub-ledger) of a portfolio, taken with the
+    portfolio's snapshot (the books of a day sum to it); ``net_flows`` are that day's deposits −
+    withdrawals into the book, ``positions`` the book's own ``{symbol: [shares, mark]}``."""
+
+    __tablename__ = "book_snapshots"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    cash: Mapped[Decimal] = mapped_column(Money)
+    market_value: Mapped[Decimal] = mapped_column(Money)
+    equity: Mapped[Decimal] = mapped_column(Money)
+    net_flows: Mapped[Decimal] = mapped_column(Money)
+    realised_pnl: Mapped[Decimal] = mapped_column(Money)
+    unrealised_pnl: Mapped[Decimal] = mapped_column(Money)
+    positions: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
 class JournalEntry(Base):
     """A trading-journal annotation on a portfolio, optionally on one order or execution."""
 

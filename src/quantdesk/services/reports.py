@@ -59,9 +59,9 @@ class ReportsService:
         self, name: str, period: ReportPeriod | str | None = None, strategy: str | None = None
     ) -> Report:
         """The report of portfolio ``name`` over ``period`` from its daily snapshots, orders,
-        fills and journal; ``strategy`` narrows positions, trades and costs to that
-        strategy's sub-ledger (returns stay the portfolio's: snapshots are taken per
-        portfolio)."""
+        fills and journal; with ``strategy``, of that strategy's sub-ledger: returns,
+        drawdown, metrics, positions and attribution from the book's own snapshots and fills,
+        trades, costs and commentary from its orders."""
         from quantdesk.services.reports_portfolio import portfolio_report
 
         return portfolio_report(
@@ -85,6 +85,21 @@ class ReportsService:
             raise ReportError(f"a comparison needs at least two run ids, got {len(run_ids)}")
         runs = [self._backtest.get_run(r) for r in run_ids]
         return comparison_report(runs, _period(period), self._clock.now())
+
+    def books_comparison_report(
+        self,
+        name: str,
+        strategies: Sequence[str] = (),
+        period: ReportPeriod | str | None = None,
+    ) -> Report:
+        """Strategy books of portfolio ``name`` side by side (all its books when
+        ``strategies`` is empty): metrics, equity curves (growth of 100) and the correlation
+        of their daily time-weighted returns from the book snapshots over ``period``."""
+        from quantdesk.services.reports_books import books_comparison_report
+
+        return books_comparison_report(
+            self._db, self._trading, name, strategies, _period(period), self._clock.now()
+        )
 
     # -- output ----------------------------------------------------------------------------
     def write(self, report: Report, kind: ReportFormat | str, out: str | Path) -> list[Path]:

@@ -1,11 +1,12 @@
-"""The comparison report: several stored runs side by side over their common dates — a
-metrics table (one column per run), equity curves as growth of 100, drawdowns and the
-correlation matrix of daily returns."""
+"""The comparison report: several stored runs (or strategy books of a portfolio, see
+:mod:`.reports_books`) side by side over their common dates — a metrics table (one row per
+subject), equity curves as growth of 100, drawdowns and the correlation matrix of daily
+returns."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -35,34 +36,6 @@ def comparison_report(
     runs: list[StoredRun], period: ReportPeriod, generated_at: datetime
 ) -> Report:
     names = _labels(runs)
-    returns = pd.DataFrame(
-        {
-            name: run.series["returns"].astype("float64")
-            for name, run in zip(names, runs, strict=True)
-        }
-    ).dropna()
-    if returns.empty:
-        raise ReportError(f"runs {', '.join(names)} share no dates; nothing to compare")
-    index = pd.DatetimeIndex(returns.index)
-    period = period.clipped(index[0].date(), index[-1].date())
-    returns = period_slice(returns, period)
-    if returns.empty:
-        raise ReportError(f"the runs have no common date in period {period.label}")
-    kinds = {key: kind for key, _, kind in SUMMARY_ROWS}
-    figures = {name: summary(returns[name]) for name in names}
-    metric_table = Table.of(
-        "comparison",
-        "Metrics side by side",
-        [Column("run", "Run"), *(Column(k, title, kinds[k]) for k, title in COMPARED)],
-        [(n, *(_plain(getattr(figures[n], k)) for k, _ in COMPARED)) for n in names],
-    )
-    correlation = returns.corr().to_numpy(dtype=float)
-    correlation_table = Table.of(
-        "correlation",
-        "Correlation of daily returns",
-        [Column("run", "Run"), *(Column(n, n, ColumnFormat.RATIO) for n in names)],
-        [(n, *(float(v) for v in correlation[i])) for i, n in enumerate(names)],
-    )
     runs_table = Table.of(
         "runs",
         "Runs compared",
@@ -80,25 +53,73 @@ def comparison_report(
             for n, r in zip(names, runs, strict=True)
         ],
     )
+    return compare_returns(
+        {n: run.series["returns"] for n, run in zip(names, runs, strict=True)},
+        period,
+        generated_at,
+        what="runs",
+        subject=", ".join(f"{n} (run {r.run_id[:12]})" for n, r in zip(names, runs, strict=True)),
+        data_as_of=max(r.end for r in runs),
+        subjects_table=runs_table,
+    )
+
+
+def compare_returns(
+    series: dict[str, pd.Series],
+    period: ReportPeriod,
+    generated_at: datetime,
+    *,
+    what: str,
+    subject: str,
+    data_as_of: date,
+    subjects_table: Table,
+) -> Report:
+    """Daily returns (fractions) of several subjects (``what``: "runs", "books") side by side
+    over the dates they share: metrics, growth of 100, drawdowns, correlation."""
+    names = list(series)
+    returns = pd.DataFrame({n: s.astype("float64") for n, s in series.items()}).dropna()
+    if returns.empty:
+        raise ReportError(f"{what} {', '.join(names)} share no dates; nothing to compare")
+    index = pd.DatetimeIndex(returns.index)
+    period = period.clipped(index[0].date(), index[-1].date())
+    returns = period_slice(returns, period)
+    if returns.empty:
+        raise ReportError(f"the {what} have no common date in period {period.label}")
+    kinds = {key: kind for key, _, kind in SUMMARY_ROWS}
+    figures = {name: summary(returns[name]) for name in names}
+    label = what[:-1].capitalize()
+    metric_table = Table.of(
+        "comparison",
+        "Metrics side by side",
+        [Column("run", label), *(Column(k, title, kinds[k]) for k, title in COMPARED)],
+        [(n, *(_plain(getattr(figures[n], k)) for k, _ in COMPARED)) for n in names],
+    )
+    correlation = returns.corr().to_numpy(dtype=float)
+    correlation_table = Table.of(
+        "correlation",
+        "Correlation of daily returns",
+        [Column("run", label), *(Column(n, n, ColumnFormat.RATIO) for n in names)],
+        [(n, *(float(v) for v in correlation[i])) for i, n in enumerate(names)],
+    )
     growth = tuple(Curve(n, 100.0 * (1.0 + returns[n]).cumprod()) for n in names)
     drawdowns = tuple(Curve(n, drawdown_series(returns[n])) for n in names)
     return Report(
         title="Strategy comparison — " + " vs ".join(names),
         subject_kind=SubjectKind.COMPARISON,
-        subject=", ".join(f"{n} (run {r.run_id[:12]})" for n, r in zip(names, runs, strict=True)),
+        subject=subject,
         period=period,
         generated_at=generated_at,
-        data_as_of=max(r.end for r in runs),
+        data_as_of=data_as_of,
         currency="USD",
         metrics=(),
         equity=growth,
         drawdown=drawdowns,
         monthly_returns=None,
-        tables=(metric_table, correlation_table, runs_table),
+        tables=(metric_table, correlation_table, subjects_table),
         equity_is_rebased=True,
         notes=(
-            f"Compared over the {len(returns)} dates the runs share. Metrics follow quantstats "
-            "(daily simple returns, 252 days a year, sample standard deviation).",
+            f"Compared over the {len(returns)} dates the {what} share. Metrics follow "
+            "quantstats (daily simple returns, 252 days a year, sample standard deviation).",
         ),
     )
 

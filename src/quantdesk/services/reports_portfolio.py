@@ -1,6 +1,12 @@
 """The report model of a paper or live portfolio over a period, from its daily snapshots
 (equity, positions), filled orders (trades, TCA) and journal (commentary).
 
+A strategy's sub-ledger is reported from its own book snapshots (the book's value: its
+positions at the close plus its cash, stored with each portfolio snapshot): its returns,
+drawdown, metrics, positions and attribution are the book's; trades, TCA and commentary are
+those of its orders. Position attribution uses the book's own fills (a netted order's share,
+internal crosses), whose commissions are the documented residual.
+
 Returns are the time-weighted daily returns of the snapshots (deposits and withdrawals taken
 out, :func:`trading_book.time_weighted_returns`); a period's starting point is the last
 snapshot before it (or, from inception, its first snapshot).
@@ -21,7 +27,7 @@ from quantdesk.analytics.attribution import (
 )
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, analyse
 from quantdesk.db.database import Database
-from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.execution import Fill
 from quantdesk.reports.model import Annotation, Report, SubjectKind, Table
 from quantdesk.reports.performance import performance
 from quantdesk.reports.period import ReportError, ReportPeriod
@@ -36,9 +42,10 @@ from quantdesk.reports.sections import (
 )
 from quantdesk.services import reports_inputs as inputs
 from quantdesk.services.data import DataService
+from quantdesk.services.reports_subject import book_orders, fill_day, subject_history
 from quantdesk.services.trading import TradingService
-from quantdesk.services.trading_book import time_weighted_returns
-from quantdesk.services.trading_types import JournalView, OrderView, SnapshotView
+from quantdesk.services.trading_book import snapshot_view, time_weighted_returns
+from quantdesk.services.trading_types import JournalView, OrderView
 
 JOURNAL_FIELDS = (
     "thesis",
@@ -60,32 +67,25 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     generated_at: datetime,
 ) -> Report:
     view = trading.get_portfolio(name)  # an unknown name is an error naming it
-    with database.read() as connection:
-        record = trading_repo.get_portfolio(connection, view.name)
-        assert record is not None
-        snapshots = trading_repo.snapshots(connection, record.id)
-        known = set(trading_repo.strategies(connection, record.id))
     every_order = trading.list_orders(name)
-    known |= {o.strategy for o in every_order}
-    if strategy is not None and strategy not in known:
-        listing = ", ".join(repr(k) for k in sorted(known) if k) or "none"
-        raise ReportError(
-            f"portfolio {name!r} has no strategy {strategy!r} (its strategies: {listing})"
-        )
-    if not snapshots:
-        raise ReportError(
-            f"portfolio {name!r} has no daily snapshots yet: take one first "
-            f"('quantdesk portfolio snapshot {name}')"
-        )
-    period = period.clipped(snapshots[0].date, snapshots[-1].date)
+    history = subject_history(database, view.name, strategy, {o.strategy for o in every_order})
+    snapshots, fills = history.snapshots, history.fills
+    if strategy is not None:
+        every_order = book_orders(view.name, every_order, fills, strategy)
+    try:
+        period = period.clipped(snapshots[0].date, snapshots[-1].date)
+    except ReportError as error:
+        if strategy is None:
+            raise
+        raise ReportError(f"{history.subject}: {error}") from None
     first, last = period.bounds
     in_period = [s for s in snapshots if first <= s.date <= last]
     if not in_period:
-        raise ReportError(f"portfolio {name!r} has no snapshot in period {period.label}")
+        raise ReportError(f"{history.subject} has no snapshot in period {period.label}")
     before = [s for s in snapshots if s.date < first]
     base = before[-1] if before else in_period[0]
     end = in_period[-1]
-    views = [_view(s) for s in snapshots]
+    views = [snapshot_view(s) for s in snapshots]
     returns = pd.Series(
         {pd.Timestamp(d): r for d, r in time_weighted_returns(views)}, dtype="float64"
     )
@@ -128,17 +128,12 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             end_quantities,
             start_prices,
             end_prices,
-            [
-                TradeFlow(
-                    o.symbol,
-                    float(o.filled_quantity) * (1.0 if o.side == "buy" else -1.0),
-                    float(o.average_fill_price or 0),
-                )
-                for o in orders
-            ],
+            _flows(orders, fills, strategy, base.date, end.date),
             float(base.equity),
             float(end.equity),
             period_return=period_return,
+            # a book's commissions, so its residual is explained (the portfolio's stay in it)
+            costs=sum(float(f.commission) for f in fills if base.date < fill_day(f) <= end.date),
         )
     else:
         notes.append("attribution by position left out: the period starts with no equity")
@@ -190,8 +185,11 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
     if strategy is not None:
         notes.append(
-            f"Trades, costs and commentary are strategy {strategy!r}'s; returns, positions "
-            "and attribution are the whole portfolio's (snapshots are taken per portfolio)."
+            f"Everything here is strategy {strategy!r}'s sub-ledger: returns and drawdown from "
+            "its own daily book snapshots (its positions at the close plus its cash), positions "
+            "weighted by the book's value, attribution from the book's holdings and its own "
+            "fills (netted orders split by allocation, internal crosses included); trades, "
+            "costs and commentary are its orders'."
         )
     notes.append(
         "Returns are time-weighted (deposits and withdrawals taken out). Metrics follow "
@@ -225,6 +223,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
             ("account", view.account),
             ("benchmark", view.benchmark or "none"),
             ("created at", view.created_at.isoformat()),
+            ("strategy book", "whole portfolio" if strategy is None else strategy),
             ("snapshots", f"{len(snapshots)} ({snapshots[0].date} to {snapshots[-1].date})"),
         ),
         notes=tuple(notes),
@@ -232,16 +231,25 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     )
 
 
-def _view(record: trading_repo.SnapshotRecord) -> SnapshotView:
-    return SnapshotView(
-        record.date,
-        record.cash,
-        record.market_value,
-        record.equity,
-        record.net_flows,
-        record.realised_pnl,
-        record.unrealised_pnl,
-    )
+def _flows(
+    orders: list[OrderView], fills: list[Fill], strategy: str | None, after: date, upto: date
+) -> list[TradeFlow]:
+    """The period's trades (signed shares, price): the portfolio's filled orders, or a book's
+    own fills (a netted order's share of it, its internal crosses)."""
+    if strategy is None:
+        return [
+            TradeFlow(
+                o.symbol,
+                float(o.filled_quantity) * (1.0 if o.side == "buy" else -1.0),
+                float(o.average_fill_price or 0),
+            )
+            for o in orders
+        ]
+    return [
+        TradeFlow(f.symbol, float(f.side.sign * f.quantity), float(f.price))
+        for f in fills
+        if after < fill_day(f) <= upto
+    ]
 
 
 def _holdings(positions: object) -> tuple[dict[str, float], dict[str, float]]:

@@ -32,6 +32,7 @@ from quantdesk.services.data import DataService
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BookPerformance,
     BooksRebalanceResult,
     JournalView,
     OrderSpec,
@@ -153,6 +154,11 @@ class TradingService:
         """Store today's end-of-day value (replacing one taken earlier today)."""
         session = self._session(name, reconcile_first=False, with_orders=False)
         return trading_book.snapshot(session, self._prices(session))
+
+    def book_performance(self, name: str) -> tuple[BookPerformance, ...]:
+        """Each strategy book's time-weighted return since its first book snapshot and its
+        drawdowns (fractions), from the per-book snapshots."""
+        return trading_book.book_performance(self._db, self._record(name))
 
     def history(
         self, name: str, start: date | None = None, end: date | None = None

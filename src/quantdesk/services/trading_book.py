@@ -26,6 +26,7 @@ from quantdesk.db.repositories._utc import utc
 from quantdesk.execution import OrderFilled, Position
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
+    BookPerformance,
     BookValue,
     JournalView,
     PortfolioHistory,
@@ -114,31 +115,49 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
 
 
 def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
-    """Store the clock day's value with that day's net cash flows."""
+    """Store the clock day's value with that day's net cash flows, and each strategy book's
+    own (stored with it, in one transaction; the books sum to the portfolio)."""
     current = value(session, prices)
     day = session.clock.now().date()
     # the account's shares per symbol: two strategy books may hold the same one
     shares: dict[str, Decimal] = {}
     marks: dict[str, Decimal] = {}
+    held: dict[str, dict[str, list[str]]] = {}
     for p in current.positions:
         shares[p.symbol] = shares.get(p.symbol, ZERO) + p.quantity
         marks[p.symbol] = p.price
+        held.setdefault(p.strategy, {})[p.symbol] = [str(p.quantity), str(p.price)]
     with session.db.read() as connection:
         flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    net = sum((f.amount for f in flows if utc(f.at).date() == day), ZERO)
+    todays = [f for f in flows if utc(f.at).date() == day]
+    books = tuple(
+        trading_repo.BookSnapshotRecord(
+            strategy=b.strategy,
+            date=day,
+            cash=b.cash,
+            market_value=b.market_value,
+            equity=b.equity,
+            net_flows=sum((f.amount for f in todays if f.strategy == b.strategy), ZERO),
+            realised_pnl=b.realised_pnl,
+            unrealised_pnl=b.unrealised_pnl,
+            positions=dict(sorted(held.get(b.strategy, {}).items())),
+        )
+        for b in current.books
+    )
     record = trading_repo.SnapshotRecord(
         date=day,
         cash=current.cash,
         market_value=current.market_value,
         equity=current.equity,
-        net_flows=net,
+        net_flows=sum((f.amount for f in todays), ZERO),
         realised_pnl=current.realised_pnl,
         unrealised_pnl=current.unrealised_pnl,
         positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
+        books=books,
     )
     with session.db.transaction() as connection:
         trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
-    return _snapshot_view(record)
+    return snapshot_view(record)
 
 
 def history(
@@ -149,7 +168,7 @@ def history(
 ) -> PortfolioHistory:
     with database.read() as connection:
         rows = trading_repo.snapshots(connection, record.id, start, end)
-    views = tuple(_snapshot_view(r) for r in rows)
+    views = tuple(snapshot_view(r) for r in rows)
     returns = time_weighted_returns(views)
     compounded = math.prod(1.0 + r for _, r in returns) - 1.0 if returns else 0.0
     metrics: dict[str, float] = {}
@@ -174,6 +193,31 @@ def history(
     )
 
 
+def book_performance(
+    database: Database, record: trading_repo.PortfolioRecord
+) -> tuple[BookPerformance, ...]:
+    """Each strategy book's return since inception and drawdowns from its book snapshots."""
+    from quantdesk.analytics.drawdown import drawdown_series
+
+    with database.read() as connection:
+        rows = trading_repo.book_snapshots(connection, record.id)
+    by_book: dict[str, list[SnapshotView]] = {}
+    for r in rows:
+        by_book.setdefault(r.strategy, []).append(snapshot_view(r))
+    out = []
+    for strategy, views in sorted(by_book.items()):
+        returns = [r for _, r in time_weighted_returns(views)]
+        total = dd = deepest = None
+        if returns:
+            total = math.prod(1.0 + r for r in returns) - 1.0
+            series = drawdown_series(pd.Series(returns, dtype="float64"))
+            dd, deepest = float(series.iloc[-1]), float(min(0.0, series.min()))
+        out.append(
+            BookPerformance(strategy, views[0].date, views[-1].date, len(views), total, deepest, dd)
+        )
+    return tuple(out)
+
+
 def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date, float]]:
     """Daily returns with each day's cash flows taken out (see module doc)."""
     out: list[tuple[date, float]] = []
@@ -186,7 +230,8 @@ def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date,
     return out
 
 
-def _snapshot_view(r: trading_repo.SnapshotRecord) -> SnapshotView:
+def snapshot_view(r: trading_repo.SnapshotRecord | trading_repo.BookSnapshotRecord) -> SnapshotView:
+    """The figures of a stored portfolio or book snapshot (without its positions)."""
     return SnapshotView(
         r.date, r.cash, r.market_value, r.equity, r.net_flows, r.realised_pnl, r.unrealised_pnl
     )

@@ -21,9 +21,9 @@ ledger and stored. On each bar ``i``:
 5. the day's value is recorded as a snapshot.
 
 The strategy trades one strategy book of the portfolio (``""`` by default) and sees the panel's
-symbols only; snapshots value the whole portfolio. Orders decided on the last bar of a replay
-are not sent (the backtest has no later bar to fill
-them on, and the two must agree). Fills at the decision bar's close are all the runner does:
+symbols only; snapshots value the whole portfolio, and each strategy book apart. Orders decided
+on the last bar of a replay are not sent (the backtest has no later bar to fill them on, and the
+two must agree). Fills at the decision bar's close are all the runner does:
 next-open timing and volume participation are backtest-only for now.
 """
 
@@ -145,6 +145,8 @@ class PaperRunner:
         self._equity_key = (-1, -1)
         self._equity = self._cash
         self._held: dict[str, tuple[Decimal, Decimal]] = {}  # shares, cost of the open lots
+        # per book: cash, realised P&L, its own shares and open-lot cost by symbol
+        self._books: dict[str, tuple[Decimal, Decimal, dict[str, tuple[Decimal, Decimal]]]] = {}
         self._held_at = -1
         self._account_cash = ZERO
         self._realised = ZERO
@@ -495,44 +497,86 @@ class PaperRunner:
 
     def _snapshot(self) -> trading_repo.SnapshotRecord:
         """The day's value, as :func:`.trading_book.value` computes it, from a summary of the
-        account's book kept until the next fill (only the marks change between trades)."""
+        account's books kept until the next fill (only the marks change between trades); with
+        each book's own value, which sum to it."""
         session = self.session
         day = session.clock.now().date()
         if self._held_at != self._trades:
             self._summarise_book()
-        positions: dict[str, object] = {}
-        market_value = open_cost = ZERO
-        for symbol, (quantity, cost) in self._held.items():
+        marks: dict[str, Decimal] = {}
+        for symbol in sorted({s for _, _, own in self._books.values() for s in own}):
             mark = self.prices(symbol)
             if mark is None:
                 raise TradingError(f"no price for held symbol {symbol!r} on {day}")
-            market_value += quantity * mark
+            marks[symbol] = mark
+        flows = self._flows.get(day, {})
+        marked = {s: str(m) for s, m in marks.items()}
+        market_value = open_cost = ZERO
+        for symbol, (quantity, cost) in self._held.items():
+            market_value += quantity * marks[symbol]
             open_cost += cost
-            positions[symbol] = [str(quantity), str(mark)]
+        positions = {s: [str(q), marked[s]] for s, (q, _) in self._held.items()}
+        whole = (market_value, open_cost, positions)
+        books = []
+        for strategy, (cash, realised, held) in self._books.items():
+            # a book holding the whole account's positions (one book trading) has its figures
+            own = whole if held == self._held else _marked(held, marks, marked)
+            books.append(
+                trading_repo.BookSnapshotRecord(
+                    strategy=strategy,
+                    date=day,
+                    cash=cash,
+                    market_value=own[0],
+                    equity=cash + own[0],
+                    net_flows=flows.get(strategy, ZERO),
+                    realised_pnl=realised,
+                    unrealised_pnl=own[0] - own[1],
+                    positions=own[2],
+                )
+            )
         return trading_repo.SnapshotRecord(
             date=day,
             cash=self._account_cash,
             market_value=market_value,
             equity=self._account_cash + market_value,
-            net_flows=self._flows.get(day, ZERO),
+            net_flows=sum(flows.values(), ZERO),
             realised_pnl=self._realised,
             unrealised_pnl=market_value - open_cost,
             positions=positions,
+            books=tuple(books),
         )
 
     def _summarise_book(self) -> None:
         ledger, account = self.session.ledger, self.session.account
         held: dict[str, tuple[Decimal, Decimal]] = {}
+        books: dict[str, tuple[Decimal, Decimal, dict[str, tuple[Decimal, Decimal]]]] = {}
         for strategy in ledger.strategies(account):
+            own: dict[str, tuple[Decimal, Decimal]] = {}
             for symbol in ledger.positions(account, strategy):
                 position = ledger.position(account, strategy, symbol)
                 cost = sum((lot.quantity * lot.price for lot in position.lots), ZERO)
+                own[symbol] = (position.quantity, cost)
                 quantity, previous = held.get(symbol, (ZERO, ZERO))
                 held[symbol] = (quantity + position.quantity, previous + cost)
+            books[strategy] = (
+                ledger.cash(account, strategy),
+                ledger.realised_pnl(account, strategy),
+                dict(sorted(own.items())),
+            )
         self._held = {s: v for s, v in sorted(held.items()) if v[0] != ZERO}
+        self._books = books
         self._account_cash = ledger.cash(account)
         self._realised = ledger.realised_pnl(account)
         self._held_at = self._trades
+
+
+def _marked(
+    held: dict[str, tuple[Decimal, Decimal]], marks: dict[str, Decimal], marked: dict[str, str]
+) -> tuple[Decimal, Decimal, dict[str, object]]:
+    """Market value, open-lot cost and ``{symbol: [shares, mark]}`` of one book's holdings."""
+    market_value = sum((q * marks[s] for s, (q, _) in held.items()), ZERO)
+    open_cost = sum((cost for _, cost in held.values()), ZERO)
+    return market_value, open_cost, {s: [str(q), marked[s]] for s, (q, _) in held.items()}
 
 
 def _valuation(panel: Panel, price_field: str | None) -> tuple[str, np.ndarray]:
@@ -543,14 +587,15 @@ def _valuation(panel: Panel, price_field: str | None) -> tuple[str, np.ndarray]:
     raise TradingError(f"price field must be the backtest's or close, got {price_field!r}")
 
 
-def _flows_by_day(session: PortfolioSession) -> dict[date, Decimal]:
-    """Net deposits by UTC day (a snapshot's ``net_flows``)."""
+def _flows_by_day(session: PortfolioSession) -> dict[date, dict[str, Decimal]]:
+    """Net deposits by UTC day and strategy book (a snapshot's ``net_flows`` is the day's
+    sum, a book snapshot's its book's)."""
     with session.db.read() as connection:
         flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    out: dict[date, Decimal] = {}
+    out: dict[date, dict[str, Decimal]] = {}
     for flow in flows:
-        day = utc(flow.at).date()
-        out[day] = out.get(day, ZERO) + flow.amount
+        day = out.setdefault(utc(flow.at).date(), {})
+        day[flow.strategy] = day.get(flow.strategy, ZERO) + flow.amount
     return out
 
 

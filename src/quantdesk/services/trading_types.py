@@ -59,6 +59,22 @@ class BookValue:
 
 
 @dataclass(frozen=True, slots=True)
+class BookPerformance:
+    """One strategy book's record from its daily book snapshots (fractions): the time-weighted
+    return since its first snapshot (its own deposits and withdrawals taken out), its deepest
+    drawdown and the current one below its running peak (negative, quantstats convention: the
+    peak starts at the first snapshot's value). ``None`` with fewer than two snapshots."""
+
+    strategy: str
+    first_date: date | None
+    last_date: date | None
+    snapshots: int
+    time_weighted_return: float | None
+    max_drawdown: float | None
+    drawdown: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class PortfolioValue:
     """``net_deposits`` are deposits − withdrawals; P&L before commissions, which are apart.
     ``books`` breaks the figures down per strategy sub-ledger."""

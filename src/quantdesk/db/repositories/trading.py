@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import (
+    BookSnapshot,
     CashFlow,
     PaperBrokerState,
     Portfolio,
@@ -65,8 +66,25 @@ class StoredPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class BookSnapshotRecord:
+    """End-of-day value of one strategy book; the same fields as :class:`SnapshotRecord`
+    (``net_flows``: the day's deposits − withdrawals into the book)."""
+
+    strategy: str
+    date: date
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_flows: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+    positions: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotRecord:
-    """End-of-day value; ``positions`` maps symbol to ``[shares, mark]`` as decimal strings."""
+    """End-of-day value; ``positions`` maps symbol to ``[shares, mark]`` as decimal strings.
+    ``books`` are the day's per-book snapshots, stored with it (they sum to it)."""
 
     date: date
     cash: Decimal
@@ -76,6 +94,7 @@ class SnapshotRecord:
     realised_pnl: Decimal
     unrealised_pnl: Decimal
     positions: Mapping[str, object]
+    books: tuple[BookSnapshotRecord, ...] = ()
 
 
 # -- accounts and portfolios -------------------------------------------------------------------
@@ -284,45 +303,26 @@ def positions(connection: Connection, portfolio_id: int) -> list[StoredPosition]
 
 # -- snapshots ---------------------------------------------------------------------------------
 def upsert_snapshot(connection: Connection, portfolio_id: int, snapshot: SnapshotRecord) -> None:
-    """Store the day's snapshot, replacing one already taken that day."""
-    connection.execute(
-        delete(PortfolioSnapshot).where(
-            PortfolioSnapshot.portfolio_id == portfolio_id,
-            PortfolioSnapshot.date == snapshot.date,
-        )
-    )
-    connection.execute(
-        insert(PortfolioSnapshot),
-        [
-            {
-                "portfolio_id": portfolio_id,
-                "date": snapshot.date,
-                "cash": snapshot.cash,
-                "market_value": snapshot.market_value,
-                "equity": snapshot.equity,
-                "net_flows": snapshot.net_flows,
-                "realised_pnl": snapshot.realised_pnl,
-                "unrealised_pnl": snapshot.unrealised_pnl,
-                "positions": dict(snapshot.positions),
-            }
-        ],
-    )
+    """Store the day's snapshot and its books' snapshots, replacing those taken that day."""
+    upsert_snapshots(connection, portfolio_id, [snapshot])
 
 
 def upsert_snapshots(
     connection: Connection, portfolio_id: int, records: Sequence[SnapshotRecord]
 ) -> None:
-    """Store many days' snapshots at once (a replay), replacing those taken on those days."""
+    """Store many days' snapshots (and their books') at once, replacing those taken on those
+    days."""
     if not records:
         return
     days = sorted({r.date for r in records})
     for start in range(0, len(days), 500):  # bounded IN lists
-        connection.execute(
-            delete(PortfolioSnapshot).where(
-                PortfolioSnapshot.portfolio_id == portfolio_id,
-                PortfolioSnapshot.date.in_(days[start : start + 500]),
+        for table in (PortfolioSnapshot, BookSnapshot):
+            connection.execute(
+                delete(table).where(
+                    table.portfolio_id == portfolio_id,
+                    table.date.in_(days[start : start + 500]),
+                )
             )
-        )
     latest = {r.date: r for r in records}  # the last one taken on a day wins
     connection.execute(
         insert(PortfolioSnapshot),
@@ -341,6 +341,24 @@ def upsert_snapshots(
             for r in latest.values()
         ],
     )
+    books = [
+        {
+            "portfolio_id": portfolio_id,
+            "strategy": b.strategy,
+            "date": b.date,
+            "cash": b.cash,
+            "market_value": b.market_value,
+            "equity": b.equity,
+            "net_flows": b.net_flows,
+            "realised_pnl": b.realised_pnl,
+            "unrealised_pnl": b.unrealised_pnl,
+            "positions": dict(b.positions),
+        }
+        for r in latest.values()
+        for b in r.books
+    ]
+    if books:
+        connection.execute(insert(BookSnapshot), books)
 
 
 def snapshots(
@@ -357,6 +375,38 @@ def snapshots(
     rows = connection.execute(query.order_by(PortfolioSnapshot.date)).all()
     return [
         SnapshotRecord(
+            r.date,
+            r.cash,
+            r.market_value,
+            r.equity,
+            r.net_flows,
+            r.realised_pnl,
+            r.unrealised_pnl,
+            r.positions,
+        )
+        for r in rows
+    ]
+
+
+def book_snapshots(
+    connection: Connection,
+    portfolio_id: int,
+    strategy: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[BookSnapshotRecord]:
+    """Per-book snapshots by date, then book (one book's with ``strategy``)."""
+    query = select(BookSnapshot).where(BookSnapshot.portfolio_id == portfolio_id)
+    if strategy is not None:
+        query = query.where(BookSnapshot.strategy == strategy)
+    if start is not None:
+        query = query.where(BookSnapshot.date >= start)
+    if end is not None:
+        query = query.where(BookSnapshot.date <= end)
+    rows = connection.execute(query.order_by(BookSnapshot.date, BookSnapshot.strategy)).all()
+    return [
+        BookSnapshotRecord(
+            r.strategy,
             r.date,
             r.cash,
             r.market_value,
