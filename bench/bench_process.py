@@ -18,7 +18,8 @@ wall time is kept. Columns:
 * ``wall s``, ``CPU s``, ``RSS MB``: whole process (user + system CPU, which a busy machine
   distorts less than the wall time; peak resident set size), of the run with the best wall;
 * ``imports``: seconds of every import the process made (``python -X importtime``, best of two
-  more runs; lazy imports inside the stages are counted here and in their stage);
+  more runs; lazy imports inside the stages are counted here and in their stage); after the
+  table, the same run's import milliseconds by package (each module's own time);
 * ``load``, ``engine``, ``metrics``, ``bias``, ``store``: the backtest service's own timings
   (``--json`` prints them), each the best of the runs; ``engine`` includes loading numba's
   cached kernels;
@@ -117,8 +118,9 @@ def run_once(
     return wall, float(tail["CPU"]), int(tail["RSS_KB"]) / 1024, payload
 
 
-def import_seconds(src: Path, data_dir: Path, args: list[str]) -> float:
-    """Seconds spent importing: the sum of the top-level cumulative times of ``-X importtime``."""
+def import_profile(src: Path, data_dir: Path, args: list[str]) -> tuple[float, dict[str, float]]:
+    """Seconds spent importing (the sum of the top-level cumulative times of ``-X importtime``)
+    and each package's own import seconds (``quantdesk`` by subpackage), largest first."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", PROGRAM, *args],
         env=environment(src, data_dir),
@@ -127,13 +129,27 @@ def import_seconds(src: Path, data_dir: Path, args: list[str]) -> float:
         check=False,
     )
     total_us = 0
+    packages: dict[str, int] = {}
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = line.split("|")
+        own, cumulative, name = line.split("|")
         if not name.startswith("  "):  # one space of indent: a top-level import
             total_us += int(cumulative)
-    return total_us / 1e6
+        parts = name.strip().split(".")
+        package = ".".join(parts[:2]) if parts[0] == "quantdesk" else parts[0]
+        packages[package] = packages.get(package, 0) + int(own.split(":")[1])
+    ranked = sorted(packages.items(), key=lambda item: -item[1])
+    return total_us / 1e6, {name: us / 1e6 for name, us in ranked}
+
+
+def by_package(packages: dict[str, float], top: int = 8) -> str:
+    """``pandas 310, sqlalchemy 250, …`` in milliseconds: the ``top`` largest, then the rest."""
+    shown = list(packages.items())[:top]
+    rest = sum(list(packages.values())[top:])
+    return ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in shown) + (
+        f", other {rest * 1000:.0f}"
+    )
 
 
 def main() -> None:
@@ -155,6 +171,7 @@ def main() -> None:
     )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(header)
+    package_lines: list[str] = []
     for name in options.commands.split(","):
         args = COMMANDS[name]
         best: dict[str, tuple[float, float, float, dict[str, Any]]] = {}
@@ -175,7 +192,10 @@ def main() -> None:
             timings = fastest.get(label, {})
             same = {k: payload.get(k) for k in RESULT_KEYS} == first
             verdict = "" if not payload else ("same" if same else "DIFFERS")
-            imports = min(import_seconds(Path(src), options.data_dir, args) for _ in range(2))
+            imports, packages = min(
+                (import_profile(Path(src), options.data_dir, args) for _ in range(2)),
+                key=lambda profile: profile[0],
+            )
             staged = sum(float(timings.get(s, 0.0)) for s in STAGES)
             stages = " ".join(f"{timings[s]:>7.2f}" if s in timings else f"{'':>7}" for s in STAGES)
             other = wall - imports - staged
@@ -184,6 +204,9 @@ def main() -> None:
                 f"{stages} {other:>7.2f} {verdict}",
                 flush=True,
             )
+            package_lines.append(f"{label:<8} {name:<19} {by_package(packages)}")
+    print("\nimport ms by package (own time, -X importtime, of the faster import run):")
+    print("\n".join(package_lines))
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

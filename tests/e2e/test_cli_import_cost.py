@@ -1,8 +1,10 @@
-"""Start-up cost: simple commands never load the numba engines, TA-Lib or SciPy (issue 11).
+"""Start-up cost: commands import only what they use (issue 11).
 
 Each command runs in a fresh interpreter (as a user's shell would start it) and reports which
-heavy top-level packages it imported. ``backtest`` is the control: it must load numba, so the
-check can tell a lazy import from a missing one.
+heavy top-level packages it imported. Simple commands never load the numba engines, TA-Lib or
+SciPy; ``backtest momentum-12-1`` (rebalancing in NumPy) loads none of them either, nor the
+services it does not call. A signal strategy's backtest is the control: it must load numba, so
+the check can tell a lazy import from a missing one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ except SystemExit:
 heavy = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
 heavy += [m for m in HEAVY_MODULES if m in sys.modules]
 print("\\nIMPORTED=" + json.dumps(heavy))
+print("\\nMODULES=" + json.dumps(sorted(m for m in sys.modules if m.startswith("quantdesk."))))
 """
 
 
@@ -40,8 +43,19 @@ def imported_by(args: list[str], home: Path) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
     )
-    line = done.stdout.rsplit("IMPORTED=", 1)[1]
+    line = done.stdout.rsplit("IMPORTED=", 1)[1].split("\n", 1)[0]
     return list(json.loads(line))
+
+
+def quantdesk_modules(args: list[str], home: Path) -> set[str]:
+    """The ``quantdesk.*`` modules a command imported."""
+    env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
+    env.pop("QUANTDESK_DATABASE_URL", None)
+    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
+    )
+    return set(json.loads(done.stdout.rsplit("MODULES=", 1)[1]))
 
 
 @pytest.mark.parametrize(
@@ -67,8 +81,39 @@ def test_the_probe_sees_numba_when_a_command_needs_it(sample_home: Path) -> None
 
 def test_a_backtest_loads_numba_without_scipy_linear_algebra(sample_home: Path) -> None:
     """Regression: numba's NumPy support imported scipy.linalg (~0.25 s, ~25 MB) in every
-    backtest although no kernel uses linear algebra (``quantdesk.core.jit``)."""
-    imported = imported_by(["backtest", "momentum-12-1", "--no-store", "--json"], sample_home)
+    backtest although no kernel uses linear algebra (``quantdesk.core.jit``). A signal strategy
+    still runs numba kernels; momentum-12-1 no longer loads numba at all (below)."""
+    args = ["backtest", "rsi", "--universe", "AAPL,MSFT", "--no-store", "--json"]
+    imported = imported_by(args, sample_home)
     assert "numba" in imported
     assert "scipy.linalg" not in imported
     assert "scipy.stats" not in imported
+
+
+MOMENTUM = ["backtest", "momentum-12-1", "--json"]
+
+
+@pytest.mark.parametrize("store", [["--no-store"], []], ids=["no-store", "stored"])
+def test_a_momentum_backtest_loads_no_numba_talib_or_scipy(
+    sample_home: Path, store: list[str]
+) -> None:
+    """Regression (issue 11): numba, its LLVM set-up and three cached kernels were ~0.5 s and
+    ~100 MB of every ``backtest momentum-12-1``; plain rebalancing now runs in NumPy
+    (``backtest.allocation_np``, bit for bit the kernel) and ``quantdesk.factors`` loads
+    TA-Lib and the factor kernels only when a strategy uses them."""
+    assert imported_by([*MOMENTUM, *store], sample_home) == []
+
+
+def test_a_backtest_builds_only_the_services_it_calls(sample_home: Path) -> None:
+    """Regression (issue 11): ``build_services`` imported and built every service, so a backtest
+    imported the trading, reports and research services (their tables, models and engines)."""
+    modules = quantdesk_modules([*MOMENTUM, "--no-store"], sample_home)
+    assert "quantdesk.services.backtest" in modules  # the control: the command did run
+    unused = {
+        "quantdesk.services.trading",
+        "quantdesk.services.reports",
+        "quantdesk.services.research",
+        "quantdesk.api",
+        "quantdesk.web",
+    }
+    assert modules & unused == set()

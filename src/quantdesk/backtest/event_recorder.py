@@ -102,7 +102,7 @@ class Recorder:
             positions=pd.DataFrame(positions, index=dates, columns=columns),
             orders=orders,
             fills=fills,
-            trades=round_trip_trades(fills, last_prices),
+            trades=round_trip_trades(fills, last_prices, compiled=True),
             turnover=pd.Series(turnover, index=dates, name="turnover"),
             costs=pd.Series(costs, index=dates, name="costs"),
             rebalance_dates=dates[np.asarray(rebalance_rows, dtype=np.int64)],

@@ -146,7 +146,9 @@ _ORDER_DTYPES = {
 }
 
 
-def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> pd.DataFrame:
+def round_trip_trades(
+    fills: pd.DataFrame, last_prices: Mapping[str, float], *, compiled: bool = False
+) -> pd.DataFrame:
     """Round trips (flat → position → flat) from ``fills``, per symbol, in fill order.
 
     ``entry_price``/``exit_price`` are quantity-weighted average fill prices of the opening and
@@ -155,17 +157,23 @@ def round_trip_trades(fills: pd.DataFrame, last_prices: Mapping[str, float]) -> 
     position still open at the end is reported with ``is_open`` True, no ``exit_date`` and
     ``exit_price`` = its last price from ``last_prices``.  A fill that flips the position's sign
     closes one trip and opens the next; its commission is split pro rata.
+
+    ``compiled``: the caller has loaded numba already, so its kernel walks the fills; otherwise
+    a Python walk does up to ``trips.PYTHON_FILLS`` fills (the results are identical).
     """
     if fills.empty:
         return pd.DataFrame({c: pd.Series(dtype=_TRADE_DTYPES[c]) for c in TRADE_COLUMNS})
-    # numba loads here, not on import: stored-run readers use this module's column names only
-    from quantdesk.backtest.nb import round_trips_nb
+    from quantdesk.backtest.trips import PYTHON_FILLS, round_trips
+
+    if compiled or len(fills) > PYTHON_FILLS:
+        # numba loads here, not on import: it pays off only on many fills
+        from quantdesk.backtest.nb import round_trips_nb as round_trips
 
     codes, names = pd.factorize(fills["symbol"], sort=True)
     sign = np.where(fills["side"].to_numpy() == Side.BUY.value, 1.0, -1.0)
     dates = fills["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     last = np.array([last_prices.get(str(s), np.nan) for s in names], dtype=np.float64)
-    out = round_trips_nb(
+    out = round_trips(
         codes.astype(np.int64),
         sign * fills["quantity"].to_numpy(dtype=np.float64),
         fills["price"].to_numpy(dtype=np.float64),

@@ -141,7 +141,7 @@ def _result(
         positions=pd.DataFrame(positions, index=dates, columns=columns, copy=False),
         orders=order_frame,
         fills=fill_frame,
-        trades=round_trip_trades(fill_frame, last_prices),
+        trades=round_trip_trades(fill_frame, last_prices, compiled=True),
         turnover=pd.Series(
             np.where(notional > 0, notional / pre, 0.0), index=dates, name="turnover"
         ),

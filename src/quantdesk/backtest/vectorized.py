@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from quantdesk.backtest.allocation_np import allocation_np, forward_fill
 from quantdesk.backtest.costs import BASIS_POINT, CostModel, FillTiming, Side
-from quantdesk.backtest.nb import allocation_nb, forward_fill_nb
 from quantdesk.backtest.result import BacktestResult, round_trip_trades
 from quantdesk.backtest.stops import ORDER_REASONS, StopLossRule
 from quantdesk.data.panel import Panel
@@ -82,36 +82,41 @@ def run_allocation(
     price_field, raw = panel.prices()
     raw = np.ascontiguousarray(raw, dtype=np.float64)
     # a gap-free panel needs no copy (allocating T×N arrays is a large part of the run time)
-    marks = forward_fill_nb(raw) if np.isnan(raw).any() else raw
+    marks = forward_fill(raw) if np.isnan(raw).any() else raw
     targets, is_rebalance, name, params = _targets(panel, strategy)
     _check_targets(panel, targets, is_rebalance, marks, allow_leverage)
     exec_prices = _execution_prices(panel, price_field, marks, costs.fill_timing)
-    if stop_loss is None:
-        distances, take_profit, trailing = np.empty(0), math.nan, False
-    else:
-        distances = stop_loss.distances(len(panel.dates), vix)
-        take_profit, trailing = stop_loss.take_profit_fraction, stop_loss.trailing
-    positions, weights, equity, cash, turnover, paid, decided, records = allocation_nb(
-        marks,
-        exec_prices,
-        targets,
-        is_rebalance,
-        1 if costs.fill_timing is FillTiming.NEXT_OPEN else 0,
-        float(initial_cash),
-        (
-            costs.commission_per_order,
-            costs.commission_per_share,
-            costs.commission_bps * BASIS_POINT,
-            costs.slippage_bps * BASIS_POINT,
-        ),
-        (costs.min_trade_value, costs.min_trade_weight),
-        fractional,
-        allow_leverage,
-        math.nan if drift_threshold is None else float(drift_threshold),
-        distances,
-        take_profit,
-        trailing,
+    delay = 1 if costs.fill_timing is FillTiming.NEXT_OPEN else 0
+    fee_rates = (
+        costs.commission_per_order,
+        costs.commission_per_share,
+        costs.commission_bps * BASIS_POINT,
+        costs.slippage_bps * BASIS_POINT,
     )
+    thresholds = (costs.min_trade_value, costs.min_trade_weight)
+    compiled = stop_loss is not None or drift_threshold is not None
+    if not compiled:
+        # decisions only on rebalance rows: NumPy, bit for bit the kernel, without loading numba
+        outputs = allocation_np(
+            marks, exec_prices, targets, is_rebalance, delay, float(initial_cash),
+            fee_rates, thresholds, fractional, allow_leverage,
+        )  # fmt: skip
+    else:
+        # a check at every close: the numba kernel (loaded here, not at import)
+        from quantdesk.backtest.nb import allocation_nb
+
+        if stop_loss is None:
+            distances, take_profit, trailing = np.empty(0), math.nan, False
+        else:
+            distances = stop_loss.distances(len(panel.dates), vix)
+            take_profit, trailing = stop_loss.take_profit_fraction, stop_loss.trailing
+        outputs = allocation_nb(
+            marks, exec_prices, targets, is_rebalance, delay, float(initial_cash),
+            fee_rates, thresholds, fractional, allow_leverage,
+            math.nan if drift_threshold is None else float(drift_threshold),
+            distances, take_profit, trailing,
+        )  # fmt: skip
+    positions, weights, equity, cash, turnover, paid, decided, records = outputs
     return _build_result(
         panel,
         price_field=price_field,
@@ -128,6 +133,7 @@ def run_allocation(
         params=params,
         initial_cash=float(initial_cash),
         benchmark=benchmark,
+        compiled=compiled,
     )
 
 
@@ -213,6 +219,7 @@ def _build_result(
     params: Mapping[str, Any],
     initial_cash: float,
     benchmark: pd.Series | None,
+    compiled: bool,
 ) -> BacktestResult:
     index = pd.DatetimeIndex(panel.dates, name="date")
     symbols = list(panel.symbols)
@@ -234,7 +241,7 @@ def _build_result(
         positions=pd.DataFrame(positions, index=index, columns=symbols, copy=False),
         orders=orders,
         fills=fills,
-        trades=round_trip_trades(fills, last_prices),
+        trades=round_trip_trades(fills, last_prices, compiled=compiled),
         turnover=pd.Series(turnover, index=index, name="turnover"),
         costs=pd.Series(paid, index=index, name="costs"),
         rebalance_dates=index[decided],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantdesk.backtest.costs import CostModel, FillTiming
+from quantdesk.backtest.nb import round_trips_nb
 from quantdesk.backtest.signals import run_signals
 from quantdesk.backtest.vectorized import run_allocation
 from quantdesk.data.panel import Panel
@@ -26,7 +27,12 @@ def warm_kernels() -> None:
     for timing in FillTiming:
         costs = CostModel(fill_timing=timing)
         run_allocation(panel, weights, costs)
+        # plain targets run in NumPy; a drift threshold (like stops) takes the numba kernel
+        run_allocation(panel, weights, costs, drift_threshold=0.5)
         run_signals(panel, signals, costs, weight=0.5, strategy="warm", params={})
+    # ``round_trip_trades`` walks small fill sets in Python and large ones with this kernel
+    one = np.ones(1)
+    round_trips_nb(np.zeros(1, dtype=np.int64), one, one, one, np.zeros(1, dtype=np.int64), one)
 
 
 warm_kernels()

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from quantdesk.factors import nb
 from quantdesk.factors._arrays import (
     FloatArray,
     Rows,
@@ -159,6 +158,8 @@ def rolling_mean(
     window = positive_int(window, "window")
     needed = window if min_periods is None else positive_int(min_periods, "min_periods")
     rows = as_rows(at, array.shape[0])
+    from quantdesk.factors import nb  # numba loads with the first kernel used
+
     mean, _ = nb.rolling_mean_std_at_nb(array, rows, window, needed, 1)
     return mean
 
@@ -195,6 +196,8 @@ def volatility(
     window = positive_int(window, "window", minimum=2)
     needed = window if min_periods is None else positive_int(min_periods, "min_periods", 2)
     rows = as_rows(at, prices.shape[0])
+    from quantdesk.factors import nb  # numba loads with the first kernel used
+
     _, std = nb.rolling_mean_std_at_nb(simple_returns(prices), rows, window, needed, 1)
     annualised: FloatArray = std * np.sqrt(TRADING_DAYS_PER_YEAR)
     return annualised
@@ -212,6 +215,8 @@ def sharpe_like(
     window = positive_int(window, "window", minimum=2)
     needed = window if min_periods is None else positive_int(min_periods, "min_periods", 2)
     rows = as_rows(at, prices.shape[0])
+    from quantdesk.factors import nb  # numba loads with the first kernel used
+
     mean, std = nb.rolling_mean_std_at_nb(simple_returns(prices), rows, window, needed, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = mean / std * np.sqrt(TRADING_DAYS_PER_YEAR)
@@ -231,6 +236,8 @@ def distance_from_high(
     window = positive_int(window, "window")
     needed = window if min_periods is None else positive_int(min_periods, "min_periods")
     rows = as_rows(at, prices.shape[0])
+    from quantdesk.factors import nb  # numba loads with the first kernel used
+
     high = nb.rolling_max_at_nb(prices, rows, window, needed)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = prices[rows] / high - 1.0

@@ -1,37 +1,144 @@
-"""Builds the object graph: settings → database → services. Nothing here is global."""
+"""Builds the object graph: settings → database → services. Nothing here is global.
+
+This is the one composition root. Each service is built (and its module imported) the first
+time it is used, so a command pays only for the services it calls: ``quantdesk backtest`` does
+not import the trading, reports and research services (their SQLAlchemy tables, pydantic
+models and engines), ``data status`` not the backtest engines (issue 11).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import Clock, LiveClock
-from quantdesk.data.panel_cache import PanelCache
-from quantdesk.db.database import Database
-from quantdesk.services.backtest import BacktestService
-from quantdesk.services.data import DataService
-from quantdesk.services.reference_data import ReferenceDataService
-from quantdesk.services.reports import ReportsService
-from quantdesk.services.research import ResearchService
-from quantdesk.services.trading import TradingService
+
+if TYPE_CHECKING:
+    from quantdesk.db.database import Database
+    from quantdesk.services.backtest import BacktestService
+    from quantdesk.services.data import DataService
+    from quantdesk.services.reference_data import ReferenceDataService
+    from quantdesk.services.reports import ReportsService
+    from quantdesk.services.research import ResearchService
+    from quantdesk.services.trading import TradingService
+
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
 class Services:
-    """Every application service, wired to one database and one clock."""
+    """Every application service, wired to one database and one clock, each built on first use.
 
-    settings: Settings
-    clock: Clock
-    database: Database
-    data: DataService
-    reference: ReferenceDataService
-    research: ResearchService
-    backtest: BacktestService
-    trading: TradingService
-    reports: ReportsService
+    The wiring is fixed here (one instance per service for the life of the container); only
+    the moment of construction is deferred.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock, database: Database | None = None) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._built: dict[str, object] = {}
+        # the API's worker threads may ask for a service at once: each is built exactly once
+        # (re-entrant: building trading builds research, reference and data first)
+        self._lock = threading.RLock()
+        if database is not None:
+            self._built["database"] = database
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return cast(T, self._built[name])
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def database(self) -> Database:
+        def build() -> Database:
+            from quantdesk.db.database import Database
+
+            return Database(self.settings.resolved_database_url)
+
+        return self._once("database", build)
+
+    @property
+    def data(self) -> DataService:
+        def build() -> DataService:
+            from quantdesk.data.panel_cache import PanelCache
+            from quantdesk.services.data import DataService
+
+            return DataService(
+                self.database, self.clock, PanelCache(self.settings.cache_dir / "panels")
+            )
+
+        return self._once("data", build)
+
+    @property
+    def reference(self) -> ReferenceDataService:
+        def build() -> ReferenceDataService:
+            from quantdesk.services.reference_data import ReferenceDataService
+
+            return ReferenceDataService(self.database, self.clock, self.settings, self.data)
+
+        return self._once("reference", build)
+
+    @property
+    def research(self) -> ResearchService:
+        def build() -> ResearchService:
+            from quantdesk.services.research import ResearchService
+
+            return ResearchService(self.database, self.clock, self.data, self.reference)
+
+        return self._once("research", build)
+
+    @property
+    def backtest(self) -> BacktestService:
+        def build() -> BacktestService:
+            from quantdesk.services.backtest import BacktestService
+
+            return BacktestService(self.database, self.clock, self.data, self.reference)
+
+        return self._once("backtest", build)
+
+    @property
+    def trading(self) -> TradingService:
+        def build() -> TradingService:
+            from quantdesk.services.trading import TradingService
+
+            return TradingService(
+                self.database,
+                self.clock,
+                self.data,
+                research=self.research,
+                reference=self.reference,
+                backtest=self.backtest,
+            )
+
+        return self._once("trading", build)
+
+    @property
+    def reports(self) -> ReportsService:
+        def build() -> ReportsService:
+            from quantdesk.services.reports import ReportsService
+
+            return ReportsService(
+                self.database, self.clock, self.data, self.backtest, self.trading, self.research
+            )
+
+        return self._once("reports", build)
 
     def close(self) -> None:
-        self.database.dispose()
+        """Dispose of the database's connections (nothing to do when no service touched it)."""
+        with self._lock:
+            built = "database" in self._built
+        if built:
+            self.database.dispose()
 
 
 def build_services(
@@ -42,22 +149,4 @@ def build_services(
     """Wire the services. The database schema is created or upgraded on first use."""
     settings = settings if settings is not None else Settings()
     clock = clock if clock is not None else LiveClock()
-    database = database if database is not None else Database(settings.resolved_database_url)
-    data = DataService(database, clock, PanelCache(settings.cache_dir / "panels"))
-    reference = ReferenceDataService(database, clock, settings, data)
-    research = ResearchService(database, clock, data, reference)
-    backtest = BacktestService(database, clock, data, reference)
-    trading = TradingService(
-        database, clock, data, research=research, reference=reference, backtest=backtest
-    )
-    return Services(
-        settings=settings,
-        clock=clock,
-        database=database,
-        data=data,
-        reference=reference,
-        research=research,
-        backtest=backtest,
-        trading=trading,
-        reports=ReportsService(database, clock, data, backtest, trading, research),
-    )
+    return Services(settings, clock, database)

@@ -31,7 +31,6 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from quantdesk.core.errors import QuantdeskError
 from quantdesk.data.panel import Panel
 from quantdesk.factors import (
     DEFAULT_MOMENTUM_WEIGHTS,
@@ -54,15 +53,16 @@ from quantdesk.portfolio import (
 )
 from quantdesk.strategies.base import AllocationStrategy, StrategyParameterError, StrategyParams
 from quantdesk.strategies.requirements import PRICE, DataRequirements
+from quantdesk.strategies.universe import (
+    StrategyDataError,
+    Universe,
+    naive_index,
+    universe_mask,
+)
 
 Benchmark = pd.Series | npt.NDArray[np.float64]
 Earnings = pd.DataFrame | EarningsPanels
 Sectors = pd.Series | Mapping[str, str]
-Universe = pd.DataFrame | npt.NDArray[np.bool_]
-
-
-class StrategyDataError(QuantdeskError, ValueError):
-    """Data bound to a strategy does not fit the panel (the message names the input)."""
 
 
 def parse_weighting(value: object) -> object:
@@ -273,7 +273,7 @@ class MomentumComposite(AllocationStrategy):
                 )
             return np.asarray(prices[:, column], dtype=np.float64)
         if isinstance(self.benchmark, pd.Series):
-            index = _naive_index(self.benchmark.index, "benchmark")
+            index = naive_index(self.benchmark.index, "benchmark")
             series = pd.Series(self.benchmark.to_numpy(dtype=np.float64), index=index)
             series = series[~series.index.duplicated(keep="last")].sort_index()
             # carry the last known level over dates the benchmark lacks (a causal fill)
@@ -308,27 +308,6 @@ class MomentumComposite(AllocationStrategy):
 
     def _universe_mask(self, panel: Panel) -> npt.NDArray[np.bool_]:
         return universe_mask(self.universe, panel)
-
-
-def universe_mask(universe: Universe | None, panel: Panel) -> npt.NDArray[np.bool_]:
-    """A boolean array of the panel's shape: membership on each date (all True when None)."""
-    if universe is None:
-        return np.ones(panel.shape, dtype=bool)
-    if isinstance(universe, pd.DataFrame):
-        frame = universe.copy()
-        frame.index = _naive_index(universe.index, "universe")
-        aligned = frame.reindex(
-            index=pd.DatetimeIndex(panel.dates), columns=list(panel.symbols), fill_value=False
-        )
-        # only an explicit True is membership; missing cells (NaN) are not
-        return np.asarray(aligned.eq(True).to_numpy(dtype=bool))
-    mask = np.asarray(universe)
-    if mask.dtype != np.bool_ or mask.shape != panel.shape:
-        raise StrategyDataError(
-            f"universe must be a boolean array of the panel's shape {panel.shape}, "
-            f"got dtype {mask.dtype} and shape {mask.shape}"
-        )
-    return mask
 
 
 def weights_at_rows(
@@ -367,14 +346,6 @@ def weights_at_rows(
             raise type(error)(f"strategy {strategy!r} on {date}: {error}") from error
         out[t] = weights.reindex(symbols).to_numpy(dtype=np.float64)
     return out
-
-
-def _naive_index(index: pd.Index, name: str) -> pd.DatetimeIndex:
-    try:
-        dates = pd.DatetimeIndex(index)
-    except (TypeError, ValueError) as error:
-        raise StrategyDataError(f"{name} must be indexed by date: {error}") from None
-    return dates.tz_convert(None) if dates.tz is not None else dates
 
 
 __all__ = [
