@@ -59,7 +59,7 @@ def data_snapshot(panel: Panel, benchmark: Any = None, memo: SnapshotMemo | None
     return digest.hexdigest()
 
 
-def _panel_digest(panel: Panel) -> Any:
+def _panel_digest(panel: Panel) -> hashlib.blake2b:
     digest = hashlib.blake2b(digest_size=12)
     digest.update(np.asarray(panel.dates).astype("datetime64[ns]").tobytes())
     digest.update("\x1f".join(panel.symbols).encode())
@@ -80,10 +80,12 @@ class SnapshotMemo:
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._entries: list[tuple[tuple[str, ...], tuple[weakref.ref[Any], ...], Any]] = []
+        self._entries: list[
+            tuple[tuple[str, ...], tuple[weakref.ref[Any], ...], hashlib.blake2b]
+        ] = []
         self._lock = threading.Lock()
 
-    def panel_digest(self, panel: Panel) -> Any:
+    def panel_digest(self, panel: Panel) -> hashlib.blake2b:
         arrays = (panel.dates, *(panel.fields[name] for name in sorted(panel.fields)))
         names = (*panel.symbols, "\x1e", *sorted(panel.fields))
         with self._lock:
