@@ -571,8 +571,8 @@ def corporate_actions_check(panel: Panel, price_field: str) -> BiasCheck:
     """Which price field valued the holdings, and which symbols lack adjusted prices."""
     close = panel.fields.get("close")
     adjusted = panel.fields.get("adj_close")
-    priced = _has_values(close, panel.symbols) | _has_values(adjusted, panel.symbols)
     with_adjusted = _has_values(adjusted, panel.symbols)
+    priced = _has_values(close, panel.symbols) | with_adjusted
     lacking = sorted(s for s in panel.symbols if s in priced and s not in with_adjusted)
     data: dict[str, Any] = {
         "price_field": price_field,
@@ -606,7 +606,13 @@ def corporate_actions_check(panel: Panel, price_field: str) -> BiasCheck:
 def _has_values(values: np.ndarray | None, symbols: Sequence[str]) -> set[str]:
     if values is None:
         return set()
-    present = np.isfinite(values).any(axis=0)
+    present = np.zeros(values.shape[1], dtype=bool)
+    if len(values):
+        # a column with a value on the last row needs no scan (most columns)
+        present = np.isfinite(values[-1])
+        rest = np.flatnonzero(~present)
+        if len(rest):
+            present[rest] = np.isfinite(values[:, rest]).any(axis=0)
     return {s for s, ok in zip(symbols, present.tolist(), strict=True) if ok}
 
 
