@@ -4,9 +4,9 @@ Every import writes its ``fetch_log`` row in the same transaction as its bars, s
 fetch-log id names the state of the bars: a cached panel is reused only while no import has
 happened since it was written. (Bars changed by hand-written SQL bypass this; clear the cache.)
 
-The newest few panels are also kept in memory, so a long-running server (``quantdesk serve``)
-answers a repeated backtest without reading the file again; callers share those arrays and must
-not write into them (every panel consumer derives new arrays).
+With ``in_memory`` > 0 the newest panels are also kept in memory, so a long-running server
+(``quantdesk serve``) answers a repeated backtest without reading the file again; callers share
+those arrays and must not write into them (every panel consumer derives new arrays).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import numpy as np
 from quantdesk.data.panel import Panel
 
 KEEP = 8  # panels kept on disk; older ones are removed when a new one is written
-KEEP_IN_MEMORY = 4  # a run reads two (its universe and its benchmark)
+KEEP_IN_MEMORY = 4  # what a server keeps: a run reads two (its universe and its benchmark)
 
 
 class PanelCache:
-    def __init__(self, directory: Path, *, in_memory: int = KEEP_IN_MEMORY) -> None:
+    def __init__(self, directory: Path, *, in_memory: int = 0) -> None:
         self.directory = directory
         self._in_memory = in_memory
         self._memory: OrderedDict[str, Panel] = OrderedDict()

@@ -38,12 +38,19 @@ def build_services(
     settings: Settings | None = None,
     clock: Clock | None = None,
     database: Database | None = None,
+    *,
+    panels_in_memory: int = 0,
 ) -> Services:
-    """Wire the services. The database schema is created or upgraded on first use."""
+    """Wire the services. The database schema is created or upgraded on first use.
+
+    ``panels_in_memory``: loaded panels kept in memory besides the on-disk cache (a server's
+    repeated runs then read no file; a one-shot command keeps none, so its memory is unchanged).
+    """
     settings = settings if settings is not None else Settings()
     clock = clock if clock is not None else LiveClock()
     database = database if database is not None else Database(settings.resolved_database_url)
-    data = DataService(database, clock, PanelCache(settings.cache_dir / "panels"))
+    panels = PanelCache(settings.cache_dir / "panels", in_memory=panels_in_memory)
+    data = DataService(database, clock, panels)
     reference = ReferenceDataService(database, clock, settings, data)
     research = ResearchService(database, clock, data, reference)
     backtest = BacktestService(database, clock, data, reference)

@@ -1,5 +1,6 @@
-"""The panel cache keeps the newest panels in memory (a warm server's repeated backtest reads
-no file) and never serves a panel under another key (another data version)."""
+"""The server's panel cache keeps the newest panels in memory (a warm server's repeated
+backtest reads no file) and never serves a panel under another key (another data version); a
+one-shot command's cache keeps none."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from quantdesk.data.panel import Panel
-from quantdesk.data.panel_cache import PanelCache
+from quantdesk.data.panel_cache import KEEP_IN_MEMORY, PanelCache
 
 
 def _panel(value: float) -> Panel:
@@ -18,7 +19,7 @@ def _panel(value: float) -> Panel:
 
 
 def test_a_stored_panel_is_served_from_memory_without_its_file(tmp_path: Path) -> None:
-    cache = PanelCache(tmp_path)
+    cache = PanelCache(tmp_path, in_memory=KEEP_IN_MEMORY)
     key = cache.key(version=1, symbols=["A", "B"])
     panel = _panel(1.0)
     cache.store(key, panel)
@@ -30,7 +31,7 @@ def test_a_stored_panel_is_served_from_memory_without_its_file(tmp_path: Path) -
 def test_a_panel_read_from_disk_is_kept_in_memory(tmp_path: Path) -> None:
     key = PanelCache(tmp_path).key(version=1)
     PanelCache(tmp_path).store(key, _panel(2.0))
-    cache = PanelCache(tmp_path)  # a new process: nothing in memory yet
+    cache = PanelCache(tmp_path, in_memory=KEEP_IN_MEMORY)  # a new process: nothing in memory
     first = cache.load(key)
     assert first is not None
     assert first["close"][0, 0] == 2.0
@@ -56,7 +57,7 @@ def test_a_new_data_version_is_a_new_key_and_the_oldest_panels_leave_memory(
 
 
 def test_a_cache_without_memory_always_reads_the_file(tmp_path: Path) -> None:
-    cache = PanelCache(tmp_path, in_memory=0)
+    cache = PanelCache(tmp_path)  # a one-shot command's
     key = cache.key(version=1)
     panel = _panel(3.0)
     cache.store(key, panel)
