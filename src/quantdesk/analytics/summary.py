@@ -11,10 +11,10 @@ from quantdesk.analytics._series import TRADING_DAYS_PER_YEAR, ReturnsLike, as_d
 from quantdesk.analytics.drawdown import max_drawdown, max_drawdown_duration
 from quantdesk.analytics.metrics import (
     alpha_beta,
-    best_month,
     cagr,
     calmar_ratio,
     conditional_value_at_risk,
+    monthly_returns,
     profit_factor,
     sharpe_ratio,
     sortino_ratio,
@@ -22,7 +22,6 @@ from quantdesk.analytics.metrics import (
     value_at_risk,
     volatility,
     win_rate,
-    worst_month,
 )
 
 
@@ -78,6 +77,7 @@ def summary(
     series = as_dated_returns(returns)
     greeks = alpha_beta(series, benchmark, periods) if benchmark is not None else None
     index = pd.DatetimeIndex(series.index)
+    months = monthly_returns(series)  # best and worst month from one grouping
     return MetricsSummary(
         start=index[0].date(),
         end=index[-1].date(),
@@ -94,8 +94,8 @@ def summary(
         profit_factor=profit_factor(series),
         value_at_risk=value_at_risk(series),
         conditional_value_at_risk=conditional_value_at_risk(series),
-        best_month=best_month(series),
-        worst_month=worst_month(series),
+        best_month=float(months.max()),
+        worst_month=float(months.min()),
         alpha=greeks.alpha if greeks is not None else None,
         beta=greeks.beta if greeks is not None else None,
         risk_free_rate=rf,

@@ -281,11 +281,15 @@ def probe_allocation(
         end = len(panel.dates)
         probed_strategy = strategy if rebuild is None else rebuild(changed_all)
         probed = allocation_decisions(probed_strategy, perturb_after(panel, cut, seed))
-    before, after = original[: cut + 1], probed[: cut + 1]
+    # rows without a decision in either run are equal (all NaN): compare the others only
+    rows = np.union1d(
+        decided[decided <= cut], np.flatnonzero(np.isfinite(probed[: cut + 1]).any(1))
+    )
+    before, after = original[rows], probed[rows]
     same_nan = np.isnan(before) == np.isnan(after)
     close = np.isclose(np.nan_to_num(before), np.nan_to_num(after), rtol=0, atol=_WEIGHT_TOLERANCE)
     bad = ~(same_nan & close)
-    data_out = _probe_data(panel, cut, seed, int(np.isin(decided, np.arange(cut + 1)).sum()))
+    data_out = _probe_data(panel, cut, seed, int((decided <= cut).sum()))
     data_out |= _scope(data, rebuild, end - cut - 1, len(panel.symbols), len(panel.symbols))
     inputs = ", ".join(data_out["perturbed_inputs"])
     if not bad.any():
@@ -296,14 +300,15 @@ def probe_allocation(
             f"it ({inputs}) is perturbed",
             data_out,
         )
-    row, column = (int(v) for v in np.argwhere(bad)[0])
+    at, column = (int(v) for v in np.argwhere(bad)[0])
+    row = int(rows[at])
     day = _day(panel, row)
     data_out |= {
         "first_change_date": day,
         "first_change_symbol": panel.symbols[column],
         "changed_cells": int(bad.sum()),
-        "weight_before": _finite_or_none(before[row, column]),
-        "weight_after": _finite_or_none(after[row, column]),
+        "weight_before": _finite_or_none(before[at, column]),
+        "weight_after": _finite_or_none(after[at, column]),
     }
     return BiasCheck(
         "lookahead",
@@ -566,8 +571,8 @@ def corporate_actions_check(panel: Panel, price_field: str) -> BiasCheck:
     """Which price field valued the holdings, and which symbols lack adjusted prices."""
     close = panel.fields.get("close")
     adjusted = panel.fields.get("adj_close")
-    priced = _has_values(close, panel.symbols) | _has_values(adjusted, panel.symbols)
     with_adjusted = _has_values(adjusted, panel.symbols)
+    priced = _has_values(close, panel.symbols) | with_adjusted
     lacking = sorted(s for s in panel.symbols if s in priced and s not in with_adjusted)
     data: dict[str, Any] = {
         "price_field": price_field,
@@ -601,7 +606,13 @@ def corporate_actions_check(panel: Panel, price_field: str) -> BiasCheck:
 def _has_values(values: np.ndarray | None, symbols: Sequence[str]) -> set[str]:
     if values is None:
         return set()
-    present = np.isfinite(values).any(axis=0)
+    present = np.zeros(values.shape[1], dtype=bool)
+    if len(values):
+        # a column with a value on the last row needs no scan (most columns)
+        present = np.isfinite(values[-1])
+        rest = np.flatnonzero(~present)
+        if len(rest):
+            present[rest] = np.isfinite(values[:, rest]).any(axis=0)
     return {s for s, ok in zip(symbols, present.tolist(), strict=True) if ok}
 
 

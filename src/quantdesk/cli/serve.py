@@ -75,6 +75,7 @@ def serve(
     from quantdesk.cli.demo import demo_settings
     from quantdesk.config import Settings
     from quantdesk.core.clock import LiveClock
+    from quantdesk.data.panel_cache import KEEP_IN_MEMORY
     from quantdesk.db.database import Database
     from quantdesk.db.engine import SCHEMA_HEAD, stored_revision
     from quantdesk.services import build_services
@@ -91,7 +92,8 @@ def serve(
     except BaseException:
         database.dispose()
         raise
-    services = build_services(settings, database=database)
+    # a warm server answers a repeated backtest without reading its panel again
+    services = build_services(settings, database=database, panels_in_memory=KEEP_IN_MEMORY)
     app = create_app(services, secure_cookies=secure_cookies, read_cache=read_cache)
     console.print(f"quantdesk on http://{host}:{port}/ (API docs: /api/docs); Ctrl-C stops")
     try:

@@ -49,7 +49,8 @@ class Panel:
     def prices(self) -> tuple[str, np.ndarray]:
         """The field to value holdings with: ``adj_close`` where present, else ``close``."""
         adj = self.fields.get("adj_close")
-        if adj is not None and np.isfinite(adj).any():
+        # the last row settles it for almost every panel without scanning the whole array
+        if adj is not None and (np.isfinite(adj[-1:]).any() or np.isfinite(adj).any()):
             return "adj_close", adj
         return "close", self["close"]
 

@@ -3,6 +3,10 @@
 Every import writes its ``fetch_log`` row in the same transaction as its bars, so the newest
 fetch-log id names the state of the bars: a cached panel is reused only while no import has
 happened since it was written. (Bars changed by hand-written SQL bypass this; clear the cache.)
+
+With ``in_memory`` > 0 the newest panels are also kept in memory, so a long-running server
+(``quantdesk serve``) answers a repeated backtest without reading the file again; callers share
+those arrays and must not write into them (every panel consumer derives new arrays).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +25,44 @@ import numpy as np
 from quantdesk.data.panel import Panel
 
 KEEP = 8  # panels kept on disk; older ones are removed when a new one is written
+KEEP_IN_MEMORY = 4  # what a server keeps: a run reads two (its universe and its benchmark)
 
 
 class PanelCache:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, in_memory: int = 0) -> None:
         self.directory = directory
+        self._in_memory = in_memory
+        self._memory: OrderedDict[str, Panel] = OrderedDict()
+        self._lock = threading.Lock()  # jobs and requests load panels from several threads
 
     def key(self, **parts: object) -> str:
         text = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def load(self, key: str) -> Panel | None:
+        with self._lock:
+            panel = self._memory.get(key)
+            if panel is not None:
+                self._memory.move_to_end(key)
+                return panel
         path = self.directory / f"{key}.npz"
         try:
             with np.load(path, allow_pickle=False) as stored:
                 fields = {name[2:]: stored[name] for name in stored.files if name.startswith("f_")}
-                return Panel(stored["dates"], tuple(stored["symbols"].tolist()), fields)
+                panel = Panel(stored["dates"], tuple(stored["symbols"].tolist()), fields)
         except (OSError, KeyError, ValueError):
             return None  # missing or unreadable: the caller reads the database
+        self._remember(key, panel)
+        return panel
+
+    def _remember(self, key: str, panel: Panel) -> None:
+        if self._in_memory <= 0:
+            return
+        with self._lock:
+            self._memory[key] = panel
+            self._memory.move_to_end(key)
+            while len(self._memory) > self._in_memory:
+                self._memory.popitem(last=False)
 
     def store(self, key: str, panel: Panel) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -48,6 +74,7 @@ class PanelCache:
             np.savez(out, **arrays)
         os.replace(temporary, self.directory / f"{key}.npz")  # atomic: readers never see half
         self._evict()
+        self._remember(key, panel)
 
     def _evict(self) -> None:
         files = sorted(self.directory.glob("*.npz"), key=lambda p: p.stat().st_mtime)

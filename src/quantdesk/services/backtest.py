@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from quantdesk.backtest.costs import CostModel
     from quantdesk.backtest.result import BacktestResult
     from quantdesk.backtest.stops import StopLossRule
+    from quantdesk.services.backtest_config import SnapshotMemo
     from quantdesk.services.backtest_optimize import SweepOutcome, TrialRecord
     from quantdesk.services.backtest_run import RunInputs, RunRequest
     from quantdesk.services.strategy_catalog import StrategyInfo
@@ -80,6 +81,8 @@ class BacktestService:
         self._reference = reference
         # strategies by name; optimisation workers always use the built-in registry
         self._registry = registry if registry is not None else default_registry()
+        # content hashes of the (cached) panels runs read, made on first use
+        self._snapshots: SnapshotMemo | None = None
 
     # -- runs ------------------------------------------------------------------------------
     def run(
@@ -157,6 +160,7 @@ class BacktestService:
     ) -> StoredRun:
         from quantdesk.services.backtest_config import (
             RunConfig,
+            SnapshotMemo,
             config_to_json,
             data_snapshot,
             package_version,
@@ -173,6 +177,8 @@ class BacktestService:
 
         timings: dict[str, float] = {}
         clock = time.perf_counter()
+        if self._snapshots is None:
+            self._snapshots = SnapshotMemo()
         cls = strategy_class(request.strategy, self._registry)
         chosen_engine = resolve_engine(cls, request.engine)
         # parameters are validated before any data is read, so a typo fails fast
@@ -218,7 +224,9 @@ class BacktestService:
                 params=validated.model_dump(mode="json"),
                 lookahead_seed=lookahead_seed,
                 data_snapshot=data_snapshot(
-                    inputs.panel, None if inputs.benchmark is None else inputs.benchmark.to_numpy()
+                    inputs.panel,
+                    None if inputs.benchmark is None else inputs.benchmark.to_numpy(),
+                    self._snapshots,
                 ),
                 package_version=package_version(),
             )

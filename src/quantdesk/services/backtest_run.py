@@ -221,10 +221,9 @@ def ended_warnings(panel: Panel) -> tuple[str, ...]:
     before the run's last date (with their last dates): the engines value them at their last
     price from then on, which is stale."""
     _, prices = panel.prices()
-    finite = np.isfinite(prices)
     rows = len(panel.dates)
-    last = rows - 1 - np.argmax(finite[::-1], axis=0)
-    ended = np.flatnonzero(finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS))
+    last = last_price_rows(prices)
+    ended = np.flatnonzero((last >= 0) & (last < rows - 1 - STALE_SESSIONS))
     if not len(ended):
         return ()
     end = pd.Timestamp(panel.dates[-1]).date()
@@ -236,6 +235,22 @@ def ended_warnings(panel: Panel) -> tuple[str, ...]:
         f"data of {len(ended)} of {len(panel.symbols)} symbol(s) ends before the run's end "
         f"({end}): {listed}{more}; a position in them is valued at its last price until sold",
     )
+
+
+def last_price_rows(prices: np.ndarray) -> np.ndarray:
+    """Per column of ``prices`` (rows × symbols), the last row with a finite price, -1 when
+    there is none. Columns priced on the last row are settled without a scan (most are)."""
+    rows = prices.shape[0]
+    last = np.full(prices.shape[1], -1, dtype=np.intp)
+    if rows == 0:
+        return last
+    at_end = np.isfinite(prices[-1])
+    last[at_end] = rows - 1
+    rest = np.flatnonzero(~at_end)
+    if len(rest):
+        finite = np.isfinite(prices[:, rest])
+        last[rest] = np.where(finite.any(axis=0), rows - 1 - np.argmax(finite[::-1], axis=0), -1)
+    return last
 
 
 def delist(panel: Panel, targets: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -250,21 +265,22 @@ def delist(panel: Panel, targets: np.ndarray) -> tuple[np.ndarray, tuple[str, ..
     data is not a delisting).
     """
     _, prices = panel.prices()
-    finite = np.isfinite(prices)
     rows = len(panel.dates)
     if rows == 0:
         return targets, ()
-    last = rows - 1 - np.argmax(finite[::-1], axis=0)
-    ended = finite.any(axis=0) & (last < rows - 1 - STALE_SESSIONS)
+    last = last_price_rows(prices)
+    ended = (last >= 0) & (last < rows - 1 - STALE_SESSIONS)
     if not ended.any():
         return targets, ()
-    after = np.arange(rows)[:, None] > last[None, :]
-    decided = np.isfinite(targets).any(axis=1)[:, None]
-    gone = after & ended[None, :] & decided
-    forced = gone & (np.nan_to_num(targets, nan=0.0) != 0.0)
+    # only decision rows can change: the work is on them, not on every row of the panel
+    decisions = np.flatnonzero(np.isfinite(targets).any(axis=1))
+    chosen = targets[decisions]
+    gone = (decisions[:, None] > last[None, :]) & ended[None, :]
+    forced = gone & (np.nan_to_num(chosen, nan=0.0) != 0.0)
     if not forced.any():
         return targets, ()
-    out = np.where(gone, 0.0, targets)
+    out = targets.copy()
+    out[decisions] = np.where(gone, 0.0, chosen)
     exits = np.flatnonzero(forced.any(axis=0))
     listed = ", ".join(
         f"{panel.symbols[k]} ({pd.Timestamp(panel.dates[last[k]]).date()})" for k in exits[:10]
@@ -279,21 +295,26 @@ def stale_decision_warnings(panel: Panel, targets: np.ndarray) -> tuple[str, ...
     """A warning when a decision gives weight to a symbol whose latest price is more than
     :data:`STALE_SESSIONS` sessions old at that date (it trades at a stale price)."""
     _, prices = panel.prices()
-    finite = np.isfinite(prices)
-    rows = np.arange(len(panel.dates))[:, None]
-    seen = np.maximum.accumulate(np.where(finite, rows, -1), axis=0)
-    stale = (rows - seen > STALE_SESSIONS) & (seen >= 0)
-    decided = np.isfinite(targets).any(axis=1)
-    weighted = np.nan_to_num(targets, nan=0.0) != 0.0
-    hits = stale & weighted & decided[:, None]
+    # a price is stale at row d when the symbol had one before and none in the last
+    # STALE_SESSIONS + 1 rows: only the decision rows are looked at
+    decisions = np.flatnonzero(np.isfinite(targets).any(axis=1))
+    chosen = targets[decisions]
+    hits = (chosen != 0.0) & ~np.isnan(chosen)
+    for k, row in enumerate(decisions.tolist()):
+        hits[k] &= ~np.isfinite(prices[max(row - STALE_SESSIONS, 0) : row + 1]).any(axis=0)
+    columns = np.flatnonzero(hits.any(axis=0))
+    if len(columns):
+        finite = np.isfinite(prices[:, columns])
+        first = np.where(finite.any(axis=0), np.argmax(finite, axis=0), len(panel.dates))
+        hits[:, columns] &= first[None, :] < decisions[:, None] - STALE_SESSIONS
     if not hits.any():
         return ()
-    dates = np.flatnonzero(hits.any(axis=1))
+    dates = decisions[np.flatnonzero(hits.any(axis=1))]
     symbols = [panel.symbols[k] for k in np.flatnonzero(hits.any(axis=0))]
-    first = pd.Timestamp(panel.dates[dates[0]]).date()
+    first_date = pd.Timestamp(panel.dates[dates[0]]).date()
     return (
-        f"{len(dates)} decision date(s) from {first} give weight to symbol(s) whose price is "
-        f"more than {STALE_SESSIONS} sessions old: {', '.join(symbols[:10])}",
+        f"{len(dates)} decision date(s) from {first_date} give weight to symbol(s) whose price "
+        f"is more than {STALE_SESSIONS} sessions old: {', '.join(symbols[:10])}",
     )
 
 

@@ -34,13 +34,21 @@ class Services:
     the moment of construction is deferred.
     """
 
-    def __init__(self, settings: Settings, clock: Clock, database: Database | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        database: Database | None = None,
+        *,
+        panels_in_memory: int = 0,
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._built: dict[str, object] = {}
         # the API's worker threads may ask for a service at once: each is built exactly once
         # (re-entrant: building trading builds research, reference and data first)
         self._lock = threading.RLock()
+        self._panels_in_memory = panels_in_memory
         if database is not None:
             self._built["database"] = database
 
@@ -73,9 +81,10 @@ class Services:
             from quantdesk.data.panel_cache import PanelCache
             from quantdesk.services.data import DataService
 
-            return DataService(
-                self.database, self.clock, PanelCache(self.settings.cache_dir / "panels")
+            panels = PanelCache(
+                self.settings.cache_dir / "panels", in_memory=self._panels_in_memory
             )
+            return DataService(self.database, self.clock, panels)
 
         return self._once("data", build)
 
@@ -145,8 +154,14 @@ def build_services(
     settings: Settings | None = None,
     clock: Clock | None = None,
     database: Database | None = None,
+    *,
+    panels_in_memory: int = 0,
 ) -> Services:
-    """Wire the services. The database schema is created or upgraded on first use."""
+    """Wire the services. The database schema is created or upgraded on first use.
+
+    ``panels_in_memory``: loaded panels kept in memory besides the on-disk cache (a server's
+    repeated runs then read no file; a one-shot command keeps none, so its memory is unchanged).
+    """
     settings = settings if settings is not None else Settings()
     clock = clock if clock is not None else LiveClock()
-    return Services(settings, clock, database)
+    return Services(settings, clock, database, panels_in_memory=panels_in_memory)

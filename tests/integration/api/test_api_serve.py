@@ -119,3 +119,22 @@ def test_token_from_the_command_line_authenticates(data_dir: Path) -> None:
         assert "argon2" not in listed.stdout
         assert token not in listed.stdout
     services.close()
+
+
+def test_serve_keeps_panels_in_memory_for_warm_backtests(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's repeated backtests read their panel from memory (a one-shot command keeps
+    none, so its memory does not grow)."""
+    import quantdesk.services as services_module
+    from quantdesk.data.panel_cache import KEEP_IN_MEMORY
+
+    built: list[int] = []
+
+    def recording(*args: object, **kwargs: int) -> object:
+        built.append(kwargs.get("panels_in_memory", 0))
+        return build_services(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services_module, "build_services", recording)
+    assert serve_refusal(["--port", "8123"]) == ""
+    assert built == [KEEP_IN_MEMORY]

@@ -17,6 +17,7 @@ from quantdesk.data.panel import Panel
 from quantdesk.research.universe import parse_universe
 from quantdesk.services.backtest_config import (
     RunConfig,
+    SnapshotMemo,
     config_from_json,
     config_to_json,
     data_snapshot,
@@ -70,3 +71,25 @@ def test_the_data_snapshot_of_a_panel_is_the_one_stored_runs_carry() -> None:
     # the value computed with the former tobytes() copies (main at 5215585)
     assert data_snapshot(panel, benchmark) == "32edfcf77559a5396854b27e"
     assert data_snapshot(panel) != data_snapshot(panel, benchmark)
+
+
+def test_a_memoised_snapshot_equals_the_fresh_one_and_follows_new_arrays() -> None:
+    """A warm server hashes a cached panel once; the memo must never return another panel's
+    snapshot: equal content in new arrays hashes equal, changed content hashes differently."""
+    dates = pd.bdate_range("2020-01-01", periods=4).to_numpy(dtype="datetime64[ns]")
+    close = np.array([[1.0, 2.0], [1.5, np.nan], [2.0, 2.5], [2.5, 3.0]])
+    panel = Panel(dates, ("A", "B"), {"close": close, "open": np.asfortranarray(close * 0.5)})
+    benchmark = np.array([10.0, 11.0, 12.0, 13.0])
+    memo = SnapshotMemo(size=1)
+    expected = "32edfcf77559a5396854b27e"
+    assert data_snapshot(panel, benchmark, memo) == expected
+    assert data_snapshot(panel, benchmark, memo) == expected  # from the memo
+    assert data_snapshot(panel, None, memo) == data_snapshot(panel)
+    changed = close.copy()
+    changed[0, 0] = 1.25
+    other = Panel(dates, ("A", "B"), {"close": changed, "open": panel["open"]})
+    assert data_snapshot(other, benchmark, memo) == data_snapshot(other, benchmark)
+    assert data_snapshot(other, benchmark, memo) != expected
+    renamed = Panel(dates, ("A", "C"), dict(panel.fields))  # same arrays, other symbols
+    assert data_snapshot(renamed, benchmark, memo) == data_snapshot(renamed, benchmark)
+    assert data_snapshot(panel, benchmark, memo) == expected

@@ -56,7 +56,12 @@ def write_series(connection: Connection, run_id: str, series: pd.DataFrame) -> i
 def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int:
     """Fills in their order (``seq`` 0, 1, …); columns :data:`FILL_COLUMNS`."""
     n = len(fills)
-    reasons = fills["reason"] if "reason" in fills else pd.Series([None] * n, dtype=object)
+    reasons: list[Any] = [None] * n
+    if "reason" in fills:
+        # missing found column-wise (pd.isna per value was most of this function's time)
+        column = fills["reason"]
+        missing = column.isna().tolist()
+        reasons = [None if m else str(r) for r, m in zip(column.tolist(), missing, strict=True)]
     columns: dict[str, list[Any]] = {
         "run_id": [run_id] * n,
         "seq": list(range(n)),
@@ -66,7 +71,7 @@ def write_fills(connection: Connection, run_id: str, fills: pd.DataFrame) -> int
         "quantity": fills["quantity"].to_numpy(dtype=np.float64).tolist(),
         "price": fills["price"].to_numpy(dtype=np.float64).tolist(),
         "commission": fills["commission"].to_numpy(dtype=np.float64).tolist(),
-        "reason": [None if pd.isna(r) else str(r) for r in reasons.tolist()],
+        "reason": reasons,
     }
     return _insert_columns(connection, BacktestFill, columns)
 
@@ -246,16 +251,20 @@ def _insert_columns(connection: Connection, table: Any, columns: dict[str, list[
 
 def _date_values(connection: Connection, values: Any) -> list[Any]:
     """Dates for the driver, vectorised: ISO strings on SQLite (what SQLAlchemy's Date type
-    stores there), ``date`` objects elsewhere; NaT → None."""
+    stores there), ``date`` objects elsewhere; NaT → None. Each distinct day is converted once
+    (a run's fills fall on a few hundred rebalance days)."""
     index = pd.DatetimeIndex(values)
     if index.tz is not None:
         index = index.tz_convert(None)
     missing = np.asarray(index.isna())
+    codes, days = pd.factorize(index.to_numpy(dtype="datetime64[D]"))
     if connection.dialect.name == "sqlite":
-        text = np.datetime_as_string(index.to_numpy(dtype="datetime64[D]"), unit="D")
-        out: list[Any] = text.astype(object).tolist()
+        converted = np.datetime_as_string(days, unit="D").astype(object)
     else:
-        out = list(index.to_numpy(dtype="datetime64[D]").astype(object))
+        converted = np.asarray(days).astype(object)
+    if not len(converted):
+        return [None] * len(index)
+    out: list[Any] = converted[codes].tolist()
     if missing.any():
         for i in np.flatnonzero(missing).tolist():
             out[i] = None
