@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 
 from quantdesk.api.cache import ReadCache
+from quantdesk.api.hosts import HostCheck
 from quantdesk.services import Services
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
@@ -25,6 +26,8 @@ class WebServices:
     jobs: JobService
     cache: ReadCache
     secure_cookies: bool = False  # True when served over https
+    # local mode answers these Host headers only (None: no check; see quantdesk.api.hosts)
+    host_check: HostCheck | None = None
 
     def close(self) -> None:
         self.jobs.shutdown()
@@ -36,10 +39,12 @@ def build_web_services(
     secure_cookies: bool = False,
     hasher: PasswordHasher | None = None,
     read_cache: bool = True,
+    host_check: HostCheck | None = None,
 ) -> WebServices:
     """``hasher``: the argon2 parameters (default :func:`~quantdesk.services.auth.default_hasher`;
     tests pass cheaper ones). ``read_cache``: keep GET answers for a second (see
-    :mod:`quantdesk.api.cache`)."""
+    :mod:`quantdesk.api.cache`). ``host_check``: the Host headers local mode answers
+    (``quantdesk serve`` passes the loopback names at its port)."""
     events = EventBus(services.clock)
     cache = ReadCache(enabled=read_cache)
     jobs = JobService(services.clock, events, on_finish=cache.clear)
@@ -50,4 +55,5 @@ def build_web_services(
         jobs=jobs,
         cache=cache,
         secure_cookies=secure_cookies,
+        host_check=host_check,
     )
