@@ -10,6 +10,8 @@ from quantdesk.data.panel_cache import PanelCache
 from quantdesk.db.database import Database
 from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
+from quantdesk.services.order_history import OrderHistoryService
+from quantdesk.services.portfolio_admin import PortfolioAdminService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.reports import ReportsService
 from quantdesk.services.research import ResearchService
@@ -29,6 +31,8 @@ class Services:
     backtest: BacktestService
     trading: TradingService
     reports: ReportsService
+    order_history: OrderHistoryService
+    portfolio_admin: PortfolioAdminService
 
     def close(self) -> None:
         self.database.dispose()
@@ -60,4 +64,6 @@ def build_services(
         backtest=backtest,
         trading=trading,
         reports=ReportsService(database, clock, data, backtest, trading, research),
+        order_history=OrderHistoryService(database),
+        portfolio_admin=PortfolioAdminService(database, clock, trading),
     )

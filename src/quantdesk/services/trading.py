@@ -29,6 +29,12 @@ from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
 from quantdesk.services import trading_book, trading_netting, trading_orders
 from quantdesk.services.data import DataService
+from quantdesk.services.portfolio_admin import (
+    StrategyDisabledError,
+    disabled_message,
+    disabled_strategies,
+    ensure_enabled,
+)
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
@@ -104,6 +110,12 @@ class TradingService:
         with self._db.transaction() as connection:
             if trading_repo.get_portfolio(connection, name) is not None:
                 raise TradingError(f"portfolio {name!r} exists already")
+            # apisvc: an archived portfolio keeps its name (its ledger is kept for audit)
+            if trading_repo.get_portfolio(connection, name, archived=True) is not None:
+                raise TradingError(
+                    f"portfolio {name!r} was archived and its name stays taken (its ledger is "
+                    "kept for audit): choose another name"
+                )
             trading_repo.ensure_account(connection, account_id, mode, now)
             record = trading_repo.insert_portfolio(
                 connection, name, account_id, mode, benchmark, now
@@ -214,6 +226,8 @@ class TradingService:
         ``signal`` (``sector-momentum``: the 12-1 sector signal; ``composite``: the top stored
         composite scores). ``threshold``: trades whose weight change is below it are skipped.
         """
+        if strategy is not None:  # apisvc: a disabled strategy book does not trade
+            ensure_enabled(self._db, self._record(name).id, name, strategy)
         weights, label = self._targets(targets, strategy, signal)
         session = self._session(name)
         return trading_orders.rebalance(
@@ -242,6 +256,13 @@ class TradingService:
         if strategies is not None:
             if len(set(strategies)) != len(strategies):
                 raise TradingError(f"a strategy is named twice in {list(strategies)}")
+            # apisvc: disabled strategy books are skipped (their positions stay as they are)
+            off = disabled_strategies(self._db, self._record(name).id)
+            if strategies and all(s in off for s in strategies):
+                raise StrategyDisabledError(
+                    "; ".join(disabled_message(name, s) for s in strategies)
+                )
+            strategies = [s for s in strategies if s not in off]
             targets = {s: self._targets(None, s, None)[0] for s in strategies}
             source = "strategies:" + ",".join(strategies)
         else:
@@ -281,6 +302,7 @@ class TradingService:
         instead of the backtest's adjusted close. ``progress(done, total)`` after each bar."""
         from quantdesk.services.trading_replay import replay
 
+        ensure_enabled(self._db, self._record(name).id, name, strategy)  # apisvc
         return replay(
             self,
             name,
@@ -339,6 +361,7 @@ class TradingService:
         interrupted run) continues after its last processed session instead of trading again."""
         from quantdesk.services.trading_resume import resume_replay
 
+        ensure_enabled(self._db, self._record(name).id, name, strategy)  # apisvc
         return resume_replay(self, name, strategy, start, end, dict(params or {}), universe)
 
     # -- journal -------------------------------------------------------------------------------

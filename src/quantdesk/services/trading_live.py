@@ -26,6 +26,7 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.panel import Panel
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
+from quantdesk.services.portfolio_admin import disabled_message, disabled_strategies
 from quantdesk.services.trading_replay import strategy_inputs
 from quantdesk.services.trading_runner import SESSION_CLOSE_UTC
 
@@ -74,6 +75,11 @@ def live_step(
     following = calendar.next_session(session)
     next_decision = decision_time(following)
     record = service._record(name)
+    # apisvc: a disabled strategy book sends nothing (checked every step: enabling it resumes)
+    if strategy in disabled_strategies(service._db, record.id):
+        return LiveStep(
+            name, strategy, None, 0, None, next_decision, disabled_message(name, strategy)
+        )
     with service._db.read() as connection:
         done = trading_repo.snapshots(connection, record.id, session, session)
     if done:

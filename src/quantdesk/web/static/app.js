@@ -112,7 +112,17 @@
     });
   }
 
+  // Forms that destroy something ask first (data-confirm holds the question).
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    confirmForms();
     drawCharts();
     followJobs();
     listen();
