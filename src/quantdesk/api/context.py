@@ -12,10 +12,11 @@ from argon2 import PasswordHasher
 from quantdesk.api.cache import ReadCache
 from quantdesk.api.hosts import HostCheck
 from quantdesk.services import Services
+from quantdesk.services.alerts import AlertKind, AlertView, NewAlert, Severity
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
-from quantdesk.services.events import EventBus
-from quantdesk.services.jobs import JobService
+from quantdesk.services.events import EventBus, Topic
+from quantdesk.services.jobs import JobService, JobView
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,14 @@ def build_web_services(
     (``quantdesk serve`` passes the loopback names at its port)."""
     events = EventBus(services.clock)
     cache = ReadCache(enabled=read_cache)
-    jobs = JobService(services.clock, events, on_finish=cache.clear)
+    alerts = services.alerts
+    jobs = JobService(
+        services.clock,
+        events,
+        on_finish=cache.clear,
+        on_failed=lambda job: alerts.safely_raise(job_failed_alert(job)),
+    )
+    alerts.add_listener(lambda alert: publish_alert(events, alert))
     return WebServices(
         auth=AuthService(services.database, services.clock, hasher=hasher),
         audit=AuditService(services.database, services.clock),
@@ -56,4 +64,28 @@ def build_web_services(
         cache=cache,
         secure_cookies=secure_cookies,
         host_check=host_check,
+    )
+
+
+def job_failed_alert(job: JobView) -> NewAlert:
+    return NewAlert(
+        AlertKind.JOB_FAILED,
+        Severity.WARNING,
+        f"job {job.id} ({job.description}) failed: {job.error}",
+        key=f"job-failed:{job.id}",
+    )
+
+
+def publish_alert(events: EventBus, alert: AlertView) -> None:
+    """An ``alert`` event for the live views (the Dashboard's alert list)."""
+    events.publish(
+        Topic.ALERT,
+        {
+            "id": alert.id,
+            "portfolio": alert.portfolio,
+            "kind": alert.kind,
+            "severity": alert.severity,
+            "message": alert.message,
+            "at": alert.created_at.isoformat(),
+        },
     )

@@ -8,10 +8,12 @@ from quantdesk.config import Settings
 from quantdesk.core.clock import Clock, LiveClock
 from quantdesk.data.panel_cache import PanelCache
 from quantdesk.db.database import Database
+from quantdesk.services.alerts import AlertService
 from quantdesk.services.backtest import BacktestService
 from quantdesk.services.data import DataService
 from quantdesk.services.order_history import OrderHistoryService
 from quantdesk.services.portfolio_admin import PortfolioAdminService
+from quantdesk.services.portfolio_settings import PortfolioSettingsService
 from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.reports import ReportsService
 from quantdesk.services.research import ResearchService
@@ -33,6 +35,8 @@ class Services:
     reports: ReportsService
     order_history: OrderHistoryService
     portfolio_admin: PortfolioAdminService
+    alerts: AlertService
+    portfolio_settings: PortfolioSettingsService
 
     def close(self) -> None:
         self.database.dispose()
@@ -51,8 +55,15 @@ def build_services(
     reference = ReferenceDataService(database, clock, settings, data)
     research = ResearchService(database, clock, data, reference)
     backtest = BacktestService(database, clock, data, reference)
+    alerts = AlertService(database, clock)
     trading = TradingService(
-        database, clock, data, research=research, reference=reference, backtest=backtest
+        database,
+        clock,
+        data,
+        research=research,
+        reference=reference,
+        backtest=backtest,
+        alerts=alerts,
     )
     return Services(
         settings=settings,
@@ -66,4 +77,6 @@ def build_services(
         reports=ReportsService(database, clock, data, backtest, trading, research),
         order_history=OrderHistoryService(database),
         portfolio_admin=PortfolioAdminService(database, clock, trading),
+        alerts=alerts,
+        portfolio_settings=PortfolioSettingsService(database, clock),
     )

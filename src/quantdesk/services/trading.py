@@ -27,7 +27,7 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
-from quantdesk.services import trading_book, trading_netting, trading_orders
+from quantdesk.services import trading_alerts, trading_book, trading_netting, trading_orders
 from quantdesk.services.data import DataService
 from quantdesk.services.portfolio_admin import (
     StrategyDisabledError,
@@ -54,6 +54,7 @@ from quantdesk.services.trading_types import (
 )
 
 if TYPE_CHECKING:
+    from quantdesk.services.alerts import AlertService
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.research import ResearchService
@@ -76,8 +77,10 @@ class TradingService:
         reference: ReferenceDataService | None = None,
         backtest: BacktestService | None = None,
         costs: CostModel = PAPER_COSTS,
+        alerts: AlertService | None = None,
     ) -> None:
         self._db = database
+        self._alerts = alerts  # apisvc: rejected orders, reconcile differences, drift
         self._clock = clock
         self._data = data
         self._research = research
@@ -177,7 +180,9 @@ class TradingService:
     ) -> list[OrderView]:
         """Validate and risk-check every order, then send them all (sells first)."""
         session = self._session(name)
-        return trading_orders.submit_batch(session, specs, self.costs, tag)
+        placed = trading_orders.submit_batch(session, specs, self.costs, tag)
+        trading_alerts.orders_placed(self._alerts, name, placed)  # apisvc
+        return placed
 
     def cancel_order(self, name: str, client_order_id: str) -> OrderView:
         session = self._session(name)
@@ -230,9 +235,15 @@ class TradingService:
             ensure_enabled(self._db, self._record(name).id, name, strategy)
         weights, label = self._targets(targets, strategy, signal)
         session = self._session(name)
-        return trading_orders.rebalance(
+        result = trading_orders.rebalance(
             session, weights, label if source is None else source, threshold, execute, self.costs
         )
+        # apisvc: a check raises a drift alert above the portfolio's threshold
+        if execute:
+            trading_alerts.orders_placed(self._alerts, name, result.orders)
+        else:
+            trading_alerts.drift_checked(self._alerts, self._db, session.portfolio.id, result)
+        return result
 
     def rebalance_books(
         self,
@@ -270,14 +281,18 @@ class TradingService:
             source = "targets"
         assert targets is not None
         session = self._session(name)
-        return trading_netting.rebalance_books(
+        result = trading_netting.rebalance_books(
             session, targets, source, threshold, execute, self.costs
         )
+        trading_alerts.orders_placed(self._alerts, name, result.orders)  # apisvc
+        return result
 
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:
         session = self._session(name, reconcile_first=False)
-        return reconcile(session)
+        report = reconcile(session)
+        trading_alerts.reconciled(self._alerts, name, report)  # apisvc
+        return report
 
     # -- replay --------------------------------------------------------------------------------
     def run_strategy(

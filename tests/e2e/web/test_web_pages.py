@@ -39,7 +39,7 @@ EMPTY_STATES = {
     "/strategies": ["momentum-12-1", "No portfolio yet"],
     "/backtests": ["No backtests stored yet", "quantdesk backtest momentum-12-1"],
     "/journal": ["No portfolio yet"],
-    "/settings": ["No risk service is installed", "No scheduler is installed"],
+    "/settings": ["Risk parameters and the schedule are set per portfolio"],
 }
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 def include_routes(app: FastAPI) -> None:
     from quantdesk.api.routes import (
+        alerts,
         backtests,
         data,
         docs,
@@ -17,6 +18,7 @@ def include_routes(app: FastAPI) -> None:
         login,
         order_events,
         orders,
+        portfolio_settings,
         portfolios,
         reports,
         risk,
@@ -37,6 +39,8 @@ def include_routes(app: FastAPI) -> None:
         portfolios,
         orders,
         order_events,
+        portfolio_settings,
+        alerts,
         trades,
         journal,
         tca,
