@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from quantdesk import __version__
 from quantdesk.api.context import WebServices, build_web_services
+from quantdesk.api.hosts import HostCheck
 from quantdesk.api.middleware import AuthMiddleware
 from quantdesk.api.problems import install_problem_handlers
 from quantdesk.services import Services
@@ -23,13 +24,17 @@ def create_app(
     web: WebServices | None = None,
     secure_cookies: bool = False,
     read_cache: bool = True,
+    host_check: HostCheck | None = None,
 ) -> FastAPI:
     """Build the app around an already-built services container (migrations are an explicit
     step before this, never something each worker does). ``secure_cookies``: the app is
     served over https (set behind a TLS-terminating proxy); ``read_cache``: the one-second GET
-    cache (:mod:`quantdesk.api.cache`)."""
+    cache (:mod:`quantdesk.api.cache`); ``host_check``: the Host headers answered with no user
+    configured (:mod:`quantdesk.api.hosts`)."""
     if web is None:
-        web = build_web_services(services, secure_cookies=secure_cookies, read_cache=read_cache)
+        web = build_web_services(
+            services, secure_cookies=secure_cookies, read_cache=read_cache, host_check=host_check
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

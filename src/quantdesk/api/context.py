@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 
 from quantdesk.api.cache import ReadCache
+from quantdesk.api.hosts import HostCheck
 from quantdesk.services import Services
+from quantdesk.services.alerts import AlertKind, AlertView, NewAlert, Severity
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
-from quantdesk.services.events import EventBus
-from quantdesk.services.jobs import JobService
+from quantdesk.services.events import EventBus, Topic
+from quantdesk.services.jobs import JobService, JobView
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class WebServices:
     jobs: JobService
     cache: ReadCache
     secure_cookies: bool = False  # True when served over https
+    # local mode answers these Host headers only (None: no check; see quantdesk.api.hosts)
+    host_check: HostCheck | None = None
 
     def close(self) -> None:
         self.jobs.shutdown()
@@ -36,13 +40,22 @@ def build_web_services(
     secure_cookies: bool = False,
     hasher: PasswordHasher | None = None,
     read_cache: bool = True,
+    host_check: HostCheck | None = None,
 ) -> WebServices:
     """``hasher``: the argon2 parameters (default :func:`~quantdesk.services.auth.default_hasher`;
     tests pass cheaper ones). ``read_cache``: keep GET answers for a second (see
-    :mod:`quantdesk.api.cache`)."""
+    :mod:`quantdesk.api.cache`). ``host_check``: the Host headers local mode answers
+    (``quantdesk serve`` passes the loopback names at its port)."""
     events = EventBus(services.clock)
     cache = ReadCache(enabled=read_cache)
-    jobs = JobService(services.clock, events, on_finish=cache.clear)
+    alerts = services.alerts
+    jobs = JobService(
+        services.clock,
+        events,
+        on_finish=cache.clear,
+        on_failed=lambda job: alerts.safely_raise(job_failed_alert(job)),
+    )
+    alerts.add_listener(lambda alert: publish_alert(events, alert))
     return WebServices(
         auth=AuthService(services.database, services.clock, hasher=hasher),
         audit=AuditService(services.database, services.clock),
@@ -50,4 +63,29 @@ def build_web_services(
         jobs=jobs,
         cache=cache,
         secure_cookies=secure_cookies,
+        host_check=host_check,
+    )
+
+
+def job_failed_alert(job: JobView) -> NewAlert:
+    return NewAlert(
+        AlertKind.JOB_FAILED,
+        Severity.WARNING,
+        f"job {job.id} ({job.description}) failed: {job.error}",
+        key=f"job-failed:{job.id}",
+    )
+
+
+def publish_alert(events: EventBus, alert: AlertView) -> None:
+    """An ``alert`` event for the live views (the Dashboard's alert list)."""
+    events.publish(
+        Topic.ALERT,
+        {
+            "id": alert.id,
+            "portfolio": alert.portfolio,
+            "kind": alert.kind,
+            "severity": alert.severity,
+            "message": alert.message,
+            "at": alert.created_at.isoformat(),
+        },
     )

@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quantdesk.api.context import WebServices
+from quantdesk.api.hosts import HostCheck
 from quantdesk.api.problems import problem_response
 from quantdesk.services.audit import outcome_of
 from quantdesk.services.auth import LOCAL, AuthenticationError, Principal
@@ -148,26 +149,22 @@ class AuthMiddleware:
             return await _bearer(request, web, state, authorization)
         cookie = request.cookies.get(SESSION_COOKIE, "")
         session = await run_in_threadpool(web.auth.resolve_session, cookie) if cookie else None
+        misdirected: Response | None = None
         if session is not None:
             state["principal"] = session.principal
             state["csrf_token"] = session.csrf_token
         elif not await run_in_threadpool(web.auth.has_users):
-            state["principal"] = LOCAL
-            csrf = request.cookies.get(LOCAL_CSRF_COOKIE, "")
-            if len(csrf) < 32:
-                csrf = secrets.token_urlsafe(32)
-                extra_cookies.append(_cookie(LOCAL_CSRF_COOKIE, csrf, web.secure_cookies))
-            state["csrf_token"] = csrf
+            misdirected = _local_operator(request, web, state, extra_cookies)
         elif path.startswith(PUBLIC_PREFIXES):
             state["csrf_token"] = ""
             return None
+        elif path.startswith("/api"):
+            return _unauthorised(request, "authentication required: a bearer token or a login")
         else:
-            if path.startswith("/api"):
-                return _unauthorised(request, "authentication required: a bearer token or a login")
             return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
-        if request.method in UNSAFE_METHODS:
-            return _cross_site_refusal(request, state)
-        return None
+        if misdirected is not None or request.method not in UNSAFE_METHODS:
+            return misdirected
+        return _cross_site_refusal(request, state)
 
     async def _audit(
         self,
@@ -197,6 +194,22 @@ class AuthMiddleware:
             )
         except Exception:
             log.exception("could not write the audit row of %s %s", request.method, template)
+
+
+def _local_operator(
+    request: Request, web: WebServices, state: dict[str, Any], extra_cookies: list[str]
+) -> Response | None:
+    """No user is configured: the request is the local operator, if it is addressed to this
+    local server (DNS rebinding: see :mod:`quantdesk.api.hosts`)."""
+    if web.host_check is not None and not web.host_check.allows(request.headers.get("host", "")):
+        return _misdirected(request, web.host_check)
+    state["principal"] = LOCAL
+    csrf = request.cookies.get(LOCAL_CSRF_COOKIE, "")
+    if len(csrf) < 32:
+        csrf = secrets.token_urlsafe(32)
+        extra_cookies.append(_cookie(LOCAL_CSRF_COOKIE, csrf, web.secure_cookies))
+    state["csrf_token"] = csrf
+    return None
 
 
 async def _bearer(
@@ -257,6 +270,18 @@ def _template(path: str, parameters: dict[str, Any]) -> str:
     names = {str(value): name for name, value in parameters.items()}
     parts = [f"{{{names[part]}}}" if part in names else part for part in unquote(path).split("/")]
     return "/".join(parts)
+
+
+def _misdirected(request: Request, check: HostCheck) -> Response:
+    """Local mode answers its own names only (DNS rebinding: see :mod:`quantdesk.api.hosts`)."""
+    host = request.headers.get("host", "")[:100]
+    return problem_response(
+        request,
+        421,
+        f"Host {host!r} is not this local server (it answers {check.described()}); "
+        "serve with --allow-host NAME to add a name",
+        kind="host-not-allowed",
+    )
 
 
 def _unauthorised(request: Request, detail: str) -> Response:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quantdesk.core.errors import (
     ConfigurationError,
+    ConflictError,
     DataValidationError,
     InvalidRequestError,
     NotFoundError,
@@ -80,6 +81,7 @@ def problem_response(
 # first match wins: the more specific types come first
 STATUS_OF_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (NotFoundError, 404),
+    (ConflictError, 409),  # valid, but the current state forbids it (open orders, disabled)
     (AuthenticationError, 401),
     (TooManyAttemptsError, 429),
     (InvalidRequestError, 422),

@@ -3,13 +3,15 @@
 The services container is built once. Schema upgrades are an explicit step: a database at an
 older revision is refused with one line naming ``quantdesk db upgrade`` (a new, empty database
 is created, as every command does: there is nothing in it to migrate). Without any user the
-server binds the loopback interface only and treats every request as the local operator;
-binding another address needs a user (``quantdesk user add``).
+server binds the loopback interface only and treats every request as the local operator,
+answering only requests addressed to a loopback name at its port (against DNS rebinding;
+``--allow-host`` adds names); binding another address needs a user (``quantdesk user add``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated
 
 import typer
 
@@ -67,11 +69,20 @@ def serve(
     demo: bool = typer.Option(
         False, "--demo", help="Serve the database 'quantdesk demo' (make demo) filled."
     ),
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="With no user configured, also answer this Host name (besides localhost, "
+            "127.0.0.1 and [::1]); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web pages and the REST API (/api, docs at /api/docs)."""
     import uvicorn
 
     from quantdesk.api import create_app
+    from quantdesk.api.hosts import HostCheck
     from quantdesk.cli.demo import demo_settings
     from quantdesk.config import Settings
     from quantdesk.core.clock import LiveClock
@@ -94,7 +105,12 @@ def serve(
         raise
     # a warm server answers a repeated backtest without reading its panel again
     services = build_services(settings, database=database, panels_in_memory=KEEP_IN_MEMORY)
-    app = create_app(services, secure_cookies=secure_cookies, read_cache=read_cache)
+    app = create_app(
+        services,
+        secure_cookies=secure_cookies,
+        read_cache=read_cache,
+        host_check=HostCheck.local(port, tuple(allow_host or ())),
+    )
     console.print(f"quantdesk on http://{host}:{port}/ (API docs: /api/docs); Ctrl-C stops")
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level.lower())

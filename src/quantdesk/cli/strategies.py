@@ -1,4 +1,6 @@
-"""``quantdesk strategies list | show NAME``: the registered strategies and their parameters."""
+"""``quantdesk strategies list | show NAME``: the registered strategies and their parameters;
+``quantdesk strategies enable|disable NAME --portfolio P``: switch a portfolio's strategy book
+on or off (off: it keeps its positions and cash, strategy-driven trading sends nothing)."""
 
 from __future__ import annotations
 
@@ -69,3 +71,40 @@ def show(
         default = "(required)" if p.required else repr(p.default)
         out.add_row(p.name, escape(p.type), escape(default), p.constraints, escape(p.description))
     console.print(out)
+
+
+PortfolioOption = Annotated[
+    str, typer.Option("--portfolio", help="The portfolio whose strategy book to switch.")
+]
+
+
+@app.command("enable")
+@handle_errors
+def enable(
+    name: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    portfolio: PortfolioOption,
+) -> None:
+    """Let rebalances driven by the strategy and 'trade run' trade its book again."""
+    _switch(name, portfolio, enabled=True)
+
+
+@app.command("disable")
+@handle_errors
+def disable(
+    name: Annotated[str, typer.Argument(help="Strategy name, e.g. momentum-12-1.")],
+    portfolio: PortfolioOption,
+) -> None:
+    """Switch the strategy's book off: it keeps its positions and cash; rebalances driven by
+    the strategy and 'trade run' send no order for it until it is enabled."""
+    _switch(name, portfolio, enabled=False)
+
+
+def _switch(name: str, portfolio: str, *, enabled: bool) -> None:
+    from quantdesk.cli.admin_audit import audit_cli
+
+    action = "enable" if enabled else "disable"
+    with open_services() as services:
+        book = services.portfolio_admin.set_enabled(portfolio, name, enabled=enabled)
+        audit_cli(services, f"strategies {action}", f"portfolio={portfolio}, strategy={name}")
+    state = "enabled" if book.enabled else "disabled (positions kept, no new orders)"
+    console.print(f"strategy {book.strategy} on portfolio {book.portfolio}: {state}")

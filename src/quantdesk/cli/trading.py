@@ -88,6 +88,24 @@ def create(
     console.print(f"created {view.mode} portfolio {view.name!r} in account {view.account!r}")
 
 
+@portfolio_app.command("delete")
+@handle_errors
+def delete(
+    name: PortfolioArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete (archive) a portfolio: it leaves lists and trading, its ledger is kept for audit
+    and its name stays taken. Refused while it has open orders."""
+    from quantdesk.cli.admin_audit import audit_cli
+
+    if not yes:
+        typer.confirm(f"archive portfolio {name!r}?", abort=True)
+    with open_services() as services:
+        archived = services.portfolio_admin.archive(name)
+        audit_cli(services, "portfolio delete", f"portfolio={name}")
+    console.print(f"archived portfolio {archived.name!r} (its ledger is kept)")
+
+
 @portfolio_app.command("list")
 @handle_errors
 def list_portfolios(as_json: JsonOption = False) -> None:

@@ -22,6 +22,11 @@ class InvalidRequestError(QuantdeskError, ValueError):
     large to run). Also a ``ValueError`` so callers that checked for one keep working."""
 
 
+class ConflictError(QuantdeskError):
+    """The request is valid but the current state forbids it (a portfolio with open orders
+    cannot be archived; a disabled strategy does not trade)."""
+
+
 class SourceError(QuantdeskError):
     """A remote data source failed or answered something we cannot parse."""
 

@@ -361,10 +361,13 @@ class Portfolio(Base):
     mode: Mapped[str] = mapped_column(String(8))  # paper | live
     benchmark: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # set when archived ("deleted"): hidden from lists and trading, its ledger kept for audit
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StrategyAllocation(Base):
-    """A strategy's sub-ledger in a portfolio ("" is the unallocated book)."""
+    """A strategy's sub-ledger in a portfolio ("" is the unallocated book). A disabled one
+    keeps its positions and cash; strategy-driven rebalances and ``trade run`` skip it."""
 
     __tablename__ = "strategy_allocations"
 
@@ -680,3 +683,37 @@ class PaperExecution(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     commission: Mapped[Decimal] = mapped_column(Money)
     filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    """Something a person should look at (an order rejected, a reconcile difference, drift over
+    the threshold, a job failed). ``key`` identifies the condition: while an alert with the
+    same key is open (not acknowledged), raising it again adds nothing."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))  # info | warning | critical
+    message: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PortfolioSettings(Base):
+    """Risk parameters and schedule of one portfolio; ``None`` keeps the built-in default."""
+
+    __tablename__ = "portfolio_settings"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    drift_threshold: Mapped[float | None] = mapped_column(Double)
+    min_trade_value: Mapped[Decimal | None] = mapped_column(Money)
+    decision_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" UTC
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

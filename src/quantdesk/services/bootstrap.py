@@ -17,8 +17,12 @@ from quantdesk.core.clock import Clock, LiveClock
 
 if TYPE_CHECKING:
     from quantdesk.db.database import Database
+    from quantdesk.services.alerts import AlertService
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.data import DataService
+    from quantdesk.services.order_history import OrderHistoryService
+    from quantdesk.services.portfolio_admin import PortfolioAdminService
+    from quantdesk.services.portfolio_settings import PortfolioSettingsService
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.reports import ReportsService
     from quantdesk.services.research import ResearchService
@@ -127,6 +131,7 @@ class Services:
                 research=self.research,
                 reference=self.reference,
                 backtest=self.backtest,
+                alerts=self.alerts,
             )
 
         return self._once("trading", build)
@@ -141,6 +146,42 @@ class Services:
             )
 
         return self._once("reports", build)
+
+    @property
+    def alerts(self) -> AlertService:
+        def build() -> AlertService:
+            from quantdesk.services.alerts import AlertService
+
+            return AlertService(self.database, self.clock)
+
+        return self._once("alerts", build)
+
+    @property
+    def order_history(self) -> OrderHistoryService:
+        def build() -> OrderHistoryService:
+            from quantdesk.services.order_history import OrderHistoryService
+
+            return OrderHistoryService(self.database)
+
+        return self._once("order_history", build)
+
+    @property
+    def portfolio_admin(self) -> PortfolioAdminService:
+        def build() -> PortfolioAdminService:
+            from quantdesk.services.portfolio_admin import PortfolioAdminService
+
+            return PortfolioAdminService(self.database, self.clock, self.trading)
+
+        return self._once("portfolio_admin", build)
+
+    @property
+    def portfolio_settings(self) -> PortfolioSettingsService:
+        def build() -> PortfolioSettingsService:
+            from quantdesk.services.portfolio_settings import PortfolioSettingsService
+
+            return PortfolioSettingsService(self.database, self.clock)
+
+        return self._once("portfolio_settings", build)
 
     def close(self) -> None:
         """Dispose of the database's connections (nothing to do when no service touched it)."""

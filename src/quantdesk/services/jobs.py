@@ -79,10 +79,12 @@ class JobService:
         *,
         workers: int = DEFAULT_WORKERS,
         on_finish: Callable[[], None] | None = None,
+        on_failed: Callable[[JobView], None] | None = None,
     ) -> None:
         """``on_finish`` is called after each job ends (e.g. to drop cached reads of what
-        the job stored)."""
+        the job stored); ``on_failed`` with each job that failed (e.g. to raise an alert)."""
         self._on_finish = on_finish
+        self._on_failed = on_failed
         self._clock = clock
         self._events = events
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="quantdesk-job")
@@ -160,6 +162,8 @@ class JobService:
             self._finish(job_id, JobStatus.SUCCEEDED, result=result)
         else:
             self._finish(job_id, JobStatus.FAILED, error=error)
+            if self._on_failed is not None:
+                self._on_failed(self.get(job_id))
 
     def _finish(
         self,

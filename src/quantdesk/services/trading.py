@@ -27,8 +27,14 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
-from quantdesk.services import trading_book, trading_netting, trading_orders
+from quantdesk.services import trading_alerts, trading_book, trading_netting, trading_orders
 from quantdesk.services.data import DataService
+from quantdesk.services.portfolio_admin import (
+    StrategyDisabledError,
+    disabled_message,
+    disabled_strategies,
+    ensure_enabled,
+)
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import (
@@ -49,6 +55,7 @@ from quantdesk.services.trading_types import (
 )
 
 if TYPE_CHECKING:
+    from quantdesk.services.alerts import AlertService
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.research import ResearchService
@@ -71,8 +78,10 @@ class TradingService:
         reference: ReferenceDataService | None = None,
         backtest: BacktestService | None = None,
         costs: CostModel = PAPER_COSTS,
+        alerts: AlertService | None = None,
     ) -> None:
         self._db = database
+        self._alerts = alerts  # apisvc: rejected orders, reconcile differences, drift
         self._clock = clock
         self._data = data
         self._research = research
@@ -105,6 +114,12 @@ class TradingService:
         with self._db.transaction() as connection:
             if trading_repo.get_portfolio(connection, name) is not None:
                 raise TradingError(f"portfolio {name!r} exists already")
+            # apisvc: an archived portfolio keeps its name (its ledger is kept for audit)
+            if trading_repo.get_portfolio(connection, name, archived=True) is not None:
+                raise TradingError(
+                    f"portfolio {name!r} was archived and its name stays taken (its ledger is "
+                    "kept for audit): choose another name"
+                )
             trading_repo.ensure_account(connection, account_id, mode, now)
             record = trading_repo.insert_portfolio(
                 connection, name, account_id, mode, benchmark, now
@@ -171,7 +186,9 @@ class TradingService:
     ) -> list[OrderView]:
         """Validate and risk-check every order, then send them all (sells first)."""
         session = self._session(name)
-        return trading_orders.submit_batch(session, specs, self.costs, tag)
+        placed = trading_orders.submit_batch(session, specs, self.costs, tag)
+        trading_alerts.orders_placed(self._alerts, name, placed)  # apisvc
+        return placed
 
     def cancel_order(self, name: str, client_order_id: str) -> OrderView:
         session = self._session(name)
@@ -220,11 +237,19 @@ class TradingService:
         ``signal`` (``sector-momentum``: the 12-1 sector signal; ``composite``: the top stored
         composite scores). ``threshold``: trades whose weight change is below it are skipped.
         """
+        if strategy is not None:  # apisvc: a disabled strategy book does not trade
+            ensure_enabled(self._db, self._record(name).id, name, strategy)
         weights, label = self._targets(targets, strategy, signal)
         session = self._session(name)
-        return trading_orders.rebalance(
+        result = trading_orders.rebalance(
             session, weights, label if source is None else source, threshold, execute, self.costs
         )
+        # apisvc: a check raises a drift alert above the portfolio's threshold
+        if execute:
+            trading_alerts.orders_placed(self._alerts, name, result.orders)
+        else:
+            trading_alerts.drift_checked(self._alerts, self._db, session.portfolio.id, result)
+        return result
 
     def rebalance_books(
         self,
@@ -248,6 +273,13 @@ class TradingService:
         if strategies is not None:
             if len(set(strategies)) != len(strategies):
                 raise TradingError(f"a strategy is named twice in {list(strategies)}")
+            # apisvc: disabled strategy books are skipped (their positions stay as they are)
+            off = disabled_strategies(self._db, self._record(name).id)
+            if strategies and all(s in off for s in strategies):
+                raise StrategyDisabledError(
+                    "; ".join(disabled_message(name, s) for s in strategies)
+                )
+            strategies = [s for s in strategies if s not in off]
             targets = {s: self._targets(None, s, None)[0] for s in strategies}
             source = "strategies:" + ",".join(strategies)
         else:
@@ -255,14 +287,18 @@ class TradingService:
             source = "targets"
         assert targets is not None
         session = self._session(name)
-        return trading_netting.rebalance_books(
+        result = trading_netting.rebalance_books(
             session, targets, source, threshold, execute, self.costs
         )
+        trading_alerts.orders_placed(self._alerts, name, result.orders)  # apisvc
+        return result
 
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:
         session = self._session(name, reconcile_first=False)
-        return reconcile(session)
+        report = reconcile(session)
+        trading_alerts.reconciled(self._alerts, name, report)  # apisvc
+        return report
 
     # -- replay --------------------------------------------------------------------------------
     def run_strategy(
@@ -287,6 +323,7 @@ class TradingService:
         instead of the backtest's adjusted close. ``progress(done, total)`` after each bar."""
         from quantdesk.services.trading_replay import replay
 
+        ensure_enabled(self._db, self._record(name).id, name, strategy)  # apisvc
         return replay(
             self,
             name,
@@ -345,6 +382,7 @@ class TradingService:
         interrupted run) continues after its last processed session instead of trading again."""
         from quantdesk.services.trading_resume import resume_replay
 
+        ensure_enabled(self._db, self._record(name).id, name, strategy)  # apisvc
         return resume_replay(self, name, strategy, start, end, dict(params or {}), universe)
 
     # -- journal -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Running a strategy on a paper portfolio on the live clock: one decision per session.
 
-A session's decision time is 21:00 UTC of that session (after the New York close all year, when
+A session's decision time is 21:00 UTC of that session (the portfolio's ``decision_time`` setting
+moves it; 21:00 is after the New York close all year, when
 the day's bar can be in the database). :func:`live_step` acts on the latest session whose
 decision time the clock has passed, once: it loads the strategy's history up to that session,
 lets the strategy decide on its last bar exactly as a replay would (same runner, same rules:
@@ -16,7 +17,7 @@ time on the clock it was given; ``--once`` takes one step (for cron users).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.panel import Panel
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
+from quantdesk.services.portfolio_admin import disabled_message, disabled_strategies
+from quantdesk.services.portfolio_settings import stored_settings
 from quantdesk.services.trading_replay import strategy_inputs
 from quantdesk.services.trading_runner import SESSION_CLOSE_UTC
 
@@ -50,9 +53,10 @@ class LiveStep:
     note: str
 
 
-def decision_time(session: date) -> datetime:
-    """When a strategy decides on ``session``: 21:00 UTC of that session."""
-    return datetime.combine(session, SESSION_CLOSE_UTC, tzinfo=UTC)
+def decision_time(session: date, at: time = SESSION_CLOSE_UTC) -> datetime:
+    """When a strategy decides on ``session``: ``at`` (UTC; by default 21:00, the portfolio's
+    ``decision_time`` setting otherwise) of that session."""
+    return datetime.combine(session, at, tzinfo=UTC)
 
 
 def live_step(
@@ -69,11 +73,18 @@ def live_step(
     from quantdesk.services.trading_replay import portfolio_runner
 
     now = service._clock.now()
-    calendar = TradingCalendar("XNYS", start=now.date() - timedelta(days=30))
-    session = _latest_decided_session(calendar, now)
-    following = calendar.next_session(session)
-    next_decision = decision_time(following)
     record = service._record(name)
+    # apisvc: the portfolio's schedule setting (Settings page) moves the decision time
+    at = stored_settings(service._db, record.id, name).effective_decision_time
+    calendar = TradingCalendar("XNYS", start=now.date() - timedelta(days=30))
+    session = _latest_decided_session(calendar, now, at)
+    following = calendar.next_session(session)
+    next_decision = decision_time(following, at)
+    # apisvc: a disabled strategy book sends nothing (checked every step: enabling it resumes)
+    if strategy in disabled_strategies(service._db, record.id):
+        return LiveStep(
+            name, strategy, None, 0, None, next_decision, disabled_message(name, strategy)
+        )
     with service._db.read() as connection:
         done = trading_repo.snapshots(connection, record.id, session, session)
     if done:
@@ -86,7 +97,7 @@ def live_step(
     last = _last_date(panel)
     if last != session:
         note = f"no bar for {session} yet (the data ends {last}): update the data, then run again"
-        return LiveStep(name, strategy, None, 0, None, decision_time(session), note)
+        return LiveStep(name, strategy, None, 0, None, decision_time(session, at), note)
     runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
     runner.start()
     sent = runner.step(len(panel.dates) - 1, final=False)
@@ -96,10 +107,10 @@ def live_step(
     return LiveStep(name, strategy, session, sent, equity, next_decision, note)
 
 
-def _latest_decided_session(calendar: TradingCalendar, now: datetime) -> date:
+def _latest_decided_session(calendar: TradingCalendar, now: datetime, at: time) -> date:
     day = now.date()
     session = day if calendar.is_session(day) else calendar.previous_session(day)
-    if decision_time(session) > now:
+    if decision_time(session, at) > now:
         session = calendar.previous_session(session)
     return session
 

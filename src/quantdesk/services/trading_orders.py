@@ -36,6 +36,7 @@ from quantdesk.execution import (
 )
 from quantdesk.execution.targets import PlannedTrade as RuleTrade
 from quantdesk.execution.targets import plan_trades
+from quantdesk.services.portfolio_settings import stored_settings
 from quantdesk.services.trading_session import PortfolioSession, PriceBook, TcaPrices
 from quantdesk.services.trading_types import (
     DriftRow,
@@ -120,7 +121,9 @@ def submit_batch(
             raise TradingError(f"order {number}: {error}; nothing was sent") from None
     drafts.sort(key=lambda d: d[2].side is Side.BUY)  # sells first, stable otherwise
     view = _BatchView(session, costs)
-    check = BasicRiskChecks(costs=costs)
+    # apisvc: the portfolio's minimum trade value (Settings) is part of the pre-trade check
+    minimum = stored_settings(session.db, session.portfolio.id, session.portfolio.name)
+    check = BasicRiskChecks(costs=costs, min_trade_value=minimum.min_trade_value or Decimal(0))
     for _, _, draft in drafts:
         try:
             check.check(draft, view)

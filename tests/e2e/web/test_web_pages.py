@@ -39,7 +39,7 @@ EMPTY_STATES = {
     "/strategies": ["momentum-12-1", "No portfolio yet"],
     "/backtests": ["No backtests stored yet", "quantdesk backtest momentum-12-1"],
     "/journal": ["No portfolio yet"],
-    "/settings": ["No risk service is installed", "No scheduler is installed"],
+    "/settings": ["Risk parameters and the schedule are set per portfolio"],
 }
 
 
@@ -81,7 +81,7 @@ def test_every_page_shows_the_sample(sample_site: Site) -> None:
         "/performance": ["Sharpe", "Cumulative return", "Monthly returns", "no attribution"],
         "/trades": ["paper-sample-paper-1", "slippage vs arrival mean 5.00 bp"],
         "/risk": ["No VIX data", "Position drawdowns", "Correlation of holdings"],
-        "/strategies": ["momentum-composite", "cash", "read-only"],
+        "/strategies": ["momentum-composite", "cash", "Disable"],
         "/backtests": ["momentum-12-1", "momentum-composite", "Run a backtest"],
         "/journal": ["paper-sample-paper-1"],
         "/settings": [PORTFOLIO, "commission per order", "Users and API tokens"],

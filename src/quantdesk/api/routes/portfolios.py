@@ -9,9 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from quantdesk.api.deps import ServicesDep, Trader, Viewer, WebServicesDep
+from quantdesk.api.deps import Admin, ServicesDep, Trader, Viewer, WebServicesDep
 from quantdesk.api.publish import publish_orders, publish_value
 from quantdesk.api.schemas.common import Page, Pagination, paginate
+from quantdesk.api.schemas.operations import Archived
 from quantdesk.api.schemas.trading import (
     CashFlow,
     Performance,
@@ -57,6 +58,13 @@ def portfolio_detail(portfolio: PortfolioName, services: ServicesDep, _: Viewer)
         value=PortfolioValueOut.of(value),
         positions=[Position.of(p) for p in value.positions],
     )
+
+
+@router.delete("/{portfolio}")
+def archive_portfolio(portfolio: PortfolioName, services: ServicesDep, _: Admin) -> Archived:
+    """Delete (archive) a portfolio: gone from lists and trading, its ledger kept for audit and
+    its name kept taken; 409 while it has open orders. Admin only: it cannot be undone here."""
+    return Archived.of(services.portfolio_admin.archive(portfolio))
 
 
 @router.get("/{portfolio}/positions")

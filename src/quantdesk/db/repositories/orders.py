@@ -85,6 +85,7 @@ class StoredOrder:
     decision_price: Decimal | None
     decided_at: datetime | None
     arrival_price: Decimal | None
+    created: Order | None = None  # the order as created (NEW), before its events
 
 
 # -- event (de)serialisation -------------------------------------------------------------------
@@ -349,6 +350,7 @@ def load_orders(
                 decision_price=row.decision_price,
                 decided_at=utc(row.decided_at),
                 arrival_price=row.arrival_price,
+                created=created,
             )
         )
     return out

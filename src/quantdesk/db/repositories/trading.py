@@ -154,13 +154,23 @@ def insert_portfolio(
     return PortfolioRecord(portfolio_id, name, account_id, mode, benchmark, at)
 
 
-def get_portfolio(connection: Connection, name: str) -> PortfolioRecord | None:
-    row = connection.execute(select(Portfolio).where(Portfolio.name == name)).first()
+def get_portfolio(
+    connection: Connection, name: str, *, archived: bool = False
+) -> PortfolioRecord | None:
+    """The portfolio named ``name``; an archived one only with ``archived`` (its name stays
+    taken, its ledger kept for audit)."""
+    query = select(Portfolio).where(Portfolio.name == name)
+    if not archived:
+        query = query.where(Portfolio.archived_at.is_(None))
+    row = connection.execute(query).first()
     return None if row is None else _portfolio(row)
 
 
 def list_portfolios(connection: Connection) -> list[PortfolioRecord]:
-    rows = connection.execute(select(Portfolio).order_by(Portfolio.name)).all()
+    """The portfolios not archived, by name."""
+    rows = connection.execute(
+        select(Portfolio).where(Portfolio.archived_at.is_(None)).order_by(Portfolio.name)
+    ).all()
     return [_portfolio(row) for row in rows]
 
 

@@ -1,14 +1,17 @@
-"""Dashboard: a card per portfolio, equity vs benchmark, recent trades and alerts."""
+"""Dashboard: a card per portfolio, equity vs benchmark, recent trades and the open alerts
+(new ones arrive live over the event stream; traders mark them seen)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from quantdesk.api.deps import ServicesDep, Viewer
+from quantdesk.api.deps import ServicesDep, Trader, Viewer
+from quantdesk.api.security import CsrfChecked
 from quantdesk.core.errors import NotFoundError
 from quantdesk.services.trading_types import OrderView, PortfolioHistory, PortfolioValue
 from quantdesk.web import charts
@@ -23,6 +26,7 @@ from quantdesk.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 RECENT_TRADES = 10
+OPEN_ALERTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,12 @@ class Card:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, services: ServicesDep, principal: Viewer, portfolio: str | None = None
+    request: Request,
+    services: ServicesDep,
+    principal: Viewer,
+    portfolio: str | None = None,
+    notice: str | None = None,
+    error: str | None = None,
 ) -> HTMLResponse:
     selection = select_portfolio(services, portfolio)
     cards: list[Card] = []
@@ -49,8 +58,8 @@ def dashboard(
             histories[view.name] = history
             recent.extend(services.trading.list_orders(view.name))
             cards.append(Card(view.name, view.mode, value, history.time_weighted_return, None))
-        except USER_ERRORS as error:
-            cards.append(Card(view.name, view.mode, None, None, str(error)))
+        except USER_ERRORS as failure:
+            cards.append(Card(view.name, view.mode, None, None, str(failure)))
     recent.sort(key=lambda o: (o.created_at is not None, o.created_at), reverse=True)
 
     figure = None
@@ -98,5 +107,20 @@ def dashboard(
             "chart_note": chart_note,
             "charts": figure is not None,
             "data_range": data_range,
+            "alerts": services.alerts.list(acknowledged=False, limit=OPEN_ALERTS),
+            "notice": notice,
+            "error": error,
         },
     )
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_alert(
+    services: ServicesDep, principal: Trader, _: CsrfChecked, alert_id: int
+) -> RedirectResponse:
+    """The Dashboard's "seen" button (traders)."""
+    try:
+        services.alerts.acknowledge(alert_id, principal.name)
+    except USER_ERRORS as failure:
+        return RedirectResponse("/?" + urlencode({"error": str(failure)}), status_code=303)
+    return RedirectResponse("/", status_code=303)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from quantdesk.api.deps import ServicesDep, Trader, Viewer, WebServicesDep
+from quantdesk.api.deps import Admin, ServicesDep, Trader, Viewer, WebServicesDep
 from quantdesk.api.publish import publish_orders, publish_value
 from quantdesk.api.security import CsrfChecked
 from quantdesk.core.enums import Side
@@ -117,6 +117,22 @@ def create_portfolio(
             "/portfolios?" + urlencode({"error": str(failure)}), status_code=303
         )
     return back(view.name, notice=f"paper portfolio {view.name} created with {cash} cash")
+
+
+@router.post("/portfolios/{name}/delete")
+def delete_portfolio(
+    services: ServicesDep, principal: Admin, _: CsrfChecked, name: str
+) -> RedirectResponse:
+    """Archive the portfolio (admin; the page asks to confirm first): refused while it has
+    open orders."""
+    try:
+        archived = services.portfolio_admin.archive(name)
+    except USER_ERRORS as failure:
+        return RedirectResponse(
+            "/portfolios?" + urlencode({"error": str(failure)}), status_code=303
+        )
+    notice = f"portfolio {archived.name} deleted (archived: its ledger is kept for audit)"
+    return RedirectResponse("/portfolios?" + urlencode({"notice": notice}), status_code=303)
 
 
 @router.get("/portfolios/{name}", response_class=HTMLResponse)

@@ -101,9 +101,16 @@
         var list = document.querySelector("[data-live='alerts']");
         if (list) {
           var item = document.createElement("li");
-          item.className = "flash";
-          item.textContent = event.message || JSON.stringify(event);
+          item.className = "flash alert " + (event.severity || "");
+          item.setAttribute("data-alert", String(event.id || ""));
+          var badge = document.createElement("span");
+          badge.className = "badge " + (event.severity || "");
+          badge.textContent = event.severity || "alert";
+          item.appendChild(badge);
+          item.appendChild(document.createTextNode(" " + (event.message || "")));
           list.insertBefore(item, list.firstChild);
+          var empty = document.getElementById("no-alerts");
+          if (empty) empty.hidden = true;
         }
       }
     }
@@ -112,7 +119,17 @@
     });
   }
 
+  // Forms that destroy something ask first (data-confirm holds the question).
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    confirmForms();
     drawCharts();
     followJobs();
     listen();
