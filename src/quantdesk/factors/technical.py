@@ -60,57 +60,93 @@ class SupportResistance:
 
 
 def _apply(
-    function: ColumnFunction, inputs: list[FloatArray], n_outputs: int, gaps: GapPolicy | str
+    function: ColumnFunction,
+    inputs: list[FloatArray],
+    n_outputs: int,
+    gaps: GapPolicy | str,
+    by_symbol: bool = False,
 ) -> list[FloatArray]:
     policy = GapPolicy(gaps)
-    shape = inputs[0].shape
-    outputs = [np.full(shape, np.nan) for _ in range(n_outputs)]
-    valid = np.logical_and.reduce([np.isfinite(a) for a in inputs])
-    for column in range(shape[1]):
-        rows = np.flatnonzero(valid[:, column])
-        if rows.size == 0:
-            continue
-        if policy is GapPolicy.SKIP:
-            segments = [rows]
-        else:
-            breaks = np.flatnonzero(np.diff(rows) > 1) + 1
-            segments = np.split(rows, breaks)
-        for segment in segments:
-            series = [np.ascontiguousarray(a[segment, column]) for a in inputs]
-            for target, result in zip(outputs, function(*series), strict=True):
-                target[segment, column] = result
-    return outputs
+    # every symbol's series contiguous (one transpose per input, none when given by symbol):
+    # TA-Lib reads a view of it when its valid observations are one run, the usual case
+    series = [np.ascontiguousarray(a if by_symbol else a.T) for a in inputs]
+    outputs = [np.full(series[0].shape, np.nan) for _ in range(n_outputs)]
+    valid = np.logical_and.reduce([np.isfinite(a) for a in series])
+    for symbol in range(series[0].shape[0]):
+        for segment in _segments(valid[symbol], policy):
+            values = [a[symbol, segment] for a in series]
+            for target, result in zip(outputs, function(*values), strict=True):
+                target[symbol, segment] = result
+    return outputs if by_symbol else [np.ascontiguousarray(out.T) for out in outputs]
+
+
+def _segments(
+    valid: npt.NDArray[np.bool_], policy: GapPolicy
+) -> list[slice | npt.NDArray[np.intp]]:
+    """The rows each indicator call covers: one slice per contiguous run of valid rows, or for
+    ``SKIP`` with gaps the valid rows' indices (compressed into one series)."""
+    rows = np.flatnonzero(valid)
+    if rows.size == 0:
+        return []
+    first, last = int(rows[0]), int(rows[-1]) + 1
+    if last - first == rows.size:
+        return [slice(first, last)]
+    if policy is GapPolicy.SKIP:
+        return [rows]
+    breaks = np.flatnonzero(np.diff(rows) > 1) + 1
+    return [slice(int(run[0]), int(run[-1]) + 1) for run in np.split(rows, breaks)]
 
 
 def sma(
-    close: npt.ArrayLike, period: int = 20, gaps: GapPolicy | str = GapPolicy.SKIP
+    close: npt.ArrayLike,
+    period: int = 20,
+    gaps: GapPolicy | str = GapPolicy.SKIP,
+    *,
+    by_symbol: bool = False,
 ) -> FloatArray:
-    """Simple moving average of the last ``period`` observations (price units)."""
+    """Simple moving average of the last ``period`` observations (price units).
+
+    ``by_symbol``: ``close`` (and the result) is ``(N, T)``, one row per symbol.
+    """
     period = positive_int(period, "period")
     (out,) = _apply(
-        lambda x: (talib.SMA(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps
+        lambda x: (talib.SMA(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps, by_symbol
     )
     return out
 
 
 def ema(
-    close: npt.ArrayLike, period: int = 20, gaps: GapPolicy | str = GapPolicy.SKIP
+    close: npt.ArrayLike,
+    period: int = 20,
+    gaps: GapPolicy | str = GapPolicy.SKIP,
+    *,
+    by_symbol: bool = False,
 ) -> FloatArray:
-    """Exponential moving average, TA-Lib convention (seeded with the SMA of the first period)."""
+    """Exponential moving average, TA-Lib convention (seeded with the SMA of the first period).
+
+    ``by_symbol``: ``close`` (and the result) is ``(N, T)``, one row per symbol.
+    """
     period = positive_int(period, "period")
     (out,) = _apply(
-        lambda x: (talib.EMA(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps
+        lambda x: (talib.EMA(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps, by_symbol
     )
     return out
 
 
 def rsi(
-    close: npt.ArrayLike, period: int = 14, gaps: GapPolicy | str = GapPolicy.SKIP
+    close: npt.ArrayLike,
+    period: int = 14,
+    gaps: GapPolicy | str = GapPolicy.SKIP,
+    *,
+    by_symbol: bool = False,
 ) -> FloatArray:
-    """Wilder's relative strength index on a 0-100 scale (not a fraction)."""
+    """Wilder's relative strength index on a 0-100 scale (not a fraction).
+
+    ``by_symbol``: ``close`` (and the result) is ``(N, T)``, one row per symbol.
+    """
     period = positive_int(period, "period", minimum=2)
     (out,) = _apply(
-        lambda x: (talib.RSI(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps
+        lambda x: (talib.RSI(x, timeperiod=period),), [as_panel(close, "close")], 1, gaps, by_symbol
     )
     return out
 

@@ -18,6 +18,7 @@ entry) and runs in both the event engine and the vectorised path.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
@@ -92,6 +93,7 @@ class Ensemble(PrecomputedSignalStrategy):
                 )
             self.members.append(member)
         self._weights = np.array([spec.weight for spec in self.params.members])
+        self._last: tuple[Panel, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def data_requirements(cls, params: StrategyParams) -> DataRequirements:
@@ -113,24 +115,29 @@ class Ensemble(PrecomputedSignalStrategy):
         return None if any(span is None for span in spans) else max(s or 0 for s in spans)
 
     def _combine(self, data: Panel) -> tuple[np.ndarray, np.ndarray]:
-        signals = np.stack([member.signals(data) for member in self.members])
-        weights = self._weights[:, None, None] / self._weights.sum()
+        """(combined signals, confidences) of ``data``; the last panel's are kept, so the
+        engines asking for signals and then confidences compute the members once."""
+        if self._last is not None and self._last[0] is data:
+            return self._last[1], self._last[2]
+        signals = [member.signals(data) for member in self.members]
+        shares = self._weights / self._weights.sum()
         threshold = self.params.threshold
-        if self.params.mode == "vote":
-            buy = (weights * (signals == BUY)).sum(axis=0)
-            sell = (weights * (signals == SELL)).sum(axis=0)
-            go_long = (buy >= threshold) & (buy > sell)
-            go_flat = (sell >= threshold) & (sell > buy)
-            confidence = np.where(go_long, buy, np.where(go_flat, sell, 0.0))
+        if self.params.mode == "vote" and len(signals) <= VOTE_TABLE_MEMBERS:
+            combined, confidence = _vote_by_table(shares, signals, threshold)
+        elif self.params.mode == "vote":
+            combined, confidence = _vote(shares, signals, threshold)
         else:
-            conviction = np.stack(
-                [m.confidences(data, s) for m, s in zip(self.members, signals, strict=True)]
-            )
-            score = (weights * conviction * signals).sum(axis=0)
+            # member by member into one (T, N) sum, in the order of a sum over a (K, T, N)
+            # stack (bit for bit the same), without K float temporaries of the panel's size
+            score = np.zeros(signals[0].shape)
+            for share, member, member_signals in zip(shares, self.members, signals, strict=True):
+                conviction = member.confidences(data, member_signals)
+                score += share * conviction * member_signals
             go_long = (score >= threshold) & (score > 0)
             go_flat = (score <= -threshold) & (score < 0)
             confidence = np.where(go_long | go_flat, np.abs(score), 0.0)
-        combined = np.where(go_long, BUY, np.where(go_flat, SELL, HOLD)).astype(np.int8)
+            combined = np.where(go_long, BUY, np.where(go_flat, SELL, HOLD)).astype(np.int8)
+        self._last = (data, combined, confidence)
         return combined, confidence
 
     def signals(self, data: Panel) -> np.ndarray:
@@ -139,6 +146,42 @@ class Ensemble(PrecomputedSignalStrategy):
 
     def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
         return self._combine(data)[1]
+
+
+# members up to which a vote is read from a table of every combination (3 ** 9 rows)
+VOTE_TABLE_MEMBERS = 9
+
+
+def _vote(
+    shares: np.ndarray, signals: Sequence[np.ndarray], threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vote of members' ``signals`` (any shape, one array per member) with weight
+    ``shares`` (fractions summing to 1): (combined int8 signals, confidences)."""
+    buy, sell = np.zeros(signals[0].shape), np.zeros(signals[0].shape)
+    # member by member, in the order of a sum over a (K, …) stack: the same floats
+    for share, member_signals in zip(shares, signals, strict=True):
+        np.add(buy, share, out=buy, where=member_signals == BUY)
+        np.add(sell, share, out=sell, where=member_signals == SELL)
+    go_long = (buy >= threshold) & (buy > sell)
+    go_flat = (sell >= threshold) & (sell > buy)
+    confidence = np.where(go_long, buy, np.where(go_flat, sell, 0.0))
+    combined = np.where(go_long, np.int8(BUY), np.where(go_flat, np.int8(SELL), np.int8(HOLD)))
+    return combined, confidence
+
+
+def _vote_by_table(
+    shares: np.ndarray, signals: Sequence[np.ndarray], threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_vote` of every combination of the members' signals (``3 ** K`` of them), read
+    per bar and symbol through the combination's number: integer work on the panel instead
+    of float sums, and exactly :func:`_vote`'s values."""
+    combinations = np.arange(3 ** len(signals))
+    digits = [(combinations // 3**k % 3 - 1).astype(np.int8) for k in range(len(signals))]
+    table, confidence_table = _vote(shares, digits, threshold)
+    number = np.zeros(signals[0].shape, dtype=np.int16)
+    for k, member_signals in enumerate(signals):
+        number += (member_signals.astype(np.int16) + 1) * 3**k
+    return table[number], confidence_table[number]
 
 
 __all__ = ["SIGNAL_BUILTINS", "Ensemble", "EnsembleMember", "EnsembleParams"]

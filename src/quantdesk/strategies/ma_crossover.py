@@ -56,9 +56,11 @@ class MovingAverageCrossover(PrecomputedSignalStrategy):
     def signals(self, data: Panel) -> np.ndarray:
         """``int8 (T, N)``: +1 where fast SMA > slow SMA (be long), −1 otherwise (be flat)."""
         _, prices = data.prices()
-        fast = simple_moving_average(prices, self.params.fast)
-        slow = simple_moving_average(prices, self.params.slow)
-        return np.where(fast > slow, BUY, SELL).astype(np.int8)
+        # one row per symbol for TA-Lib; only the int8 signals are turned back to (T, N)
+        series = np.ascontiguousarray(prices.T, dtype=np.float64)
+        fast = sma(series, self.params.fast, by_symbol=True)
+        slow = sma(series, self.params.slow, by_symbol=True)
+        return np.ascontiguousarray(np.where(fast > slow, np.int8(BUY), np.int8(SELL)).T)
 
 
 __all__ = [

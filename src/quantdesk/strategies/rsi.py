@@ -54,20 +54,23 @@ class RelativeStrengthIndex(PrecomputedSignalStrategy):
         bars would give a (slightly) different RSI than the run over the whole history."""
         return None
 
-    def _rsi(self, data: Panel) -> np.ndarray:
+    def _rsi_by_symbol(self, data: Panel) -> np.ndarray:
+        """``(N, T)``: one row per symbol, TA-Lib's layout (no transpose of the result)."""
         _, prices = data.prices()
-        return relative_strength_index(prices, self.params.period)
+        series = np.ascontiguousarray(prices.T, dtype=np.float64)
+        return rsi(series, self.params.period, by_symbol=True)
 
     def signals(self, data: Panel) -> np.ndarray:
         """``int8 (T, N)``: +1 where RSI < lower, −1 where RSI > upper, else 0."""
-        return threshold_signals(self._rsi(data), self.params.lower, self.params.upper)
+        lower, upper = self.params.lower, self.params.upper
+        return np.ascontiguousarray(threshold_signals(self._rsi_by_symbol(data), lower, upper).T)
 
     def confidences(self, data: Panel, signals: np.ndarray) -> np.ndarray:
-        rsi = self._rsi(data)
+        strength = self._rsi_by_symbol(data).T
         lower, upper = self.params.lower, self.params.upper
         with np.errstate(invalid="ignore"):
-            buy = np.clip((lower - rsi) / lower, 0.0, 1.0)
-            sell = np.clip((rsi - upper) / (100.0 - upper), 0.0, 1.0)
+            buy = np.clip((lower - strength) / lower, 0.0, 1.0)
+            sell = np.clip((strength - upper) / (100.0 - upper), 0.0, 1.0)
         return np.where(signals > 0, buy, np.where(signals < 0, sell, 0.0))
 
 

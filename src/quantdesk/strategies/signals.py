@@ -29,21 +29,21 @@ from quantdesk.strategies.base import (
 BUY = 1
 SELL = -1
 HOLD = 0
+# int8 scalars: np.where builds the int8 signals directly, not an int64 array of the panel's size
+_BUY, _SELL, _HOLD = np.int8(BUY), np.int8(SELL), np.int8(HOLD)
 
 
 def threshold_signals(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
     """``int8``: ``+1`` where ``values < lower``, ``-1`` where ``values > upper``, else ``0``
     (NaN → 0)."""
     with np.errstate(invalid="ignore"):
-        return np.where(values < lower, BUY, np.where(values > upper, SELL, HOLD)).astype(np.int8)
+        return np.where(values < lower, _BUY, np.where(values > upper, _SELL, _HOLD))
 
 
 def breakout_signals(close: np.ndarray, resistance: np.ndarray, support: np.ndarray) -> np.ndarray:
     """``int8``: ``+1`` where ``close > resistance``, ``-1`` where ``close < support``, else 0."""
     with np.errstate(invalid="ignore"):
-        return np.where(close > resistance, BUY, np.where(close < support, SELL, HOLD)).astype(
-            np.int8
-        )
+        return np.where(close > resistance, _BUY, np.where(close < support, _SELL, _HOLD))
 
 
 class PrecomputedSignalStrategy(SignalStrategy):

@@ -31,20 +31,37 @@ def support_resistance_levels(
     data: Panel, window: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(close, support, resistance)`` arrays ``(T, N)`` on the valuation price basis."""
-    field, close = data.prices()
-    factor: np.ndarray | float = 1.0
+    close, support, resistance = _levels_by_symbol(data, window)
+    return close.T, np.ascontiguousarray(support.T), np.ascontiguousarray(resistance.T)
+
+
+def _levels_by_symbol(data: Panel, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(close, support, resistance)`` arrays ``(N, T)``: one contiguous row per symbol, what
+    TA-Lib reads (one transpose per field instead of a strided copy per symbol)."""
+    field, prices = data.prices()
+    close = np.ascontiguousarray(prices.T)
+    factor: np.ndarray | None = None
     if field == "adj_close" and "close" in data.fields:
         with np.errstate(invalid="ignore", divide="ignore"):
-            factor = data["adj_close"] / data["close"]
-    high = data.fields["high"] * factor if "high" in data.fields else close
-    low = data.fields["low"] * factor if "low" in data.fields else close
+            factor = close / np.ascontiguousarray(data["close"].T)
+    high, low = (_on_basis(data, name, close, factor) for name in ("high", "low"))
     support = np.full(close.shape, np.nan)
     resistance = np.full(close.shape, np.nan)
-    for j in range(close.shape[1]):
+    for j in range(close.shape[0]):
         # levels from the previous `window` bars: shift TA-Lib's trailing window by one bar
-        resistance[1:, j] = talib.MAX(np.ascontiguousarray(high[:, j]), timeperiod=window)[:-1]
-        support[1:, j] = talib.MIN(np.ascontiguousarray(low[:, j]), timeperiod=window)[:-1]
+        resistance[j, 1:] = talib.MAX(high[j], timeperiod=window)[:-1]
+        support[j, 1:] = talib.MIN(low[j], timeperiod=window)[:-1]
     return close, support, resistance
+
+
+def _on_basis(data: Panel, name: str, close: np.ndarray, factor: np.ndarray | None) -> np.ndarray:
+    """``(N, T)`` highs or lows times the adjustment ``factor`` (the closes without them)."""
+    if name not in data.fields:
+        return close
+    values = np.ascontiguousarray(data[name].T)
+    if factor is not None:
+        values *= factor  # element by element: the same products as on the (T, N) panel
+    return values
 
 
 class SupportResistance(PrecomputedSignalStrategy):
@@ -60,8 +77,8 @@ class SupportResistance(PrecomputedSignalStrategy):
 
     def signals(self, data: Panel) -> np.ndarray:
         """``int8 (T, N)``: +1 on close > resistance, −1 on close < support, else 0."""
-        close, support, resistance = support_resistance_levels(data, self.params.window)
-        return breakout_signals(close, resistance, support)
+        close, support, resistance = _levels_by_symbol(data, self.params.window)
+        return np.ascontiguousarray(breakout_signals(close, resistance, support).T)
 
 
 __all__ = ["SupportResistance", "SupportResistanceParams", "support_resistance_levels"]

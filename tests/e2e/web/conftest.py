@@ -12,9 +12,11 @@ import pytest
 from web_support import (
     CHROMIUM,
     NOW,
+    LiveData,
     LiveServer,
     Site,
     copy_of,
+    live_data_on,
     populate,
     serve,
     services_on,
@@ -76,13 +78,23 @@ def writable_site(sample_folder: Path, tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
+def live_data(
+    module_database_url: str, sample_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> LiveData:
+    """The populated sample of the test module's own, on SQLite (a copy) and on PostgreSQL
+    (populated into the module's schema; skipped without ``QUANTDESK_TEST_POSTGRES_URL``,
+    a failure in CI): every browser test runs on both backends, one server per module."""
+    return live_data_on(module_database_url, sample_folder, tmp_path_factory.mktemp("live") / "d")
+
+
+@pytest.fixture(scope="module")
 def live_server(
-    sample_folder: Path, tmp_path_factory: pytest.TempPathFactory
+    live_data: LiveData, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The server in local-operator mode (no user: every request is the local admin), on a
-    private copy of the sample (the browser tests trade on it)."""
-    folder = copy_of(sample_folder, tmp_path_factory.mktemp("live") / "data")
-    with serve(folder, tmp_path_factory.mktemp("screens")) as server:
+    """The server in local-operator mode (no user: every request is the local admin), on the
+    module's private sample (the browser tests trade on it), on each backend."""
+    screenshots = tmp_path_factory.mktemp(f"screens-{live_data.backend}")
+    with serve(live_data.folder, screenshots, database_url=live_data.database_url) as server:
         yield server
 
 

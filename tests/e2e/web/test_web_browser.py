@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import PORTFOLIO, LiveServer
+from web_support import PORTFOLIO, LiveData, LiveServer
 
 PAGES = {
     "dashboard": "/",
@@ -183,17 +183,24 @@ def test_backtest_form_runs_in_the_background_to_the_result(
     assert laptop.clean() == []
 
 
+# the issue's target is 1 s; the assertion leaves room for a 2-core CI box running other suites
+# (measured figures are printed and recorded as the test's properties: the report quotes them)
+PAGE_LOAD_TARGET = 1.0
+PAGE_LOAD_BOUND = 3.0
+
+
 def test_dashboard_and_factors_load_in_under_a_second(
-    live_server: LiveServer, laptop: Watched, record_property: Any
+    live_data: LiveData, live_server: LiveServer, laptop: Watched, record_property: Any
 ) -> None:
-    """Page load including every chart, browser cache warm (plotly.js, 4.8 MB, cached after
-    the first page); the figures go to the report, the bound is generous for a loaded CI box."""
+    """Page load including every chart (navigation start until every Plotly chart is drawn),
+    browser cache warm (plotly.js, 4.8 MB, cached after the first page), on each backend."""
     laptop.open(live_server.url + "/settings")  # warms the cache with the shared assets
     timings = {}
     for name in ("dashboard", "factors"):
         laptop.open(live_server.url + PAGES[name])  # the first visit compiles the page's JS
-        timings[name] = min(laptop.open(live_server.url + PAGES[name]) for _ in range(2))
-        record_property(f"{name}_load_seconds", round(timings[name], 3))
-    print("page load with charts (s):", {k: round(v, 3) for k, v in timings.items()})
+        timings[name] = min(laptop.open(live_server.url + PAGES[name]) for _ in range(3))
+        record_property(f"{name}_load_seconds_{live_data.backend}", round(timings[name], 3))
+    shown = {name: round(seconds, 3) for name, seconds in timings.items()}
+    print(f"page load with charts on {live_data.backend} (s, target {PAGE_LOAD_TARGET}):", shown)
     assert laptop.clean() == []
-    assert all(seconds < 5 for seconds in timings.values()), timings
+    assert all(seconds < PAGE_LOAD_BOUND for seconds in timings.values()), shown

@@ -7,22 +7,22 @@ API refuses its trades with 403."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from test_web_browser import CHARTS_DRAWN, Watched
-from web_support import PORTFOLIO, LiveServer, copy_of, serve
+from web_support import PORTFOLIO, LiveData, LiveServer, serve
 
 USERS = (("tina", "trader"), ("vic", "viewer"))
 
 
 @pytest.fixture(scope="module")
 def auth_server(
-    sample_folder: Path, tmp_path_factory: pytest.TempPathFactory
+    live_data: LiveData, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    folder = copy_of(sample_folder, tmp_path_factory.mktemp("auth") / "data")
-    with serve(folder, tmp_path_factory.mktemp("auth-screens"), USERS) as server:
+    """The server with users, on the module's private sample, on SQLite and PostgreSQL."""
+    screenshots = tmp_path_factory.mktemp(f"auth-screens-{live_data.backend}")
+    with serve(live_data.folder, screenshots, USERS, live_data.database_url) as server:
         yield server
 
 

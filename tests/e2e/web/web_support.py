@@ -71,6 +71,31 @@ def copy_of(sample: Path, target: Path) -> Path:
 
 
 @dataclass(frozen=True)
+class LiveData:
+    """Where a live server's populated sample is: ``folder`` (its SQLite database, or only the
+    data folder when ``database_url`` names a PostgreSQL schema) and the backend's name."""
+
+    folder: Path
+    database_url: str | None
+    backend: str
+
+
+def live_data_on(database_url: str, sample: Path, target: Path) -> LiveData:
+    """A private populated sample on ``database_url``'s backend: a copy of the SQLite
+    ``sample`` folder, or the sample populated into the empty PostgreSQL schema that
+    ``database_url`` names (a schema of the test module's own: the browser tests trade)."""
+    if database_url.startswith("sqlite"):
+        return LiveData(copy_of(sample, target), None, "sqlite")
+    target.mkdir(parents=True)
+    services = services_on(target, database_url)
+    try:
+        populate(services)
+    finally:
+        services.close()
+    return LiveData(target, database_url, "postgresql")
+
+
+@dataclass(frozen=True)
 class Site:
     services: Services
     app: FastAPI
@@ -98,11 +123,15 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    folder: Path, screenshots: Path, users: Sequence[tuple[str, str]] = ()
+    folder: Path,
+    screenshots: Path,
+    users: Sequence[tuple[str, str]] = (),
+    database_url: str | None = None,
 ) -> Iterator[LiveServer]:
-    """The app on ``folder``'s database under uvicorn on a free loopback port (what ``quantdesk
-    serve`` runs), with ``users`` (name, role; password ``NAME-password``) added first."""
-    services = services_on(folder)
+    """The app on ``folder``'s database (or on ``database_url``'s, e.g. a PostgreSQL schema)
+    under uvicorn on a free loopback port (what ``quantdesk serve`` runs), with ``users``
+    (name, role; password ``NAME-password``) added first."""
+    services = services_on(folder, database_url)
     app = create_app(services)
     for name, role in users:
         app.state.web.auth.add_user(name, f"{name}-password", role)
