@@ -187,26 +187,25 @@ def _read_postgres_here(
 def _read_postgres_parallel(
     connection: Connection, base: list[str], ids: list[int], fields: tuple[str, ...]
 ) -> BarColumns | None:
-    """Committed bars through two pooled connections at once (two server processes share the
-    packing), both reading one exported snapshot, so the result is one consistent view. None
-    where the pool cannot lend idle connections; the caller then reads on its own."""
+    """Committed bars through two connections of their own at once (two server processes share
+    the packing), both reading the snapshot the first one exports, so the result is one
+    consistent view. The connections come from the engine's URL, not its pool: a pool lent out
+    to many concurrent readers can never deadlock on them. None where the server refuses them
+    (too many connections); the caller then reads on its own connection."""
     import psycopg
 
+    dialect = connection.engine.dialect
+    args, options = dialect.create_connect_args(connection.engine.url)
     halves = [ids[: len(ids) // 2], ids[len(ids) // 2 :]]
-    lent: list[Any] = []
+    raws: list[Any] = []
     try:
-        for _ in halves:
-            lent.append(connection.engine.raw_connection())
-        raws = [pooled.driver_connection for pooled in lent]
-        if any(raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE for raw in raws):
-            return None
         snapshot = ""
-        for raw in raws:
+        for _ in halves:
+            raw: Any = dialect.connect(*args, **options)
+            raws.append(raw)
+            raw.autocommit = True  # the transaction below is the only one
             with raw.cursor() as cursor:
-                begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                cursor.execute(
-                    begin if raw.autocommit else begin.replace("BEGIN", "SET TRANSACTION")
-                )
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 if not snapshot:
                     cursor.execute("SELECT pg_export_snapshot()")
                     snapshot = str(cursor.fetchone()[0])
@@ -225,9 +224,8 @@ def _read_postgres_parallel(
     except psycopg.OperationalError:
         return None  # e.g. too many connections: read on the caller's connection instead
     finally:
-        for pooled in lent:
-            pooled.rollback()
-            pooled.close()
+        for raw in raws:
+            raw.close()
     return _joined(parts, fields)
 
 

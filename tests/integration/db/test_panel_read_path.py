@@ -313,3 +313,19 @@ def test_a_committed_postgres_read_sees_one_snapshot_over_both_connections(
     assert len(calls) == 2
     assert_same(panel, expected_panel())
     assert read(database)["close"][0, 0] == 21.0  # the write did commit
+
+
+@pytest.mark.parametrize(
+    "database", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_server_refusing_more_connections_leaves_the_read_to_the_caller(
+    loaded: Services, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    def too_many(*args: object, **kwargs: object) -> None:
+        raise psycopg.OperationalError("sorry, too many clients already")
+
+    monkeypatch.setattr(bar_reads, "_PARALLEL_MIN_IDS", 2)
+    monkeypatch.setattr(database.engine.dialect, "connect", too_many)
+    assert_same(read(database), expected_panel())
