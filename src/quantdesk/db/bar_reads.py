@@ -6,7 +6,7 @@ hundreds of MB, so each backend hands the rows over as whole columns instead.
 - SQLite file, read-only caller: a second, read-only ADBC connection returns Arrow columns.
 - PostgreSQL: the server packs each instrument's bars into one row of ``bytea`` columns (8-byte
   values back to back), sent by binary ``COPY`` and taken by numpy without a per-bar step; a
-  read-only caller's selection is split over two pooled connections reading one snapshot.
+  read-only caller's selection is split over two connections of its own reading one snapshot.
 - Otherwise (an in-memory SQLite database, a caller inside a write transaction that must see its
   own rows, a driver that is missing or refuses the URL): the caller's own connection — a
   cursor streamed into one float array on SQLite.
@@ -35,14 +35,12 @@ BarColumns = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
 _SQLITE_MISSING = "9e999"
 # Binary COPY framing (PostgreSQL protocol docs, "COPY … File Formats").
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_COPY_TRAILER_BYTES = 2
 # ADBC statement options (driver docs): rows per Arrow batch, resp. its size in bytes. A result in
 # one batch turns into numpy arrays without copies; many batches would be concatenated first.
 _SQLITE_BATCH_ROWS = "adbc.sqlite.query.batch_rows"
 _ONE_BATCH_ROWS = 1 << 30  # the driver takes a positive C int
 # From this many instruments on, a committed PostgreSQL read splits over two connections.
 _PARALLEL_MIN_IDS = 32
-_EMPTY = np.zeros(0)
 
 
 def read_bar_columns(
@@ -229,74 +227,64 @@ def _read_postgres_parallel(
     return _joined(parts, fields)
 
 
-def _copy_packed(raw: Any, select: str) -> list[tuple[int, list[np.ndarray]]]:
-    """The packed rows of ``select`` (see :func:`_packed_select`) by binary ``COPY``, parsed as
-    they arrive: (instrument id, [ts, field values…]) per row, in native byte order."""
-    rows: list[tuple[int, list[np.ndarray]]] = []
-    pending = bytearray()
-    position = -1  # before the header
+def _copy_packed(raw: Any, select: str) -> bytearray:
+    """The binary ``COPY`` stream of ``select`` (see :func:`_packed_select`) as one buffer.
+
+    One growing buffer, not an array per instrument: its memory goes back to the system the
+    moment it is freed, where thousands of small arrays allocated in a reader thread would
+    stay in that thread's malloc arena (RSS +80 MB after every panel).
+    """
+    buffer = bytearray()
     with raw.cursor() as cursor, cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT binary)") as copy:
         for block in copy:
-            pending += block
-            if position < 0:
-                if len(pending) < len(_COPY_SIGNATURE) + 8:
-                    continue
-                if not pending.startswith(_COPY_SIGNATURE):
-                    raise ValueError("PostgreSQL sent no binary COPY header")
-                extension = int.from_bytes(pending[15:19], "big")
-                position = len(_COPY_SIGNATURE) + 8 + extension
-            position = _parse_packed(pending, position, rows)
-            del pending[:position]  # what is left is part of one row: a short move
-            position = 0
-    return rows
+            buffer += block
+    return buffer
 
 
-def _parse_packed(
-    buffer: bytearray, position: int, rows: list[tuple[int, list[np.ndarray]]]
-) -> int:
-    """Parse the complete rows from ``position`` on into ``rows``; returns where the first
-    incomplete row (or the trailer) starts."""
-    size = len(buffer)
-    while size - position >= 2:
-        count = int.from_bytes(buffer[position : position + 2], "big", signed=True)
+def _packed_rows(buffer: bytearray) -> list[tuple[int, list[tuple[int, int]]]]:
+    """(instrument id, [(offset, bytes) of ts and of each field]) per row of a packed stream."""
+    if not buffer.startswith(_COPY_SIGNATURE) or len(buffer) < len(_COPY_SIGNATURE) + 8:
+        raise ValueError("PostgreSQL sent no binary COPY header")
+    extension = int.from_bytes(buffer[15:19], "big")
+    at = len(_COPY_SIGNATURE) + 8 + extension
+    rows: list[tuple[int, list[tuple[int, int]]]] = []
+    while True:
+        if len(buffer) - at < 2:
+            raise ValueError("the binary COPY stream ended without its trailer")
+        count = int.from_bytes(buffer[at : at + 2], "big", signed=True)
+        at += 2
         if count < 0:  # the trailer
-            return size
-        at = position + 2
+            return rows
         spans = []
         for _ in range(count):
-            if size - at < 4:
-                return position
             length = int.from_bytes(buffer[at : at + 4], "big", signed=True)
             at += 4
-            if length < 0 or size - at < length:
-                if length < 0:
-                    raise ValueError("a packed bar column arrived as NULL")
-                return position
+            if length < 0:
+                raise ValueError("a packed bar column arrived as NULL")
+            if length > len(buffer) - at:
+                raise ValueError("the binary COPY stream ended inside a row")
             spans.append((at, length))
             at += length
         (id_at, _), *columns = spans
-        instrument = int.from_bytes(buffer[id_at : id_at + 4], "big", signed=True)
-        arrays = [
-            np.frombuffer(buffer, dtype=">i8" if k == 0 else ">f8", count=n // 8, offset=o).astype(
-                np.int64 if k == 0 else np.float64
-            )
-            for k, (o, n) in enumerate(columns)
-        ]
-        rows.append((instrument, arrays))
-        position = at
-    return position
+        rows.append((int.from_bytes(buffer[id_at : id_at + 4], "big", signed=True), columns))
 
 
-def _joined(parts: list[list[tuple[int, list[np.ndarray]]]], fields: tuple[str, ...]) -> BarColumns:
-    rows = [row for part in parts for row in part]
-    lengths = np.array([len(arrays[0]) for _, arrays in rows], dtype=np.int64)
-    ids = np.repeat(np.array([i for i, _ in rows], dtype=np.int64), lengths)
-    columns = []
-    for k in range(1 + len(fields)):
-        pieces = [arrays[k] for _, arrays in rows]
-        for _, arrays in rows:
-            arrays[k] = _EMPTY  # each piece is freed once it is joined
-        columns.append(np.concatenate(pieces) if pieces else np.zeros(0))
-        del pieces
-    ts = columns[0].astype(np.int64, copy=False)
-    return ids, ts, dict(zip(fields, columns[1:], strict=True))
+def _joined(buffers: list[bytearray], fields: tuple[str, ...]) -> BarColumns:
+    """The packed streams as (instrument_id, ts, {field: values}) in native byte order, each
+    column written once into its final array."""
+    parsed = [(buffer, _packed_rows(buffer)) for buffer in buffers]
+    lengths = [spans[0][1] // 8 for _, rows in parsed for _, spans in rows]
+    total = sum(lengths)
+    instruments = [instrument for _, rows in parsed for instrument, _ in rows]
+    ids = np.repeat(np.asarray(instruments, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+    ts = np.empty(total, dtype=np.int64)
+    values = {f: np.empty(total, dtype=np.float64) for f in fields}
+    targets = [(ts, ">i8"), *((values[f], ">f8") for f in fields)]
+    start = 0
+    for buffer, rows in parsed:
+        for _, spans in rows:
+            stop = start + spans[0][1] // 8
+            for (target, dtype), (offset, length) in zip(targets, spans, strict=True):
+                target[start:stop] = np.frombuffer(buffer, dtype, length // 8, offset)
+            start = stop
+    return ids, ts, values

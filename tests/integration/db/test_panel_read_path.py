@@ -254,10 +254,10 @@ class _FakeRaw:
         return _FakeCopy(self.blocks)
 
 
-@pytest.mark.parametrize("block", [1, 3, 7, 64, 10_000])
-def test_packed_copy_rows_parse_whatever_the_block_boundaries(block: int) -> None:
-    # PostgreSQL sends one message per row (the header rides with the first); a row of a
-    # symbol with 20 years of bars is ~40 kB per column, so rows span blocks in general
+@pytest.mark.parametrize("block", [1, 7, 10_000])
+def test_packed_copy_rows_become_the_bar_columns(block: int) -> None:
+    # PostgreSQL sends one message per row (the header rides with the first); the stream is
+    # gathered whole, then each column written into its final array in native byte order
     generator = np.random.default_rng(block)
     rows = [
         (7, np.array([86_400, 2 * 86_400]), [np.array([1.5, np.nan]), np.array([2.0, -0.0])]),
@@ -267,24 +267,35 @@ def test_packed_copy_rows_parse_whatever_the_block_boundaries(block: int) -> Non
     stream = _copy_stream(rows)
     blocks = [stream[i : i + block] for i in range(0, len(stream), block)]
     select = bar_reads._packed_select("1 = 1", ("close", "volume"))
-    ids, ts, values = bar_reads._joined(
-        [bar_reads._copy_packed(_FakeRaw(blocks), select)], ("close", "volume")
-    )
-    np.testing.assert_array_equal(ids, [7, 7, 3, 3, 3, 3, 3, 1_000_000])
-    np.testing.assert_array_equal(ts, np.concatenate([r[1] for r in rows]))
+    half = len(rows) // 2
+    buffers = [
+        bar_reads._copy_packed(_FakeRaw(blocks), select),
+        bytearray(_copy_stream(rows[:half])),  # a second connection's half
+    ]
+    ids, ts, values = bar_reads._joined(buffers, ("close", "volume"))
+    both = [*rows, *rows[:half]]
+    np.testing.assert_array_equal(ids, [7, 7, 3, 3, 3, 3, 3, 1_000_000, 7, 7])
+    np.testing.assert_array_equal(ts, np.concatenate([r[1] for r in both]))
     assert ts.dtype == np.int64
     assert ids.dtype == np.int64
     for k, name in enumerate(("close", "volume")):
-        expected = np.concatenate([r[2][k] for r in rows])
+        expected = np.concatenate([r[2][k] for r in both])
         assert values[name].dtype == np.float64
         np.testing.assert_array_equal(values[name], expected)
         assert np.signbit(values[name]).tolist() == np.signbit(expected).tolist()
 
 
-def test_a_packed_copy_without_its_header_is_refused() -> None:
-    select = bar_reads._packed_select("1 = 1", ("close",))
-    with pytest.raises(ValueError, match="no binary COPY header"):
-        bar_reads._copy_packed(_FakeRaw([b"garbage that is long enough to hold a header"]), select)
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        (b"garbage that is long enough to hold a header", "no binary COPY header"),
+        (_copy_stream([(1, np.array([0]), [np.array([1.0])])])[:-2], "without its trailer"),
+        (_copy_stream([(1, np.array([0]), [np.array([1.0])])])[:-6], "inside a row"),
+    ],
+)
+def test_a_broken_packed_stream_is_refused(stream: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        bar_reads._joined([bytearray(stream)], ("close",))
 
 
 @pytest.mark.parametrize(
