@@ -12,7 +12,7 @@ symbols (behind the newest data in the database, not the wall clock).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -27,7 +27,7 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.ports import BAR_COLUMNS
 from quantdesk.data.rules import SPLIT_RATIO_TOLERANCE, SPLIT_RATIOS
 
-__all__ = ["SPLIT_RATIOS", "SPLIT_RATIO_TOLERANCE", "check_quality"]
+__all__ = ["SPLIT_RATIOS", "SPLIT_RATIO_TOLERANCE", "check_quality", "check_quality_columns"]
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 
@@ -207,6 +207,49 @@ def check_quality(
     rulebook's range (before 1885 or after ``as_of`` + 1 session) are errors and are left out
     of the calendar checks. ``source`` names the input in errors.
     """
+    _check_options(stale_after_days, jump_threshold)
+    return _check(
+        _Bars.from_frame(bars, source),
+        calendar,
+        as_of,
+        stale_after_days,
+        jump_threshold,
+        max_examples,
+        source,
+    )
+
+
+def check_quality_columns(
+    names: Sequence[str],
+    codes: np.ndarray,
+    ts: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    calendar: TradingCalendar | None,
+    as_of: date,
+    *,
+    stale_after_days: int = 5,
+    jump_threshold: float = 0.4,
+    max_examples: int = 10,
+    source: str = "bars",
+) -> QualityReport:
+    """:func:`check_quality` of bars that are already columns, as the database hands them over:
+    bar k belongs to ``names[codes[k]]`` (``names`` sorted), ``ts`` is Unix seconds (UTC) and
+    ``values`` holds float arrays for open, high, low, close, volume and adj_close. No frame is
+    built and no symbol string is looked at per bar; the report is the one
+    :func:`check_quality` gives for the same bars as a frame."""
+    _check_options(stale_after_days, jump_threshold)
+    return _check(
+        _Bars.from_columns(names, codes, ts, values),
+        calendar,
+        as_of,
+        stale_after_days,
+        jump_threshold,
+        max_examples,
+        source,
+    )
+
+
+def _check_options(stale_after_days: int, jump_threshold: float) -> None:
     if stale_after_days < 0:
         raise InvalidRequestError(
             f"stale_after_days (--stale-after) must be >= 0, got {stale_after_days}"
@@ -216,7 +259,17 @@ def check_quality(
             "jump_threshold (--jump) must be a positive fraction (0.4 = 40 %), "
             f"got {jump_threshold}"
         )
-    frame = _Bars.from_frame(bars, source)
+
+
+def _check(
+    frame: _Bars,
+    calendar: TradingCalendar | None,
+    as_of: date,
+    stale_after_days: int,
+    jump_threshold: float,
+    max_examples: int,
+    source: str,
+) -> QualityReport:
     builder = _IssueBuilder(frame, max_examples)
     far = rules.date_out_of_range(frame.days, as_of)
     issues = [
@@ -310,6 +363,27 @@ class _Bars:
         codes, names = pd.factorize(bars["symbol"], sort=True)
         values = {name: _floats(bars, name, source) for name in (*PRICE_FIELDS, "volume")}
         values["adj_close"] = _floats(bars, "adj_close", source)
+        return cls._sorted(np.asarray(names, dtype=object), codes, stamps, values)
+
+    @classmethod
+    def from_columns(
+        cls,
+        names: Sequence[str],
+        codes: np.ndarray,
+        ts: np.ndarray,
+        values: Mapping[str, np.ndarray],
+    ) -> _Bars:
+        stamps = np.asarray(ts, dtype=np.int64).astype("datetime64[s]").astype("datetime64[ns]")
+        floats = {
+            name: np.asarray(values[name], dtype=np.float64)
+            for name in (*PRICE_FIELDS, "volume", "adj_close")
+        }
+        return cls._sorted(np.asarray(names, dtype=object), codes, stamps, floats)
+
+    @classmethod
+    def _sorted(
+        cls, names: np.ndarray, codes: np.ndarray, stamps: np.ndarray, values: dict[str, np.ndarray]
+    ) -> _Bars:
         sorted_already = len(codes) < 2 or bool(
             np.all(
                 (codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (stamps[1:] >= stamps[:-1]))
@@ -317,7 +391,7 @@ class _Bars:
         )  # the database hands bars over sorted: skip the 2.4 M-row lexsort
         order = slice(None) if sorted_already else np.lexsort((stamps, codes))
         return cls(
-            names=np.asarray(names, dtype=object),
+            names=names,
             codes=codes[order],
             ts=stamps[order],
             days=stamps[order].astype("datetime64[D]"),
@@ -325,6 +399,8 @@ class _Bars:
         )
 
     def without(self, drop: np.ndarray) -> _Bars:
+        if not drop.any():  # the usual case: no copy of millions of bars
+            return self
         keep = ~drop
         return _Bars(
             names=self.names,

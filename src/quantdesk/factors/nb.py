@@ -14,7 +14,7 @@ from quantdesk.core.jit import njit
 from quantdesk.factors._arrays import FloatArray, IntArray
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def rolling_mean_std_at_nb(
     values: FloatArray, rows: IntArray, window: int, min_periods: int, ddof: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -49,7 +49,7 @@ def rolling_mean_std_at_nb(
     return mean, std
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def rolling_max_at_nb(
     values: FloatArray, rows: IntArray, window: int, min_periods: int
 ) -> FloatArray:

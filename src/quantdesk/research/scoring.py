@@ -127,11 +127,12 @@ def score_frame(
             "symbol": np.asarray(symbols, dtype=object)[columns],
             "score": score[rows, columns],
             "rank": rank[rows, columns].astype(np.int64),
-            "sector_rank": pd.array(
-                [None] * rows.size
+            "sector_rank": (
+                pd.array([None] * rows.size, dtype="Int64")
                 if sector is None
-                else [None if np.isnan(v) else int(v) for v in sector.tolist()],
-                dtype="Int64",
+                else pd.arrays.IntegerArray(
+                    np.nan_to_num(sector).astype(np.int64), np.isnan(sector)
+                )
             ),
             "weight_coverage": (
                 np.full(rows.size, np.nan) if coverage is None else coverage[rows, columns]

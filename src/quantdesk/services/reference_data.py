@@ -4,7 +4,7 @@ data API, kept beside :mod:`quantdesk.services.data` to keep each module about o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -146,7 +146,7 @@ class ReferenceDataService:
     ) -> QualityReport:
         """Quality report over stored daily bars, as of the service clock's date."""
         from quantdesk.data.calendar import TradingCalendar
-        from quantdesk.data.quality import check_quality
+        from quantdesk.data.quality import check_quality_columns
 
         with self._db.read() as connection:
             if symbols is not None:
@@ -154,13 +154,17 @@ class ReferenceDataService:
                 missing = [s for s in symbols if s not in known]
                 if missing:
                     raise NotFoundError(f"unknown symbol(s): {', '.join(missing)}")
-            # a read-only check: the bars may come as Arrow columns (seconds faster than rows)
-            bars = bar_repo.load_bar_frame(connection, symbols, committed_only=True)
+            # a read-only check: the bars may come through faster connections, and stay columns
+            bars = bar_repo.load_bar_arrays(connection, symbols, committed_only=True)
         as_of = self._clock.now().date()
-        start = bars["ts"].min().date() if len(bars) else as_of
+        first = int(bars.ts.min()) if len(bars.ts) else None
+        start = as_of if first is None else datetime.fromtimestamp(first, UTC).date()
         trading = TradingCalendar(calendar, start=min(start, as_of)) if calendar else None
-        return check_quality(
-            bars,
+        return check_quality_columns(
+            bars.names,
+            bars.codes,
+            bars.ts,
+            bars.values,
             trading,
             as_of,
             stale_after_days=stale_after_days,

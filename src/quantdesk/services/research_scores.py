@@ -289,14 +289,17 @@ class ScoreBook:
         with self._db.transaction() as connection:
             ids = instrument_repo.instrument_ids(connection, [str(s) for s in symbols])
             id_of_code = np.array([ids[str(s)] for s in symbols], dtype=np.int64)
-            sector_rank = frame["sector_rank"].astype(object)
+            # Python ints with None where there is no sector, without a test per row
+            sector_rank = frame["sector_rank"].to_numpy(dtype=np.float64, na_value=np.nan)
+            sector_ints = np.nan_to_num(sector_rank).astype(np.int64).astype(object)
+            sector_ints[np.isnan(sector_rank)] = None
             scores = research_repo.ScoreColumns(
                 dates=frame["date"].tolist(),
                 instrument_ids=id_of_code[codes],
                 universe=universe,
                 score=frame["score"].to_numpy(dtype=np.float64),
                 rank=frame["rank"].to_numpy(dtype=np.int64),
-                sector_rank=[None if pd.isna(v) else int(v) for v in sector_rank.tolist()],
+                sector_rank=sector_ints.tolist(),
                 weight_coverage=frame["weight_coverage"].to_numpy(dtype=np.float64),
                 components={
                     name: (

@@ -41,6 +41,25 @@ def test_components_text_is_what_json_dumps_writes() -> None:
     assert research_repo.components_json({}, 2) == ["{}", "{}"]
 
 
+def test_components_text_is_json_dumps_over_every_magnitude() -> None:
+    # Arrow writes the digits for most values, Python's repr the rest: over 1e-12 .. 1e18, with
+    # short and full digit strings and integral values, every row must equal json.dumps
+    generator = np.random.default_rng(11)
+    size = 60_000
+    magnitude = 10.0 ** generator.uniform(-12, 18, size) * generator.choice([-1.0, 1.0], size)
+    digits = 10.0 ** generator.integers(0, 8, size)
+    short = np.round(magnitude * digits) / digits
+    whole = np.round(magnitude)
+    values = np.concatenate([magnitude, short, whole])
+    raw = generator.permutation(values)
+    texts = research_repo.components_json({"m": (values, raw)}, len(values))
+    expected = [
+        json.dumps({"m": {"value": a, "raw": b}})
+        for a, b in zip(values.tolist(), raw.tolist(), strict=True)
+    ]
+    assert texts == expected
+
+
 def test_scores_round_trip_in_one_bulk_statement(database: Database) -> None:
     days = [date(2020, 1, 31)] * 3 + [date(2020, 2, 28)] * 3
     with database.transaction() as connection:

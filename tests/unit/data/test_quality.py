@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quantdesk.core.errors import DataValidationError
+from quantdesk.core.errors import DataValidationError, InvalidRequestError
 from quantdesk.data.calendar import TradingCalendar
-from quantdesk.data.quality import IssueKind, QualityReport, check_quality
+from quantdesk.data.quality import IssueKind, QualityReport, check_quality, check_quality_columns
 
 # Sessions 2024-07-01 .. 2024-07-10 (07-04 is a holiday): 1, 2, 3, 5, 8, 9, 10.
 SESSIONS = ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08", "2024-07-09"]
@@ -235,3 +235,54 @@ def test_real_us_equities_file(nyse: TradingCalendar) -> None:
     assert report.issue(IssueKind.STALE_SYMBOL).count == 504
     split_symbols = {e.symbol for e in report.issue(IssueKind.UNADJUSTED_SPLIT).examples}
     assert "GOOGL" in split_symbols  # 2014-04-03 class C share distribution
+
+
+def as_columns(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+    """The frame as the database hands bars to ``data check``: symbol codes, Unix seconds."""
+    codes, names = pd.factorize(frame["symbol"], sort=True)
+    seconds = frame["ts"].dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+    fields = ("open", "high", "low", "close", "volume", "adj_close")
+    return list(names), codes, seconds, {f: frame[f].to_numpy(dtype=float) for f in fields}
+
+
+def messy() -> pd.DataFrame:
+    """Every kind of finding at once, rows out of order."""
+    frame = pd.concat(
+        [
+            bars("AAA", SESSIONS, [10, 11, 12, 11, 12, 13]),
+            bars("BBB", [*SESSIONS[:3], SESSIONS[2], "2024-07-04"], [50.0, 100.0, 50, 51, 50]),
+            bars("CCC", ["1850-01-02", "2024-07-01", "2024-07-09"], [1.0, 2.0, 20.0]),
+            bars("DDD", SESSIONS[:2], [5.0, 2.5], adj_close=[5.0, 5.0]),
+        ],
+        ignore_index=True,
+    )
+    frame.loc[1, "close"] = np.nan
+    frame.loc[2, "low"] = -1.0
+    frame.loc[7, ["high", "low"]] = [49.0, 51.0]
+    frame.loc[8, "open"] = 60.0
+    return frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("make", [clean, messy])
+def test_the_columns_check_reports_what_the_frame_check_reports(
+    nyse: TradingCalendar, make: object
+) -> None:
+    frame = make()  # type: ignore[operator]
+    names, codes, seconds, values = as_columns(frame)
+    for calendar in (nyse, None):
+        expected = check_quality(frame, calendar, AS_OF, stale_after_days=1).to_dict()
+        found = check_quality_columns(
+            names, codes, seconds, values, calendar, AS_OF, stale_after_days=1
+        ).to_dict()
+        assert found == expected
+    if make is messy:
+        assert expected["summary"]["errors"] > 0
+        assert {"duplicate_bar", "date_out_of_range", "unadjusted_split"} <= {
+            k for k, v in expected["issues"].items() if v["count"]
+        }
+
+
+def test_the_columns_check_refuses_bad_options(nyse: TradingCalendar) -> None:
+    names, codes, seconds, values = as_columns(clean())
+    with pytest.raises(InvalidRequestError, match="stale_after_days"):
+        check_quality_columns(names, codes, seconds, values, nyse, AS_OF, stale_after_days=-1)

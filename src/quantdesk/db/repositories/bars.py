@@ -128,7 +128,18 @@ def _all_ids(connection: Connection) -> dict[str, int]:
     return {symbol: int(id_) for symbol, id_ in rows}
 
 
-def load_bar_frame(
+@dataclass(frozen=True)
+class SymbolBars:
+    """Bars as columns sorted by symbol, then ts: ``names[codes[k]]`` is bar k's symbol (names
+    in order), ``ts`` Unix seconds, ``values`` every stored field (NaN where NULL)."""
+
+    names: tuple[str, ...]
+    codes: np.ndarray
+    ts: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def load_bar_arrays(
     connection: Connection,
     symbols: list[str] | None,
     timeframe: Timeframe = Timeframe.D1,
@@ -136,10 +147,10 @@ def load_bar_frame(
     end: date | datetime | None = None,
     *,
     committed_only: bool = False,
-) -> pd.DataFrame:
-    """Bars in the long frame format of :mod:`quantdesk.data.ports`, sorted by symbol and ts.
+) -> SymbolBars:
+    """Bars as :class:`SymbolBars` (no frame: ``data check`` works on the arrays themselves).
 
-    ``committed_only``: a read-only caller may get the rows through Arrow (see
+    ``committed_only``: a read-only caller may get the rows through faster connections (see
     :func:`quantdesk.db.bar_reads.read_bar_columns`).
     """
     ids = _all_ids(connection) if symbols is None else instrument_ids(connection, symbols)
@@ -161,12 +172,34 @@ def load_bar_frame(
     ordered = len(codes) < 2 or bool(
         np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (ts[1:] > ts[:-1])))
     )  # rows arrive in key order, which is name order when ids were given in name order
-    order = slice(None) if ordered else np.lexsort((ts, codes))
+    if not ordered:
+        order = np.lexsort((ts, codes))
+        codes, ts = codes[order], ts[order]
+        values = {name: column[order] for name, column in values.items()}
+    return SymbolBars(tuple(by_symbol), codes, ts, values)
+
+
+def load_bar_frame(
+    connection: Connection,
+    symbols: list[str] | None,
+    timeframe: Timeframe = Timeframe.D1,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    *,
+    committed_only: bool = False,
+) -> pd.DataFrame:
+    """Bars in the long frame format of :mod:`quantdesk.data.ports`, sorted by symbol and ts.
+
+    ``committed_only``: see :func:`load_bar_arrays`.
+    """
+    bars = load_bar_arrays(
+        connection, symbols, timeframe, start, end, committed_only=committed_only
+    )
     return pd.DataFrame(
         {
-            "symbol": _symbol_column(by_symbol, codes[order]),
-            "ts": _utc_column(ts[order]),
-            **{name: column[order] for name, column in values.items()},
+            "symbol": _symbol_column(list(bars.names), bars.codes),
+            "ts": _utc_column(bars.ts),
+            **bars.values,
         }
     )
 
