@@ -24,6 +24,7 @@ from quantdesk.core.clock import SimulatedClock
 from quantdesk.data.calendar import TradingCalendar
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.reports import ReportError
 from quantdesk.services import Services, build_services
 
 NAME = "desk"
@@ -33,8 +34,9 @@ BETA = "béta-Ω"
 PLAN: dict[int, dict[str, dict[str, float]]] = {
     0: {"alpha": {"AAA": 0.5, "CCC": 0.4}, BETA: {"BBB": 0.5, "DDD": 0.4}},
     3: {"alpha": {"AAA": 0.2, "BBB": 0.6}, BETA: {"AAA": 0.5, "DDD": 0.4}},  # crosses
-    8: {"alpha": {"DDD": 0.9}, BETA: {"AAA": 0.3, "CCC": 0.6}},
+    8: {"alpha": {"DDD": 0.9}, BETA: {"AAA": 0.3, "CCC": 0.6}, "late": {"BBB": 0.8}},
 }
+LATE = 8  # the day book "late" is born (a deposit and its first trades)
 DAYS = 14
 
 
@@ -79,6 +81,8 @@ def desk(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         clock.advance_to(datetime(day.year, day.month, day.day, 21, 0, tzinfo=UTC))
         if i == 5:
             trading.deposit(NAME, Decimal(3_000), BETA)
+        if i == LATE:
+            trading.deposit(NAME, Decimal(4_000), "late")
         if i in PLAN:
             trading.rebalance_books(NAME, targets=PLAN[i], execute=True)
         trading.snapshot(NAME)
@@ -132,9 +136,10 @@ def test_books_sum_to_the_portfolio_and_the_documents_match_a_hand_computation(
         books = trading_repo.book_snapshots(connection, record.id)
     for shot in whole:
         day = [b for b in books if b.date == shot.date]
-        assert {b.strategy for b in day} == {"alpha", BETA, "idle"}
+        born = shot.date >= desk.sessions[LATE]
+        assert {b.strategy for b in day} == {"alpha", BETA, "idle"} | ({"late"} if born else set())
         assert abs(sum(b.equity for b in day) - shot.equity) <= Decimal("0.01")
-    for strategy in ("alpha", BETA, "idle"):
+    for strategy in ("alpha", BETA, "idle", "late"):
         own = [b for b in books if b.strategy == strategy]
         returns = _hand_returns([float(b.equity) for b in own], [float(b.net_flows) for b in own])
         index = np.cumprod([1.0, *(1 + r for r in returns)])
@@ -157,3 +162,25 @@ def test_books_sum_to_the_portfolio_and_the_documents_match_a_hand_computation(
         assert lines[lines.index("Max drawdown") + 1] == f"{drawdown:.2%}"
     idle = reports.portfolio_report(NAME, "all", strategy="idle")
     assert idle.metric("total_return").period == 0.0
+
+
+def test_comparing_every_book_before_a_late_book_existed_says_which_book_limits_it(
+    desk: Desk,
+) -> None:
+    """Regression: `report compare --portfolio desk --period START:END` over weeks when alpha,
+    beta and idle all traded answered "period … ends before the history starts (<the late
+    book's first day>)" — naming a start that is none of the user's books but one, and not
+    saying which; the error now names the book that starts later, and the books that do
+    share the period compare."""
+    reports = desk.services.reports
+    early = f"{desk.sessions[1]}:{desk.sessions[LATE - 1]}"
+    with pytest.raises(ReportError) as caught:
+        reports.books_comparison_report(NAME, (), early)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"'late' has daily returns from {desk.sessions[LATE + 1]}" in message
+    assert f"'alpha' from {desk.sessions[1]}" in message
+    report = reports.books_comparison_report(NAME, ("alpha", BETA), early)
+    table = report.table("comparison")
+    assert table is not None
+    assert table.column("run") == ["alpha", BETA]
