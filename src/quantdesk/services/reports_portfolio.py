@@ -185,11 +185,11 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
     if strategy is not None:
         notes.append(
-            f"Everything here is strategy {strategy!r}'s sub-ledger: returns and drawdown from "
-            "its own daily book snapshots (its positions at the close plus its cash), positions "
-            "weighted by the book's value, attribution from the book's holdings and its own "
-            "fills (netted orders split by allocation, internal crosses included); trades, "
-            "costs and commentary are its orders'."
+            f"Everything here is the sub-ledger of strategy {strategy!r}: returns and "
+            "drawdown from its own daily book snapshots (its positions at the close plus its "
+            "cash), positions weighted by the book's value, attribution from the book's "
+            "holdings and its own fills (netted orders split by allocation, internal crosses "
+            "included); trades, costs and commentary are its orders'."
         )
     notes.append(
         "Returns are time-weighted (deposits and withdrawals taken out). Metrics follow "

@@ -184,3 +184,12 @@ def test_comparing_every_book_before_a_late_book_existed_says_which_book_limits_
     table = report.table("comparison")
     assert table is not None
     assert table.column("run") == ["alpha", BETA]
+
+
+def test_the_books_note_quotes_its_name_once(desk: Desk) -> None:
+    """Regression: the notes read "Everything here is strategy 'idle''s sub-ledger" (the
+    name's closing quote and the possessive ran together)."""
+    report = desk.services.reports.portfolio_report(NAME, "all", strategy="idle")
+    (note,) = [n for n in report.notes if "sub-ledger" in n]
+    assert "''" not in note
+    assert note.startswith("Everything here is the sub-ledger of strategy 'idle':")
