@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
 from quantdesk.config import Settings
 from quantdesk.core.clock import SimulatedClock
@@ -193,3 +194,32 @@ def test_the_books_note_quotes_its_name_once(desk: Desk) -> None:
     (note,) = [n for n in report.notes if "sub-ledger" in n]
     assert "''" not in note
     assert note.startswith("Everything here is the sub-ledger of strategy 'idle':")
+
+
+def test_each_books_report_gets_its_own_default_file_name(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Regression: without --out, `report portfolio desk --strategy alpha` and `--strategy
+    béta-Ω` (and the whole portfolio's report) all wrote portfolio-desk-<period>.pdf, each
+    silently replacing the one before."""
+    from quantdesk.cli.app import app
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUANTDESK_DATABASE_URL", desk.services.database.url)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    runner = CliRunner()
+    period = f"{desk.sessions[0]}:{desk.sessions[-1]}"
+    for strategy in ("alpha", BETA, None):
+        extra = [] if strategy is None else ["--strategy", strategy]
+        result = runner.invoke(app, ["report", "portfolio", NAME, "--period", period, *extra])
+        assert result.exit_code == 0, result.output
+    label = period.replace(":", " to ").replace(" ", "_")
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        [
+            f"portfolio-{NAME}-alpha-{label}.pdf",
+            f"portfolio-{NAME}-{BETA}-{label}.pdf",
+            f"portfolio-{NAME}-{label}.pdf",
+        ]
+    )
