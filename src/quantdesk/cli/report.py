@@ -71,7 +71,9 @@ def portfolio(
     _check(format)
     with open_services() as services, spinner("building the portfolio report…"):
         report = services.reports.portfolio_report(name, period, strategy)
-        written = _write(services, report, format, out, f"portfolio-{name}")
+        # each book's report has its own default name (not the whole portfolio's)
+        stem = f"portfolio-{name}" + ("" if strategy is None else f"-{strategy}")
+        written = _write(services, report, format, out, stem)
     _done(report, written)
 
 
@@ -131,9 +133,10 @@ def _write(
 
     fmt = parse_format(kind)
     label = report.period.label.replace(" ", "_")
-    target = out if out is not None else Path.cwd() / f"{stem}-{label}"
-    if out is None and fmt.value != "csv":
-        target = target.with_suffix(f".{fmt.value}")
+    # a name's own dots stay (no with_suffix) and a slash in it does not point into a folder
+    default = f"{stem}-{label}".replace("/", "-").replace("\\", "-")
+    suffix = "" if fmt.value == "csv" else f".{fmt.value}"
+    target = out if out is not None else Path.cwd() / f"{default}{suffix}"
     return services.reports.write(report, fmt, target)
 
 

@@ -66,14 +66,33 @@ def books_comparison_report(
             for s in wanted
         ],
     )
-    return compare_returns(
-        series,
-        period,
-        generated_at,
-        what="books",
-        subject=f"strategy books {', '.join(labels.values())} of portfolio {view.name}",
-        data_as_of=max(by_book[s][-1].date for s in wanted),
-        subjects_table=books_table,
+    try:
+        return compare_returns(
+            series,
+            period,
+            generated_at,
+            what="books",
+            subject=f"strategy books {', '.join(labels.values())} of portfolio {view.name}",
+            data_as_of=max(by_book[s][-1].date for s in wanted),
+            subjects_table=books_table,
+        )
+    except ReportError as error:
+        raise ReportError(f"{error}{_starts(series)}") from None
+
+
+def _starts(series: dict[str, pd.Series]) -> str:
+    """Which book starts the books' common history, when they do not all start together (a
+    book born later limits the comparison of every book to its own dates)."""
+    firsts = {name: s.index[0].date() for name, s in series.items() if len(s)}
+    if len(set(firsts.values())) < 2:
+        return ""
+    latest = max(firsts.values())
+    late = [n for n, d in firsts.items() if d == latest]
+    others = [f"{n!r} from {d}" for n, d in firsts.items() if d != latest]
+    return (
+        f"; the books' common history starts when {', '.join(repr(n) for n in late)} "
+        f"{'has' if len(late) == 1 else 'have'} daily returns from {latest} "
+        f"({', '.join(others)}): compare fewer books"
     )
 
 

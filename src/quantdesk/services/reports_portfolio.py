@@ -108,7 +108,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         and base.date < _day(o) <= end.date
     ]
     part = performance(
-        name=name,
+        name=name if strategy is None else f"{view.name} / {strategy}",  # the series' label
         equity=equity,
         returns=returns,
         period=period,
@@ -185,11 +185,11 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
     if strategy is not None:
         notes.append(
-            f"Everything here is strategy {strategy!r}'s sub-ledger: returns and drawdown from "
-            "its own daily book snapshots (its positions at the close plus its cash), positions "
-            "weighted by the book's value, attribution from the book's holdings and its own "
-            "fills (netted orders split by allocation, internal crosses included); trades, "
-            "costs and commentary are its orders'."
+            f"Everything here is the sub-ledger of strategy {strategy!r}: returns and "
+            "drawdown from its own daily book snapshots (its positions at the close plus its "
+            "cash), positions weighted by the book's value, attribution from the book's "
+            "holdings and its own fills (netted orders split by allocation, internal crosses "
+            "included); trades, costs and commentary are its orders'."
         )
     notes.append(
         "Returns are time-weighted (deposits and withdrawals taken out). Metrics follow "
@@ -205,7 +205,9 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
         title=f"Portfolio report — {view.name}"
         + (f" / {strategy}" if strategy is not None else ""),
         subject_kind=SubjectKind.PORTFOLIO if strategy is None else SubjectKind.STRATEGY,
-        subject=f"{view.name} ({view.mode}, account {view.account}, benchmark "
+        # a book's header names the strategy first, then the portfolio it belongs to
+        subject=("" if strategy is None else f"{strategy} of portfolio ")
+        + f"{view.name} ({view.mode}, account {view.account}, benchmark "
         f"{view.benchmark or 'none'})",
         period=period,
         generated_at=generated_at,
