@@ -408,6 +408,7 @@ def rebalance(
             signal=signal,
             threshold=threshold,
             execute=execute,
+            alert_drift=not execute,  # a check raises the drift alert; --execute trades instead
         )
     if as_json:
         print_json(jsonable(result))
