@@ -12,6 +12,7 @@ The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -283,19 +284,21 @@ class TradingService:
                 raise StrategyDisabledError(
                     "; ".join(disabled_message(name, s) for s in strategies)
                 )
+            skipped = tuple(s for s in strategies if s in off)
             strategies = [s for s in strategies if s not in off]
             targets = {s: self._targets(None, s, None)[0] for s in strategies}
             source = "strategies:" + ",".join(strategies)
         else:
             targets = {book: checked_targets(t, book) for book, t in (targets or {}).items()}
             source = "targets"
+            skipped = ()
         assert targets is not None
         session = self._session(name)
         result = trading_netting.rebalance_books(
             session, targets, source, threshold, execute, self.costs
         )
         trading_alerts.orders_placed(self._alerts, name, result.orders)  # apisvc
-        return result
+        return dataclasses.replace(result, skipped=skipped)
 
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:
