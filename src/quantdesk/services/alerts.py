@@ -150,6 +150,17 @@ class AlertService:
             )
         return AlertPage(total, tuple(_view(r) for r in rows))
 
+    def last_id(self) -> int:
+        """The highest alert id stored (0: none), where a live feed starts."""
+        with self._db.read() as connection:
+            return alerts_repo.last_alert_id(connection)
+
+    def stored_after(self, alert_id: int, limit: int = 100) -> tuple[AlertView, ...]:
+        """Alerts with an id above ``alert_id``, oldest first, at most ``limit`` (a live
+        feed's poll; any process may have stored them)."""
+        with self._db.read() as connection:
+            return tuple(_view(r) for r in alerts_repo.alerts_after(connection, alert_id, limit))
+
     def acknowledge(self, alert_id: int, actor: str) -> AlertView:
         """Mark the alert seen by ``actor``; acknowledging twice keeps the first."""
         with self._db.transaction() as connection:
