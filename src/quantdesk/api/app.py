@@ -38,6 +38,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        web.start()
         yield
         web.close()
 

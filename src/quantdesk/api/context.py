@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from quantdesk.api.cache import ReadCache
 from quantdesk.api.hosts import HostCheck
 from quantdesk.services import Services
+from quantdesk.services.alert_feed import AlertFeed
 from quantdesk.services.alerts import AlertKind, AlertView, NewAlert, Severity
 from quantdesk.services.audit import AuditService
 from quantdesk.services.auth import AuthService
@@ -30,7 +31,17 @@ class WebServices:
     # local mode answers these Host headers only (None: no check; see quantdesk.api.hosts)
     host_check: HostCheck | None = None
 
+    # publishes alerts once, this process's and (once started) other processes'
+    alert_feed: AlertFeed | None = None
+
+    def start(self) -> None:
+        """What runs while the app serves: the poll for alerts other processes store."""
+        if self.alert_feed is not None:
+            self.alert_feed.start()
+
     def close(self) -> None:
+        if self.alert_feed is not None:
+            self.alert_feed.stop()
         self.jobs.shutdown()
 
 
@@ -55,7 +66,13 @@ def build_web_services(
         on_finish=cache.clear,
         on_failed=lambda job: alerts.safely_raise(job_failed_alert(job)),
     )
-    alerts.add_listener(lambda alert: publish_alert(events, alert))
+
+    def published(alert: AlertView) -> None:
+        cache.clear()  # another process's alert: the alert list changed under the cache
+        publish_alert(events, alert)
+
+    feed = AlertFeed(alerts, published)
+    alerts.add_listener(feed.raised)
     return WebServices(
         auth=AuthService(services.database, services.clock, hasher=hasher),
         audit=AuditService(services.database, services.clock),
@@ -64,6 +81,7 @@ def build_web_services(
         cache=cache,
         secure_cookies=secure_cookies,
         host_check=host_check,
+        alert_feed=feed,
     )
 
 

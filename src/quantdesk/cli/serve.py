@@ -74,7 +74,8 @@ def serve(
         typer.Option(
             "--allow-host",
             help="With no user configured, also answer this Host name (besides localhost, "
-            "127.0.0.1 and [::1]); repeatable.",
+            "127.0.0.1 and [::1]) at --port, or NAME:PORT / [IPv6]:PORT at that port; "
+            "repeatable.",
         ),
     ] = None,
 ) -> None:
@@ -92,6 +93,7 @@ def serve(
     from quantdesk.services import build_services
     from quantdesk.services.auth import AuthService
 
+    host_check = HostCheck.local(port, tuple(allow_host or ()))  # a bad value: refused first
     settings = demo_settings() if demo else Settings()
     database = Database(settings.resolved_database_url, auto_upgrade=False)
     try:
@@ -109,7 +111,7 @@ def serve(
         services,
         secure_cookies=secure_cookies,
         read_cache=read_cache,
-        host_check=HostCheck.local(port, tuple(allow_host or ())),
+        host_check=host_check,
     )
     console.print(f"quantdesk on http://{host}:{port}/ (API docs: /api/docs); Ctrl-C stops")
     try:

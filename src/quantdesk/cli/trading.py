@@ -408,6 +408,7 @@ def rebalance(
             signal=signal,
             threshold=threshold,
             execute=execute,
+            alert_drift=not execute,  # a check raises the drift alert; --execute trades instead
         )
     if as_json:
         print_json(jsonable(result))
@@ -430,6 +431,13 @@ def parse_books(texts: list[str]) -> dict[str, dict[str, float]]:
 
 
 def _print_books(result: BooksRebalanceResult) -> None:
+    from rich.markup import escape
+
+    for book in result.skipped:
+        console.print(
+            f"skipped strategy book {escape(book)}: disabled on {escape(result.portfolio)} "
+            "(its positions stay as they are)"
+        )
     for plan in result.books:
         _print_rebalance(plan)
     for cross in result.crosses:

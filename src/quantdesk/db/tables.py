@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -688,9 +689,19 @@ class PaperExecution(Base):
 class Alert(Base):
     """Something a person should look at (an order rejected, a reconcile difference, drift over
     the threshold, a job failed). ``key`` identifies the condition: while an alert with the
-    same key is open (not acknowledged), raising it again adds nothing."""
+    same key is open (not acknowledged), raising it again adds nothing: a partial unique index
+    makes that a guarantee of the database, whichever process raises it."""
 
     __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "uq_alerts_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     portfolio_id: Mapped[int | None] = mapped_column(
@@ -699,7 +710,7 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(8))  # info | warning | critical
     message: Mapped[str] = mapped_column(Text)
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))

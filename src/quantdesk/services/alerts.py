@@ -85,13 +85,12 @@ class AlertService:
     def raise_alert(self, alert: NewAlert) -> AlertView | None:
         """Store ``alert`` unless one with its key is open; the new alert, or ``None``."""
         with self._db.transaction() as connection:
-            if alerts_repo.open_alert_id(connection, alert.key) is not None:
-                return None
             portfolio_id = None
             if alert.portfolio is not None:
                 record = trading_repo.get_portfolio(connection, alert.portfolio, archived=True)
                 portfolio_id = None if record is None else record.id
-            alert_id = alerts_repo.insert_alert(
+            # no read-then-insert: the open-key index turns a concurrent duplicate into None
+            alert_id = alerts_repo.insert_open_alert(
                 connection,
                 portfolio_id=portfolio_id,
                 kind=alert.kind.value,
@@ -100,6 +99,8 @@ class AlertService:
                 key=alert.key[:300],
                 at=self._clock.now(),
             )
+            if alert_id is None:
+                return None
             stored = alerts_repo.get_alert(connection, alert_id)
         assert stored is not None
         view = _view(stored)
@@ -148,6 +149,17 @@ class AlertService:
                 offset=offset,
             )
         return AlertPage(total, tuple(_view(r) for r in rows))
+
+    def last_id(self) -> int:
+        """The highest alert id stored (0: none), where a live feed starts."""
+        with self._db.read() as connection:
+            return alerts_repo.last_alert_id(connection)
+
+    def stored_after(self, alert_id: int, limit: int = 100) -> tuple[AlertView, ...]:
+        """Alerts with an id above ``alert_id``, oldest first, at most ``limit`` (a live
+        feed's poll; any process may have stored them)."""
+        with self._db.read() as connection:
+            return tuple(_view(r) for r in alerts_repo.alerts_after(connection, alert_id, limit))
 
     def acknowledge(self, alert_id: int, actor: str) -> AlertView:
         """Mark the alert seen by ``actor``; acknowledging twice keeps the first."""

@@ -12,6 +12,7 @@ The work is split by topic: :mod:`.trading_orders` (order entry, rebalance),
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -230,12 +231,17 @@ class TradingService:
         threshold: float = 0.0,
         execute: bool = False,
         source: str | None = None,
+        alert_drift: bool = False,
     ) -> RebalanceResult:
         """The trade list from current to target weights (fractions); with ``execute`` one batch.
 
         Targets come from ``targets``, a registered ``strategy``'s latest targets, or a stored
         ``signal`` (``sector-momentum``: the 12-1 sector signal; ``composite``: the top stored
         composite scores). ``threshold``: trades whose weight change is below it are skipped.
+        ``alert_drift``: this is a rebalance check someone asked for (``POST …/rebalance``,
+        ``quantdesk trade rebalance``), which raises a ``drift`` alert above the portfolio's
+        threshold; a read of the drift (``GET …/drift``, the page) leaves it ``False`` and
+        writes nothing.
         """
         if strategy is not None:  # apisvc: a disabled strategy book does not trade
             ensure_enabled(self._db, self._record(name).id, name, strategy)
@@ -244,10 +250,9 @@ class TradingService:
         result = trading_orders.rebalance(
             session, weights, label if source is None else source, threshold, execute, self.costs
         )
-        # apisvc: a check raises a drift alert above the portfolio's threshold
         if execute:
             trading_alerts.orders_placed(self._alerts, name, result.orders)
-        else:
+        elif alert_drift:  # a check acts on what it finds; a read never writes
             trading_alerts.drift_checked(self._alerts, self._db, session.portfolio.id, result)
         return result
 
@@ -279,19 +284,21 @@ class TradingService:
                 raise StrategyDisabledError(
                     "; ".join(disabled_message(name, s) for s in strategies)
                 )
+            skipped = tuple(s for s in strategies if s in off)
             strategies = [s for s in strategies if s not in off]
             targets = {s: self._targets(None, s, None)[0] for s in strategies}
             source = "strategies:" + ",".join(strategies)
         else:
             targets = {book: checked_targets(t, book) for book, t in (targets or {}).items()}
             source = "targets"
+            skipped = ()
         assert targets is not None
         session = self._session(name)
         result = trading_netting.rebalance_books(
             session, targets, source, threshold, execute, self.costs
         )
         trading_alerts.orders_placed(self._alerts, name, result.orders)  # apisvc
-        return result
+        return dataclasses.replace(result, skipped=skipped)
 
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, name: str) -> ReconcileReport:

@@ -177,7 +177,9 @@ class CrossView:
 @dataclass(frozen=True, slots=True)
 class BooksRebalanceResult:
     """Several strategy books rebalanced as one netted batch: each book's own trade list,
-    the internal crosses between books, and the net broker orders (one per symbol at most)."""
+    the internal crosses between books, and the net broker orders (one per symbol at most).
+    ``skipped``: the named strategy books left out because they are disabled (they keep their
+    positions and cash)."""
 
     portfolio: str
     source: str
@@ -186,6 +188,7 @@ class BooksRebalanceResult:
     executed: bool
     crosses: tuple[CrossView, ...] = ()
     orders: tuple[OrderView, ...] = ()
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

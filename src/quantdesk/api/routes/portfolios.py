@@ -118,8 +118,9 @@ def drift(
 def rebalance(
     portfolio: PortfolioName, body: RebalanceRequest, services: ServicesDep, _: Trader
 ) -> Rebalance:
-    """The trade list from current to target weights, without trading."""
-    return Rebalance.of(_rebalance(services, portfolio, body, execute=False))
+    """The trade list from current to target weights, without trading; drift above the
+    portfolio's threshold raises a ``drift`` alert (``GET …/drift`` only reads)."""
+    return Rebalance.of(_rebalance(services, portfolio, body, execute=False, alert_drift=True))
 
 
 @router.post("/{portfolio}/execute-rebalance")
@@ -143,7 +144,12 @@ def reconcile(portfolio: PortfolioName, services: ServicesDep, _: Trader) -> Rec
 
 
 def _rebalance(
-    services: Services, portfolio: str, body: RebalanceRequest, *, execute: bool
+    services: Services,
+    portfolio: str,
+    body: RebalanceRequest,
+    *,
+    execute: bool,
+    alert_drift: bool = False,
 ) -> RebalanceResult:
     given = [body.targets is not None, body.strategy is not None, body.signal is not None]
     if sum(given) != 1:
@@ -155,6 +161,7 @@ def _rebalance(
         signal=body.signal.value if body.signal else None,
         threshold=body.threshold,
         execute=execute,
+        alert_drift=alert_drift,
     )
 
 

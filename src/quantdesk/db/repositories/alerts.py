@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.sql import Select
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import ColumnElement, Select
 
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import Alert, Portfolio
+
+OPEN: ColumnElement[bool] = Alert.acknowledged_at.is_(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +30,7 @@ class StoredAlert:
     acknowledged_by: str | None
 
 
-def open_alert_id(connection: Connection, key: str) -> int | None:
-    """The id of the open (unacknowledged) alert with ``key``, if any."""
-    found = connection.execute(
-        select(Alert.id).where(Alert.key == key, Alert.acknowledged_at.is_(None)).limit(1)
-    ).scalar()
-    return None if found is None else int(found)
-
-
-def insert_alert(
+def insert_open_alert(
     connection: Connection,
     *,
     portfolio_id: int | None,
@@ -43,21 +39,39 @@ def insert_alert(
     message: str,
     key: str,
     at: datetime,
-) -> int:
-    result = connection.execute(
-        insert(Alert).returning(Alert.id),
-        [
-            {
-                "portfolio_id": portfolio_id,
-                "kind": kind,
-                "severity": severity,
-                "message": message,
-                "key": key,
-                "created_at": utc(at),
-            }
-        ],
+) -> int | None:
+    """Store an open alert; ``None`` when one with ``key`` is open already (the partial
+    unique index ``uq_alerts_open_key`` decides, so two processes racing store one)."""
+    values = {
+        "portfolio_id": portfolio_id,
+        "kind": kind,
+        "severity": severity,
+        "message": message,
+        "key": key,
+        "created_at": utc(at),
+    }
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(Alert)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Alert.key], index_where=OPEN)
+        .returning(Alert.id)
     )
-    return int(result.scalar_one())
+    found = connection.execute(statement).scalar()
+    return None if found is None else int(found)
+
+
+def alerts_after(connection: Connection, alert_id: int, limit: int = 100) -> list[StoredAlert]:
+    """Alerts with an id above ``alert_id``, oldest first (what a live view has not seen)."""
+    rows = connection.execute(
+        _select().where(Alert.id > alert_id).order_by(Alert.id).limit(limit)
+    ).all()
+    return [_stored(r) for r in rows]
+
+
+def last_alert_id(connection: Connection) -> int:
+    """The highest alert id stored (0: none)."""
+    return int(connection.execute(select(func.coalesce(func.max(Alert.id), 0))).scalar_one())
 
 
 def acknowledge(connection: Connection, alert_id: int, at: datetime, actor: str) -> None:

@@ -41,7 +41,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
     )
     op.create_index(op.f("ix_alerts_portfolio_id"), "alerts", ["portfolio_id"])
-    op.create_index(op.f("ix_alerts_key"), "alerts", ["key"])
+    # one open alert per key, whichever process raises it (see quantdesk.db.tables.Alert)
+    op.create_index(
+        "uq_alerts_open_key",
+        "alerts",
+        ["key"],
+        unique=True,
+        sqlite_where=sa.text("acknowledged_at IS NULL"),
+        postgresql_where=sa.text("acknowledged_at IS NULL"),
+    )
     op.create_table(
         "portfolio_settings",
         sa.Column("portfolio_id", sa.Integer(), nullable=False),
@@ -61,7 +69,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("portfolio_settings")
-    op.drop_index(op.f("ix_alerts_key"), table_name="alerts")
+    op.drop_index("uq_alerts_open_key", table_name="alerts")
     op.drop_index(op.f("ix_alerts_portfolio_id"), table_name="alerts")
     op.drop_table("alerts")
     with op.batch_alter_table("portfolios") as batch:
