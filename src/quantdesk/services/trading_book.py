@@ -1,8 +1,12 @@
 """Portfolio value, snapshots, time-weighted history, journal and TCA for the trading service.
 
 Time-weighted daily return (flows excluded): ``r_t = (E_t − F_t) / E_{t−1} − 1`` where ``E`` is
-the end-of-day equity and ``F_t`` the day's net deposits; days without a previous positive
-equity are skipped. Metrics follow :func:`quantdesk.analytics.summary` (quantstats definitions).
+the end-of-day equity and ``F_t`` the day's net deposits. A day that starts with no positive
+equity (the first snapshot of a portfolio or book, or a refunded empty one) is measured against
+its deposits instead, ``r_t = E_t / F_t − 1``: the money arrived before that day's trades, so
+the first day's costs and moves count (as a backtest's first day counts against its starting
+cash); such a day without deposits has no return. Metrics follow
+:func:`quantdesk.analytics.summary` (quantstats definitions).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from itertools import pairwise
 
 import pandas as pd
 
@@ -168,8 +171,10 @@ def history(
 ) -> PortfolioHistory:
     with database.read() as connection:
         rows = trading_repo.snapshots(connection, record.id, start, end)
+        # the day before the window: its equity is the base of the window's first return
+        prior = trading_repo.snapshot_before(connection, record.id, start) if start else None
     views = tuple(snapshot_view(r) for r in rows)
-    returns = time_weighted_returns(views)
+    returns = time_weighted_returns(views, snapshot_view(prior) if prior else None)
     compounded = math.prod(1.0 + r for _, r in returns) - 1.0 if returns else 0.0
     metrics: dict[str, float] = {}
     if len(returns) >= 2:
@@ -188,6 +193,7 @@ def history(
         portfolio=record.name,
         snapshots=views,
         returns=tuple(r for _, r in returns),
+        return_dates=tuple(d for d, _ in returns),
         time_weighted_return=compounded,
         metrics=metrics,
     )
@@ -218,15 +224,24 @@ def book_performance(
     return tuple(out)
 
 
-def time_weighted_returns(snapshots: Sequence[SnapshotView]) -> list[tuple[date, float]]:
-    """Daily returns with each day's cash flows taken out (see module doc)."""
+def time_weighted_returns(
+    snapshots: Sequence[SnapshotView], before: SnapshotView | None = None
+) -> list[tuple[date, float]]:
+    """Daily returns with each day's cash flows taken out (see module doc), by date.
+
+    ``before``: the snapshot preceding ``snapshots[0]`` when they are a window of a longer
+    history; ``None`` means ``snapshots[0]`` is the first there is (inception).
+    """
     out: list[tuple[date, float]] = []
-    for previous, current in pairwise(snapshots):
-        if previous.equity <= 0:
-            continue
-        out.append(
-            (current.date, float((current.equity - current.net_flows) / previous.equity - 1))
-        )
+    previous_equity = before.equity if before is not None else Decimal(0)
+    for current in snapshots:
+        if previous_equity > 0:
+            out.append(
+                (current.date, float((current.equity - current.net_flows) / previous_equity - 1))
+            )
+        elif current.net_flows > 0:
+            out.append((current.date, float(current.equity / current.net_flows - 1)))
+        previous_equity = current.equity
     return out
 
 

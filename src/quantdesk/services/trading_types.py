@@ -236,6 +236,7 @@ class PortfolioHistory:
     portfolio: str
     snapshots: tuple[SnapshotView, ...]
     returns: tuple[float, ...]
+    return_dates: tuple[date, ...]  # the day of each return (a day without one is left out)
     time_weighted_return: float
     metrics: dict[str, float] = field(default_factory=dict)
 

@@ -234,9 +234,11 @@ def test_portfolio_edge_cases(market: Any, tmp_path: Path) -> None:
     name = f"edge-{tmp_path.name[-8:]}"
     trading.create_portfolio(name, Decimal(10_000))
     trading.snapshot(name)
-    # one day of history: a valid document with the metrics marked n/a
+    # one day of history: a valid document; its one return is against the deposit (nothing
+    # traded: 0 %), the metrics needing more days are marked n/a
     one_day = reports.portfolio_report(name)
-    assert one_day.metric("total_return").period is None
+    assert one_day.metric("total_return").period == 0.0
+    assert one_day.metric("sharpe_ratio").period is None
     assert one_day.metric("end_equity").period == pytest.approx(10_000.0)
     reports.write(one_day, "pdf", tmp_path / "one-day.pdf")
     reports.write(one_day, "xlsx", tmp_path / "one-day.xlsx")

@@ -122,8 +122,10 @@ def test_a_book_reports_header_names_the_strategy_and_its_portfolio(
 
 
 def _hand_returns(equities: list[float], flows: list[float]) -> list[float]:
-    """Daily time-weighted returns by hand: a day's deposit is added before the day's move."""
-    return [(equities[i] - flows[i]) / equities[i - 1] - 1 for i in range(1, len(equities))]
+    """Daily time-weighted returns by hand: a day's deposit is taken out of its close; the
+    first day is measured against the money deposited that day (its trades' costs count)."""
+    first = [equities[0] / flows[0] - 1] if flows[0] > 0 else []
+    return first + [(equities[i] - flows[i]) / equities[i - 1] - 1 for i in range(1, len(equities))]
 
 
 def test_books_sum_to_the_portfolio_and_the_documents_match_a_hand_computation(
@@ -179,8 +181,8 @@ def test_comparing_every_book_before_a_late_book_existed_says_which_book_limits_
         reports.books_comparison_report(NAME, (), early)
     message = str(caught.value)
     assert "\n" not in message
-    assert f"'late' has daily returns from {desk.sessions[LATE + 1]}" in message
-    assert f"'alpha' from {desk.sessions[1]}" in message
+    assert f"'late' has daily returns from {desk.sessions[LATE]}" in message
+    assert f"'alpha' from {desk.sessions[0]}" in message
     report = reports.books_comparison_report(NAME, ("alpha", BETA), early)
     table = report.table("comparison")
     assert table is not None

@@ -251,7 +251,8 @@ def test_a_new_book_with_one_day_and_a_book_before_its_history(
     trading.deposit(NAME, Decimal(2_000), "gamma")
     trading.snapshot(NAME)
     one_day = reports.portfolio_report(NAME, strategy="gamma")
-    assert one_day.metric("total_return").period is None
+    assert one_day.metric("total_return").period == 0.0  # its deposit, untouched
+    assert one_day.metric("sharpe_ratio").period is None
     assert one_day.metric("end_equity").period == pytest.approx(2_000.0)
     reports.write(one_day, "pdf", tmp_path / "gamma.pdf")
     with pytest.raises(

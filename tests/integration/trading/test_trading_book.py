@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,13 +97,36 @@ def test_history_is_time_weighted_so_deposits_are_not_returns(
     history = trading.history("core")
     assert [s.net_flows for s in history.snapshots] == [Decimal(10_000), Decimal(5_000), Decimal(0)]
     value = trading.value("core")
-    # day 2: (15,000 − 5,000) / 10,000 − 1 = 0; day 3: equity / 15,000 − 1
-    assert history.returns[0] == 0.0
-    assert history.returns[1] == pytest.approx(float(value.equity / Decimal(15_000) - 1))
+    # day 1 (inception): 10,000 / 10,000 deposited − 1 = 0; day 2: (15,000 − 5,000) / 10,000 − 1
+    # = 0; day 3: equity / 15,000 − 1
+    assert history.return_dates == (date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4))
+    assert history.returns[:2] == (0.0, 0.0)
+    assert history.returns[2] == pytest.approx(float(value.equity / Decimal(15_000) - 1))
     assert history.time_weighted_return == pytest.approx(
-        (1 + history.returns[0]) * (1 + history.returns[1]) - 1
+        math.prod(1 + r for r in history.returns) - 1
     )
     assert "sharpe_ratio" in history.metrics
+
+
+def test_the_first_days_costs_count_against_the_money_deposited(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    """Regression: returns started at the first snapshot's close, so a trade's cost on the
+    first day counted nowhere (a new portfolio showed 0 % after paying commission)."""
+    trading = trading_services.trading
+    trading.create_portfolio("fresh", Decimal(10_000))
+    trading.submit_orders("fresh", [OrderSpec("AAA", Side.BUY, 10)])
+    trading.snapshot("fresh")  # the first snapshot, after the day's trade
+    _at(clock, "2024-01-03")
+    trading.snapshot("fresh")
+    history = trading.history("fresh")
+    first = history.snapshots[0]
+    assert history.return_dates[0] == first.date
+    assert history.returns[0] == pytest.approx(float(first.equity / Decimal(10_000) - 1))
+    assert history.returns[0] != 0.0  # the fill's cost and mark are in the first day
+    # a window starting on the second day takes its first return from the day before it
+    window = trading.history("fresh", start=history.snapshots[1].date)
+    assert window.returns == history.returns[1:]
 
 
 def test_journal_entries_link_to_orders_and_are_editable(trading_services: Services) -> None:

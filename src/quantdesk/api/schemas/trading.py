@@ -163,9 +163,9 @@ class Performance(BaseModel):
     def of(cls, history: PortfolioHistory, period: Period) -> Performance:
         points = []
         growth = 1.0
-        returns = (0.0, *history.returns)
-        for snapshot, daily in zip(history.snapshots, returns, strict=False):
-            growth *= 1.0 + (finite(daily) or 0.0)
+        returns = dict(zip(history.return_dates, history.returns, strict=True))
+        for snapshot in history.snapshots:
+            growth *= 1.0 + (finite(returns.get(snapshot.date, 0.0)) or 0.0)
             points.append(
                 PerformancePoint(
                     date=snapshot.date,

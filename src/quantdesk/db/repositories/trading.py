@@ -371,6 +371,29 @@ def upsert_snapshots(
         connection.execute(insert(BookSnapshot), books)
 
 
+def snapshot_before(connection: Connection, portfolio_id: int, day: date) -> SnapshotRecord | None:
+    """The portfolio's last snapshot dated before ``day``, if any."""
+    query = (
+        select(PortfolioSnapshot)
+        .where(PortfolioSnapshot.portfolio_id == portfolio_id, PortfolioSnapshot.date < day)
+        .order_by(PortfolioSnapshot.date.desc())
+        .limit(1)
+    )
+    r = connection.execute(query).first()
+    if r is None:
+        return None
+    return SnapshotRecord(
+        r.date,
+        r.cash,
+        r.market_value,
+        r.equity,
+        r.net_flows,
+        r.realised_pnl,
+        r.unrealised_pnl,
+        r.positions,
+    )
+
+
 def snapshots(
     connection: Connection,
     portfolio_id: int,

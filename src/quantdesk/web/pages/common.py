@@ -10,7 +10,6 @@ from fastapi import HTTPException, status
 
 from quantdesk.core.errors import QuantdeskError
 from quantdesk.services import Services
-from quantdesk.services.trading_book import time_weighted_returns
 from quantdesk.services.trading_types import PortfolioHistory, PortfolioView
 
 
@@ -45,11 +44,11 @@ def equity_series(history: PortfolioHistory) -> pd.Series:
 
 def return_series(history: PortfolioHistory) -> pd.Series:
     """Time-weighted daily returns (fractions, flows excluded) by date: the service's rule,
-    with the dates it keeps (days without a previous positive equity have none)."""
-    pairs = time_weighted_returns(history.snapshots)
+    with the dates it keeps (a day with neither a previous positive equity nor a deposit has
+    none)."""
     return pd.Series(
-        [r for _, r in pairs],
-        index=pd.DatetimeIndex([pd.Timestamp(d) for d, _ in pairs]),
+        list(history.returns),
+        index=pd.DatetimeIndex([pd.Timestamp(d) for d in history.return_dates]),
         dtype="float64",
     )
 
