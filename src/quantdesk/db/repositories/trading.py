@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
@@ -380,18 +381,7 @@ def snapshot_before(connection: Connection, portfolio_id: int, day: date) -> Sna
         .limit(1)
     )
     r = connection.execute(query).first()
-    if r is None:
-        return None
-    return SnapshotRecord(
-        r.date,
-        r.cash,
-        r.market_value,
-        r.equity,
-        r.net_flows,
-        r.realised_pnl,
-        r.unrealised_pnl,
-        r.positions,
-    )
+    return None if r is None else _snapshot_record(r)
 
 
 def snapshots(
@@ -406,19 +396,20 @@ def snapshots(
     if end is not None:
         query = query.where(PortfolioSnapshot.date <= end)
     rows = connection.execute(query.order_by(PortfolioSnapshot.date)).all()
-    return [
-        SnapshotRecord(
-            r.date,
-            r.cash,
-            r.market_value,
-            r.equity,
-            r.net_flows,
-            r.realised_pnl,
-            r.unrealised_pnl,
-            r.positions,
-        )
-        for r in rows
-    ]
+    return [_snapshot_record(r) for r in rows]
+
+
+def _snapshot_record(r: Row[Any]) -> SnapshotRecord:
+    return SnapshotRecord(
+        r.date,
+        r.cash,
+        r.market_value,
+        r.equity,
+        r.net_flows,
+        r.realised_pnl,
+        r.unrealised_pnl,
+        r.positions,
+    )
 
 
 def book_snapshots(
