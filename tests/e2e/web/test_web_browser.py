@@ -55,8 +55,10 @@ class Watched:
         )
 
     def _failed(self, request: Any) -> None:
-        # leaving a page closes its live event stream: an aborted stream is no failure
-        if request.url.endswith("/api/events") and "ERR_ABORTED" in (request.failure or ""):
+        # leaving a page closes its live event stream, and cancels the icon the browser was
+        # still fetching for it: the browser aborting its own load is no failure
+        left_behind = request.url.endswith(("/api/events", "/static/favicon.svg"))
+        if left_behind and "ERR_ABORTED" in (request.failure or ""):
             return
         self.problems.append(f"failed: {request.url} ({request.failure})")
 
