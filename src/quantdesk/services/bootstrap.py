@@ -189,7 +189,7 @@ class Services:
         def build() -> RiskService:
             from quantdesk.services.risk import RiskService
 
-            return RiskService(self.data, self.trading)
+            return RiskService(self.data, self.trading, lambda: self.reports)
 
         return self._once("risk", build)
 

@@ -6,6 +6,7 @@ and the correlation of the held symbols' daily returns. The web Risk page and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -15,7 +16,9 @@ import pandas as pd
 from quantdesk.risk import VIX_REGIMES, VixRegime, regime_of
 
 if TYPE_CHECKING:
+    from quantdesk.services.attribution import Attribution
     from quantdesk.services.data import DataService
+    from quantdesk.services.reports import ReportsService
     from quantdesk.services.trading import TradingService
     from quantdesk.services.trading_types import PositionView
 
@@ -79,9 +82,28 @@ class PortfolioRisk:
 
 
 class RiskService:
-    def __init__(self, data: DataService, trading: TradingService) -> None:
+    """Risk and attribution of portfolios (``reports`` is asked for only by attribution, so
+    the Risk page does not build the reports service)."""
+
+    def __init__(
+        self,
+        data: DataService,
+        trading: TradingService,
+        reports: Callable[[], ReportsService],
+    ) -> None:
         self._data = data
         self._trading = trading
+        self._reports = reports
+
+    def attribution(self, name: str, period: str, strategy: str | None = None) -> Attribution:
+        """Portfolio ``name``'s (or its ``strategy`` book's) return over ``period`` (``2024-03``,
+        ``2024-Q1``, ``2024``, ``START:END`` or ``all``) by position, sector and factor: the
+        portfolio report's figures. NotFoundError for an unknown portfolio, ReportError (a
+        422) for a period without data."""
+        from quantdesk.services.attribution import attribution_of
+
+        report = self._reports().portfolio_report(name, period, strategy)
+        return attribution_of(report, name, strategy)
 
     @property
     def regimes(self) -> tuple[VixRegime, ...]:

@@ -105,3 +105,57 @@ def test_vix_history_names_each_closes_regime(market: ApiHarness) -> None:
         (19.0, "calm"),
         (15.0, "calm"),
     ]
+
+
+def test_attribution_contributions_sum_to_the_period_return_minus_the_residual(
+    held: ApiHarness,
+) -> None:
+    response = held.as_role(Role.VIEWER).get(
+        "/api/portfolios/core/attribution", params={"period": "2024-03"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    report = held.services.reports.portfolio_report("core", "2024-03")
+    parts = report.extra["attribution"]
+    # the month clipped to the snapshots: from 1 March to the last one, 28 March
+    assert (body["period"], body["start"], body["end"]) == ("2024-03", "2024-03-01", "2024-03-28")
+    assert body["period_return"] == pytest.approx(parts.period_return)
+    assert body["period_return"] == pytest.approx(report.metric("total_return").period)
+    rows = {p["symbol"]: p for p in body["by_position"]}
+    assert set(rows) == {"AAA", "BBB"}
+    total = sum(p["contribution"] for p in rows.values())
+    assert total == pytest.approx(body["period_return"] - body["residual"])
+    # March: AAA rose and BBB fell, so their contributions have those signs
+    assert rows["AAA"]["contribution"] > 0 > rows["BBB"]["contribution"]
+    for p in parts.positions:
+        row = rows[p.symbol]
+        assert row["contribution"] == pytest.approx(p.pnl / parts.start_equity)
+        assert row["weight"] == pytest.approx(p.end_weight)
+        # nothing traded in March: a holding's return is its own price change
+        march = closes(held, p.symbol, date(2024, 2, 29), VALUED)
+        assert row["return"] == pytest.approx(march[-1] / march[0] - 1.0)
+    # no instrument file: one "unknown" sector holding both
+    assert sum(s["contribution"] for s in body["by_sector"]) == pytest.approx(total)
+    assert body["by_factor"] == []
+    assert body["factor_method"] is None
+    assert any("factor" in note for note in body["notes"])
+
+
+def test_attribution_of_a_period_without_snapshots_is_a_422_problem(held: ApiHarness) -> None:
+    response = held.as_role(Role.VIEWER).get(
+        "/api/portfolios/core/attribution", params={"period": "2023-06"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "2023-06" in response.json()["detail"]
+
+
+def test_attribution_of_an_unknown_portfolio_or_book_is_a_problem(held: ApiHarness) -> None:
+    viewer = held.as_role(Role.VIEWER)
+    missing = viewer.get("/api/portfolios/nobody/attribution")
+    assert missing.status_code == 404
+    assert "nobody" in missing.json()["detail"]
+    no_book = viewer.get("/api/portfolios/core/attribution", params={"strategy": "nosuch"})
+    assert no_book.status_code in (404, 422)
+    assert "nosuch" in no_book.json()["detail"]
+    assert held.client.get("/api/portfolios/core/attribution").status_code == 401
