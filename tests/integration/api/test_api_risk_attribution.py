@@ -134,7 +134,8 @@ def test_attribution_contributions_sum_to_the_period_return_minus_the_residual(
         # nothing traded in March: a holding's return is its own price change
         march = closes(held, p.symbol, date(2024, 2, 29), VALUED)
         assert row["return"] == pytest.approx(march[-1] / march[0] - 1.0)
-    # no instrument file: one "unknown" sector holding both
+    # no instrument file, so no sectors: one "(unknown)" row holding both
+    assert [(s["sector"], s["positions"]) for s in body["by_sector"]] == [("(unknown)", 2)]
     assert sum(s["contribution"] for s in body["by_sector"]) == pytest.approx(total)
     assert body["by_factor"] == []
     assert body["factor_method"] is None
