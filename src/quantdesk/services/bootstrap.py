@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.reports import ReportsService
     from quantdesk.services.research import ResearchService
+    from quantdesk.services.risk import RiskService
     from quantdesk.services.trading import TradingService
 
 T = TypeVar("T")
@@ -182,6 +183,15 @@ class Services:
             return PortfolioSettingsService(self.database, self.clock)
 
         return self._once("portfolio_settings", build)
+
+    @property
+    def risk(self) -> RiskService:
+        def build() -> RiskService:
+            from quantdesk.services.risk import RiskService
+
+            return RiskService(self.data, self.trading, lambda: self.reports)
+
+        return self._once("risk", build)
 
     def close(self) -> None:
         """Dispose of the database's connections (nothing to do when no service touched it)."""

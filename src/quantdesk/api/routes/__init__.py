@@ -18,6 +18,7 @@ def include_routes(app: FastAPI) -> None:
         login,
         order_events,
         orders,
+        portfolio_analytics,
         portfolio_settings,
         portfolios,
         reports,
@@ -37,6 +38,7 @@ def include_routes(app: FastAPI) -> None:
     for module in (
         system,
         portfolios,
+        portfolio_analytics,
         orders,
         order_events,
         portfolio_settings,

@@ -79,6 +79,7 @@ class Signals(BaseModel):
 class VixPoint(BaseModel):
     date: date
     close: float | None
+    regime: str | None = None  # calm / elevated / stressed (the risk service's VIX bands)
 
 
 class VixHistory(BaseModel):
