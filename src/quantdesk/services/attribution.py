@@ -74,12 +74,7 @@ def attribution_of(report: Report, portfolio: str, strategy: str | None) -> Attr
     period_return = report.metric("total_return").period if _has(report, "total_return") else None
     if positions is not None:
         period_return = positions.period_return
-    factors = report.table("attribution_factors")
-    if factors is None:
-        notes.append(
-            "attribution by factor is made for backtest reports only: a portfolio report has no "
-            "factor regression yet"
-        )
+    factors = report.table("attribution_factors")  # the report's notes say why it is missing
     sectors = report.table("attribution_sectors")
     return Attribution(
         portfolio=portfolio,

@@ -72,6 +72,7 @@ class ReportsService:
             _period(period),
             strategy,
             self._clock.now(),
+            self._research,
         )
 
     def comparison_report(

@@ -12,7 +12,6 @@ import pandas as pd
 
 from quantdesk.analytics.attribution import (
     TradeFlow,
-    factor_attribution,
     position_attribution,
     sector_attribution,
 )
@@ -24,7 +23,6 @@ from quantdesk.reports.period import ReportPeriod
 from quantdesk.reports.sections import (
     Holding,
     TradeLine,
-    factor_attribution_table,
     position_attribution_table,
     positions_table,
     sector_attribution_table,
@@ -144,7 +142,7 @@ def backtest_report(
     if attribution is not None:
         tables.append(position_attribution_table(attribution))
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
-    factor_table = _factor_table(
+    factor_table = inputs.factor_table(
         performance_part.period_returns, prices, benchmark, research, end_day, notes
     )
     if factor_table is not None:
@@ -175,42 +173,11 @@ def backtest_report(
     )
 
 
-def _factor_table(
-    returns: pd.Series,
-    prices: pd.DataFrame,
-    benchmark: pd.Series | None,
-    research: ResearchService,
-    end_day: date,
-    notes: list[str],
-) -> Table | None:
-    """Attribution by factor over the period's daily ``returns`` (price-built factors and any
-    stored score set); what cannot be done is said in ``notes``."""
-    first = _first_return_day(returns)
-    factors = inputs.factor_returns(prices, benchmark, first, end_day)
-    stored, skipped = inputs.stored_score_factors(
-        research, prices.pct_change(fill_method=None), first, end_day
-    )
-    notes.extend(skipped)
-    if not stored.empty:
-        factors = pd.concat([factors, stored], axis=1, join="inner") if len(factors) else stored
-    if factors.empty:
-        return None
-    try:
-        return factor_attribution_table(factor_attribution(returns, factors))
-    except ValueError as error:
-        notes.append(f"attribution by factor left out: {error}")
-        return None
-
-
 def _base_day(index: pd.DatetimeIndex, start: date) -> date | None:
     """The last session before the period: its close is the period's starting point
     (``None`` when the period starts with the run, from the initial cash)."""
     before = index[index < pd.Timestamp(start)]
     return before[-1].date() if len(before) else None
-
-
-def _first_return_day(returns: pd.Series) -> date:
-    return pd.Timestamp(returns.index[0]).date()
 
 
 def _quantities(fills: pd.DataFrame, before: date | pd.Timestamp) -> dict[str, float]:

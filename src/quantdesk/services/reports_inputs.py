@@ -19,7 +19,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from quantdesk.analytics.attribution import long_short_returns
+from quantdesk.analytics.attribution import factor_attribution, long_short_returns
+from quantdesk.reports.model import Table
+from quantdesk.reports.sections import factor_attribution_table
 from quantdesk.research.inputs import ScoreSet
 from quantdesk.services.data import DataService
 from quantdesk.services.research import ResearchService
@@ -156,3 +158,36 @@ def nonzero(quantities: Mapping[str, float]) -> dict[str, float]:
     """Quantities without the float dust (below a millionth of a share) that a fully sold
     position leaves behind."""
     return {s: q for s, q in quantities.items() if abs(q) > 1e-6}
+
+
+def factor_table(
+    returns: pd.Series,
+    prices: pd.DataFrame,
+    benchmark: pd.Series | None,
+    research: ResearchService,
+    end_day: date,
+    notes: list[str],
+) -> Table | None:
+    """Attribution by factor of the period's daily ``returns`` (fractions, dated): a
+    regression on the price-built factors of ``prices`` (dates × symbols, with the momentum
+    look-back before the period) and on every stored score set's long-short returns; what
+    cannot be done is said in ``notes``."""
+    if returns.empty:
+        notes.append("attribution by factor left out: the period has no daily return")
+        return None
+    first = pd.Timestamp(returns.index[0]).date()
+    factors = factor_returns(prices, benchmark, first, end_day)
+    stored, skipped = stored_score_factors(
+        research, prices.pct_change(fill_method=None), first, end_day
+    )
+    notes.extend(skipped)
+    if not stored.empty:
+        factors = pd.concat([factors, stored], axis=1, join="inner") if len(factors) else stored
+    if factors.empty:
+        notes.append("attribution by factor left out: no factor has returns in the period")
+        return None
+    try:
+        return factor_attribution_table(factor_attribution(returns, factors))
+    except ValueError as error:
+        notes.append(f"attribution by factor left out: {error}")
+        return None

@@ -15,7 +15,7 @@ snapshot before it (or, from inception, its first snapshot).
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from quantdesk.analytics.attribution import (
     sector_attribution,
 )
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, analyse
+from quantdesk.core.enums import AssetClass
 from quantdesk.db.database import Database
 from quantdesk.execution import Fill
 from quantdesk.reports.model import Annotation, Report, SubjectKind, Table
@@ -43,6 +44,7 @@ from quantdesk.reports.sections import (
 from quantdesk.services import reports_inputs as inputs
 from quantdesk.services.data import DataService
 from quantdesk.services.reports_subject import book_orders, fill_day, subject_history
+from quantdesk.services.research import ResearchService
 from quantdesk.services.trading import TradingService
 from quantdesk.services.trading_book import snapshot_view, time_weighted_returns
 from quantdesk.services.trading_types import JournalView, OrderView
@@ -65,7 +67,9 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     period: ReportPeriod,
     strategy: str | None,
     generated_at: datetime,
+    research: ResearchService | None = None,
 ) -> Report:
+    """``research``: the stored score sets, for attribution by factor (left out without it)."""
     view = trading.get_portfolio(name)  # an unknown name is an error naming it
     every_order = trading.list_orders(name)
     history = subject_history(database, view.name, strategy, {o.strategy for o in every_order})
@@ -183,6 +187,7 @@ def portfolio_report(  # noqa: PLR0915 (one report, assembled in order)
     if attribution is not None:
         tables.append(position_attribution_table(attribution))
         tables.append(sector_attribution_table(sector_attribution(attribution, sector_of)))
+    tables.extend(_factor_tables(data, research, part.period_returns, benchmark, last, notes))
     if strategy is not None:
         notes.append(
             f"Everything here is the sub-ledger of strategy {strategy!r}: returns and "
@@ -292,3 +297,29 @@ def _annotation(entry: JournalView) -> Annotation:
     ]
     subject = f"order {entry.client_order_id}" if entry.client_order_id else "portfolio"
     return Annotation(entry.created_at, subject, "; ".join(parts))
+
+
+def _factor_tables(
+    data: DataService,
+    research: ResearchService | None,
+    returns: pd.Series,
+    benchmark: pd.Series | None,
+    last: date,
+    notes: list[str],
+) -> list[Table]:
+    """Attribution by factor of the portfolio's (or book's) daily returns: the factors are
+    built, as for a backtest, from the stocks in the database (the cross-section a factor
+    needs; the holdings alone are too few), with the momentum look-back before the period.
+    None or one table; none without ``research``."""
+    if research is None:
+        return []
+    if returns.empty:
+        table = inputs.factor_table(returns, pd.DataFrame(), benchmark, research, last, notes)
+        return [] if table is None else [table]
+    first = pd.Timestamp(returns.index[0]).date()
+    # calendar days covering the look-back's trading days, with room for holidays
+    start = first - timedelta(days=inputs.MOMENTUM_LOOKBACK * 7 // 5 + 30)
+    stocks = [i.symbol for i in data.get_symbols(AssetClass.EQUITY)]
+    prices = inputs.price_frame(data, stocks, "adj_close", start, last)
+    table = inputs.factor_table(returns, prices, benchmark, research, last, notes)
+    return [] if table is None else [table]

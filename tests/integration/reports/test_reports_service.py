@@ -370,3 +370,17 @@ def test_bad_requests_are_problems_and_anonymous_is_refused(
     assert bad_format.status_code == 422
     one_run = client.get(f"/api/reports/compare?run_id={market.run_id}", headers=headers)
     assert one_run.status_code == 422
+
+
+def test_a_portfolio_report_attributes_its_return_to_factors(market: Any) -> None:
+    """Regression: portfolio (and book) reports had attribution by position and sector but
+    none by factor (only backtest reports regressed on the factors)."""
+    report = market.services.reports.portfolio_report(market.portfolio, "2023-Q4")
+    factors = report.table("attribution_factors")
+    assert factors is not None
+    names = factors.column("factor")
+    assert "market" in names
+    # the rows add up to the quarter's compounded return: Σ β·f + alpha + compounding
+    assert sum(c for c in factors.column("contribution") if c is not None) == pytest.approx(
+        report.metric("total_return").period, abs=1e-9
+    )
