@@ -78,7 +78,7 @@ def test_every_page_shows_the_sample(sample_site: Site) -> None:
         "/portfolios": [PORTFOLIO, "New paper portfolio"],
         "/factors": ["Ranking", "XOM", "Factor heatmap", "Recommendations", "10.0 %"],
         f"/portfolios/{PORTFOLIO}": ["Positions", "Current weights", "Manual trade"],
-        "/performance": ["Sharpe", "Cumulative return", "Monthly returns", "no attribution"],
+        "/performance": ["Sharpe", "Cumulative return", "Monthly returns", "By position"],
         "/trades": ["paper-sample-paper-1", "slippage vs arrival mean 5.00 bp"],
         "/risk": ["No VIX data", "Position drawdowns", "Correlation of holdings"],
         "/strategies": ["momentum-composite", "cash", "Disable"],
@@ -107,9 +107,18 @@ def test_every_page_shows_the_sample(sample_site: Site) -> None:
     )
     cumulative = json.loads(html.unescape(charts["cumulative-chart"]))["data"][0]["y"]
     history = sample_site.services.trading.history(PORTFOLIO)
-    assert cumulative[0] == 0.0  # from the first snapshot
+    assert cumulative[0] == 0.0  # from the day before the first return
     assert cumulative[-1] == pytest.approx(history.time_weighted_return)
-    assert len(cumulative) == len(history.snapshots)
+    assert len(cumulative) == len(history.returns) + 1
+    # attribution since inception: the positions' contributions and the residual make the return
+    attribution = sample_site.services.risk.attribution(PORTFOLIO, "all")
+    shown = text_of(performance)
+    for share in attribution.by_position:
+        assert share.symbol in shown
+    assert attribution.period_return == pytest.approx(history.time_weighted_return)
+    assert sum(p.contribution for p in attribution.by_position) + (
+        attribution.residual or 0.0
+    ) == pytest.approx(attribution.period_return, abs=1e-9)
     drawdown = json.loads(html.unescape(charts["drawdown-chart"]))["data"][0]["y"]
     assert min(drawdown) == pytest.approx(history.metrics["max_drawdown"])
 

@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from quantdesk.analytics import drawdown_series, equity_curve, monthly_returns_table, rolling_sharpe
 from quantdesk.api.deps import ServicesDep, Viewer
+from quantdesk.services import Services
+from quantdesk.services.attribution import Attribution
 from quantdesk.web import charts
 from quantdesk.web.pages.common import (
     USER_ERRORS,
@@ -68,8 +70,12 @@ def performance(
     returns = return_series(history)
     figures: dict[str, object] = {}
     if len(returns) >= 2:
-        # the curve starts at 0 on the first snapshot, the day before the first return
-        start = pd.Series([0.0], index=pd.DatetimeIndex([pd.Timestamp(history.snapshots[0].date)]))
+        # the curve starts at 0 the day before its first return: the first snapshot's, or,
+        # when the first day has a return of its own (against its deposit), the day before it
+        first_day = pd.Timestamp(history.snapshots[0].date)
+        if returns.index[0] <= first_day:
+            first_day = returns.index[0] - pd.Timedelta(days=1)
+        start = pd.Series([0.0], index=pd.DatetimeIndex([first_day]))
         cumulative = pd.concat([start, equity_curve(returns) - 1.0])
         lines = [(name, cumulative)]
         closes, note = benchmark_closes(
@@ -95,4 +101,13 @@ def performance(
         figures["monthly"] = charts.heatmap(table, percent=True, height=120 + 30 * len(table))
     context["figures"] = figures
     context["charts"] = bool(figures)
+    context["attribution"], context["attribution_error"] = _attribution(services, name)
     return render(request, principal, "performance.html", context)
+
+
+def _attribution(services: Services, name: str) -> tuple[Attribution | None, str | None]:
+    """The whole history's return by position, sector and factor (the report's figures)."""
+    try:
+        return services.risk.attribution(name, "all"), None
+    except USER_ERRORS as failure:
+        return None, str(failure)
