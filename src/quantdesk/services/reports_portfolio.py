@@ -313,13 +313,12 @@ def _factor_tables(
     None or one table; none without ``research``."""
     if research is None:
         return []
-    if returns.empty:
-        table = inputs.factor_table(returns, pd.DataFrame(), benchmark, research, last, notes)
-        return [] if table is None else [table]
-    first = pd.Timestamp(returns.index[0]).date()
-    # calendar days covering the look-back's trading days, with room for holidays
-    start = first - timedelta(days=inputs.MOMENTUM_LOOKBACK * 7 // 5 + 30)
-    stocks = [i.symbol for i in data.get_symbols(AssetClass.EQUITY)]
-    prices = inputs.price_frame(data, stocks, "adj_close", start, last)
+    prices = pd.DataFrame()
+    if not returns.empty:  # (an empty period gets its note from factor_table)
+        first = pd.Timestamp(returns.index[0]).date()
+        # calendar days covering the look-back's trading days, with room for holidays
+        start = first - timedelta(days=inputs.MOMENTUM_LOOKBACK * 7 // 5 + 30)
+        stocks = [i.symbol for i in data.get_symbols(AssetClass.EQUITY)]
+        prices = inputs.price_frame(data, stocks, "adj_close", start, last)
     table = inputs.factor_table(returns, prices, benchmark, research, last, notes)
     return [] if table is None else [table]
