@@ -10,11 +10,18 @@ port are answered; anything else gets a 421 problem.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from quantdesk.core.errors import InvalidRequestError
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+ALLOW_HOST_FORMS = "--allow-host takes NAME, NAME:PORT or [IPv6]:PORT"
+SHOWN_HOST_LENGTH = 100  # a refused Host header is quoted up to this many characters
+# the names a refusal suggests as an --allow-host value: DNS names and IP addresses only, so
+# the hint never carries shell or markup characters from a header the client chose
+_SUGGESTED_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]{0,252}|\[[0-9a-f:.]{2,45}\]")
 
 __all__ = ["LOOPBACK_HOSTS", "HostCheck", "parse_allowed_host"]
 
@@ -55,6 +62,21 @@ class HostCheck:
         allowed = {(name, self.port) for name in self.names} | self.pairs
         return ", ".join(f"{name}:{port}" for name, port in sorted(allowed))
 
+    def refusal(self, host_header: str) -> str:
+        """Why a request with ``host_header`` is refused, and the ``--allow-host`` value that
+        would allow it when the header is a plain ``name:port`` (one line; the header is
+        quoted without control characters and cut at :data:`SHOWN_HOST_LENGTH`)."""
+        shown = _shown(host_header)
+        refused = f"Host {shown!r} is not this local server (it answers {self.described()})"
+        value = _allow_host_value(host_header)
+        if value is None:
+            why = "names no host" if not shown.strip() else "is none of them"
+            return f"{refused}; {ALLOW_HOST_FORMS}, and this Host header {why}"
+        return (
+            f"{refused}; to allow it, start the server with --allow-host {value} "
+            f"({ALLOW_HOST_FORMS})"
+        )
+
 
 def parse_allowed_host(value: str, default_port: int | None) -> tuple[str, int | None]:
     """``(name, port)`` of an ``--allow-host`` value: ``name``, ``name:port``, ``[v6]``,
@@ -91,6 +113,28 @@ def parse_allowed_host(value: str, default_port: int | None) -> tuple[str, int |
 
 def _bad_host(value: str, why: str) -> InvalidRequestError:
     return InvalidRequestError(f"--allow-host {value!r} is not a host: {why}")
+
+
+def _shown(header: str) -> str:
+    """``header`` safe to quote in a message: no control or format characters (they could
+    rewrite a terminal or a log line), at most :data:`SHOWN_HOST_LENGTH` characters."""
+    kept = "".join(c for c in header if unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"})
+    if len(kept) > SHOWN_HOST_LENGTH:
+        return kept[: SHOWN_HOST_LENGTH - 1] + "…"
+    return kept
+
+
+def _allow_host_value(header: str) -> str | None:
+    """The ``--allow-host`` value that allows exactly ``header`` (``name:port``; a header
+    without a port is port 80), or ``None`` when the header is no plain host name or address
+    with a valid port."""
+    host = header.strip().lower()
+    if len(host) > SHOWN_HOST_LENGTH:
+        return None
+    name, port = _split(host)
+    if port is None or not 1 <= port <= 65535 or not _SUGGESTED_NAME.fullmatch(name):
+        return None
+    return f"{name}:{port}"
 
 
 def _split(host: str) -> tuple[str, int | None]:

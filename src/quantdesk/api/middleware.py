@@ -274,13 +274,8 @@ def _template(path: str, parameters: dict[str, Any]) -> str:
 
 def _misdirected(request: Request, check: HostCheck) -> Response:
     """Local mode answers its own names only (DNS rebinding: see :mod:`quantdesk.api.hosts`)."""
-    host = request.headers.get("host", "")[:100]
     return problem_response(
-        request,
-        421,
-        f"Host {host!r} is not this local server (it answers {check.described()}); "
-        "serve with --allow-host NAME to add a name",
-        kind="host-not-allowed",
+        request, 421, check.refusal(request.headers.get("host", "")), kind="host-not-allowed"
     )
 
 

@@ -96,3 +96,54 @@ def test_serve_checks_hosts_at_its_port_with_the_allowed_names(
     assert result.exit_code == 0, result.output
     check = started[0].state.web.host_check  # type: ignore[attr-defined]
     assert check == HostCheck(8123, frozenset({"localhost", "127.0.0.1", "[::1]", "box.lan"}))
+
+
+@pytest.mark.parametrize(
+    ("host", "flag"),
+    [
+        ("box.local:8000", "--allow-host box.local:8000"),
+        ("Box.Local:9000", "--allow-host box.local:9000"),  # another port: NAME:PORT
+        ("box.local", "--allow-host box.local:80"),  # no port in the header: port 80
+        ("[fe80::1]:8443", "--allow-host [fe80::1]:8443"),
+        ("10.0.0.7:8000", "--allow-host 10.0.0.7:8000"),
+    ],
+)
+def test_the_421_problem_says_how_to_allow_the_host_used(
+    local: TestClient, host: str, flag: str
+) -> None:
+    response = local.get("/api/me", headers={"Host": host})
+    assert response.status_code == 421
+    detail = response.json()["detail"]
+    assert f"start the server with {flag} (" in detail
+    assert "NAME:PORT" in detail
+    # the value suggested does allow that Host header
+    value = flag.removeprefix("--allow-host ")
+    assert HostCheck.local(8000, ("qd.internal", value)).allows(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost:80x",  # no port number: no --allow-host value can match it
+        "a;touch${IFS}x:8000",  # shell characters are never suggested as a flag value
+        "<script>alert(1)</script>:8000",
+        "x" * 300 + ":8000",
+    ],
+)
+def test_the_421_problem_suggests_no_value_for_a_host_that_is_no_name(
+    local: TestClient, host: str
+) -> None:
+    detail = local.get("/api/me", headers={"Host": host}).json()["detail"]
+    assert "start the server with" not in detail
+    assert "--allow-host takes NAME, NAME:PORT or [IPv6]:PORT" in detail
+    assert "is not this local server" in detail
+    assert len(detail) < 400  # the header is quoted cut short
+
+
+def test_the_421_problem_quotes_the_host_without_control_characters(
+    local: TestClient,
+) -> None:
+    detail = local.get("/api/me", headers={"Host": "evil\x1b[2J.example:8000"}).json()["detail"]
+    assert "\x1b" not in detail
+    assert "Host 'evil[2J.example:8000' is not this local server" in detail
+    assert "start the server with" not in detail
