@@ -1,6 +1,7 @@
-"""CSV of every report table: ``summary.csv``, ``monthly_returns.csv``, ``equity.csv`` and one
-file per table (positions, trades, TCA, attribution, …), raw values (fractions, not percent;
-ISO dates) so they load back as numbers."""
+"""CSV of every report table: ``summary.csv`` (see :meth:`.Report.summary_table`),
+``monthly_returns.csv``, ``equity.csv`` and one file per table (positions, trades, TCA,
+attribution, …), raw values (fractions, not percent; ISO dates) so they load back as
+numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from quantdesk.reports.model import Column, Report, Table
 
 
 def report_tables(report: Report) -> list[Table]:
-    """Every table of ``report``, in file order."""
+    """Every table of ``report``, in file order (a comparison's ``summary.csv`` holds its
+    metrics side by side, as the workbook's summary sheet does; ``comparison.csv`` too)."""
     tables = [report.summary_table()]
     if report.monthly_returns is not None:
         tables.append(report.monthly_returns)

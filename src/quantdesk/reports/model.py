@@ -9,7 +9,7 @@ missing) so every writer formats them from the column's :class:`ColumnFormat`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -131,7 +131,11 @@ class Report:
         raise KeyError(f"report has no metric {key!r}")
 
     def summary_table(self) -> Table:
-        """The metrics as a table (the summary sheet and ``summary.csv``)."""
+        """The metrics as a table (the summary sheet and ``summary.csv``): one row per metric,
+        or for a comparison, the metrics side by side, one row per run or book compared."""
+        comparison = self.table("comparison")
+        if comparison is not None and not self.metrics:
+            return replace(comparison, name="summary")
         columns = (
             Column("metric", "Metric"),
             Column("period", self.period.label),

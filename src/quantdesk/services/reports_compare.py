@@ -87,18 +87,19 @@ def compare_returns(
         raise ReportError(f"the {what} have no common date in period {period.label}")
     kinds = {key: kind for key, _, kind in SUMMARY_ROWS}
     figures = {name: summary(returns[name]) for name in names}
-    label = what[:-1].capitalize()
+    key = what[:-1]  # "run", "book": the first column of comparison.csv and summary.csv
+    label = key.capitalize()
     metric_table = Table.of(
         "comparison",
         "Metrics side by side",
-        [Column("run", label), *(Column(k, title, kinds[k]) for k, title in COMPARED)],
+        [Column(key, label), *(Column(k, title, kinds[k]) for k, title in COMPARED)],
         [(n, *(_plain(getattr(figures[n], k)) for k, _ in COMPARED)) for n in names],
     )
     correlation = returns.corr().to_numpy(dtype=float)
     correlation_table = Table.of(
         "correlation",
         "Correlation of daily returns",
-        [Column("run", label), *(Column(n, n, ColumnFormat.RATIO) for n in names)],
+        [Column(key, label), *(Column(n, n, ColumnFormat.RATIO) for n in names)],
         [(n, *(float(v) for v in correlation[i])) for i, n in enumerate(names)],
     )
     growth = tuple(Curve(n, 100.0 * (1.0 + returns[n]).cumprod()) for n in names)

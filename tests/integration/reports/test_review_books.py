@@ -186,7 +186,7 @@ def test_comparing_every_book_before_a_late_book_existed_says_which_book_limits_
     report = reports.books_comparison_report(NAME, ("alpha", BETA), early)
     table = report.table("comparison")
     assert table is not None
-    assert table.column("run") == ["alpha", BETA]
+    assert table.column("book") == ["alpha", BETA]
 
 
 def test_the_books_note_quotes_its_name_once(desk: Desk) -> None:

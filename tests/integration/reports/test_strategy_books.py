@@ -6,6 +6,7 @@ attribution, not the whole portfolio's."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Iterator
@@ -305,7 +306,7 @@ def test_comparing_two_books_side_by_side(
     report = reports.books_comparison_report(NAME, ["alpha", "beta"], "2024-01")
     table = report.table("comparison")
     assert table is not None
-    assert table.column("run") == ["alpha", "beta"]
+    assert table.column("book") == ["alpha", "beta"]
     returns = {s: _returns(per_book[s]) for s in ("alpha", "beta")}
     for strategy, got in zip(("alpha", "beta"), table.column("total_return"), strict=True):
         assert got == pytest.approx(summary(returns[strategy]).total_return, rel=1e-9)
@@ -337,3 +338,33 @@ def test_comparing_two_books_side_by_side(
     both = runner.invoke(app, ["report", "compare", "abc", "--portfolio", NAME])
     assert both.exit_code == 1
     assert "not both" in both.stderr
+
+
+def test_the_comparison_summary_csv_has_a_row_per_book_with_the_reports_figures(
+    books: Books, tmp_path: Path
+) -> None:
+    """``summary.csv`` of a comparison used to hold a header and no rows (a comparison has no
+    single-subject metrics): it holds the metrics side by side, the workbook's summary."""
+    reports = books.services.reports
+    report = reports.books_comparison_report(NAME, ["alpha", "beta"], "2024-01")
+    table = report.table("comparison")
+    assert table is not None
+    reports.write(report, "csv", tmp_path / "csv")
+    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["book", "total_return", "cagr", "volatility", "sharpe_ratio",
+                       "sortino_ratio", "calmar_ratio", "max_drawdown", "win_rate",
+                       "profit_factor", "best_month", "worst_month"]  # fmt: skip
+    assert [r[0] for r in rows[1:]] == ["alpha", "beta"]
+    for written, figures in zip(rows[1:], table.rows, strict=True):
+        for text, value in zip(written[1:], figures[1:], strict=True):
+            assert (float(text) if text else None) == value  # raw, unrounded
+    # the workbook's summary sheet shows the same figures under the same headings
+    reports.write(report, "xlsx", tmp_path / "books.xlsx")
+    sheet = load_workbook(tmp_path / "books.xlsx")["Summary"]
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    at = next(i for i, row in enumerate(cells) if row[0] == "Book")
+    for offset, figures in enumerate(table.rows, start=1):
+        shown = cells[at + offset][: len(figures)]
+        assert shown[0] == figures[0]
+        assert shown[1:] == pytest.approx(list(figures[1:]), rel=1e-12)
