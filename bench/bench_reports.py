@@ -75,9 +75,10 @@ def _charts(report: Report) -> None:
     from reportlab.lib.pagesizes import A4
 
     from quantdesk.reports import charts
-    from quantdesk.reports.pdf import MARGIN, _chart, _register_fonts
+    from quantdesk.reports.fonts import register_fonts
+    from quantdesk.reports.pdf import MARGIN, _chart
 
-    _register_fonts()
+    register_fonts()
     width = A4[0] - 2 * MARGIN
     _chart(charts.line_chart(report.equity, "Equity", "equity", False), width)
     _chart(charts.line_chart(report.drawdown, "Drawdown", "%", True), width)

@@ -1,8 +1,9 @@
 """The PDF writer (reportlab): header, summary table, vector charts, tables that split across
 pages with their header repeated, commentary, and "page N of M" in every footer.
 
-Fonts are DejaVu Sans from matplotlib's bundled fonts, embedded in the file (any Unicode text
-in annotations prints); charts are matplotlib SVG turned into reportlab drawings (vector).
+Text is set in DejaVu Sans from matplotlib's bundled fonts, embedded in the file, and CJK text
+in the standard Adobe CJK fonts (:mod:`.fonts`); charts are matplotlib SVG turned into reportlab
+drawings (vector).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -33,11 +33,10 @@ from reportlab.platypus import (
 )
 
 from quantdesk.reports import charts
+from quantdesk.reports.fonts import BOLD, CJK_NOTE, FONT, TextFonts, needs_cjk, register_fonts
 from quantdesk.reports.formatting import format_value
 from quantdesk.reports.model import ColumnFormat, Report, Table
 
-FONT = "DejaVuSans"
-BOLD = "DejaVuSans-Bold"
 MAX_PDF_ROWS = 200  # longer tables are cut here; the workbook and the CSV files hold every row
 NAVY = colors.HexColor("#1f3b73")
 STRIPE = colors.HexColor("#f2f4f8")
@@ -50,25 +49,6 @@ NUMERIC = {
     ColumnFormat.INTEGER,
     ColumnFormat.BP,
 }
-
-
-def _register_fonts() -> None:
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    from svglib.fonts import register_font
-
-    # svglib registers each font with reportlab under our name and maps the charts' SVG
-    # family (matplotlib's default) to it: one parse of each TrueType file, not two
-    for name, weight, file in (
-        (FONT, "normal", "DejaVuSans.ttf"),
-        (BOLD, "bold", "DejaVuSans-Bold.ttf"),
-    ):
-        registered, _ = register_font(
-            "DejaVu Sans", str(charts.FONT_DIRECTORY / file), weight=weight, rlgFontName=name
-        )
-        if registered is None:
-            raise RuntimeError(f"cannot load the report font {charts.FONT_DIRECTORY / file}")
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -117,6 +97,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hi
     """Holds the pages back until the end so each footer can say "page N of M"."""
 
     footer_text = ""
+    text_fonts = TextFonts()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initialFontName", FONT)  # else Helvetica is referenced, unembedded
@@ -131,10 +112,10 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hi
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
-            self.setFont(FONT, 7)
             self.setFillColor(colors.HexColor("#666666"))
             width = self._pagesize[0]
-            self.drawString(MARGIN, 9 * mm, self.footer_text)
+            self.text_fonts.draw(self, MARGIN, 9 * mm, self.footer_text, 7)
+            self.setFont(FONT, 7)
             self.drawRightString(width - MARGIN, 9 * mm, f"page {self._pageNumber} of {total}")
             super().showPage()
         super().save()
@@ -142,7 +123,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hi
 
 def write_pdf(report: Report, path: Path) -> Path:
     """Write ``report`` as a PDF at ``path`` (A4 portrait); returns the path."""
-    _register_fonts()
+    register_fonts()
     styles = _styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -157,10 +138,12 @@ def write_pdf(report: Report, path: Path) -> Path:
         subject=report.subject,
     )
     width = A4[0] - 2 * MARGIN
-    story = _story(report, styles, width)
+    fonts = TextFonts.of_texts(_texts(report))
+    story = _story(report, styles, width, fonts)
 
     class Footer(_NumberedCanvas):
         footer_text = f"{report.title} · {report.period.label} · quantdesk"
+        text_fonts = fonts
 
     document.build(story, canvasmaker=Footer)
     # written in one go: a failed build leaves no half-written file behind
@@ -169,18 +152,19 @@ def write_pdf(report: Report, path: Path) -> Path:
 
 
 def _story(  # noqa: PLR0912 (one branch per optional section)
-    report: Report, styles: dict[str, ParagraphStyle], width: float
+    report: Report, styles: dict[str, ParagraphStyle], width: float, fonts: TextFonts
 ) -> list[Flowable]:
-    story: list[Flowable] = [Paragraph(escape(report.title), styles["title"])]
-    story.append(_info_table(report, styles, width))
+    markup = fonts.markup
+    story: list[Flowable] = [Paragraph(markup(report.title), styles["title"])]
+    story.append(_info_table(report, styles, width, fonts))
     story.append(Spacer(1, 4 * mm))
     if report.metrics:
         story.append(Paragraph("Summary", styles["h2"]))
-        story.append(_table(report.summary_table(), styles, width, summary=True))
+        story.append(_table(report.summary_table(), styles, width, fonts, summary=True))
     comparison = report.table("comparison")
     if comparison is not None:
-        story.append(Paragraph(escape(comparison.title), styles["h2"]))
-        story.append(_table(comparison, styles, width))
+        story.append(Paragraph(markup(comparison.title), styles["h2"]))
+        story.append(_table(comparison, styles, width, fonts))
     if report.equity:
         ylabel = "growth of 100" if report.equity_is_rebased else f"equity ({report.currency})"
         title = "Equity" + (
@@ -196,7 +180,7 @@ def _story(  # noqa: PLR0912 (one branch per optional section)
     for table in report.tables:
         if table.name == "comparison":
             continue
-        story.extend(_section(table, styles, width))
+        story.extend(_section(table, styles, width, fonts))
         if table.name == "attribution_positions" and table.rows:
             story.append(_attribution_chart(table, width))
     if report.annotations:
@@ -204,8 +188,8 @@ def _story(  # noqa: PLR0912 (one branch per optional section)
         for note in report.annotations:
             story.append(
                 Paragraph(
-                    f"<b>{escape(note.at.strftime('%Y-%m-%d'))} · {escape(note.subject)}</b> — "
-                    f"{escape(note.text)}",
+                    f"<b>{escape(note.at.strftime('%Y-%m-%d'))} · {markup(note.subject)}</b> — "
+                    f"{markup(note.text)}",
                     styles["body"],
                 )
             )
@@ -213,18 +197,32 @@ def _story(  # noqa: PLR0912 (one branch per optional section)
     if report.parameters:
         story.append(Paragraph("Parameters", styles["h2"]))
         rows = [
-            [Paragraph(escape(k), styles["cell"]), Paragraph(escape(v), styles["cell"])]
+            [Paragraph(markup(k), styles["cell"]), Paragraph(markup(v), styles["cell"])]
             for k, v in report.parameters
         ]
         story.append(_grid([["Parameter", "Value"], *rows], [0.3 * width, 0.7 * width], []))
-    if report.notes:
+    notes = [*report.notes, *([CJK_NOTE] if fonts.cjk else [])]
+    if notes:
         story.append(Paragraph("Notes", styles["h2"]))
-        for line in report.notes:
-            story.append(Paragraph(escape(line), styles["small"]))
+        for line in notes:
+            story.append(Paragraph(markup(line), styles["small"]))
     return story
 
 
-def _info_table(report: Report, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
+def _texts(report: Report) -> list[str]:
+    """The texts the PDF prints (they tell whether it has CJK text, and in which language)."""
+    texts = [report.title, report.subject, *report.notes]
+    texts += [t for a in report.annotations for t in (a.subject, a.text)]
+    texts += [t for pair in report.parameters for t in pair]
+    for table in report.tables:
+        texts += [table.title, table.note, *(c.title for c in table.columns)]
+        texts += [v for row in table.rows[:MAX_PDF_ROWS] for v in row if isinstance(v, str)]
+    return texts
+
+
+def _info_table(
+    report: Report, styles: dict[str, ParagraphStyle], width: float, fonts: TextFonts
+) -> Flowable:
     cells = [
         ("Subject", f"{report.subject_kind.value}: {report.subject}"),
         ("Period", report.period.label),
@@ -232,7 +230,10 @@ def _info_table(report: Report, styles: dict[str, ParagraphStyle], width: float)
         ("Data as of", report.data_as_of.isoformat()),
     ]
     rows = [
-        [Paragraph(f"<b>{escape(k)}</b>", styles["body"]), Paragraph(escape(v), styles["body"])]
+        [
+            Paragraph(f"<b>{escape(k)}</b>", styles["body"]),
+            Paragraph(fonts.markup(v), styles["body"]),
+        ]
         for k, v in cells
     ]
     table = LongTable(rows, colWidths=[0.2 * width, 0.8 * width])
@@ -248,24 +249,30 @@ def _info_table(report: Report, styles: dict[str, ParagraphStyle], width: float)
     return table
 
 
-def _section(table: Table, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
-    heading = Paragraph(escape(table.title), styles["h2"])
+def _section(
+    table: Table, styles: dict[str, ParagraphStyle], width: float, fonts: TextFonts
+) -> list[Flowable]:
+    heading = Paragraph(fonts.markup(table.title), styles["h2"])
     if not table.rows:
         return [KeepTogether([heading, Paragraph("none in this period", styles["small"])])]
     parts: list[Flowable] = [CondPageBreak(40 * mm), heading]
-    parts.append(_table(table, styles, width))
+    parts.append(_table(table, styles, width, fonts))
     notes = [table.note] if table.note else []
     if len(table.rows) > MAX_PDF_ROWS:
         notes.append(
             f"First {MAX_PDF_ROWS} of {len(table.rows)} rows; the workbook and the "
             f"CSV file {table.name}.csv hold every row."
         )
-    parts.extend(Paragraph(escape(n), styles["small"]) for n in notes)
+    parts.extend(Paragraph(fonts.markup(n), styles["small"]) for n in notes)
     return parts
 
 
 def _table(
-    table: Table, styles: dict[str, ParagraphStyle], width: float, summary: bool = False
+    table: Table,
+    styles: dict[str, ParagraphStyle],
+    width: float,
+    fonts: TextFonts,
+    summary: bool = False,
 ) -> Flowable:
     if summary:
         header = ["Metric", table.columns[1].title, "Since inception"]
@@ -284,40 +291,44 @@ def _table(
         for row in table.rows[:MAX_PDF_ROWS]
     ]
     numeric = [i for i, c in enumerate(table.columns) if c.format in NUMERIC]
-    widths = _widths(header, texts, width, numeric)
+    widths = _widths(header, texts, width, numeric, fonts)
     body = [
-        [text if i in numeric else _cell(text, styles, widths[i]) for i, text in enumerate(row)]
+        [
+            text if i in numeric else _cell(text, styles, widths[i], fonts)
+            for i, text in enumerate(row)
+        ]
         for row in texts
     ]
     heading = [
-        Paragraph(escape(t), styles["head_right" if i in numeric else "head"])
+        Paragraph(fonts.markup(t), styles["head_right" if i in numeric else "head"])
         for i, t in enumerate(header)
     ]
     return _grid([heading, *body], widths, numeric)
 
 
-def _cell(text: str, styles: dict[str, ParagraphStyle], width: float) -> Any:
-    # text wider than its column wraps in a paragraph; the rest stay plain strings (faster)
-    fits = pdfmetrics.stringWidth(text, FONT, 7) < width - 6
-    return text if fits else Paragraph(escape(text), styles["cell"])
+def _cell(text: str, styles: dict[str, ParagraphStyle], width: float, fonts: TextFonts) -> Any:
+    # text wider than its column wraps in a paragraph, as does CJK text (a plain string has
+    # one font); the rest stay plain strings (faster)
+    fits = fonts.width(text, 7) < width - 6 and not needs_cjk(text)
+    return text if fits else Paragraph(fonts.markup(text), styles["cell"])
 
 
 def _widths(
-    header: list[str], texts: list[list[str]], width: float, numeric: list[int]
+    header: list[str], texts: list[list[str]], width: float, numeric: list[int], fonts: TextFonts
 ) -> list[float]:
     """Every column gets at least its longest word (numbers: their longest value, so they
     never wrap); the room left goes to the columns whose full text is longer."""
     minimal, wanted = [], []
     for column, title in enumerate(header):
         sample = [row[column] for row in texts[:300]]
-        values = [pdfmetrics.stringWidth(t, FONT, 7) for t in sample] or [0.0]
-        words = [pdfmetrics.stringWidth(w, BOLD, 7) for w in title.split()] or [0.0]
+        values = [fonts.width(t, 7) for t in sample] or [0.0]
+        words = [fonts.width(w, 7, BOLD) for w in title.split()] or [0.0]
         if column in numeric:
             least = max(*values, *words)
         else:
-            cell_words = [pdfmetrics.stringWidth(w, FONT, 7) for t in sample for w in t.split()]
+            cell_words = [fonts.width(w, 7) for t in sample for w in t.split()]
             least = max([*words, *cell_words, 0.0])
-        full = max(*values, pdfmetrics.stringWidth(title, BOLD, 7))
+        full = max(*values, fonts.width(title, 7, BOLD))
         minimal.append(least + 13)  # + the cell padding (6 pt a side)
         wanted.append(max(full, least) + 13)
     floor = sum(minimal)
