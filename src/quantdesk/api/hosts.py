@@ -70,7 +70,11 @@ class HostCheck:
         refused = f"Host {shown!r} is not this local server (it answers {self.described()})"
         value = _allow_host_value(host_header)
         if value is None:
-            why = "names no host" if not shown.strip() else "is none of them"
+            why = (
+                "names no host"
+                if not shown.strip()
+                else "is not a plain host name or address with a port number"
+            )
             return f"{refused}; {ALLOW_HOST_FORMS}, and this Host header {why}"
         return (
             f"{refused}; to allow it, start the server with --allow-host {value} "
