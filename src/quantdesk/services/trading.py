@@ -53,6 +53,7 @@ from quantdesk.services.trading_types import (
     ReplayResult,
     SnapshotView,
     TradingError,
+    book_label,
 )
 
 if TYPE_CHECKING:
@@ -133,18 +134,21 @@ class TradingService:
 
     def deposit(self, name: str, amount: Decimal | int | str, strategy: str = "") -> PortfolioValue:
         """Move cash in (> 0) or out (< 0) of a portfolio's strategy book; a cash flow, so
-        time-weighted returns ignore it. A withdrawal never exceeds the book's cash."""
+        time-weighted returns ignore it. A withdrawal never exceeds the book's cash (the book's
+        own, not the portfolio's: another book's cash is not this book's to take)."""
         value = trading_orders.to_money(amount, "amount")
         if value == 0:
             raise TradingError("a cash flow must not be zero")
         session = self._session(name)
-        available = session.ledger.cash(session.account, strategy)
-        if value < 0 and -value > available:
-            raise TradingError(
-                f"withdrawal of {-value} exceeds the {available} cash of portfolio {name!r}"
-            )
         now = self._clock.now()
         with self._db.transaction() as connection:
+            available = session.ledger.cash(session.account, strategy)
+            if value < 0 and -value > available:
+                currency = trading_repo.account_currency(connection, session.portfolio.account_id)
+                raise TradingError(
+                    f"{book_label(strategy)} of portfolio {name!r} has {available:,.2f} "
+                    f"{currency} cash; cannot withdraw {-value:,.2f}"
+                )
             trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
             trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
             session.broker.deposit(value)
