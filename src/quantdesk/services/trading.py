@@ -100,9 +100,11 @@ class TradingService:
         mode: str = "paper",
         benchmark: str | None = None,
         account: str | None = None,
+        strategy: str = "",
     ) -> PortfolioView:
-        """A new portfolio with ``cash`` deposited (currency). Paper portfolios get their own
-        paper account (``paper-NAME``) unless ``account`` names one."""
+        """A new portfolio with ``cash`` deposited (currency) into ``strategy``'s book (``""``:
+        the unallocated book). Paper portfolios get their own paper account (``paper-NAME``)
+        unless ``account`` names one."""
         name = name.strip()
         if not name or any(c.isspace() for c in name):
             raise TradingError(f"portfolio name must be one word, got {name!r}")
@@ -127,8 +129,11 @@ class TradingService:
                 connection, name, account_id, mode, benchmark, now
             )
             trading_repo.ensure_strategy(connection, record.id, "", now)
+            trading_repo.ensure_strategy(connection, record.id, strategy, now)
             if amount > 0:
-                trading_repo.insert_cash_flow(connection, record.id, amount, now, note="initial")
+                trading_repo.insert_cash_flow(
+                    connection, record.id, amount, now, strategy, note="initial"
+                )
                 self._fund_venue(connection, account_id, amount)
         return _view(record)
 

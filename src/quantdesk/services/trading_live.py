@@ -4,11 +4,12 @@ A session's decision time is 21:00 UTC of that session (the portfolio's ``decisi
 moves it; 21:00 is after the New York close all year, when
 the day's bar can be in the database). :func:`live_step` acts on the latest session whose
 decision time the clock has passed, once: it loads the strategy's history up to that session,
-lets the strategy decide on its last bar exactly as a replay would (same runner, same rules:
-:mod:`.trading_runner`) and stores the orders, fills and the session's snapshot. The snapshot
-is also the mark that the session was acted on, so a second call (a cron job run twice, a
-restart) does nothing. Allocation strategies learn from the calendar whether the session ends
-their rebalance period (a replay learns it from the next bar, which live trading does not have).
+lets the strategy decide on its last bar exactly as a replay would (same runner, same rules,
+same book — the strategy's own: :mod:`.trading_runner`, :mod:`.trading_replay`) and stores the
+orders, fills and the session's snapshot. The snapshot is also the mark that the session was
+acted on, so a second call (a cron job run twice, a restart) does nothing. Allocation
+strategies learn from the calendar whether the session ends their rebalance period (a replay
+learns it from the next bar, which live trading does not have).
 
 ``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
 time on the clock it was given; ``--once`` takes one step (for cron users).
@@ -98,7 +99,7 @@ def live_step(
     if last != session:
         note = f"no bar for {session} yet (the data ends {last}): update the data, then run again"
         return LiveStep(name, strategy, None, 0, None, decision_time(session, at), note)
-    runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
+    runner = portfolio_runner(service, name, strategy, panel, runnable, costs, fractional)
     runner.start()
     sent = runner.step(len(panel.dates) - 1, final=False)
     runner.save()

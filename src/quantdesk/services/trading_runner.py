@@ -20,11 +20,11 @@ ledger and stored. On each bar ``i``:
    (1e-10);
 5. the day's value is recorded as a snapshot.
 
-The strategy trades one strategy book of the portfolio (``""`` by default) and sees the panel's
-symbols only; snapshots value the whole portfolio, and each strategy book apart. Orders decided
-on the last bar of a replay are not sent (the backtest has no later bar to fill them on, and the
-two must agree). Fills at the decision bar's close are all the runner does:
-next-open timing and volume participation are backtest-only for now.
+The strategy trades one strategy book of the portfolio (``trade run`` gives it the book named
+after the strategy) and sees the panel's symbols only; snapshots value the whole portfolio, and
+each strategy book apart. Orders decided on the last bar of a replay are not sent (the backtest
+has no later bar to fill them on, and the two must agree). Fills at the decision bar's close are
+all the runner does: next-open timing and volume participation are backtest-only for now.
 """
 
 from __future__ import annotations
