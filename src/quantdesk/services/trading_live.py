@@ -6,10 +6,11 @@ the day's bar can be in the database). :func:`live_step` acts on the latest sess
 decision time the clock has passed, once: it loads the strategy's history up to that session,
 lets the strategy decide on its last bar exactly as a replay would (same runner, same rules,
 same book — the strategy's own: :mod:`.trading_runner`, :mod:`.trading_replay`) and stores the
-orders, fills and the session's snapshot. The snapshot is also the mark that the session was
-acted on, so a second call (a cron job run twice, a restart) does nothing. Allocation
-strategies learn from the calendar whether the session ends their rebalance period (a replay
-learns it from the next bar, which live trading does not have).
+orders, fills and the session's snapshot, dated that session even when the step runs after
+midnight UTC. The snapshot is also the mark that the session was acted on, so a second call (a
+cron job run twice, a restart) does nothing. Allocation strategies learn from the calendar
+whether the session ends their rebalance period (a replay learns it from the next bar, which live
+trading does not have).
 
 ``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
 time on the clock it was given; ``--once`` takes one step (for cron users).

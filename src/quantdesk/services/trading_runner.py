@@ -498,9 +498,12 @@ class PaperRunner:
     def _snapshot(self) -> trading_repo.SnapshotRecord:
         """The day's value, as :func:`.trading_book.value` computes it, from a summary of the
         account's books kept until the next fill (only the marks change between trades); with
-        each book's own value, which sum to it."""
+        each book's own value, which sum to it. Dated the bar's session (the session of the
+        prices valued: a live step after midnight UTC values the day before), with the flows
+        dated from it to the clock's date, as :func:`.trading_book.snapshot` does."""
         session = self.session
-        day = session.clock.now().date()
+        day = self._times[self.i].date()
+        now = session.clock.now().date()
         if self._held_at != self._trades:
             self._summarise_book()
         marks: dict[str, Decimal] = {}
@@ -509,7 +512,11 @@ class PaperRunner:
             if mark is None:
                 raise TradingError(f"no price for held symbol {symbol!r} on {day}")
             marks[symbol] = mark
-        flows = self._flows.get(day, {})
+        flows: dict[str, Decimal] = {}
+        for flow_day, amounts in self._flows.items():
+            if day <= flow_day <= now:
+                for book, amount in amounts.items():
+                    flows[book] = flows.get(book, ZERO) + amount
         marked = {s: str(m) for s, m in marks.items()}
         market_value = open_cost = ZERO
         for symbol, (quantity, cost) in self._held.items():

@@ -114,3 +114,16 @@ def test_a_step_on_an_unfunded_book_is_refused_and_writes_nothing(
         trading.run_strategy("live", "ma-crossover", date(2024, 2, 1), date(2024, 2, 9), PARAMS)
     assert trading.list_orders("live") == []
 
+
+def test_a_step_after_midnight_utc_is_dated_by_its_session_and_not_taken_twice(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("live", Decimal(10_000), strategy="ma-crossover")
+    _at(clock, "2024-01-09T01:30")  # Tuesday early: Monday's session is the latest decided
+    late = trading.strategy_step("live", "ma-crossover", PARAMS, "AAA")
+    assert (late.session, late.orders) == (date(2024, 1, 8), 1)
+    assert [s.date for s in trading.history("live").snapshots] == [date(2024, 1, 8)]
+    again = trading.strategy_step("live", "ma-crossover", PARAMS, "AAA")
+    assert again.session is None  # Monday was acted on already
+    assert len(trading.list_orders("live")) == 1
