@@ -14,6 +14,11 @@ trading does not have).
 
 ``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
 time on the clock it was given; ``--once`` takes one step (for cron users).
+
+After a step the strategy's book gets the rebalance check (its weights against the targets in
+force): drift above the portfolio's ``drift_threshold`` raises the ``drift`` alert a
+``rebalance`` check raises (one open alert per portfolio). Replays over history raise none:
+alerts are about the portfolio as it is now.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.panel import Panel
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
+from quantdesk.services import trading_alerts, trading_orders
 from quantdesk.services.portfolio_admin import disabled_message, disabled_strategies
 from quantdesk.services.portfolio_settings import stored_settings
 from quantdesk.services.trading_replay import strategy_inputs
@@ -36,6 +42,7 @@ from quantdesk.services.trading_runner import SESSION_CLOSE_UTC
 
 if TYPE_CHECKING:
     from quantdesk.services.trading import TradingService
+    from quantdesk.services.trading_runner import PaperRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +111,25 @@ def live_step(
     runner.start()
     sent = runner.step(len(panel.dates) - 1, final=False)
     runner.save()
+    _check_drift(service, runner, strategy, costs)
     equity = runner.session_equity()
     note = f"{sent} order(s) sent on {session}"
     return LiveStep(name, strategy, session, sent, equity, next_decision, note)
+
+
+def _check_drift(
+    service: TradingService, runner: PaperRunner, strategy: str, costs: CostModel
+) -> None:
+    """After the step, the rebalance check on the strategy's book against the targets in force
+    (allocation strategies: a signal strategy has no target weights), raising the same
+    ``drift`` alert as ``rebalance`` does above the portfolio's threshold."""
+    targets = runner.current_targets()
+    if targets is None:
+        return
+    session = runner.session
+    source = f"strategy:{strategy}"
+    result = trading_orders.rebalance(session, targets, source, 0.0, False, costs, strategy)
+    trading_alerts.drift_checked(service._alerts, service._db, session.portfolio.id, result)
 
 
 def _latest_decided_session(calendar: TradingCalendar, now: datetime, at: time) -> date:

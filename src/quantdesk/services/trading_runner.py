@@ -219,6 +219,17 @@ class PaperRunner:
                 progress(n, count)
         self.save()
 
+    def current_targets(self) -> dict[str, float] | None:
+        """An allocation strategy's target weights (fractions of the book's equity) in force at
+        the current bar, by symbol; ``None`` for a signal strategy or before its first
+        rebalance."""
+        if not isinstance(self.strategy, AllocationAdapter):
+            return None
+        weights = self.strategy.targets_at(self.i)
+        if weights is None:
+            return None
+        return {s: float(w) for s, w in zip(self._symbols, weights, strict=True) if w > 0.0}
+
     def session_equity(self) -> Decimal:
         """The portfolio's equity (currency) at the current bar's prices."""
         return trading_book.value(self.session, self.prices).equity

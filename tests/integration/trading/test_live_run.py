@@ -115,6 +115,35 @@ def test_a_step_on_an_unfunded_book_is_refused_and_writes_nothing(
     assert trading.list_orders("live") == []
 
 
+def test_a_step_whose_book_drifts_past_the_threshold_raises_one_drift_alert(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    from quantdesk.data.calendar import TradingCalendar
+    from quantdesk.services.portfolio_settings import SettingsUpdate
+
+    trading, alerts = trading_services.trading, trading_services.alerts
+    trading.create_portfolio("live", Decimal(0))
+    trading.deposit("live", Decimal(100_000), "momentum-12-1")
+    trading_services.portfolio_settings.put("live", SettingsUpdate(drift_threshold=0.002))
+    # monthly: AAA and CCC half each on 29 February; CCC then outgrows AAA by 0.1 % a day
+    params = {"lookback": 10, "skip": 2, "top_fraction": 0.67, "frequency": "monthly"}
+    raised: dict[date, int] = {}
+    for stamp in TradingCalendar("XNYS").sessions(date(2024, 2, 29), date(2024, 3, 27)):
+        day = stamp.date()
+        _at(clock, f"{day}T21:00")
+        step = trading.strategy_step("live", "momentum-12-1", params, "AAA,BBB,CCC")
+        assert step.session == day
+        raised[day] = alerts.list().total
+    assert raised[date(2024, 2, 29)] == 0  # on target after the rebalance
+    assert raised[date(2024, 3, 13)] == 0  # drift still under 0.2 %
+    assert raised[date(2024, 3, 14)] == 1  # drift past 0.2 %
+    assert raised[date(2024, 3, 27)] == 1  # still open: not raised again
+    (alert,) = alerts.list().items
+    assert (alert.kind, alert.portfolio, alert.acknowledged_at) == ("drift", "live", None)
+    assert alert.message.startswith("live: AAA is 49.8% of equity against a target of 50.0% ")
+    assert "(strategy:momentum-12-1); drift 0.2% is above the 0.2% threshold" in alert.message
+
+
 def test_a_step_after_midnight_utc_is_dated_by_its_session_and_not_taken_twice(
     trading_services: Services, clock: SimulatedClock
 ) -> None:
