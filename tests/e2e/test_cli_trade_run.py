@@ -111,3 +111,37 @@ def test_hand_given_target_weights_outside_fractions_are_refused(
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_trade_run_trades_the_cash_deposited_to_the_strategys_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def run(*words: str) -> str:
+        result = runner.invoke(app, list(words))
+        assert result.exit_code == 0, f"quantdesk {' '.join(words)}:\n{result.output}"
+        return result.stdout
+
+    run("data", "sample")
+    run("portfolio", "create", "core", "--cash", "50000")
+    run("portfolio", "deposit", "core", "20000", "--strategy", "ma-crossover")
+    run(
+        "trade", "run", "ma-crossover", "--portfolio", "core",
+        "--replay", "2022-01-03:2022-06-30", "--universe", "AAPL,MSFT",
+        "--params", '{"fast": 5, "slow": 20}',
+    )  # fmt: skip
+    shown = json.loads(run("portfolio", "show", "core", "--json"))
+    books = {b["strategy"]: b for b in shown["books"]}
+    assert Decimal(books[""]["cash"]) == Decimal(50_000)  # the unallocated book is untouched
+    assert books[""]["positions"] == 0
+    assert {p["strategy"] for p in shown["positions"]} <= {"ma-crossover"}
+    orders = json.loads(run("order", "list", "core", "--json"))
+    assert orders
+    assert {o["strategy"] for o in orders} == {"ma-crossover"}
+    # the first buys spent the book's 20,000, not the portfolio's 70,000
+    first = [o for o in orders if o["created_at"] == orders[0]["created_at"]]
+    spent = sum(Decimal(o["filled_quantity"]) * Decimal(o["average_fill_price"]) for o in first)
+    assert Decimal(19_990) < spent <= Decimal(20_000)

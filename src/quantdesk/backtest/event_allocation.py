@@ -103,6 +103,14 @@ class AllocationAdapter(SignalStrategy):
         self._blocked = np.zeros(n_symbols, dtype=bool)
         self._exits = np.full(n_symbols, REBALANCE_CODE, dtype=np.int64)
 
+    def targets_at(self, i: int) -> np.ndarray | None:
+        """The target weights (fractions, by panel column) in force at row ``i``: those of the
+        latest rebalance row at or before it; ``None`` before the first (after :meth:`init`)."""
+        rows = np.flatnonzero(self._decide[: i + 1])
+        if not len(rows):
+            return None
+        return np.asarray(np.nan_to_num(self._targets[rows[-1]], nan=0.0), dtype=np.float64)
+
     def on_bar(self, context: StrategyContext) -> None:
         orders = self._orders
         if orders is None:

@@ -33,7 +33,9 @@ def paper_trading(services: Services) -> None:
         if PORTFOLIO in {p.name for p in trading.list_portfolios()}:
             console.print(f"paper portfolio {PORTFOLIO!r} exists already: showing it as it is")
         else:
-            trading.create_portfolio(PORTFOLIO, Decimal(100_000), benchmark="SP500")
+            trading.create_portfolio(
+                PORTFOLIO, Decimal(100_000), benchmark="SP500", strategy="sector-momentum"
+            )
             trading.run_strategy(
                 PORTFOLIO, "sector-momentum", start, end, universe=",".join(symbols)
             )

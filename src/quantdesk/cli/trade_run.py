@@ -73,13 +73,18 @@ def run(
         str | None, typer.Option("--params", help="Strategy parameters as JSON.")
     ] = None,
     cash: Annotated[
-        str, typer.Option("--cash", help="Create the portfolio with this cash if missing.")
+        str,
+        typer.Option(
+            "--cash", help="Create the portfolio with this cash in the strategy's book if missing."
+        ),
     ] = "100000",
     universe: Annotated[str | None, typer.Option("--universe")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Drive STRATEGY on a paper portfolio: the backtest's strategy object, bar by bar through
-    the paper broker. With --costs backtest a replay equals the event backtest of the same run."""
+    """Drive STRATEGY on its book of a paper portfolio (the cash deposited with
+    'portfolio deposit P AMOUNT --strategy STRATEGY'): the backtest's strategy object, bar by bar
+    through the paper broker. With --costs backtest a replay equals the event backtest of the
+    same run."""
     if costs not in COSTS:
         raise typer.BadParameter(f"{costs!r}: use paper or backtest", param_hint="--costs")
     if prices not in PRICES:
@@ -155,10 +160,11 @@ def _live(
 
 def _ensure_portfolio(services: Services, strategy: str, portfolio: str, cash: str) -> None:
     """Create ``portfolio`` when it does not exist, once the strategy is known to exist (a
-    refused command leaves nothing behind)."""
+    refused command leaves nothing behind), with ``cash`` in the strategy's book: the book
+    ``trade run`` trades."""
     services.trading.check_runnable(strategy)
     if portfolio not in {p.name for p in services.trading.list_portfolios()}:
-        services.trading.create_portfolio(portfolio, cash)
+        services.trading.create_portfolio(portfolio, cash, strategy=strategy)
 
 
 def _costs(services: Services, strategy: str, choice: str) -> CostModel | None:

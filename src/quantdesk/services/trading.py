@@ -53,6 +53,7 @@ from quantdesk.services.trading_types import (
     ReplayResult,
     SnapshotView,
     TradingError,
+    book_label,
 )
 
 if TYPE_CHECKING:
@@ -99,9 +100,11 @@ class TradingService:
         mode: str = "paper",
         benchmark: str | None = None,
         account: str | None = None,
+        strategy: str = "",
     ) -> PortfolioView:
-        """A new portfolio with ``cash`` deposited (currency). Paper portfolios get their own
-        paper account (``paper-NAME``) unless ``account`` names one."""
+        """A new portfolio with ``cash`` deposited (currency) into ``strategy``'s book (``""``:
+        the unallocated book). Paper portfolios get their own paper account (``paper-NAME``)
+        unless ``account`` names one."""
         name = name.strip()
         if not name or any(c.isspace() for c in name):
             raise TradingError(f"portfolio name must be one word, got {name!r}")
@@ -126,25 +129,31 @@ class TradingService:
                 connection, name, account_id, mode, benchmark, now
             )
             trading_repo.ensure_strategy(connection, record.id, "", now)
+            trading_repo.ensure_strategy(connection, record.id, strategy, now)
             if amount > 0:
-                trading_repo.insert_cash_flow(connection, record.id, amount, now, note="initial")
+                trading_repo.insert_cash_flow(
+                    connection, record.id, amount, now, strategy, note="initial"
+                )
                 self._fund_venue(connection, account_id, amount)
         return _view(record)
 
     def deposit(self, name: str, amount: Decimal | int | str, strategy: str = "") -> PortfolioValue:
         """Move cash in (> 0) or out (< 0) of a portfolio's strategy book; a cash flow, so
-        time-weighted returns ignore it. A withdrawal never exceeds the book's cash."""
+        time-weighted returns ignore it. A withdrawal never exceeds the book's cash (the book's
+        own, not the portfolio's: another book's cash is not this book's to take)."""
         value = trading_orders.to_money(amount, "amount")
         if value == 0:
             raise TradingError("a cash flow must not be zero")
         session = self._session(name)
-        available = session.ledger.cash(session.account, strategy)
-        if value < 0 and -value > available:
-            raise TradingError(
-                f"withdrawal of {-value} exceeds the {available} cash of portfolio {name!r}"
-            )
         now = self._clock.now()
         with self._db.transaction() as connection:
+            available = session.ledger.cash(session.account, strategy)
+            if value < 0 and -value > available:
+                currency = trading_repo.account_currency(connection, session.portfolio.account_id)
+                raise TradingError(
+                    f"{book_label(strategy)} of portfolio {name!r} has {available:,.2f} "
+                    f"{currency} cash; cannot withdraw {-value:,.2f}"
+                )
             trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
             trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
             session.broker.deposit(value)

@@ -1,6 +1,7 @@
 """The alerts the trading service raises (see :mod:`quantdesk.services.alerts`): orders the
 broker rejected, reconciliation differences, drift above the portfolio's threshold on a
-rebalance check. Each names the portfolio and what to look at; the key makes it idempotent."""
+rebalance check or after a ``trade run`` step. Each names the portfolio and what to look at;
+the key makes it idempotent."""
 
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ def drift_checked(
     portfolio_id: int,
     result: RebalanceResult,
 ) -> None:
-    """A ``drift`` alert when the largest |current − target| weight of a rebalance check is
-    above the portfolio's ``drift_threshold`` setting (no setting: no alert)."""
+    """A ``drift`` alert when the largest |current − target| weight of a rebalance check (or
+    of a book after a ``trade run`` step: the same check, on the strategy's book against the
+    strategy's targets) is above the portfolio's ``drift_threshold`` setting (no setting: no
+    alert). One open alert per portfolio: raising it again while it is open adds nothing."""
     if alerts is None or not result.drift:
         return
     threshold = stored_settings(database, portfolio_id, result.portfolio).drift_threshold

@@ -118,10 +118,20 @@ def value(session: PortfolioSession, prices: PriceBook) -> PortfolioValue:
 
 
 def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
-    """Store the clock day's value with that day's net cash flows, and each strategy book's
-    own (stored with it, in one transaction; the books sum to the portfolio)."""
+    """Store the portfolio's value with its net cash flows, and each strategy book's own
+    (stored with it, in one transaction; the books sum to the portfolio).
+
+    **Date**: the session of the prices it is valued at, as a broker's statement or LEAN's
+    portfolio snapshot is dated — the newest session of the held symbols' closes (a halted
+    symbol's older close does not hold the date back); with nothing held, the newest session
+    with bars in the database. Never after the clock's date: taken on Sunday with Friday's
+    bars it is Friday's (and replaces one taken on Friday); on data that ends in 2021 it is
+    dated at its end. **Flows**: the deposits and withdrawals dated from that session to the
+    clock's date — the flows its cash holds since that session — so a weekend deposit in the
+    cash of Friday's snapshot is a flow of Friday's, not a return (and Monday's snapshot, from
+    Monday, does not count it again)."""
     current = value(session, prices)
-    day = session.clock.now().date()
+    day = valuation_date(current, prices)
     # the account's shares per symbol: two strategy books may hold the same one
     shares: dict[str, Decimal] = {}
     marks: dict[str, Decimal] = {}
@@ -132,7 +142,12 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         held.setdefault(p.strategy, {})[p.symbol] = [str(p.quantity), str(p.price)]
     with session.db.read() as connection:
         flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    todays = [f for f in flows if utc(f.at).date() == day]
+    # from the prices' session to the clock: the flows the valued cash holds since that day
+    now = session.clock.now().date()
+    due: dict[str, Decimal] = {}
+    for flow in flows:
+        if day <= utc(flow.at).date() <= now:
+            due[flow.strategy] = due.get(flow.strategy, ZERO) + flow.amount
     books = tuple(
         trading_repo.BookSnapshotRecord(
             strategy=b.strategy,
@@ -140,7 +155,7 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
             cash=b.cash,
             market_value=b.market_value,
             equity=b.equity,
-            net_flows=sum((f.amount for f in todays if f.strategy == b.strategy), ZERO),
+            net_flows=due.get(b.strategy, ZERO),
             realised_pnl=b.realised_pnl,
             unrealised_pnl=b.unrealised_pnl,
             positions=dict(sorted(held.get(b.strategy, {}).items())),
@@ -152,7 +167,7 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         cash=current.cash,
         market_value=current.market_value,
         equity=current.equity,
-        net_flows=sum((f.amount for f in todays), ZERO),
+        net_flows=sum(due.values(), ZERO),
         realised_pnl=current.realised_pnl,
         unrealised_pnl=current.unrealised_pnl,
         positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
@@ -161,6 +176,13 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
     with session.db.transaction() as connection:
         trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
     return snapshot_view(record)
+
+
+def valuation_date(current: PortfolioValue, prices: PriceBook) -> date:
+    """The session whose closes value ``current`` (see :func:`snapshot`)."""
+    sessions = [prices.session_of(p.symbol) for p in current.positions]
+    known = [d for d in sessions if d is not None]
+    return max(known) if known else prices.latest_session()
 
 
 def history(

@@ -4,14 +4,21 @@ A session's decision time is 21:00 UTC of that session (the portfolio's ``decisi
 moves it; 21:00 is after the New York close all year, when
 the day's bar can be in the database). :func:`live_step` acts on the latest session whose
 decision time the clock has passed, once: it loads the strategy's history up to that session,
-lets the strategy decide on its last bar exactly as a replay would (same runner, same rules:
-:mod:`.trading_runner`) and stores the orders, fills and the session's snapshot. The snapshot
-is also the mark that the session was acted on, so a second call (a cron job run twice, a
-restart) does nothing. Allocation strategies learn from the calendar whether the session ends
-their rebalance period (a replay learns it from the next bar, which live trading does not have).
+lets the strategy decide on its last bar exactly as a replay would (same runner, same rules,
+same book — the strategy's own: :mod:`.trading_runner`, :mod:`.trading_replay`) and stores the
+orders, fills and the session's snapshot, dated that session even when the step runs after
+midnight UTC. The snapshot is also the mark that the session was acted on, so a second call (a
+cron job run twice, a restart) does nothing. Allocation strategies learn from the calendar
+whether the session ends their rebalance period (a replay learns it from the next bar, which live
+trading does not have).
 
 ``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
 time on the clock it was given; ``--once`` takes one step (for cron users).
+
+After a step the strategy's book gets the rebalance check (its weights against the targets in
+force): drift above the portfolio's ``drift_threshold`` raises the ``drift`` alert a
+``rebalance`` check raises (one open alert per portfolio). Replays over history raise none:
+alerts are about the portfolio as it is now.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.data.panel import Panel
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
+from quantdesk.services import trading_alerts, trading_orders
 from quantdesk.services.portfolio_admin import disabled_message, disabled_strategies
 from quantdesk.services.portfolio_settings import stored_settings
 from quantdesk.services.trading_replay import strategy_inputs
@@ -34,6 +42,7 @@ from quantdesk.services.trading_runner import SESSION_CLOSE_UTC
 
 if TYPE_CHECKING:
     from quantdesk.services.trading import TradingService
+    from quantdesk.services.trading_runner import PaperRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +107,29 @@ def live_step(
     if last != session:
         note = f"no bar for {session} yet (the data ends {last}): update the data, then run again"
         return LiveStep(name, strategy, None, 0, None, decision_time(session, at), note)
-    runner = portfolio_runner(service, name, panel, runnable, costs, fractional)
+    runner = portfolio_runner(service, name, strategy, panel, runnable, costs, fractional)
     runner.start()
     sent = runner.step(len(panel.dates) - 1, final=False)
     runner.save()
+    _check_drift(service, runner, strategy, costs)
     equity = runner.session_equity()
     note = f"{sent} order(s) sent on {session}"
     return LiveStep(name, strategy, session, sent, equity, next_decision, note)
+
+
+def _check_drift(
+    service: TradingService, runner: PaperRunner, strategy: str, costs: CostModel
+) -> None:
+    """After the step, the rebalance check on the strategy's book against the targets in force
+    (allocation strategies: a signal strategy has no target weights), raising the same
+    ``drift`` alert as ``rebalance`` does above the portfolio's threshold."""
+    targets = runner.current_targets()
+    if targets is None:
+        return
+    session = runner.session
+    source = f"strategy:{strategy}"
+    result = trading_orders.rebalance(session, targets, source, 0.0, False, costs, strategy)
+    trading_alerts.drift_checked(service._alerts, service._db, session.portfolio.id, result)
 
 
 def _latest_decided_session(calendar: TradingCalendar, now: datetime, at: time) -> date:

@@ -7,6 +7,10 @@ the backtest's cost model and share rounding the replay's equity equals the back
 ``sector-momentum`` replays the stored-signal path: the 12-1 sector signal on the first
 session of each month (over the sector ETFs, or the comma-separated ``universe``), executed as
 a rebalance at that day's close.
+
+Either way the strategy trades its own book of the portfolio (the book named after it, funded
+with ``portfolio deposit P AMOUNT --strategy NAME``): its cash and positions only, never the
+unallocated book's or another strategy's. A book with nothing in it is refused, named.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from quantdesk.services import trading_book, trading_orders
 from quantdesk.services.trading_reconcile import reconcile
 from quantdesk.services.trading_runner import PanelPrices, PaperRunner
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
-from quantdesk.services.trading_types import ReplayResult, TradingError
+from quantdesk.services.trading_types import ReplayResult, TradingError, book_label
 from quantdesk.strategies.base import AllocationStrategy, SignalStrategy, StrategyParams
 
 if TYPE_CHECKING:
@@ -75,7 +79,9 @@ def replay(
         return _replay_signal(service, name, start, end, symbols, progress)
     costs = costs if costs is not None else service.costs
     panel, runnable = strategy_inputs(service, strategy, start, end, params, universe, costs)
-    runner = portfolio_runner(service, name, panel, runnable, costs, fractional, price_field)
+    runner = portfolio_runner(
+        service, name, strategy, panel, runnable, costs, fractional, price_field
+    )
     first = runner.bar_time(0)
     if clock.now() > first:
         raise TradingError(
@@ -92,20 +98,45 @@ def replay(
 def portfolio_runner(
     service: TradingService,
     name: str,
+    book: str,
     panel: Panel,
     runnable: AllocationStrategy | SignalStrategy,
     costs: CostModel,
     fractional: bool,
     price_field: str | None = None,
 ) -> PaperRunner:
-    """A runner of ``runnable`` on portfolio ``name``: a session priced from ``panel``,
-    reconciled with its paper venue first."""
+    """A runner of ``runnable`` on strategy ``book`` of portfolio ``name``: a session priced
+    from ``panel``, reconciled with its paper venue first; an empty book is refused."""
     record = service._record(name)
     prices = PanelPrices(service._data, service._clock, panel.symbols)
     session = PortfolioSession(service._db, service._clock, record, prices, costs)
     reconcile(session)
+    ensure_funded(session, book)
     return PaperRunner(
-        session, panel, runnable, prices, costs, fractional=fractional, price_field=price_field
+        session,
+        panel,
+        runnable,
+        prices,
+        costs,
+        fractional=fractional,
+        book=book,
+        price_field=price_field,
+    )
+
+
+def ensure_funded(session: PortfolioSession, book: str) -> None:
+    """Refuse to drive a strategy on a book with nothing in it (no cash, no position, no open
+    order): its orders could only be trimmed to nothing, and the cash of the portfolio's other
+    books is not the strategy's to spend."""
+    ledger, account = session.ledger, session.account
+    if ledger.cash(account, book) > 0 or ledger.positions(account, book):
+        return
+    if session.manager.open_orders(book):
+        return
+    name = session.portfolio.name
+    raise TradingError(
+        f"{book_label(book)} of portfolio {name!r} has no cash or positions to trade: fund it "
+        f"with 'quantdesk portfolio deposit {name} AMOUNT --strategy {book}'"
     )
 
 
@@ -207,6 +238,7 @@ def _replay_signal(
     rebalances = orders = 0
     # one session for the whole replay: state stays in memory, each batch is saved as it goes
     session = service._session(name)
+    ensure_funded(session, SECTOR_SIGNAL)
     prices = session.prices
     assert isinstance(prices, PriceBook)
     for done, (day, targets) in enumerate(schedule, start=1):
@@ -214,7 +246,7 @@ def _replay_signal(
         session.broker.on_prices()
         if targets is not None:
             result = trading_orders.rebalance(
-                session, targets, "sector-momentum", 0.0, True, service.costs
+                session, targets, SECTOR_SIGNAL, 0.0, True, service.costs, SECTOR_SIGNAL
             )
             rebalances += 1
             orders += len(result.orders)

@@ -20,11 +20,11 @@ ledger and stored. On each bar ``i``:
    (1e-10);
 5. the day's value is recorded as a snapshot.
 
-The strategy trades one strategy book of the portfolio (``""`` by default) and sees the panel's
-symbols only; snapshots value the whole portfolio, and each strategy book apart. Orders decided
-on the last bar of a replay are not sent (the backtest has no later bar to fill them on, and the
-two must agree). Fills at the decision bar's close are all the runner does:
-next-open timing and volume participation are backtest-only for now.
+The strategy trades one strategy book of the portfolio (``trade run`` gives it the book named
+after the strategy) and sees the panel's symbols only; snapshots value the whole portfolio, and
+each strategy book apart. Orders decided on the last bar of a replay are not sent (the backtest
+has no later bar to fill them on, and the two must agree). Fills at the decision bar's close are
+all the runner does: next-open timing and volume participation are backtest-only for now.
 """
 
 from __future__ import annotations
@@ -218,6 +218,17 @@ class PaperRunner:
             if progress is not None:
                 progress(n, count)
         self.save()
+
+    def current_targets(self) -> dict[str, float] | None:
+        """An allocation strategy's target weights (fractions of the book's equity) in force at
+        the current bar, by symbol; ``None`` for a signal strategy or before its first
+        rebalance."""
+        if not isinstance(self.strategy, AllocationAdapter):
+            return None
+        weights = self.strategy.targets_at(self.i)
+        if weights is None:
+            return None
+        return {s: float(w) for s, w in zip(self._symbols, weights, strict=True) if w > 0.0}
 
     def session_equity(self) -> Decimal:
         """The portfolio's equity (currency) at the current bar's prices."""
@@ -498,9 +509,12 @@ class PaperRunner:
     def _snapshot(self) -> trading_repo.SnapshotRecord:
         """The day's value, as :func:`.trading_book.value` computes it, from a summary of the
         account's books kept until the next fill (only the marks change between trades); with
-        each book's own value, which sum to it."""
+        each book's own value, which sum to it. Dated the bar's session (the session of the
+        prices valued: a live step after midnight UTC values the day before), with the flows
+        dated from it to the clock's date, as :func:`.trading_book.snapshot` does."""
         session = self.session
-        day = session.clock.now().date()
+        day = self._times[self.i].date()
+        now = session.clock.now().date()
         if self._held_at != self._trades:
             self._summarise_book()
         marks: dict[str, Decimal] = {}
@@ -509,7 +523,11 @@ class PaperRunner:
             if mark is None:
                 raise TradingError(f"no price for held symbol {symbol!r} on {day}")
             marks[symbol] = mark
-        flows = self._flows.get(day, {})
+        flows: dict[str, Decimal] = {}
+        for flow_day, amounts in self._flows.items():
+            if day <= flow_day <= now:
+                for book, amount in amounts.items():
+                    flows[book] = flows.get(book, ZERO) + amount
         marked = {s: str(m) for s, m in marks.items()}
         market_value = open_cost = ZERO
         for symbol, (quantity, cost) in self._held.items():

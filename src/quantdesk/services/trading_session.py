@@ -44,13 +44,15 @@ ZERO = Decimal(0)
 
 
 class PriceBook:
-    """Latest close on or before the clock's date, per symbol (``None`` when unknown)."""
+    """Latest close on or before the clock's date, per symbol (``None`` when unknown), and the
+    session it closed (:meth:`session_of`)."""
 
     def __init__(self, data: DataService, clock: Clock) -> None:
         self._data = data
         self._clock = clock
         self._known: set[str] | None = None
         self._cache: dict[tuple[str, date], Decimal | None] = {}
+        self._sessions: dict[tuple[str, date], date] = {}
 
     def known(self, symbol: str) -> bool:
         if self._known is None:
@@ -66,8 +68,13 @@ class PriceBook:
         panel = self._data.load_panel(wanted, ("close",), start=day - timedelta(days=14), end=day)
         closes = panel["close"]
         for column, symbol in enumerate(panel.symbols):
-            finite = closes[:, column][np.isfinite(closes[:, column])]
-            self._cache[(symbol, day)] = Decimal(repr(float(finite[-1]))) if len(finite) else None
+            rows = np.flatnonzero(np.isfinite(closes[:, column]))
+            if not len(rows):
+                self._cache[(symbol, day)] = None
+                continue
+            self._cache[(symbol, day)] = Decimal(repr(float(closes[rows[-1], column])))
+            stamp = np.datetime_as_string(panel.dates[rows[-1]], unit="D")
+            self._sessions[(symbol, day)] = date.fromisoformat(str(stamp))
         for symbol in wanted:
             if self._cache.get((symbol, day)) is None:
                 self._cache[(symbol, day)] = self._last_close(symbol, day)
@@ -81,7 +88,34 @@ class PriceBook:
         if not isinstance(stamp, datetime) or stamp.date() > day or close is None:
             return None
         value = float(close)
-        return Decimal(repr(value)) if np.isfinite(value) else None
+        if not np.isfinite(value):
+            return None
+        self._sessions[(symbol, day)] = stamp.date()
+        return Decimal(repr(value))
+
+    def session_of(self, symbol: str) -> date | None:
+        """The session whose close :meth:`__call__` gives for ``symbol`` (``None``: no price)."""
+        day = self._clock.now().date()
+        if self(symbol) is None:
+            return None
+        return self._sessions.get((symbol, day))
+
+    def latest_session(self) -> date:
+        """The session of the newest daily bars on or before the clock's date: the database's
+        last date, or the exchange's (XNYS) latest session on or before the clock's date when
+        the bars go further (a simulated clock) or there are none."""
+        from quantdesk.core.errors import NotFoundError
+        from quantdesk.data.calendar import TradingCalendar
+
+        day = self._clock.now().date()
+        try:
+            _, last = self._data.get_date_range()
+        except NotFoundError:
+            last = None
+        if last is not None and last.date() < day:
+            return last.date()
+        calendar = TradingCalendar("XNYS", start=day - timedelta(days=30))
+        return day if calendar.is_session(day) else calendar.previous_session(day)
 
     def __call__(self, symbol: str) -> Decimal | None:
         day = self._clock.now().date()

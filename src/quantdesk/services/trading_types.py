@@ -265,3 +265,8 @@ class ReplayResult:
     rebalances: int
     orders: int
     final_equity: Decimal
+
+
+def book_label(strategy: str) -> str:
+    """How messages name a strategy book: ``book momentum-12-1``, or the unallocated book."""
+    return f"book {strategy}" if strategy else "the unallocated book"

@@ -54,7 +54,11 @@ def populate(services: Services) -> None:
         datetime.combine(start - timedelta(days=1), clock_time(0), tzinfo=UTC)
     )
     replay = build_services(services.settings, clock=replay_clock, database=services.database)
-    replay.trading.create_portfolio(PORTFOLIO, Decimal(100_000), benchmark="SP500")
+    replay.trading.create_portfolio(
+        PORTFOLIO, Decimal(100_000), benchmark="SP500", strategy="sector-momentum"
+    )
+    # the unallocated book, which the pages' manual orders and rebalances trade
+    replay.trading.deposit(PORTFOLIO, Decimal(100_000))
     replay.trading.run_strategy(
         PORTFOLIO, "sector-momentum", start, end, universe=",".join(symbols)
     )

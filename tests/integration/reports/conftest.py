@@ -104,7 +104,9 @@ def market(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     # a paper portfolio replayed like the demo's, on services with a clock of their own
     clock = SimulatedClock(datetime.combine(REPLAY_START - timedelta(days=1), time(0), UTC))
     replay = build_services(settings, clock=clock, database=database)
-    replay.trading.create_portfolio(PORTFOLIO, Decimal(100_000), benchmark="BENCH")
+    replay.trading.create_portfolio(
+        PORTFOLIO, Decimal(100_000), benchmark="BENCH", strategy="momentum-12-1"
+    )
     replay.trading.run_strategy(PORTFOLIO, "momentum-12-1", REPLAY_START, LAST, PARAMS, universe)
     replay.trading.journal_add(
         PORTFOLIO, {"thesis": "Thèse : l'énergie mène — 日本 trimmed, € hedged"}

@@ -45,7 +45,7 @@ def _assert_books_sum(services: Services, name: str) -> None:
     assert portfolio
     for shot in portfolio:
         day = [b for b in books if b.date == shot.date]
-        assert {b.strategy for b in day} == {"", "idle"}
+        assert {b.strategy for b in day} == {"momentum-12-1", "idle"}
         for field in ("cash", "market_value", "equity", "net_flows", "realised_pnl"):
             total = sum((getattr(b, field) for b in day), Decimal(0))
             assert abs(total - getattr(shot, field)) <= Decimal("0.01"), (shot.date, field)
@@ -57,12 +57,12 @@ def test_a_replayed_book_beside_an_idle_one_and_a_resumed_replay_keep_the_sum(
     trading = trading_services.trading
     clock.advance_to(datetime(2024, 1, 31, 21, tzinfo=UTC))
     for name in ("whole", "in-flight"):
-        trading.create_portfolio(name, Decimal(100_000))
+        trading.create_portfolio(name, Decimal(100_000), strategy="momentum-12-1")
         trading.deposit(name, Decimal(20_000), "idle")  # funded, never traded
     _run(trading_services, "whole", END)
     _assert_books_sum(trading_services, "whole")
     _, books = _shots(trading_services, "whole")
-    traded = [b for b in books if b.strategy == ""]
+    traded = [b for b in books if b.strategy == "momentum-12-1"]
     assert len(traded) == 20
     assert len({b.equity for b in traded}) > 1  # the strategy's book moves ...
     assert {b.equity for b in books if b.strategy == "idle"} == {Decimal(20_000)}  # ... not idle's

@@ -55,6 +55,7 @@ DAY = datetime(2024, 3, 1, 21, 0, tzinfo=UTC)
 REPLAY_START, REPLAY_END = date(2024, 2, 1), date(2024, 4, 30)
 REPLAY_PARAMS = {"lookback": 10, "skip": 2, "top_fraction": 0.67, "frequency": "weekly"}
 UNIVERSE = "AAA,BBB,CCC"
+STRATEGY = "momentum-12-1"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the harness forks the trader")
 
@@ -230,9 +231,9 @@ def test_kill_9_during_replays_resumes_to_the_uninterrupted_result(
     url = trading_services.database.url
     opening = datetime(2024, 1, 31, 21, tzinfo=UTC)
     reference = _services(url, tmp_path / "reference", opening)
-    reference.trading.create_portfolio("reference", Decimal(100_000))
+    reference.trading.create_portfolio("reference", Decimal(100_000), strategy=STRATEGY)
     reference.trading.resume_strategy(
-        "reference", "momentum-12-1", REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
+        "reference", STRATEGY, REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
     )
     expected = _replay_state(reference, "reference")
     assert len(expected["snapshots"]) == 62  # type: ignore[arg-type] # sessions Feb–Apr 2024
@@ -243,7 +244,7 @@ def test_kill_9_during_replays_resumes_to_the_uninterrupted_result(
     def continue_replay(portfolio: str) -> None:
         services = _services(url, tmp_path / "child", opening)
         services.trading.resume_strategy(
-            portfolio, "momentum-12-1", REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
+            portfolio, STRATEGY, REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
         )
 
     rng = random.Random(20240131)
@@ -253,7 +254,7 @@ def test_kill_9_during_replays_resumes_to_the_uninterrupted_result(
         rounds += 1
         portfolio = f"replay{rounds}"
         opener = _services(url, tmp_path / "parent", opening)
-        opener.trading.create_portfolio(portfolio, Decimal(100_000))
+        opener.trading.create_portfolio(portfolio, Decimal(100_000), strategy=STRATEGY)
         opener.close()
         while True:
             watcher.dispose()  # no pooled connection crosses a fork
@@ -275,7 +276,7 @@ def test_kill_9_during_replays_resumes_to_the_uninterrupted_result(
         # continue to the end (nothing left to do when the child completed it)
         last = _services(url, tmp_path / "parent", opening)
         last.trading.resume_strategy(
-            portfolio, "momentum-12-1", REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
+            portfolio, STRATEGY, REPLAY_START, REPLAY_END, REPLAY_PARAMS, UNIVERSE
         )
         assert _replay_state(last, portfolio) == expected, f"round {rounds} differs"
         last.close()

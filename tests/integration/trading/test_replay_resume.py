@@ -45,7 +45,7 @@ def test_a_replay_cut_anywhere_continues_to_the_uninterrupted_result(
     trading = trading_services.trading
     clock.advance_to(datetime(2024, 1, 31, 21, tzinfo=UTC))
     for name in ("whole", "cut", "in-flight"):
-        trading.create_portfolio(name, Decimal(100_000))
+        trading.create_portfolio(name, Decimal(100_000), strategy="momentum-12-1")
     _run(trading_services, "whole", END)
     expected = _state(trading_services, "whole")
     assert len(expected[3]) == 20  # type: ignore[arg-type] # sessions, one snapshot each
@@ -88,7 +88,7 @@ def test_a_replay_killed_after_a_batch_is_saved_continues_to_the_uninterrupted_r
     trading = trading_services.trading
     clock.advance_to(datetime(2024, 1, 31, 21, tzinfo=UTC))
     for name in ("whole", "killed"):
-        trading.create_portfolio(name, Decimal(100_000))
+        trading.create_portfolio(name, Decimal(100_000), strategy="momentum-12-1")
     _run(trading_services, "whole", END)
     expected = _state(trading_services, "whole")
     sessions = [s.date for s in expected[3]]  # type: ignore[attr-defined]

@@ -115,7 +115,7 @@ def _replay_equals_backtest(
     try:
         trading = services.trading
         name = f"{strategy.replace('-', '')}{uuid.uuid4().hex[:6]}"
-        trading.create_portfolio(name, CASH)
+        trading.create_portfolio(name, CASH, strategy=strategy)
         costs = costs if costs is not None else trading.backtest_costs(strategy)
         replayed = trading.run_strategy(
             name, strategy, START, END, universe=universe, costs=costs, fractional=True
@@ -180,7 +180,7 @@ def test_a_replay_at_the_raw_close_fills_at_the_close_not_the_adjusted_one(
     try:
         trading = services.trading
         name = f"closes{uuid.uuid4().hex[:6]}"
-        trading.create_portfolio(name, CASH)
+        trading.create_portfolio(name, CASH, strategy="ma-crossover")
         trading.run_strategy(
             name, "ma-crossover", START, date(2017, 6, 30), universe="AAPL", price_field="close"
         )

@@ -180,3 +180,43 @@ def test_tca_of_a_replayed_portfolio_matches_the_hand_computed_slippage(
     assert measured.slippage_bps == pytest.approx(report.overall.mean_bp)
     assert measured.commission_per_order == 1.0
     assert not math.isnan(report.overall.std_bp)
+
+
+def test_a_snapshot_is_dated_by_the_session_of_its_prices_never_the_clocks_later_day(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    _at(clock, "2024-01-05")  # a Friday
+    trading.create_portfolio("core", Decimal(10_000))
+    trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 10)])
+    friday = trading.snapshot("core")
+    assert friday.date == date(2024, 1, 5)
+    # Sunday, valued at Friday's closes: Friday's snapshot again (replaced), with the weekend's
+    # deposit as a flow of it, not a return
+    clock.advance_to(datetime(2024, 1, 7, 15, 0, tzinfo=UTC))
+    trading.deposit("core", Decimal(1_000))
+    sunday = trading.snapshot("core")
+    assert (sunday.date, sunday.net_flows) == (date(2024, 1, 5), Decimal(11_000))
+    assert [s.date for s in trading.history("core").snapshots] == [date(2024, 1, 5)]
+    _at(clock, "2024-01-08")
+    monday = trading.snapshot("core")
+    assert (monday.date, monday.net_flows) == (date(2024, 1, 8), Decimal(0))
+    assert trading.history("core").returns[-1] == pytest.approx(
+        float(monday.equity / sunday.equity - 1)
+    )
+    # the bars end on Friday 28 June: a snapshot in 2026 is dated then
+    clock.advance_to(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    late = trading.snapshot("core")
+    assert late.date == date(2024, 6, 28)
+    assert late.equity == trading.value("core").equity
+
+
+def test_a_cash_only_snapshot_is_dated_by_the_latest_session_with_bars(
+    trading_services: Services, clock: SimulatedClock
+) -> None:
+    trading = trading_services.trading
+    clock.advance_to(datetime(2024, 1, 7, 15, 0, tzinfo=UTC))  # Sunday, bars until June
+    trading.create_portfolio("cash", Decimal(10_000))
+    assert trading.snapshot("cash").date == date(2024, 1, 5)
+    clock.advance_to(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    assert trading.snapshot("cash").date == date(2024, 6, 28)

@@ -10,6 +10,7 @@ import pytest
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.core.enums import Side
 from quantdesk.db.repositories import orders as orders_repo
+from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.services import Services
 from quantdesk.services.trading_types import OrderSpec, TradingError
 
@@ -145,3 +146,27 @@ def test_a_resting_buy_from_an_earlier_session_still_reserves_its_cash(
     # a new session (a restart) must see the stored open order: 8,000 are left, not 10,000
     with pytest.raises(TradingError, match=r"8000\.00 available"):
         trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 80)])
+
+
+def test_a_book_withdrawal_above_the_books_cash_names_the_book_and_writes_nothing(
+    trading_services: Services,
+) -> None:
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(100_000))  # the unallocated book's cash
+    trading.deposit("core", Decimal(1_000), "momentum-12-1")
+    before = trading.value("core")
+    with pytest.raises(TradingError) as refused:
+        trading.deposit("core", Decimal(-5_000), "momentum-12-1")
+    assert str(refused.value) == (
+        "book momentum-12-1 of portfolio 'core' has 1,000.00 USD cash; cannot withdraw 5,000.00"
+    )
+    with pytest.raises(TradingError, match=r"^the unallocated book of portfolio 'core' has "):
+        trading.deposit("core", Decimal(-100_001))
+    after = trading.value("core")
+    assert (after.cash, after.net_deposits) == (before.cash, before.net_deposits)
+    with trading_services.database.read() as connection:
+        record = trading_repo.get_portfolio(connection, "core")
+        assert record is not None
+        assert len(trading_repo.cash_flows(connection, record.id)) == 2
+    # the book's own cash can go
+    assert trading.deposit("core", Decimal(-1_000), "momentum-12-1").cash == Decimal(100_000)

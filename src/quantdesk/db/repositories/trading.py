@@ -110,6 +110,14 @@ def ensure_account(connection: Connection, account_id: str, broker: str, at: dat
         )
 
 
+def account_currency(connection: Connection, account_id: str) -> str:
+    """The account's currency code (``USD`` when the account is unknown)."""
+    value = connection.execute(
+        select(TradingAccount.currency).where(TradingAccount.id == account_id)
+    ).scalar()
+    return "USD" if value is None else str(value)
+
+
 def account_broker(connection: Connection, account_id: str) -> str | None:
     value = connection.execute(
         select(TradingAccount.broker).where(TradingAccount.id == account_id)
