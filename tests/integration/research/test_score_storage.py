@@ -126,3 +126,37 @@ def test_an_empty_score_set_only_deletes(database: Database) -> None:
     )
     with database.transaction() as connection:
         assert research_repo.replace_scores(connection, "set", [date(2020, 1, 31)], empty) == 0
+
+
+def test_copy_text_keeps_tabs_backslashes_and_escaped_json(database: Database) -> None:
+    """Regression guard for PostgreSQL's COPY text (built column-wise, not by psycopg per row):
+    a tab or backslash in the set or universe name and the backslashes ``json.dumps`` writes
+    for quotes and non-ASCII names must be stored as given, on both backends."""
+    with database.transaction() as connection:
+        ids = instrument_repo.upsert_instruments(
+            connection, [InstrumentInfo(symbol=s) for s in ("AAA", "BBB")], now=NOW
+        )
+    components = {'é "quoted"\\': (np.array([0.5, np.nan]), np.array([-0.0, 1e-07]))}
+    scores = research_repo.ScoreColumns(
+        dates=[date(2020, 1, 31), date(2020, 1, 31)],
+        instrument_ids=np.array([ids["AAA"], ids["BBB"]], dtype=np.int64),
+        universe="AAA,BBB\t\\x",
+        score=np.array([0.1 + 0.2, -1e-300]),
+        rank=np.array([1, 2]),
+        sector_rank=[None, 1],
+        weight_coverage=np.array([np.inf, 2 / 3]),
+        components=components,
+    )
+    with database.transaction() as connection:
+        research_repo.replace_scores(connection, "set\t\\n", [date(2020, 1, 31)], scores)
+    with database.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT score_set, universe, score, rank, sector_rank, weight_coverage, "
+            "CAST(components AS TEXT) FROM factor_scores ORDER BY rank"
+        ).all()
+    texts = research_repo.components_json(components, 2)
+    assert [tuple(r) for r in rows] == [
+        ("set\t\\n", "AAA,BBB\t\\x", 0.1 + 0.2, 1, None, None, texts[0]),
+        ("set\t\\n", "AAA,BBB\t\\x", -1e-300, 2, 1, 2 / 3, texts[1]),
+    ]
+    assert '\\u00e9 \\"quoted\\"\\\\' in texts[0]
