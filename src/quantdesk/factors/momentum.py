@@ -22,6 +22,7 @@ from quantdesk.factors._arrays import (
     as_series,
     lagged,
     positive_int,
+    running_sum,
     simple_returns,
 )
 from quantdesk.factors.errors import FactorInputError
@@ -128,8 +129,7 @@ def relative_strength(
     high, low = np.where(inside, high, 1), np.where(inside, low, 0)
 
     def window_sum(values: FloatArray) -> FloatArray:
-        total = np.zeros((values.shape[0] + 1, values.shape[1]))
-        np.cumsum(values, axis=0, out=total[1:])
+        total = running_sum(values)
         out: FloatArray = total[high] - total[low]
         return out
 

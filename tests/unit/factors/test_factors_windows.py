@@ -17,7 +17,7 @@ import pytest
 
 from quantdesk.core.jit import njit
 from quantdesk.factors import month_end_rows, rolling_mean, sharpe_like, volatility
-from quantdesk.factors._arrays import simple_returns
+from quantdesk.factors._arrays import running_sum, simple_returns
 from quantdesk.factors.windows import rolling_max_at, rolling_mean_at, rolling_mean_std_at
 
 
@@ -196,3 +196,14 @@ def test_real_data_at_month_ends_is_bit_for_bit_the_kernel(
         assert_same_floats(ours_mean, mean)
         assert_same_floats(ours_std, std)
     assert_same_floats(rolling_max_at(close, rows, 252, 252), kernel_max(close, rows, 252, 252))
+
+
+@pytest.mark.parametrize("shape", [(300, 9), (300, 1), (1, 4), (0, 3)], ids=str)
+def test_running_sum_is_numpys_cumulative_sum_bit_for_bit(shape: tuple[int, int]) -> None:
+    """relative strength's window sums come from it: every float must stay np.cumsum's."""
+    rng = np.random.default_rng(11)
+    values = rng.lognormal(0.0, 3.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    values[rng.random(shape) < 0.1] = -0.0
+    expected = np.zeros((shape[0] + 1, shape[1]))
+    np.cumsum(values, axis=0, out=expected[1:])
+    assert_same_floats(running_sum(values), expected)
