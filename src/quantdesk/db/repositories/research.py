@@ -66,22 +66,22 @@ class ScoreColumns:
 def replace_scores(
     connection: Connection, score_set: str, dates: Iterable[date], scores: ScoreColumns
 ) -> int:
-    """Delete the stored rows of ``score_set`` on ``dates`` and insert ``scores`` in one bulk
-    statement (``executemany`` on SQLite, ``COPY`` on PostgreSQL). Returns the rows inserted."""
+    """Replace the stored rows of ``score_set`` on ``dates`` with ``scores``; returns how many
+    rows the set now holds on those dates (``len(scores)``).
+
+    PostgreSQL: one ``DELETE`` per 500 dates and one bulk ``COPY``. SQLite: only the rows that
+    differ from what is stored are deleted and inserted (one ``executemany`` each), so
+    recomputing unchanged history writes almost nothing; when most rows differ, the dates are
+    deleted in bulk and every row inserted. Either way the stored rows end up exactly
+    ``scores``, within the caller's transaction.
+    """
     days = sorted(set(dates))
-    for start in range(0, len(days), _CHUNK):
-        connection.execute(
-            delete(FactorScore).where(
-                FactorScore.score_set == score_set,
-                FactorScore.date.in_(days[start : start + _CHUNK]),
-            )
-        )
-    if not len(scores):
-        return 0
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name != "postgresql":
+        _replace_changed_rows(connection, score_set, days, scores)
+        return len(scores)
+    _delete_dates(connection, score_set, days)
+    if len(scores):
         _copy_scores(connection, score_set, scores)
-    else:
-        _insert_scores(connection, score_set, scores)
     return len(scores)
 
 
@@ -92,24 +92,75 @@ _COLUMNS = (
 _COPY_ROWS = 50_000  # rows per COPY text chunk: a few MB at a time, far from Arrow's 2 GB
 
 
-def _insert_scores(connection: Connection, score_set: str, scores: ScoreColumns) -> None:
-    """One driver ``executemany``: SQLAlchemy's per-row parameter processing costs ~10× more.
-    Dates as ISO text and JSON as text, as SQLAlchemy's SQLite types store them."""
+def _delete_dates(connection: Connection, score_set: str, days: Sequence[date]) -> None:
+    for start in range(0, len(days), _CHUNK):
+        connection.execute(
+            delete(FactorScore).where(
+                FactorScore.score_set == score_set,
+                FactorScore.date.in_(days[start : start + _CHUNK]),
+            )
+        )
+
+
+def _replace_changed_rows(
+    connection: Connection, score_set: str, days: Sequence[date], scores: ScoreColumns
+) -> None:
+    """SQLite: compare with the stored rows and write only the difference.
+
+    Rows are compared as SQLite hands them back: dates as ISO text, JSON as text, NaN as NULL
+    (SQLite stores no NaN) and -0.0 equal to 0.0 (SQLite stores an integral REAL as an integer,
+    so both are stored alike); equal rows are stored byte for byte alike, so keeping one is the
+    same as rewriting it. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
+    parameter processing costs ~10× more.
+    """
+    cursor: Any = connection.connection.driver_connection
+    stored: set[tuple[Any, ...]] = set()
+    for start in range(0, len(days), _CHUNK):
+        texts = [d.isoformat() for d in days[start : start + _CHUNK]]
+        stored.update(
+            cursor.execute(
+                "SELECT date, instrument_id, universe, score, rank, sector_rank, "
+                "weight_coverage, components FROM factor_scores "
+                f"WHERE score_set = ? AND date IN ({', '.join('?' * len(texts))})",
+                [score_set, *texts],
+            ).fetchall()
+        )
+    rows = _sqlite_rows(scores)
+    kept = {row[:2] for row in rows if row in stored}
+    if len(kept) < len(stored) / 2:
+        # mostly new rows: deleting the dates in bulk is cheaper than row by row
+        _delete_dates(connection, score_set, days)
+        changed = rows
+    else:
+        stale = [(score_set, *row[:2]) for row in stored if row[:2] not in kept]
+        if stale:
+            connection.exec_driver_sql(
+                "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
+                stale,
+            )
+        changed = [row for row in rows if row[:2] not in kept]
+    if changed:
+        connection.exec_driver_sql(
+            f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(score_set, *row) for row in changed],
+        )
+
+
+def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
+    """Each score's row without the set name, as SQLite stores and returns it."""
     day_text = {d: d.isoformat() for d in set(scores.dates)}
-    rows = zip(
-        itertools.repeat(score_set),
-        [day_text[d] for d in scores.dates],
-        scores.instrument_ids.tolist(),
-        itertools.repeat(scores.universe),
-        scores.score.tolist(),
-        [int(r) for r in scores.rank.tolist()],
-        scores.sector_rank,
-        _nullable(scores.weight_coverage),
-        components_json(scores.components, len(scores)),
-        strict=False,
-    )
-    connection.exec_driver_sql(
-        f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(rows)
+    return list(
+        zip(
+            [day_text[d] for d in scores.dates],
+            scores.instrument_ids.tolist(),
+            itertools.repeat(scores.universe),
+            _nullable(scores.score),
+            [int(r) for r in scores.rank.tolist()],
+            scores.sector_rank,
+            _nullable(scores.weight_coverage),
+            components_json(scores.components, len(scores)),
+            strict=False,
+        )
     )
 
 
