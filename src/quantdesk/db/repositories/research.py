@@ -126,19 +126,18 @@ def _replace_changed_rows(
             ).fetchall()
         )
     rows = _sqlite_rows(scores)
-    kept = {row[:2] for row in rows if row in stored}
-    if len(kept) < len(stored) / 2:
+    changed = [row for row in rows if row not in stored]
+    kept = len(rows) - len(changed)  # each equal to one stored row (the keys are unique)
+    if kept < len(stored) / 2:
         # mostly new rows: deleting the dates in bulk is cheaper than row by row
         _delete_dates(connection, score_set, days)
         changed = rows
-    else:
-        stale = [(score_set, *row[:2]) for row in stored if row[:2] not in kept]
-        if stale:
-            connection.exec_driver_sql(
-                "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
-                stale,
-            )
-        changed = [row for row in rows if row[:2] not in kept]
+    elif kept < len(stored):
+        stale = [(score_set, *row[:2]) for row in stored.difference(rows)]
+        connection.exec_driver_sql(
+            "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
+            stale,
+        )
     if changed:
         connection.exec_driver_sql(
             f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
