@@ -245,11 +245,14 @@ def test_recomputing_unchanged_scores_writes_nothing_on_sqlite(database: Databas
         ids = instrument_repo.upsert_instruments(
             connection, [InstrumentInfo(symbol=s * 3) for s in "AB"], now=NOW
         )
-    scores = _columns(ids, [("AAA", 2, 1.0), ("BBB", 2, np.nan), ("AAA", 3, -0.0)])
+    scores = _columns(
+        ids, [("AAA", 2, 1.0), ("BBB", 2, np.nan), ("AAA", 3, -0.0), ("BBB", 3, np.inf)]
+    )
     days = [date(2020, 1, 2), date(2020, 1, 3)]
     with database.transaction() as connection:
         research_repo.replace_scores(connection, "set", days, scores)
     before = _stored(database)
+    assert [row[3] for row in before] == [1.0, None, 0.0, np.inf]  # SQLite has no NaN
     statements: list[str] = []
 
     def record(*args: object) -> None:
@@ -258,7 +261,7 @@ def test_recomputing_unchanged_scores_writes_nothing_on_sqlite(database: Databas
     event.listen(database.engine, "before_cursor_execute", record)
     try:
         with database.transaction() as connection:
-            assert research_repo.replace_scores(connection, "set", days, scores) == 3
+            assert research_repo.replace_scores(connection, "set", days, scores) == 4
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     assert "insert" not in statements

@@ -113,12 +113,12 @@ def _replace_changed_rows(
     same as rewriting it. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
     parameter processing costs ~10× more.
     """
-    cursor: Any = connection.connection.driver_connection
+    driver: Any = connection.connection.driver_connection
     stored: set[tuple[Any, ...]] = set()
     for start in range(0, len(days), _CHUNK):
         texts = [d.isoformat() for d in days[start : start + _CHUNK]]
         stored.update(
-            cursor.execute(
+            driver.execute(
                 "SELECT date, instrument_id, universe, score, rank, sector_rank, "
                 "weight_coverage, components FROM factor_scores "
                 f"WHERE score_set = ? AND date IN ({', '.join('?' * len(texts))})",
@@ -153,7 +153,7 @@ def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
             [day_text[d] for d in scores.dates],
             scores.instrument_ids.tolist(),
             itertools.repeat(scores.universe),
-            _nullable(scores.score),
+            _nan_as_none(scores.score),  # what SQLite stores for NaN (±inf stay)
             [int(r) for r in scores.rank.tolist()],
             scores.sector_rank,
             _nullable(scores.weight_coverage),
@@ -266,6 +266,13 @@ def _numbers(values: np.ndarray) -> Any:
     if not finite.all():
         texts = pc.if_else(pa.array(finite), texts, pa.scalar("null"))
     return texts
+
+
+def _nan_as_none(values: np.ndarray) -> list[float | None]:
+    out: list[float | None] = values.astype(np.float64).tolist()
+    for k in np.flatnonzero(np.isnan(values)).tolist():
+        out[k] = None
+    return out
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
