@@ -117,3 +117,23 @@ def test_a_backtest_builds_only_the_services_it_calls(sample_home: Path) -> None
         "quantdesk.web",
     }
     assert modules & unused == set()
+
+
+@pytest.mark.parametrize(
+    "score_set",
+    [
+        ["--set", "momentum-composite"],
+        # the sample holds no ETF: the ETF set's factors over a few stocks
+        ["--set", "etf-factor", "--universe", "AAPL,MSFT,KO,PEP"],
+    ],
+    ids=["momentum-composite", "etf-factor"],
+)
+def test_computing_scores_loads_no_numba_talib_or_scipy(
+    sample_home: Path, score_set: list[str]
+) -> None:
+    """Regression (issue 11): the factor windows (volume momentum's rolling means, the ETF set's
+    volatility, quality and 252-day high) ran as numba kernels, so every ``scores --compute``
+    loaded numba and its cached kernels (~0.6 s); they are NumPy now (``factors.windows``)."""
+    args = ["scores", "--compute", *score_set, "--top", "3", "--json"]
+    assert imported_by(args, sample_home) == []
+    assert "quantdesk.factors.momentum" in quantdesk_modules(args, sample_home)  # it computed

@@ -6,7 +6,8 @@ indices to evaluate only on rebalance dates (:mod:`.schedule`); cross-sectional 
 :mod:`.composite` and :mod:`.etf` build the scores.
 
 Names load on first use (PEP 562): a strategy that needs only the rebalance schedule does not
-import TA-Lib (``technical``) or numba (the kernels of ``momentum``) with it (issue 11).
+import TA-Lib (``technical``) or pandas-heavy modules (``terms``, ``fundamentals``) with it
+(issue 11). No factor uses numba: window statistics are NumPy (:mod:`.windows`).
 """
 
 from __future__ import annotations

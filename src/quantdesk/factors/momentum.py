@@ -22,9 +22,11 @@ from quantdesk.factors._arrays import (
     as_series,
     lagged,
     positive_int,
+    running_sum,
     simple_returns,
 )
 from quantdesk.factors.errors import FactorInputError
+from quantdesk.factors.windows import rolling_max_at, rolling_mean_at, rolling_mean_std_at
 
 TRADING_DAYS_PER_YEAR = 252
 
@@ -127,8 +129,7 @@ def relative_strength(
     high, low = np.where(inside, high, 1), np.where(inside, low, 0)
 
     def window_sum(values: FloatArray) -> FloatArray:
-        total = np.zeros((values.shape[0] + 1, values.shape[1]))
-        np.cumsum(values, axis=0, out=total[1:])
+        total = running_sum(values)
         out: FloatArray = total[high] - total[low]
         return out
 
@@ -158,10 +159,7 @@ def rolling_mean(
     window = positive_int(window, "window")
     needed = window if min_periods is None else positive_int(min_periods, "min_periods")
     rows = as_rows(at, array.shape[0])
-    from quantdesk.factors import nb  # numba loads with the first kernel used
-
-    mean, _ = nb.rolling_mean_std_at_nb(array, rows, window, needed, 1)
-    return mean
+    return rolling_mean_at(array, rows, window, needed)
 
 
 def volume_momentum(
@@ -196,9 +194,7 @@ def volatility(
     window = positive_int(window, "window", minimum=2)
     needed = window if min_periods is None else positive_int(min_periods, "min_periods", 2)
     rows = as_rows(at, prices.shape[0])
-    from quantdesk.factors import nb  # numba loads with the first kernel used
-
-    _, std = nb.rolling_mean_std_at_nb(simple_returns(prices), rows, window, needed, 1)
+    _, std = rolling_mean_std_at(simple_returns(prices), rows, window, needed, 1)
     annualised: FloatArray = std * np.sqrt(TRADING_DAYS_PER_YEAR)
     return annualised
 
@@ -215,9 +211,7 @@ def sharpe_like(
     window = positive_int(window, "window", minimum=2)
     needed = window if min_periods is None else positive_int(min_periods, "min_periods", 2)
     rows = as_rows(at, prices.shape[0])
-    from quantdesk.factors import nb  # numba loads with the first kernel used
-
-    mean, std = nb.rolling_mean_std_at_nb(simple_returns(prices), rows, window, needed, 1)
+    mean, std = rolling_mean_std_at(simple_returns(prices), rows, window, needed, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = mean / std * np.sqrt(TRADING_DAYS_PER_YEAR)
     out[~np.isfinite(out)] = np.nan
@@ -236,9 +230,7 @@ def distance_from_high(
     window = positive_int(window, "window")
     needed = window if min_periods is None else positive_int(min_periods, "min_periods")
     rows = as_rows(at, prices.shape[0])
-    from quantdesk.factors import nb  # numba loads with the first kernel used
-
-    high = nb.rolling_max_at_nb(prices, rows, window, needed)
+    high = rolling_max_at(prices, rows, window, needed)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = prices[rows] / high - 1.0
     out[~np.isfinite(out)] = np.nan

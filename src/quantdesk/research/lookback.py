@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    # the factor package compiles numba kernels on import; only its config type is needed here
+    # only the factor package's config type is needed here
     from quantdesk.factors import CompositeMomentumConfig
 
 # Trading rows → calendar days: 7/5 for weekends, 10 % for holidays, plus a month of slack.

@@ -38,7 +38,7 @@ from quantdesk.services.research_signals import SECTOR_STRATEGY, SignalBook
 from quantdesk.services.research_universe import UniverseLoader
 
 if TYPE_CHECKING:
-    # the factor package compiles numba kernels on import; it loads when scores are computed
+    # the factor modules load when scores are computed, not with the services
     from quantdesk.factors import CompositeMomentumConfig
 
 __all__ = [

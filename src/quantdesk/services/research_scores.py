@@ -39,7 +39,7 @@ from quantdesk.services.reference_data import ReferenceDataService
 from quantdesk.services.research_universe import UniverseLoader
 
 if TYPE_CHECKING:
-    # the factor package compiles numba kernels on import; it loads when scores are computed
+    # the factor modules load when scores are computed, not with the services
     from quantdesk.factors import CompositeMomentumConfig
 
 EQUAL_WEIGHT_BENCHMARK = "equal-weight universe average"
@@ -74,7 +74,7 @@ class ScoreBook:
         use_earnings: bool,
     ) -> ScoreTable:
         """See :meth:`quantdesk.services.research.ResearchService.compute_scores`."""
-        # numba-compiled factor kernels: loaded on the first computation, not with the services
+        # the factor modules: loaded on the first computation, not with the services
         from quantdesk.factors import CompositeMomentumConfig, month_end_rows
 
         kind = parse_score_set(score_set)
@@ -215,7 +215,7 @@ class ScoreBook:
         start: date | None,
         end: date | None,
     ) -> tuple[str, pd.DataFrame, dict[str, FloatArray]]:
-        from quantdesk.factors import align_earnings, composite_momentum  # numba: see compute
+        from quantdesk.factors import align_earnings, composite_momentum  # lazily: see compute
 
         label, bench = self._benchmark(benchmark, panel, mask, start, end)
         earnings = None
@@ -389,7 +389,7 @@ def _etf_scores(
     mask: np.ndarray | None,
     sectors: np.ndarray,
 ) -> tuple[pd.DataFrame, dict[str, FloatArray]]:
-    from quantdesk.factors import etf_factor_scores, rank  # numba: see ScoreBook.compute
+    from quantdesk.factors import etf_factor_scores, rank  # lazily: see ScoreBook.compute
 
     _, prices = panel.prices()
     result = etf_factor_scores(prices, universe=mask, at=rows)

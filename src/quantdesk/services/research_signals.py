@@ -69,7 +69,7 @@ class SignalBook:
         positions: Mapping[str, Decimal | float | int] | None,
     ) -> SectorSignal:
         """See :meth:`quantdesk.services.research.ResearchService.sector_momentum_signal`."""
-        # numba-compiled factor kernels: loaded on the first signal, not with the services
+        # the factor modules: loaded on the first signal, not with the services
         from quantdesk.factors import sector_rotation_signal
 
         as_of = None if date is None else as_date(date)

@@ -126,3 +126,144 @@ def test_an_empty_score_set_only_deletes(database: Database) -> None:
     )
     with database.transaction() as connection:
         assert research_repo.replace_scores(connection, "set", [date(2020, 1, 31)], empty) == 0
+
+
+def test_copy_text_keeps_tabs_backslashes_and_escaped_json(database: Database) -> None:
+    """Regression guard for PostgreSQL's COPY text (built column-wise, not by psycopg per row):
+    a tab or backslash in the set or universe name and the backslashes ``json.dumps`` writes
+    for quotes and non-ASCII names must be stored as given, on both backends."""
+    with database.transaction() as connection:
+        ids = instrument_repo.upsert_instruments(
+            connection, [InstrumentInfo(symbol=s) for s in ("AAA", "BBB")], now=NOW
+        )
+    components = {'é "quoted"\\': (np.array([0.5, np.nan]), np.array([-0.0, 1e-07]))}
+    scores = research_repo.ScoreColumns(
+        dates=[date(2020, 1, 31), date(2020, 1, 31)],
+        instrument_ids=np.array([ids["AAA"], ids["BBB"]], dtype=np.int64),
+        universe="AAA,BBB\t\\x",
+        score=np.array([0.1 + 0.2, -1e-300]),
+        rank=np.array([1, 2]),
+        sector_rank=[None, 1],
+        weight_coverage=np.array([np.inf, 2 / 3]),
+        components=components,
+    )
+    with database.transaction() as connection:
+        research_repo.replace_scores(connection, "set\t\\n", [date(2020, 1, 31)], scores)
+    with database.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT score_set, universe, score, rank, sector_rank, weight_coverage, "
+            "CAST(components AS TEXT) FROM factor_scores ORDER BY rank"
+        ).all()
+    texts = research_repo.components_json(components, 2)
+    assert [tuple(r) for r in rows] == [
+        ("set\t\\n", "AAA,BBB\t\\x", 0.1 + 0.2, 1, None, None, texts[0]),
+        ("set\t\\n", "AAA,BBB\t\\x", -1e-300, 2, 1, 2 / 3, texts[1]),
+    ]
+    assert '\\u00e9 \\"quoted\\"\\\\' in texts[0]
+
+
+def _columns(ids: dict[str, int], rows: list[tuple[str, int, float]]) -> research_repo.ScoreColumns:
+    """Scores of (symbol, day of January 2020, score) rows; ranks by order, one component."""
+    values = np.array([score for _, _, score in rows])
+    return research_repo.ScoreColumns(
+        dates=[date(2020, 1, day) for _, day, _ in rows],
+        instrument_ids=np.array([ids[symbol] for symbol, _, _ in rows], dtype=np.int64),
+        universe="all",
+        score=values,
+        rank=np.arange(1, len(rows) + 1),
+        sector_rank=[None] * len(rows),
+        weight_coverage=np.full(len(rows), 1.0),
+        components={"m": (values, -values)},
+    )
+
+
+def _stored(database: Database) -> list[tuple[object, ...]]:
+    with database.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT score_set, CAST(date AS TEXT), instrument_id, score, rank, "
+            "CAST(components AS TEXT) FROM factor_scores ORDER BY 1, 2, 3"
+        ).all()
+    # PostgreSQL keeps NaN (SQLite stores NULL): NaN != NaN, so compare it as None
+    return [tuple(None if isinstance(v, float) and np.isnan(v) else v for v in r) for r in rows]
+
+
+def test_replacing_stored_scores_leaves_exactly_the_new_rows(database: Database) -> None:
+    """Recomputing rewrites only what changed on SQLite (issue 11); the stored slice must still
+    end up exactly the new scores: changed rows replaced, rows no longer scored deleted, rows
+    on other dates and of other sets kept, NaN and -0.0 stored as a fresh insert stores them."""
+    with database.transaction() as connection:
+        ids = instrument_repo.upsert_instruments(
+            connection, [InstrumentInfo(symbol=s * 3) for s in "ABCD"], now=NOW
+        )
+    first = [("AAA", 2, 1.0), ("BBB", 2, 0.0), ("CCC", 2, np.nan), ("AAA", 3, 2.0), ("DDD", 3, 5.0)]
+    kept_elsewhere = [("AAA", 9, 7.0)]
+    second = [("AAA", 2, 1.0), ("BBB", 2, -0.0), ("CCC", 2, np.nan), ("AAA", 3, 2.5)]
+    second += [("BBB", 3, 4.0)]  # DDD on the 3rd is no longer scored; BBB is new
+    with database.transaction() as connection:
+        research_repo.replace_scores(
+            connection, "set", [date(2020, 1, 9)], _columns(ids, kept_elsewhere)
+        )
+        research_repo.replace_scores(connection, "other", [date(2020, 1, 2)], _columns(ids, first))
+        research_repo.replace_scores(
+            connection, "set", [date(2020, 1, 2), date(2020, 1, 3)], _columns(ids, first)
+        )
+    with database.transaction() as connection:
+        written = research_repo.replace_scores(
+            connection, "set", [date(2020, 1, 2), date(2020, 1, 3)], _columns(ids, second)
+        )
+    assert written == len(second)
+    after_update = _stored(database)
+
+    with database.transaction() as connection:  # the same slice written into an empty one
+        connection.exec_driver_sql("DELETE FROM factor_scores WHERE score_set = 'set'")
+        research_repo.replace_scores(
+            connection, "set", [date(2020, 1, 9)], _columns(ids, kept_elsewhere)
+        )
+        research_repo.replace_scores(
+            connection, "set", [date(2020, 1, 2), date(2020, 1, 3)], _columns(ids, second)
+        )
+    assert after_update == _stored(database)
+    in_set = [r for r in after_update if r[0] == "set"]
+    assert [(r[1], r[2]) for r in in_set] == [
+        ("2020-01-02", ids["AAA"]),
+        ("2020-01-02", ids["BBB"]),
+        ("2020-01-02", ids["CCC"]),
+        ("2020-01-03", ids["AAA"]),
+        ("2020-01-03", ids["BBB"]),
+        ("2020-01-09", ids["AAA"]),
+    ]
+    assert [r[3] for r in in_set][3:5] == [2.5, 4.0]
+    assert len([r for r in after_update if r[0] == "other"]) == len(first)
+
+
+def test_recomputing_unchanged_scores_writes_nothing_on_sqlite(database: Database) -> None:
+    """Regression (issue 11): a recompute of unchanged history deleted and re-inserted every
+    row (about 1 s of a ``scores --compute`` on 109 k rows); equal rows are now left alone."""
+    if database.engine.dialect.name != "sqlite":
+        return  # PostgreSQL replaces the dates with one DELETE and one COPY
+    with database.transaction() as connection:
+        ids = instrument_repo.upsert_instruments(
+            connection, [InstrumentInfo(symbol=s * 3) for s in "AB"], now=NOW
+        )
+    scores = _columns(
+        ids, [("AAA", 2, 1.0), ("BBB", 2, np.nan), ("AAA", 3, -0.0), ("BBB", 3, np.inf)]
+    )
+    days = [date(2020, 1, 2), date(2020, 1, 3)]
+    with database.transaction() as connection:
+        research_repo.replace_scores(connection, "set", days, scores)
+    before = _stored(database)
+    assert [row[3] for row in before] == [1.0, None, 0.0, np.inf]  # SQLite has no NaN
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]).split()[0].lower())
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.transaction() as connection:
+            assert research_repo.replace_scores(connection, "set", days, scores) == 4
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert "insert" not in statements
+    assert "delete" not in statements
+    assert _stored(database) == before

@@ -66,9 +66,33 @@ class ScoreColumns:
 def replace_scores(
     connection: Connection, score_set: str, dates: Iterable[date], scores: ScoreColumns
 ) -> int:
-    """Delete the stored rows of ``score_set`` on ``dates`` and insert ``scores`` in one bulk
-    statement (``executemany`` on SQLite, ``COPY`` on PostgreSQL). Returns the rows inserted."""
+    """Replace the stored rows of ``score_set`` on ``dates`` with ``scores``; returns how many
+    rows the set now holds on those dates (``len(scores)``).
+
+    PostgreSQL: one ``DELETE`` per 500 dates and one bulk ``COPY``. SQLite: only the rows that
+    differ from what is stored are deleted and inserted (one ``executemany`` each), so
+    recomputing unchanged history writes almost nothing; when most rows differ, the dates are
+    deleted in bulk and every row inserted. Either way the stored rows end up exactly
+    ``scores``, within the caller's transaction.
+    """
     days = sorted(set(dates))
+    if connection.dialect.name != "postgresql":
+        _replace_changed_rows(connection, score_set, days, scores)
+        return len(scores)
+    _delete_dates(connection, score_set, days)
+    if len(scores):
+        _copy_scores(connection, score_set, scores)
+    return len(scores)
+
+
+_COLUMNS = (
+    "score_set, date, instrument_id, universe, score, rank, sector_rank, weight_coverage, "
+    "components"
+)
+_COPY_ROWS = 50_000  # rows per COPY text chunk: a few MB at a time, far from Arrow's 2 GB
+
+
+def _delete_dates(connection: Connection, score_set: str, days: Sequence[date]) -> None:
     for start in range(0, len(days), _CHUNK):
         connection.execute(
             delete(FactorScore).where(
@@ -76,42 +100,120 @@ def replace_scores(
                 FactorScore.date.in_(days[start : start + _CHUNK]),
             )
         )
-    if not len(scores):
-        return 0
-    postgres = connection.dialect.name == "postgresql"
-    day_text = {d: d.isoformat() for d in set(scores.dates)}
-    rows = zip(
-        itertools.repeat(score_set),
-        scores.dates if postgres else [day_text[d] for d in scores.dates],
-        scores.instrument_ids.tolist(),
-        itertools.repeat(scores.universe),
-        scores.score.tolist(),
-        [int(r) for r in scores.rank.tolist()],
-        scores.sector_rank,
-        _nullable(scores.weight_coverage),
-        components_json(scores.components, len(scores)),
-        strict=False,
-    )
-    columns = (
-        "score_set, date, instrument_id, universe, score, rank, sector_rank, weight_coverage, "
-        "components"
-    )
-    if postgres:
-        raw: Any = connection.connection.driver_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY factor_scores ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        # one driver executemany: SQLAlchemy's per-row parameter processing costs ~10× more;
-        # dates as ISO text and JSON as text, as SQLAlchemy's SQLite types store them
-        connection.exec_driver_sql(
-            f"INSERT INTO factor_scores ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            list(rows),
+
+
+def _replace_changed_rows(
+    connection: Connection, score_set: str, days: Sequence[date], scores: ScoreColumns
+) -> None:
+    """SQLite: compare with the stored rows and write only the difference.
+
+    Rows are compared as SQLite hands them back: dates as ISO text, JSON as text, NaN as NULL
+    (SQLite stores no NaN) and -0.0 equal to 0.0 (SQLite stores an integral REAL as an integer,
+    so both are stored alike); equal rows are stored byte for byte alike, so keeping one is the
+    same as rewriting it. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
+    parameter processing costs ~10× more.
+    """
+    driver: Any = connection.connection.driver_connection
+    stored: set[tuple[Any, ...]] = set()
+    for start in range(0, len(days), _CHUNK):
+        texts = [d.isoformat() for d in days[start : start + _CHUNK]]
+        stored.update(
+            driver.execute(
+                "SELECT date, instrument_id, universe, score, rank, sector_rank, "
+                "weight_coverage, components FROM factor_scores "
+                f"WHERE score_set = ? AND date IN ({', '.join('?' * len(texts))})",
+                [score_set, *texts],
+            ).fetchall()
         )
-    return len(scores)
+    rows = _sqlite_rows(scores)
+    changed = [row for row in rows if row not in stored]
+    kept = len(rows) - len(changed)  # each equal to one stored row (the keys are unique)
+    if kept < len(stored) / 2:
+        # mostly new rows: deleting the dates in bulk is cheaper than row by row
+        _delete_dates(connection, score_set, days)
+        changed = rows
+    elif kept < len(stored):
+        stale = [(score_set, *row[:2]) for row in stored.difference(rows)]
+        connection.exec_driver_sql(
+            "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
+            stale,
+        )
+    if changed:
+        connection.exec_driver_sql(
+            f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(score_set, *row) for row in changed],
+        )
+
+
+def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
+    """Each score's row without the set name, as SQLite stores and returns it."""
+    day_text = {d: d.isoformat() for d in set(scores.dates)}
+    return list(
+        zip(
+            [day_text[d] for d in scores.dates],
+            scores.instrument_ids.tolist(),
+            itertools.repeat(scores.universe),
+            _nan_as_none(scores.score),  # what SQLite stores for NaN (±inf stay)
+            [int(r) for r in scores.rank.tolist()],
+            scores.sector_rank,
+            _nullable(scores.weight_coverage),
+            components_json(scores.components, len(scores)),
+            strict=False,
+        )
+    )
+
+
+def _copy_scores(connection: Connection, score_set: str, scores: ScoreColumns) -> None:
+    """``COPY … FROM STDIN`` of text that Arrow builds a column at a time: no Python object per
+    row or value (psycopg's ``write_row`` adapted each value in Python). Floats go as the
+    shortest digits that read back as the same double; the JSON text is the SQLite path's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str) -> Any:
+        return pa.scalar(_copy_escaped(value), pa.string())
+
+    null = pa.scalar("\\N", pa.string())
+    finite = np.isfinite(scores.weight_coverage)
+    columns = [
+        text(score_set),
+        pc.cast(pa.array(scores.dates, pa.date32()), pa.string()),
+        pc.cast(pa.array(scores.instrument_ids, pa.int64()), pa.string()),
+        text(scores.universe),
+        # NaN and ±inf are stored as such (psycopg wrote them so); PostgreSQL reads Arrow's words
+        pc.cast(pa.array(np.asarray(scores.score, dtype=np.float64)), pa.string()),
+        pc.cast(pa.array(np.asarray(scores.rank, dtype=np.int64)), pa.string()),
+        pc.fill_null(pc.cast(pa.array(scores.sector_rank, pa.int64()), pa.string()), null),
+        pc.fill_null(
+            pc.cast(pa.array(scores.weight_coverage, pa.float64(), mask=~finite), pa.string()),
+            null,
+        ),
+        # json.dumps escapes control characters, so only its backslashes need COPY's escape
+        pc.replace_substring(_components_text(scores.components, len(scores)), "\\", "\\\\"),
+    ]
+    raw: Any = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY factor_scores ({_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for start in range(0, len(scores), _COPY_ROWS):
+            part = [c if isinstance(c, pa.Scalar) else c.slice(start, _COPY_ROWS) for c in columns]
+            lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*part, "\t"), "\n", "")
+            copy.write(_string_data(lines))
+
+
+def _copy_escaped(value: str) -> str:
+    """``value`` as a field of PostgreSQL's COPY text format."""
+    for plain, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        value = value.replace(plain, escaped)
+    return value
+
+
+def _string_data(strings: Any) -> memoryview:
+    """The characters of an Arrow string array's values, back to back (one buffer, no copy)."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return memoryview(strings.buffers()[2])[first:last]
 
 
 def components_json(
@@ -120,10 +222,17 @@ def components_json(
     """Each row's ``{name: {"value": normalised, "raw": raw}}`` as the text ``json.dumps``
     writes (null for NaN), built a column at a time by Arrow's string kernels instead of a
     document (or a Python float repr) per row."""
+    texts: list[str] = _components_text(components, count).to_pylist()
+    return texts
+
+
+def _components_text(components: Mapping[str, tuple[np.ndarray, np.ndarray]], count: int) -> Any:
+    """:func:`components_json` as an Arrow string array."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not components:
-        return ["{}"] * count
+        return pa.array(["{}"] * count, pa.string())
     parts = []
     for name, (normalised, raw) in components.items():
         key = json.dumps(name)
@@ -132,9 +241,7 @@ def components_json(
                 f'{key}: {{"value": ', _numbers(normalised), ', "raw": ', _numbers(raw), "}", ""
             )
         )
-    rows = pc.binary_join_element_wise("{", pc.binary_join_element_wise(*parts, ", "), "}", "")
-    texts: list[str] = rows.to_pylist()
-    return texts
+    return pc.binary_join_element_wise("{", pc.binary_join_element_wise(*parts, ", "), "}", "")
 
 
 def _numbers(values: np.ndarray) -> Any:
@@ -159,6 +266,13 @@ def _numbers(values: np.ndarray) -> Any:
     if not finite.all():
         texts = pc.if_else(pa.array(finite), texts, pa.scalar("null"))
     return texts
+
+
+def _nan_as_none(values: np.ndarray) -> list[float | None]:
+    out: list[float | None] = values.astype(np.float64).tolist()
+    for k in np.flatnonzero(np.isnan(values)).tolist():
+        out[k] = None
+    return out
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
