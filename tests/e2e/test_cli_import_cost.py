@@ -19,8 +19,9 @@ import pytest
 
 HEAVY = ("numba", "scipy", "talib", "llvmlite")
 # modules a backtest does not need although numba would load them (scipy.linalg: ~0.25 s), and
-# SQLAlchemy's ORM, which no command uses (its import and 38 mappers: ~0.3 s of CPU)
-HEAVY_MODULES = ("scipy.linalg", "scipy.stats", "sqlalchemy.orm")
+# SQLAlchemy's ORM, which no command uses (its import and 38 mappers: ~0.3 s of CPU), and Rich's
+# progress display, which draws nothing off a terminal (these probes' output is a pipe)
+HEAVY_MODULES = ("scipy.linalg", "scipy.stats", "sqlalchemy.orm", "rich.progress")
 
 PROBE = """
 import json, sys
