@@ -26,7 +26,7 @@ def _output(args: list[str], whole: bool) -> tuple[int, str]:
 def test_a_command_line_builds_only_the_command_it_names() -> None:
     built = typer.main.get_group(app_for(["backtest", "momentum-12-1", "--json"]))
     assert sorted(built.commands) == ["backtest"]
-    group = typer.main.get_group(app_for(["--version", "data", "status"]))
+    group = typer.main.get_group(app_for(["data", "status", "--json"]))
     assert sorted(group.commands) == ["data"]
 
 
@@ -51,7 +51,10 @@ def test_refusals_are_the_same_as_from_the_whole_app(args: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["--help"], ["--version"], ["backtset", "momentum-12-1"]], ids=" ".join
+    "args",
+    [[], ["--help"], ["-h", "backtest"], ["--version"], ["backtset", "momentum-12-1"]],
+    ids=" ".join,
 )
-def test_a_line_naming_no_command_gets_the_whole_app(args: list[str]) -> None:
+def test_a_line_not_starting_with_a_command_gets_the_whole_app(args: list[str]) -> None:
     assert app_for(args) is app
+    assert _output(args, whole=False) == _output(args, whole=True)

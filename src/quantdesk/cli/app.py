@@ -72,11 +72,12 @@ report.register(app)
 def app_for(args: Sequence[str]) -> typer.Typer:
     """``app`` with only the top-level command or group that ``args`` name: Click then builds
     that command's parameters alone, not every command's (reading all 118 signatures was
-    ≈ 0.06 s of CPU at each start, issue 11). The whole app when they name none of its commands
-    (``--help``, a misspelt command to suggest for) or the shell asks for completions."""
-    if "_QUANTDESK_COMPLETE" in os.environ:
+    ≈ 0.06 s of CPU at each start, issue 11). The whole app when they do not start with one of
+    its commands (``--help``, ``-h backtest``, a misspelt command to suggest for) or the shell
+    asks for completions."""
+    if "_QUANTDESK_COMPLETE" in os.environ or not args or args[0].startswith("-"):
         return app
-    name = next((arg for arg in args if not arg.startswith("-")), None)
+    name = args[0]
     commands = [
         info
         for info in app.registered_commands
