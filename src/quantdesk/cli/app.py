@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import os
+import sys
+from collections.abc import Sequence
+
 import typer
+import typer.main
 
 from quantdesk.cli import (
     backtest,
@@ -63,12 +69,36 @@ serve.register(app)
 report.register(app)
 
 
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """``app`` with only the top-level command or group that ``args`` name: Click then builds
+    that command's parameters alone, not every command's (reading all 118 signatures was
+    ≈ 0.06 s of CPU at each start, issue 11). The whole app when they do not start with one of
+    its commands (``--help``, ``-h backtest``, a misspelt command to suggest for) or the shell
+    asks for completions."""
+    if "_QUANTDESK_COMPLETE" in os.environ or not args or args[0].startswith("-"):
+        return app
+    name = args[0]
+    commands = [
+        info
+        for info in app.registered_commands
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")))
+        == name
+    ]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy.copy(app)  # shares the callback and settings; the lists are its own
+    narrowed.registered_commands = commands
+    narrowed.registered_groups = groups
+    return narrowed
+
+
 def main() -> None:
     """The console script: every failure is one line on stderr and exit 1, never a traceback
     (the last line of defence behind each command's own handler). Click's usage errors (a value
     of the wrong type, outside an option's range) exit 1 too, like every other refusal."""
     try:
-        app()
+        app_for(sys.argv[1:])()
     except SystemExit as exit_:
         if exit_.code == USAGE_ERROR:
             raise SystemExit(1) from None

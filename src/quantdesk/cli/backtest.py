@@ -276,7 +276,7 @@ def backtest(
 def _report(run: StoredRun, as_json: bool, out: Path | None) -> None:
     written: list[Path] = []
     if out is not None:
-        from quantdesk.services.backtest import export_run
+        from quantdesk.services.backtest_export import export_run
 
         written = export_run(run, out, ["csv", "parquet", "json"])
     if as_json:

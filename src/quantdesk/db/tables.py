@@ -1,5 +1,12 @@
 """SQLAlchemy 2 table definitions. Tables are storage, never API schemas.
 
+Each class declares one Core :class:`~sqlalchemy.Table` (``Model.__table__``): ``Model.column``
+is that table's column, and ``Model`` stands for the table in ``select``, ``insert``, ``update``
+and ``delete``. They are not ORM mappings: no code here uses the ORM (repositories run Core
+statements on connections), and building 38 mappers and importing ``sqlalchemy.orm`` were
+≈ 0.3 s of CPU at every command's start (issue 11). A column is ``NOT NULL`` when it says
+``nullable=False`` or is part of the primary key.
+
 Bar timestamps are stored as integer Unix seconds (UTC) in ``bars.ts``: the same on SQLite and
 PostgreSQL, and the cheapest form to scan into numpy panels. Daily bars sit at 00:00 UTC of the
 session date; ``datetime(ts, 'unixepoch')`` (SQLite) or ``to_timestamp(ts)`` (PostgreSQL) shows it.
@@ -9,12 +16,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Double,
@@ -24,14 +32,19 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    # What a table class's attribute is: its table's column. (``Column`` itself is typed as a
+    # descriptor that is ``Never`` on a class, for SQLAlchemy's ``TypedColumns``.)
+    from sqlalchemy.sql.elements import ColumnClause as TableColumn
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,25 +55,53 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+class Base:
+    """Builds a subclass's table from its body: its ``Column`` attributes in order (each named
+    after its attribute unless the column names itself), then ``__table_args__`` (constraints and
+    indexes, and/or a dict of table options, as in SQLAlchemy's declarative classes)."""
+
+    metadata: ClassVar[MetaData] = MetaData(naming_convention=NAMING)
+    __tablename__: ClassVar[str]
+    __table__: ClassVar[Table]
+    __table_args__: ClassVar[tuple[Any, ...] | dict[str, Any]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        columns: list[Column[Any]] = []
+        for attribute, value in vars(cls).items():
+            if isinstance(value, Column):
+                if value.key is None:
+                    value.key = attribute
+                if value.name is None:
+                    value.name = attribute
+                columns.append(value)
+        table_args = cls.__table_args__
+        items, options = ((), table_args) if isinstance(table_args, dict) else (table_args, {})
+        if items and isinstance(items[-1], dict):
+            items, options = items[:-1], items[-1]
+        cls.__table__ = Table(cls.__tablename__, cls.metadata, *columns, *items, **options)
+
+    @classmethod
+    def __clause_element__(cls) -> Table:
+        """``select(Model)``, ``insert(Model)``, … mean the table."""
+        return cls.__table__
 
 
 class Instrument(Base):
     __tablename__ = "instruments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    symbol: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    asset_class: Mapped[str] = mapped_column(String(16), default="equity")
-    sector: Mapped[str | None] = mapped_column(String(64))
-    industry: Mapped[str | None] = mapped_column(String(128))
-    exchange: Mapped[str | None] = mapped_column(String(16))
-    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    symbol: TableColumn[str] = Column(String(32), unique=True, nullable=False)
+    name: TableColumn[str | None] = Column(String(200))
+    asset_class: TableColumn[str] = Column(String(16), default="equity", nullable=False)
+    sector: TableColumn[str | None] = Column(String(64))
+    industry: TableColumn[str | None] = Column(String(128))
+    exchange: TableColumn[str | None] = Column(String(16))
+    currency: TableColumn[str] = Column(String(3), default="USD", nullable=False)
     # Which bar fields the source really provides ("ohlcv", "ohlcv+adj", "close", "adj_close").
-    price_fields: Mapped[str | None] = mapped_column(String(32))
-    source: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    price_fields: TableColumn[str | None] = Column(String(32))
+    source: TableColumn[str | None] = Column(String(64))
+    updated_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
 
 
 class Bar(Base):
@@ -70,29 +111,31 @@ class Bar(Base):
     __tablename__ = "bars"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (SQLAlchemy reads it as is)
 
-    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    timeframe: Mapped[str] = mapped_column(String(4), primary_key=True)
-    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    open: Mapped[float | None] = mapped_column(Double)
-    high: Mapped[float | None] = mapped_column(Double)
-    low: Mapped[float | None] = mapped_column(Double)
-    close: Mapped[float] = mapped_column(Double)
-    volume: Mapped[float | None] = mapped_column(Double)
-    adj_close: Mapped[float | None] = mapped_column(Double)
+    instrument_id: TableColumn[int] = Column(Integer, primary_key=True)
+    timeframe: TableColumn[str] = Column(String(4), primary_key=True)
+    ts: TableColumn[int] = Column(BigInteger, primary_key=True)
+    open: TableColumn[float | None] = Column(Double)
+    high: TableColumn[float | None] = Column(Double)
+    low: TableColumn[float | None] = Column(Double)
+    close: TableColumn[float] = Column(Double, nullable=False)
+    volume: TableColumn[float | None] = Column(Double)
+    adj_close: TableColumn[float | None] = Column(Double)
 
 
 class Fundamental(Base):
     __tablename__ = "fundamentals"
     __table_args__ = (UniqueConstraint("instrument_id", "report_date"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
-    fiscal_period_end: Mapped[date | None] = mapped_column(Date)
-    report_date: Mapped[date] = mapped_column(Date)
-    release_time: Mapped[str | None] = mapped_column(String(8))
-    eps: Mapped[float | None] = mapped_column(Double)
-    eps_estimate: Mapped[float | None] = mapped_column(Double)
-    source: Mapped[str | None] = mapped_column(String(64))
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    instrument_id: TableColumn[int] = Column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), nullable=False
+    )
+    fiscal_period_end: TableColumn[date | None] = Column(Date)
+    report_date: TableColumn[date] = Column(Date, nullable=False)
+    release_time: TableColumn[str | None] = Column(String(8))
+    eps: TableColumn[float | None] = Column(Double)
+    eps_estimate: TableColumn[float | None] = Column(Double)
+    source: TableColumn[str | None] = Column(String(64))
 
 
 class IndexMembership(Base):
@@ -104,50 +147,54 @@ class IndexMembership(Base):
         Index("ix_index_membership_index_dates", "index_name", "start_date", "end_date"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    index_name: Mapped[str] = mapped_column(String(32))
-    symbol: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date | None] = mapped_column(Date)
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    index_name: TableColumn[str] = Column(String(32), nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    name: TableColumn[str | None] = Column(String(200))
+    start_date: TableColumn[date] = Column(Date, nullable=False)
+    end_date: TableColumn[date | None] = Column(Date)
 
 
 class CorporateAction(Base):
     __tablename__ = "corporate_actions"
     __table_args__ = (UniqueConstraint("instrument_id", "ex_date", "action_type"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
-    ex_date: Mapped[date] = mapped_column(Date)
-    action_type: Mapped[str] = mapped_column(String(16))  # "split" (ratio) | "dividend" (cash)
-    value: Mapped[float] = mapped_column(Double)
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    instrument_id: TableColumn[int] = Column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), nullable=False
+    )
+    ex_date: TableColumn[date] = Column(Date, nullable=False)
+    action_type: TableColumn[str] = Column(
+        String(16), nullable=False
+    )  # "split" (ratio) | "dividend" (cash)
+    value: TableColumn[float] = Column(Double, nullable=False)
 
 
 class DataSource(Base):
     __tablename__ = "data_sources"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "file" | "remote" | "sample"
-    provides: Mapped[str | None] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    name: TableColumn[str] = Column(String(64), unique=True, nullable=False)
+    kind: TableColumn[str] = Column(String(16), nullable=False)  # "file" | "remote" | "sample"
+    provides: TableColumn[str | None] = Column(String(200))
+    description: TableColumn[str | None] = Column(Text)
+    enabled: TableColumn[bool] = Column(Boolean, default=True, nullable=False)
 
 
 class FetchLog(Base):
     __tablename__ = "fetch_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(Text)  # file path or redacted request
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))  # "ok" | "partial" | "failed"
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
-    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
-    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    source: TableColumn[str] = Column(String(64), nullable=False)
+    target: TableColumn[str] = Column(Text, nullable=False)  # file path or redacted request
+    started_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    finished_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
+    status: TableColumn[str] = Column(String(16), nullable=False)  # "ok" | "partial" | "failed"
+    rows_read: TableColumn[int] = Column(Integer, default=0, nullable=False)
+    rows_inserted: TableColumn[int] = Column(Integer, default=0, nullable=False)
+    rows_updated: TableColumn[int] = Column(Integer, default=0, nullable=False)
+    rows_rejected: TableColumn[int] = Column(Integer, default=0, nullable=False)
+    details: TableColumn[dict[str, object] | None] = Column(JSON)
 
 
 # -- research ------------------------------------------------------------------------------
@@ -160,16 +207,16 @@ class FactorScore(Base):
 
     __tablename__ = "factor_scores"
 
-    score_set: Mapped[str] = mapped_column(String(64), primary_key=True)
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    universe: Mapped[str | None] = mapped_column(Text)
-    score: Mapped[float | None] = mapped_column(Double)
-    rank: Mapped[int | None] = mapped_column(Integer)
-    sector_rank: Mapped[int | None] = mapped_column(Integer)
-    components: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    score_set: TableColumn[str] = Column(String(64), primary_key=True)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    instrument_id: TableColumn[int] = Column(Integer, primary_key=True)
+    universe: TableColumn[str | None] = Column(Text)
+    score: TableColumn[float | None] = Column(Double)
+    rank: TableColumn[int | None] = Column(Integer)
+    sector_rank: TableColumn[int | None] = Column(Integer)
+    components: TableColumn[dict[str, object] | None] = Column(JSON)
     # share of the composite's configured weight the score was built from (a fraction)
-    weight_coverage: Mapped[float | None] = mapped_column(Double)
+    weight_coverage: TableColumn[float | None] = Column(Double)
 
 
 class Signal(Base):
@@ -177,37 +224,37 @@ class Signal(Base):
 
     __tablename__ = "signals"
 
-    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    instrument_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    action: Mapped[str] = mapped_column(String(8))  # buy | sell | hold
-    target_weight: Mapped[float | None] = mapped_column(Double)
-    confidence: Mapped[float | None] = mapped_column(Double)
-    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    strategy: TableColumn[str] = Column(String(64), primary_key=True)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    instrument_id: TableColumn[int] = Column(Integer, primary_key=True)
+    action: TableColumn[str] = Column(String(8), nullable=False)  # buy | sell | hold
+    target_weight: TableColumn[float | None] = Column(Double)
+    confidence: TableColumn[float | None] = Column(Double)
+    details: TableColumn[dict[str, object] | None] = Column(JSON)
 
 
 # -- backtests -----------------------------------------------------------------------------
 class BacktestRun(Base):
     __tablename__ = "backtest_runs"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    strategy: Mapped[str] = mapped_column(String(64), index=True)
-    engine: Mapped[str] = mapped_column(String(16))
-    params: Mapped[dict[str, object]] = mapped_column(JSON)
-    universe: Mapped[str | None] = mapped_column(Text)
-    benchmark: Mapped[str | None] = mapped_column(String(32))
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date)
-    price_field: Mapped[str] = mapped_column(String(16))
-    initial_cash: Mapped[float] = mapped_column(Double)
-    final_equity: Mapped[float] = mapped_column(Double)
-    metrics: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    bias_checks: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    costs: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    sweep_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[str] = Column(String(36), primary_key=True)
+    strategy: TableColumn[str] = Column(String(64), index=True, nullable=False)
+    engine: TableColumn[str] = Column(String(16), nullable=False)
+    params: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
+    universe: TableColumn[str | None] = Column(Text)
+    benchmark: TableColumn[str | None] = Column(String(32))
+    start_date: TableColumn[date] = Column(Date, nullable=False)
+    end_date: TableColumn[date] = Column(Date, nullable=False)
+    price_field: TableColumn[str] = Column(String(16), nullable=False)
+    initial_cash: TableColumn[float] = Column(Double, nullable=False)
+    final_equity: TableColumn[float] = Column(Double, nullable=False)
+    metrics: TableColumn[dict[str, object] | None] = Column(JSON)
+    bias_checks: TableColumn[dict[str, object] | None] = Column(JSON)
+    costs: TableColumn[dict[str, object] | None] = Column(JSON)
+    sweep_id: TableColumn[str | None] = Column(String(36), index=True)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
     # everything needed to re-run it bit for bit (services.backtest_config)
-    config: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    config: TableColumn[dict[str, object] | None] = Column(JSON)
 
 
 class BacktestSeries(Base):
@@ -216,33 +263,33 @@ class BacktestSeries(Base):
     __tablename__ = "backtest_series"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
-    run_id: Mapped[str] = mapped_column(
+    run_id: TableColumn[str] = Column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    equity: Mapped[float] = mapped_column(Double)
-    returns: Mapped[float | None] = mapped_column(Double)
-    cash: Mapped[float | None] = mapped_column(Double)
-    benchmark: Mapped[float | None] = mapped_column(Double)
-    turnover: Mapped[float | None] = mapped_column(Double)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    equity: TableColumn[float] = Column(Double, nullable=False)
+    returns: TableColumn[float | None] = Column(Double)
+    cash: TableColumn[float | None] = Column(Double)
+    benchmark: TableColumn[float | None] = Column(Double)
+    turnover: TableColumn[float | None] = Column(Double)
 
 
 class BacktestFill(Base):
     __tablename__ = "backtest_fills"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
-    run_id: Mapped[str] = mapped_column(
+    run_id: TableColumn[str] = Column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    date: Mapped[date] = mapped_column(Date)
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(8))
-    quantity: Mapped[float] = mapped_column(Double)
-    price: Mapped[float] = mapped_column(Double)
-    commission: Mapped[float] = mapped_column(Double)
+    seq: TableColumn[int] = Column(Integer, primary_key=True)
+    date: TableColumn[date] = Column(Date, nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    side: TableColumn[str] = Column(String(8), nullable=False)
+    quantity: TableColumn[float] = Column(Double, nullable=False)
+    price: TableColumn[float] = Column(Double, nullable=False)
+    commission: TableColumn[float] = Column(Double, nullable=False)
     # why the order was sent: rebalance | stop_loss | take_profit (or a signal's own tag)
-    reason: Mapped[str | None] = mapped_column(String(32))
+    reason: TableColumn[str | None] = Column(String(32))
 
 
 class BacktestTrade(Base):
@@ -251,18 +298,18 @@ class BacktestTrade(Base):
     __tablename__ = "backtest_trades"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
-    run_id: Mapped[str] = mapped_column(
+    run_id: TableColumn[str] = Column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32))
-    entry_date: Mapped[date] = mapped_column(Date)
-    exit_date: Mapped[date | None] = mapped_column(Date)
-    quantity: Mapped[float] = mapped_column(Double)
-    entry_price: Mapped[float] = mapped_column(Double)
-    exit_price: Mapped[float | None] = mapped_column(Double)
-    pnl: Mapped[float | None] = mapped_column(Double)
-    return_: Mapped[float | None] = mapped_column("return", Double)
+    seq: TableColumn[int] = Column(Integer, primary_key=True)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    entry_date: TableColumn[date] = Column(Date, nullable=False)
+    exit_date: TableColumn[date | None] = Column(Date)
+    quantity: TableColumn[float] = Column(Double, nullable=False)
+    entry_price: TableColumn[float] = Column(Double, nullable=False)
+    exit_price: TableColumn[float | None] = Column(Double)
+    pnl: TableColumn[float | None] = Column(Double)
+    return_: TableColumn[float | None] = Column("return", Double)
 
 
 class BacktestWeight(Base):
@@ -271,26 +318,26 @@ class BacktestWeight(Base):
     __tablename__ = "backtest_weights"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (see 0004_backtests)
 
-    run_id: Mapped[str] = mapped_column(
+    run_id: TableColumn[str] = Column(
         ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    weight: Mapped[float] = mapped_column(Double)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    symbol: TableColumn[str] = Column(String(32), primary_key=True)
+    weight: TableColumn[float] = Column(Double, nullable=False)
 
 
 class OptimizationSweep(Base):
     __tablename__ = "optimization_sweeps"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    strategy: Mapped[str] = mapped_column(String(64))
-    method: Mapped[str] = mapped_column(String(16))  # grid | bayesian | walk-forward
-    space: Mapped[dict[str, object]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
-    best_params: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    summary: Mapped[dict[str, object] | None] = mapped_column(JSON)  # DSR, PBO, folds
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[str] = Column(String(36), primary_key=True)
+    strategy: TableColumn[str] = Column(String(64), nullable=False)
+    method: TableColumn[str] = Column(String(16), nullable=False)  # grid | bayesian | walk-forward
+    space: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
+    status: TableColumn[str] = Column(String(16), nullable=False)  # running | done | failed
+    best_params: TableColumn[dict[str, object] | None] = Column(JSON)
+    summary: TableColumn[dict[str, object] | None] = Column(JSON)  # DSR, PBO, folds
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    finished_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
 
 
 class OptimizationTrial(Base):
@@ -298,14 +345,14 @@ class OptimizationTrial(Base):
 
     __tablename__ = "optimization_trials"
 
-    sweep_id: Mapped[str] = mapped_column(
+    sweep_id: TableColumn[str] = Column(
         ForeignKey("optimization_sweeps.id", ondelete="CASCADE"), primary_key=True
     )
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fold: Mapped[int | None] = mapped_column(Integer)
-    params: Mapped[dict[str, object]] = mapped_column(JSON)
-    score: Mapped[float | None] = mapped_column(Double)
-    metrics: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    number: TableColumn[int] = Column(Integer, primary_key=True)
+    fold: TableColumn[int | None] = Column(Integer)
+    params: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
+    score: TableColumn[float | None] = Column(Double)
+    metrics: TableColumn[dict[str, object] | None] = Column(JSON)
 
 
 # -- trading -------------------------------------------------------------------------------
@@ -343,12 +390,12 @@ class TradingAccount(Base):
 
     __tablename__ = "trading_accounts"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    broker: Mapped[str] = mapped_column(String(32))
-    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    id: TableColumn[str] = Column(String(64), primary_key=True)
+    broker: TableColumn[str] = Column(String(32), nullable=False)
+    currency: TableColumn[str] = Column(String(3), default="USD", nullable=False)
     # the highest client order id sequence issued: ids stay unique across restarts
-    last_order_seq: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_order_seq: TableColumn[int] = Column(Integer, default=0, nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class Portfolio(Base):
@@ -356,14 +403,16 @@ class Portfolio(Base):
 
     __tablename__ = "portfolios"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), index=True)
-    mode: Mapped[str] = mapped_column(String(8))  # paper | live
-    benchmark: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    name: TableColumn[str] = Column(String(64), unique=True, nullable=False)
+    account_id: TableColumn[str] = Column(
+        ForeignKey("trading_accounts.id"), index=True, nullable=False
+    )
+    mode: TableColumn[str] = Column(String(8), nullable=False)  # paper | live
+    benchmark: TableColumn[str | None] = Column(String(32))
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
     # set when archived ("deleted"): hidden from lists and trading, its ledger kept for audit
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
 
 
 class StrategyAllocation(Base):
@@ -372,12 +421,12 @@ class StrategyAllocation(Base):
 
     __tablename__ = "strategy_allocations"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    strategy: TableColumn[str] = Column(String(64), primary_key=True)
+    enabled: TableColumn[bool] = Column(Boolean, default=True, nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class CashFlow(Base):
@@ -385,14 +434,14 @@ class CashFlow(Base):
 
     __tablename__ = "cash_flows"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    portfolio_id: Mapped[int] = mapped_column(
-        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: TableColumn[int] = Column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    strategy: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    note: Mapped[str | None] = mapped_column(Text)
+    strategy: TableColumn[str] = Column(String(64), default="", nullable=False)
+    at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    amount: TableColumn[Decimal] = Column(Money, nullable=False)
+    note: TableColumn[str | None] = Column(Text)
 
 
 class TradingOrder(Base):
@@ -406,30 +455,30 @@ class TradingOrder(Base):
     __tablename__ = "trading_orders"
     __table_args__ = (UniqueConstraint("account_id", "client_order_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
-    client_order_id: Mapped[str] = mapped_column(String(64))
-    portfolio_id: Mapped[int] = mapped_column(
-        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), nullable=False)
+    client_order_id: TableColumn[str] = Column(String(64), nullable=False)
+    portfolio_id: TableColumn[int] = Column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    strategy: Mapped[str] = mapped_column(String(64), default="")
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(4))
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    order_type: Mapped[str] = mapped_column(String(16))
-    time_in_force: Mapped[str] = mapped_column(String(8))
-    limit_price: Mapped[Decimal | None] = mapped_column(Money)
-    stop_price: Mapped[Decimal | None] = mapped_column(Money)
-    tag: Mapped[str] = mapped_column(String(32), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decision_price: Mapped[Decimal | None] = mapped_column(Money)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    arrival_price: Mapped[Decimal | None] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(16))
-    filled_quantity: Mapped[Decimal] = mapped_column(Money)
-    average_fill_price: Mapped[Decimal | None] = mapped_column(Money)
-    venue_order_id: Mapped[str] = mapped_column(String(64), default="")
+    batch_id: TableColumn[str | None] = Column(String(36), index=True)
+    strategy: TableColumn[str] = Column(String(64), default="", nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    side: TableColumn[str] = Column(String(4), nullable=False)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    order_type: TableColumn[str] = Column(String(16), nullable=False)
+    time_in_force: TableColumn[str] = Column(String(8), nullable=False)
+    limit_price: TableColumn[Decimal | None] = Column(Money)
+    stop_price: TableColumn[Decimal | None] = Column(Money)
+    tag: TableColumn[str] = Column(String(32), default="", nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    decision_price: TableColumn[Decimal | None] = Column(Money)
+    decided_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
+    arrival_price: TableColumn[Decimal | None] = Column(Money)
+    status: TableColumn[str] = Column(String(16), nullable=False)
+    filled_quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    average_fill_price: TableColumn[Decimal | None] = Column(Money)
+    venue_order_id: TableColumn[str] = Column(String(64), default="", nullable=False)
 
 
 class OrderEventRow(Base):
@@ -437,13 +486,13 @@ class OrderEventRow(Base):
 
     __tablename__ = "order_events"
 
-    order_id: Mapped[int] = mapped_column(
+    order_id: TableColumn[int] = Column(
         ForeignKey("trading_orders.id", ondelete="CASCADE"), primary_key=True
     )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(24))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    seq: TableColumn[int] = Column(Integer, primary_key=True)
+    kind: TableColumn[str] = Column(String(24), nullable=False)
+    at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    payload: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
 
 
 class Execution(Base):
@@ -452,22 +501,22 @@ class Execution(Base):
     __tablename__ = "executions"
     __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
-    execution_id: Mapped[str] = mapped_column(String(96))
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("trading_orders.id", ondelete="CASCADE"), index=True
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), nullable=False)
+    execution_id: TableColumn[str] = Column(String(96), nullable=False)
+    order_id: TableColumn[int] = Column(
+        ForeignKey("trading_orders.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    portfolio_id: Mapped[int] = mapped_column(
-        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    portfolio_id: TableColumn[int] = Column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    strategy: Mapped[str] = mapped_column(String(64), default="")
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(4))
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    price: Mapped[Decimal] = mapped_column(Money)
-    commission: Mapped[Decimal] = mapped_column(Money)
-    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    strategy: TableColumn[str] = Column(String(64), default="", nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    side: TableColumn[str] = Column(String(4), nullable=False)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    price: TableColumn[Decimal] = Column(Money, nullable=False)
+    commission: TableColumn[Decimal] = Column(Money, nullable=False)
+    filled_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class OrderAllocation(Base):
@@ -476,11 +525,11 @@ class OrderAllocation(Base):
 
     __tablename__ = "order_allocations"
 
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
-    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    strategy: Mapped[str] = mapped_column(String(64))
-    quantity: Mapped[Decimal] = mapped_column(Money)
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), primary_key=True)
+    client_order_id: TableColumn[str] = Column(String(64), primary_key=True)
+    seq: TableColumn[int] = Column(Integer, primary_key=True)
+    strategy: TableColumn[str] = Column(String(64), nullable=False)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
 
 
 class InternalCross(Base):
@@ -490,19 +539,19 @@ class InternalCross(Base):
     __tablename__ = "internal_crosses"
     __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
-    execution_id: Mapped[str] = mapped_column(String(160))
-    cross_id: Mapped[str] = mapped_column(String(80))
-    portfolio_id: Mapped[int] = mapped_column(
-        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), nullable=False)
+    execution_id: TableColumn[str] = Column(String(160), nullable=False)
+    cross_id: TableColumn[str] = Column(String(80), nullable=False)
+    portfolio_id: TableColumn[int] = Column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    strategy: Mapped[str] = mapped_column(String(64))
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(4))
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    price: Mapped[Decimal] = mapped_column(Money)
-    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    strategy: TableColumn[str] = Column(String(64), nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    side: TableColumn[str] = Column(String(4), nullable=False)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    price: TableColumn[Decimal] = Column(Money, nullable=False)
+    filled_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class PositionRow(Base):
@@ -511,14 +560,14 @@ class PositionRow(Base):
 
     __tablename__ = "positions"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    average_cost: Mapped[Decimal | None] = mapped_column(Money)
-    realised_pnl: Mapped[Decimal] = mapped_column(Money)
+    strategy: TableColumn[str] = Column(String(64), primary_key=True)
+    symbol: TableColumn[str] = Column(String(32), primary_key=True)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    average_cost: TableColumn[Decimal | None] = Column(Money)
+    realised_pnl: TableColumn[Decimal] = Column(Money, nullable=False)
 
 
 class PositionLot(Base):
@@ -526,14 +575,14 @@ class PositionLot(Base):
 
     __tablename__ = "position_lots"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    price: Mapped[Decimal] = mapped_column(Money)
+    strategy: TableColumn[str] = Column(String(64), primary_key=True)
+    symbol: TableColumn[str] = Column(String(32), primary_key=True)
+    seq: TableColumn[int] = Column(Integer, primary_key=True)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    price: TableColumn[Decimal] = Column(Money, nullable=False)
 
 
 class PortfolioSnapshot(Base):
@@ -541,17 +590,17 @@ class PortfolioSnapshot(Base):
 
     __tablename__ = "portfolio_snapshots"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    cash: Mapped[Decimal] = mapped_column(Money)
-    market_value: Mapped[Decimal] = mapped_column(Money)
-    equity: Mapped[Decimal] = mapped_column(Money)
-    net_flows: Mapped[Decimal] = mapped_column(Money)
-    realised_pnl: Mapped[Decimal] = mapped_column(Money)
-    unrealised_pnl: Mapped[Decimal] = mapped_column(Money)
-    positions: Mapped[dict[str, object]] = mapped_column(JSON)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    cash: TableColumn[Decimal] = Column(Money, nullable=False)
+    market_value: TableColumn[Decimal] = Column(Money, nullable=False)
+    equity: TableColumn[Decimal] = Column(Money, nullable=False)
+    net_flows: TableColumn[Decimal] = Column(Money, nullable=False)
+    realised_pnl: TableColumn[Decimal] = Column(Money, nullable=False)
+    unrealised_pnl: TableColumn[Decimal] = Column(Money, nullable=False)
+    positions: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
 
 
 class BookSnapshot(Base):
@@ -561,18 +610,18 @@ class BookSnapshot(Base):
 
     __tablename__ = "book_snapshots"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    strategy: Mapped[str] = mapped_column(String(64), primary_key=True)
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    cash: Mapped[Decimal] = mapped_column(Money)
-    market_value: Mapped[Decimal] = mapped_column(Money)
-    equity: Mapped[Decimal] = mapped_column(Money)
-    net_flows: Mapped[Decimal] = mapped_column(Money)
-    realised_pnl: Mapped[Decimal] = mapped_column(Money)
-    unrealised_pnl: Mapped[Decimal] = mapped_column(Money)
-    positions: Mapped[dict[str, object]] = mapped_column(JSON)
+    strategy: TableColumn[str] = Column(String(64), primary_key=True)
+    date: TableColumn[date] = Column(Date, primary_key=True)
+    cash: TableColumn[Decimal] = Column(Money, nullable=False)
+    market_value: TableColumn[Decimal] = Column(Money, nullable=False)
+    equity: TableColumn[Decimal] = Column(Money, nullable=False)
+    net_flows: TableColumn[Decimal] = Column(Money, nullable=False)
+    realised_pnl: TableColumn[Decimal] = Column(Money, nullable=False)
+    unrealised_pnl: TableColumn[Decimal] = Column(Money, nullable=False)
+    positions: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
 
 
 class JournalEntry(Base):
@@ -580,20 +629,20 @@ class JournalEntry(Base):
 
     __tablename__ = "journal_entries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    portfolio_id: Mapped[int] = mapped_column(
-        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: TableColumn[int] = Column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    client_order_id: Mapped[str | None] = mapped_column(String(64))
-    execution_id: Mapped[str | None] = mapped_column(String(96))
-    thesis: Mapped[str | None] = mapped_column(Text)
-    intended_entry: Mapped[str | None] = mapped_column(Text)
-    sizing_rationale: Mapped[str | None] = mapped_column(Text)
-    exit_plan: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(Text)
-    lesson: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    client_order_id: TableColumn[str | None] = Column(String(64))
+    execution_id: TableColumn[str | None] = Column(String(96))
+    thesis: TableColumn[str | None] = Column(Text)
+    intended_entry: TableColumn[str | None] = Column(Text)
+    sizing_rationale: TableColumn[str | None] = Column(Text)
+    exit_plan: TableColumn[str | None] = Column(Text)
+    outcome: TableColumn[str | None] = Column(Text)
+    lesson: TableColumn[str | None] = Column(Text)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    updated_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class PaperBrokerState(Base):
@@ -603,9 +652,9 @@ class PaperBrokerState(Base):
 
     __tablename__ = "paper_broker_state"
 
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"), primary_key=True)
-    state: Mapped[dict[str, object]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), primary_key=True)
+    state: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
+    updated_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class User(Base):
@@ -613,11 +662,11 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    username: TableColumn[str] = Column(String(64), unique=True, nullable=False)
+    password_hash: TableColumn[str] = Column(String(255), nullable=False)
+    role: TableColumn[str] = Column(String(16), nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class ApiToken(Base):
@@ -626,12 +675,14 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
-    token_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[str] = Column(String(32), primary_key=True)
+    user_id: TableColumn[int] = Column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    name: TableColumn[str] = Column(String(64), nullable=False)
+    token_hash: TableColumn[str] = Column(String(255), nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    revoked_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
 
 
 class UserSession(Base):
@@ -640,11 +691,13 @@ class UserSession(Base):
 
     __tablename__ = "user_sessions"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[str] = Column(String(64), primary_key=True)
+    user_id: TableColumn[int] = Column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    csrf_token: TableColumn[str] = Column(String(64), nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    expires_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class AuditEntry(Base):
@@ -653,14 +706,14 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(200))
-    target: Mapped[str] = mapped_column(String(500))
-    details: Mapped[dict[str, object]] = mapped_column(JSON)
-    outcome: Mapped[str] = mapped_column(String(16))
-    status: Mapped[int] = mapped_column(Integer)
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    at: TableColumn[datetime] = Column(DateTime(timezone=True), index=True, nullable=False)
+    actor: TableColumn[str] = Column(String(64), nullable=False)
+    action: TableColumn[str] = Column(String(200), nullable=False)
+    target: TableColumn[str] = Column(String(500), nullable=False)
+    details: TableColumn[dict[str, object]] = Column(JSON, nullable=False)
+    outcome: TableColumn[str] = Column(String(16), nullable=False)
+    status: TableColumn[int] = Column(Integer, nullable=False)
 
 
 class PaperExecution(Base):
@@ -673,17 +726,17 @@ class PaperExecution(Base):
     __tablename__ = "paper_executions"
     __table_args__ = (UniqueConstraint("account_id", "execution_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id"))
-    execution_id: Mapped[str] = mapped_column(String(96))
-    client_order_id: Mapped[str] = mapped_column(String(96))
-    strategy: Mapped[str] = mapped_column(String(64), default="")
-    symbol: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(4))
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    price: Mapped[Decimal] = mapped_column(Money)
-    commission: Mapped[Decimal] = mapped_column(Money)
-    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    account_id: TableColumn[str] = Column(ForeignKey("trading_accounts.id"), nullable=False)
+    execution_id: TableColumn[str] = Column(String(96), nullable=False)
+    client_order_id: TableColumn[str] = Column(String(96), nullable=False)
+    strategy: TableColumn[str] = Column(String(64), default="", nullable=False)
+    symbol: TableColumn[str] = Column(String(32), nullable=False)
+    side: TableColumn[str] = Column(String(4), nullable=False)
+    quantity: TableColumn[Decimal] = Column(Money, nullable=False)
+    price: TableColumn[Decimal] = Column(Money, nullable=False)
+    commission: TableColumn[Decimal] = Column(Money, nullable=False)
+    filled_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
 
 
 class Alert(Base):
@@ -703,17 +756,17 @@ class Alert(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    portfolio_id: Mapped[int | None] = mapped_column(
+    id: TableColumn[int] = Column(Integer, primary_key=True, autoincrement=True)
+    portfolio_id: TableColumn[int | None] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(8))  # info | warning | critical
-    message: Mapped[str] = mapped_column(Text)
-    key: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    kind: TableColumn[str] = Column(String(32), nullable=False)
+    severity: TableColumn[str] = Column(String(8), nullable=False)  # info | warning | critical
+    message: TableColumn[str] = Column(Text, nullable=False)
+    key: TableColumn[str] = Column(String(300), nullable=False)
+    created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    acknowledged_at: TableColumn[datetime | None] = Column(DateTime(timezone=True))
+    acknowledged_by: TableColumn[str | None] = Column(String(64))
 
 
 class PortfolioSettings(Base):
@@ -721,10 +774,10 @@ class PortfolioSettings(Base):
 
     __tablename__ = "portfolio_settings"
 
-    portfolio_id: Mapped[int] = mapped_column(
+    portfolio_id: TableColumn[int] = Column(
         ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
     )
-    drift_threshold: Mapped[float | None] = mapped_column(Double)
-    min_trade_value: Mapped[Decimal | None] = mapped_column(Money)
-    decision_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" UTC
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    drift_threshold: TableColumn[float | None] = Column(Double)
+    min_trade_value: TableColumn[Decimal | None] = Column(Money)
+    decision_time: TableColumn[str | None] = Column(String(5))  # "HH:MM" UTC
+    updated_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)

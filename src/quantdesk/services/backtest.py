@@ -26,7 +26,6 @@ from quantdesk.core.errors import NotFoundError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import backtests as repo
 from quantdesk.research.universe import UniverseSpec, parse_universe
-from quantdesk.services.backtest_export import EXPORT_FORMATS, check_formats, export_run
 from quantdesk.services.backtest_records import (
     HEADLINE_METRICS,
     RunSummary,
@@ -55,14 +54,7 @@ if TYPE_CHECKING:
     from quantdesk.services.backtest_run import RunInputs, RunRequest
     from quantdesk.services.strategy_catalog import StrategyInfo
 
-__all__ = [
-    "EXPORT_FORMATS",
-    "HEADLINE_METRICS",
-    "BacktestService",
-    "RunSummary",
-    "StoredRun",
-    "export_run",
-]
+__all__ = ["HEADLINE_METRICS", "BacktestService", "RunSummary", "StoredRun"]
 
 
 class BacktestService:
@@ -413,11 +405,14 @@ class BacktestService:
         self,
         run_id: str,
         directory: str | Path,
-        formats: Iterable[str] = EXPORT_FORMATS,
+        formats: Iterable[str] | None = None,
     ) -> list[Path]:
         """Write the run's tables as ``<frame>.csv`` / ``<frame>.parquet`` plus ``meta.json``,
-        and/or one ``run.json`` document; returns the paths written."""
-        wanted = check_formats(formats)
+        and/or one ``run.json`` document (``None``: every format); returns the paths written."""
+        # the reports package (its pydantic models, renderers) loads only for an export
+        from quantdesk.services.backtest_export import EXPORT_FORMATS, check_formats, export_run
+
+        wanted = check_formats(EXPORT_FORMATS if formats is None else formats)
         run = self.get_run(run_id)
         return export_run(run, Path(directory), wanted)
 
