@@ -12,6 +12,7 @@ import pytest
 
 from quantdesk.core.clock import SimulatedClock
 from quantdesk.core.enums import Side
+from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.services import Services
 from quantdesk.services.trading_types import OrderSpec
@@ -178,3 +179,79 @@ def test_the_snapshots_net_flows_add_up_to_the_cash_flows_of_each_book(
     # the replay's first day is measured against the money it started with, not skipped
     history = trading.history("sum")
     assert history.return_dates[0] == history.snapshots[0].date
+
+
+def test_migration_0012_recounts_the_flows_stored_snapshots_missed(database: Database) -> None:
+    """Snapshots stored by the old rule (flows from their own session to the clock's date):
+    the deposit before the first snapshot's session and a weekend deposit after Friday's
+    snapshot were counted by none; a weekend deposit valued in a re-taken Friday stays
+    Friday's."""
+    from alembic import command
+
+    from quantdesk.db.engine import alembic_config, upgrade
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+
+    command.downgrade(alembic_config(database.engine), "0011")
+    try:
+        with database.transaction() as connection:
+            trading_repo.ensure_account(connection, "paper-old", "paper", at("2024-01-03"))
+            record = trading_repo.insert_portfolio(
+                connection, "old", "paper-old", "paper", None, at("2024-01-03")
+            )
+            for day, amount, book in (
+                ("2024-01-03", 10_000, ""),  # before the first snapshot's session: missed
+                ("2024-01-06", 1_000, ""),  # in the cash of Friday's, re-taken on Sunday
+                ("2024-01-13", 500, "trend"),  # after Friday's (taken on Friday): missed
+            ):
+                trading_repo.insert_cash_flow(connection, record.id, Decimal(amount), at(day), book)
+            old = {  # date: (equity, net flows as the old rule stored them)
+                date(2024, 1, 4): (10_000, 0),
+                date(2024, 1, 5): (11_000, 1_000),
+                date(2024, 1, 12): (11_000, 0),
+                date(2024, 1, 16): (11_500, 0),
+            }
+            trading_repo.upsert_snapshots(
+                connection,
+                record.id,
+                [
+                    trading_repo.SnapshotRecord(
+                        day,
+                        Decimal(e),
+                        ZERO,
+                        Decimal(e),
+                        Decimal(f),
+                        ZERO,
+                        ZERO,
+                        {},
+                        books=_old_books(day, e, f),
+                    )
+                    for day, (e, f) in old.items()
+                ],
+            )
+    finally:
+        upgrade(database.engine)
+    with database.read() as connection:
+        shots = trading_repo.snapshots(connection, record.id)
+        books = trading_repo.book_snapshots(connection, record.id)
+    assert [s.net_flows for s in shots] == [Decimal(10_000), Decimal(1_000), ZERO, Decimal(500)]
+    assert [(b.strategy, b.net_flows) for b in books] == [
+        ("", Decimal(10_000)),
+        ("", Decimal(1_000)),
+        ("", ZERO),
+        ("", ZERO),
+        ("trend", Decimal(500)),
+    ]
+
+
+def _old_books(day: date, equity: int, flows: int) -> tuple[trading_repo.BookSnapshotRecord, ...]:
+    """The unallocated book holds 11,000 from 5 January; ``trend`` its 500 from the 16th."""
+    trend = 500 if day >= date(2024, 1, 16) else 0
+    books = [("", equity - trend, flows)] + ([("trend", trend, 0)] if trend else [])
+    return tuple(
+        trading_repo.BookSnapshotRecord(
+            name, day, Decimal(e), ZERO, Decimal(e), Decimal(f), ZERO, ZERO, {}
+        )
+        for name, e, f in books
+    )
