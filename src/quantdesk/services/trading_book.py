@@ -1,12 +1,13 @@
 """Portfolio value, snapshots, time-weighted history, journal and TCA for the trading service.
 
 Time-weighted daily return (flows excluded): ``r_t = (E_t − F_t) / E_{t−1} − 1`` where ``E`` is
-the end-of-day equity and ``F_t`` the day's net deposits. A day that starts with no positive
-equity (the first snapshot of a portfolio or book, or a refunded empty one) is measured against
-its deposits instead, ``r_t = E_t / F_t − 1``: the money arrived before that day's trades, so
-the first day's costs and moves count (as a backtest's first day counts against its starting
-cash); such a day without deposits has no return. Metrics follow
-:func:`quantdesk.analytics.summary` (quantstats definitions).
+the end-of-day equity and ``F_t`` the net deposits the day's snapshot counts (each deposit or
+withdrawal is counted by exactly one snapshot, the first that sees it: :func:`flows_due`). A
+day that starts with no positive equity (the first snapshot of a portfolio or book, or a
+refunded empty one) is measured against its deposits instead, ``r_t = E_t / F_t − 1``: the
+money arrived before that day's trades, so the first day's costs and moves count (as a
+backtest's first day counts against its starting cash); such a day without deposits has no
+return. Metrics follow :func:`quantdesk.analytics.summary` (quantstats definitions).
 """
 
 from __future__ import annotations
