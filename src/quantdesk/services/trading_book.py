@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, TcaReport, analyse
 from quantdesk.core.clock import Clock
@@ -140,11 +141,27 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         shares[p.symbol] = shares.get(p.symbol, ZERO) + p.quantity
         marks[p.symbol] = p.price
         held.setdefault(p.strategy, {})[p.symbol] = [str(p.quantity), str(p.price)]
-    with session.db.read() as connection:
-        flows = trading_repo.cash_flows(connection, session.portfolio.id)
-        counted = CountedFlows(
-            *trading_repo.flows_counted_before(connection, session.portfolio.id, day)
-        )
+    with session.db.transaction() as connection:
+        # read and write in one transaction: what earlier snapshots counted cannot change
+        # between the count and the store
+        record = _record(connection, session, current, day, shares, marks, held)
+        trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
+    return snapshot_view(record)
+
+
+def _record(
+    connection: Connection,
+    session: PortfolioSession,
+    current: PortfolioValue,
+    day: date,
+    shares: Mapping[str, Decimal],
+    marks: Mapping[str, Decimal],
+    held: Mapping[str, Mapping[str, list[str]]],
+) -> trading_repo.SnapshotRecord:
+    flows = trading_repo.cash_flows(connection, session.portfolio.id)
+    counted = CountedFlows(
+        *trading_repo.flows_counted_before(connection, session.portfolio.id, day)
+    )
     due = flows_due(flows_by_day(flows), session.clock.now().date(), counted)
     books = tuple(
         trading_repo.BookSnapshotRecord(
@@ -160,7 +177,7 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         )
         for b in current.books
     )
-    record = trading_repo.SnapshotRecord(
+    return trading_repo.SnapshotRecord(
         date=day,
         cash=current.cash,
         market_value=current.market_value,
@@ -171,9 +188,6 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
         books=books,
     )
-    with session.db.transaction() as connection:
-        trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
-    return snapshot_view(record)
 
 
 @dataclass(frozen=True, slots=True)
