@@ -89,7 +89,7 @@ def main() -> None:
     )
     event_seconds = time.perf_counter() - started
 
-    trading.create_portfolio("replay", Decimal(1_000_000))
+    trading.create_portfolio("replay", Decimal(1_000_000), strategy=STRATEGY)
     started = time.perf_counter()
     outcome = trading.run_strategy(
         "replay", STRATEGY, start, END, universe=universe, costs=costs, fractional=True

@@ -586,7 +586,8 @@ class PositionLot(Base):
 
 
 class PortfolioSnapshot(Base):
-    """End-of-day value of a portfolio; ``net_flows`` are that day's deposits − withdrawals."""
+    """End-of-day value of a portfolio; ``net_flows`` are the deposits − withdrawals this snapshot
+    is the first to count (each flow is counted by exactly one snapshot)."""
 
     __tablename__ = "portfolio_snapshots"
 
@@ -605,8 +606,9 @@ class PortfolioSnapshot(Base):
 
 class BookSnapshot(Base):
     """End-of-day value of one strategy book (sub-ledger) of a portfolio, taken with the
-    portfolio's snapshot (the books of a day sum to it); ``net_flows`` are that day's deposits −
-    withdrawals into the book, ``positions`` the book's own ``{symbol: [shares, mark]}``."""
+    portfolio's snapshot (the books of a day sum to it); ``net_flows`` are the deposits −
+    withdrawals into the book this snapshot is the first to count, ``positions`` the book's own
+    ``{symbol: [shares, mark]}``."""
 
     __tablename__ = "book_snapshots"
 

@@ -1,22 +1,25 @@
 """Portfolio value, snapshots, time-weighted history, journal and TCA for the trading service.
 
 Time-weighted daily return (flows excluded): ``r_t = (E_t − F_t) / E_{t−1} − 1`` where ``E`` is
-the end-of-day equity and ``F_t`` the day's net deposits. A day that starts with no positive
-equity (the first snapshot of a portfolio or book, or a refunded empty one) is measured against
-its deposits instead, ``r_t = E_t / F_t − 1``: the money arrived before that day's trades, so
-the first day's costs and moves count (as a backtest's first day counts against its starting
-cash); such a day without deposits has no return. Metrics follow
-:func:`quantdesk.analytics.summary` (quantstats definitions).
+the end-of-day equity and ``F_t`` the net deposits the day's snapshot counts (each deposit or
+withdrawal is counted by exactly one snapshot, the first that sees it: :func:`flows_due`). A
+day that starts with no positive equity (the first snapshot of a portfolio or book, or a
+refunded empty one) is measured against its deposits instead, ``r_t = E_t / F_t − 1``: the
+money arrived before that day's trades, so the first day's costs and moves count (as a
+backtest's first day counts against its starting cash); such a day without deposits has no
+return. Metrics follow :func:`quantdesk.analytics.summary` (quantstats definitions).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from quantdesk.analytics.tca import OrderPrices, TcaGrouping, TcaReport, analyse
 from quantdesk.core.clock import Clock
@@ -126,10 +129,8 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
     symbol's older close does not hold the date back); with nothing held, the newest session
     with bars in the database. Never after the clock's date: taken on Sunday with Friday's
     bars it is Friday's (and replaces one taken on Friday); on data that ends in 2021 it is
-    dated at its end. **Flows**: the deposits and withdrawals dated from that session to the
-    clock's date — the flows its cash holds since that session — so a weekend deposit in the
-    cash of Friday's snapshot is a flow of Friday's, not a return (and Monday's snapshot, from
-    Monday, does not count it again)."""
+    dated at its end. **Flows**: see :func:`flows_due` — every deposit or withdrawal is counted
+    by exactly one snapshot, the first stored that sees it, so none is ever a return."""
     current = value(session, prices)
     day = valuation_date(current, prices)
     # the account's shares per symbol: two strategy books may hold the same one
@@ -140,14 +141,28 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
         shares[p.symbol] = shares.get(p.symbol, ZERO) + p.quantity
         marks[p.symbol] = p.price
         held.setdefault(p.strategy, {})[p.symbol] = [str(p.quantity), str(p.price)]
-    with session.db.read() as connection:
-        flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    # from the prices' session to the clock: the flows the valued cash holds since that day
-    now = session.clock.now().date()
-    due: dict[str, Decimal] = {}
-    for flow in flows:
-        if day <= utc(flow.at).date() <= now:
-            due[flow.strategy] = due.get(flow.strategy, ZERO) + flow.amount
+    with session.db.transaction() as connection:
+        # read and write in one transaction: what earlier snapshots counted cannot change
+        # between the count and the store
+        record = _record(connection, session, current, day, shares, marks, held)
+        trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
+    return snapshot_view(record)
+
+
+def _record(
+    connection: Connection,
+    session: PortfolioSession,
+    current: PortfolioValue,
+    day: date,
+    shares: Mapping[str, Decimal],
+    marks: Mapping[str, Decimal],
+    held: Mapping[str, Mapping[str, list[str]]],
+) -> trading_repo.SnapshotRecord:
+    flows = trading_repo.cash_flows(connection, session.portfolio.id)
+    counted = CountedFlows(
+        *trading_repo.flows_counted_before(connection, session.portfolio.id, day)
+    )
+    due = flows_due(flows_by_day(flows), session.clock.now().date(), counted)
     books = tuple(
         trading_repo.BookSnapshotRecord(
             strategy=b.strategy,
@@ -155,27 +170,69 @@ def snapshot(session: PortfolioSession, prices: PriceBook) -> SnapshotView:
             cash=b.cash,
             market_value=b.market_value,
             equity=b.equity,
-            net_flows=due.get(b.strategy, ZERO),
+            net_flows=due.books.get(b.strategy, ZERO),
             realised_pnl=b.realised_pnl,
             unrealised_pnl=b.unrealised_pnl,
             positions=dict(sorted(held.get(b.strategy, {}).items())),
         )
         for b in current.books
     )
-    record = trading_repo.SnapshotRecord(
+    return trading_repo.SnapshotRecord(
         date=day,
         cash=current.cash,
         market_value=current.market_value,
         equity=current.equity,
-        net_flows=sum(due.values(), ZERO),
+        net_flows=due.portfolio,
         realised_pnl=current.realised_pnl,
         unrealised_pnl=current.unrealised_pnl,
         positions={s: [str(q), str(marks[s])] for s, q in sorted(shares.items())},
         books=books,
     )
-    with session.db.transaction() as connection:
-        trading_repo.upsert_snapshot(connection, session.portfolio.id, record)
-    return snapshot_view(record)
+
+
+@dataclass(frozen=True, slots=True)
+class CountedFlows:
+    """Net deposits (currency) counted by snapshots: the portfolio's and each book's."""
+
+    portfolio: Decimal = ZERO
+    books: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def plus(self, other: CountedFlows) -> CountedFlows:
+        books = dict(self.books)
+        for strategy, amount in other.books.items():
+            books[strategy] = books.get(strategy, ZERO) + amount
+        return CountedFlows(self.portfolio + other.portfolio, books)
+
+
+def flows_by_day(flows: Iterable[trading_repo.CashFlowRecord]) -> dict[date, dict[str, Decimal]]:
+    """Net deposits by UTC day and strategy book."""
+    out: dict[date, dict[str, Decimal]] = {}
+    for flow in flows:
+        day = out.setdefault(utc(flow.at).date(), {})
+        day[flow.strategy] = day.get(flow.strategy, ZERO) + flow.amount
+    return out
+
+
+def flows_due(
+    flows: Mapping[date, Mapping[str, Decimal]], now: date, counted: CountedFlows
+) -> CountedFlows:
+    """The net flows a snapshot counts, for the portfolio and each book: the deposits −
+    withdrawals dated on or before ``now`` (the clock's date) less what the snapshots dated
+    before it counted (``counted``). So each flow is counted once, by the first snapshot stored
+    that sees it: a Saturday deposit by Monday's snapshot when Friday's was taken on Friday, by
+    Friday's when that one is re-taken on Sunday (Monday's then does not count it again), the
+    deposits before a replay's first session by that session's; a flow dated after the clock
+    (a replay's clock is at its bar) waits for a later snapshot."""
+    seen: dict[str, Decimal] = {}
+    for day, amounts in flows.items():
+        if day <= now:
+            for strategy, amount in amounts.items():
+                seen[strategy] = seen.get(strategy, ZERO) + amount
+    books = {
+        strategy: seen.get(strategy, ZERO) - counted.books.get(strategy, ZERO)
+        for strategy in seen.keys() | counted.books.keys()
+    }
+    return CountedFlows(sum(seen.values(), ZERO) - counted.portfolio, books)
 
 
 def valuation_date(current: PortfolioValue, prices: PriceBook) -> date:

@@ -44,7 +44,6 @@ from quantdesk.core.enums import Side
 from quantdesk.core.errors import NotFoundError
 from quantdesk.data.panel import Panel
 from quantdesk.db.repositories import trading as trading_repo
-from quantdesk.db.repositories._utc import utc
 from quantdesk.execution import CostModel, OrderRequest, TimeInForce
 from quantdesk.execution.brokers.paper import MONEY_TICK, Bar
 from quantdesk.services import trading_book
@@ -156,7 +155,14 @@ class PaperRunner:
         self.orders_sent = 0
         self.decision_rows: list[int] = []
         self._snapshots: list[trading_repo.SnapshotRecord] = []
-        self._flows = _flows_by_day(session)
+        with session.db.read() as connection:
+            flows = trading_repo.cash_flows(connection, session.portfolio.id)
+        self._flows = trading_book.flows_by_day(flows)
+        # the flows counted by the snapshots before the current one's day (read from the stored
+        # ones on the first snapshot), and the current day's latest snapshot's own
+        self._counted: trading_book.CountedFlows | None = None
+        self._counted_day: date | None = None
+        self._day_flows = trading_book.CountedFlows()
         if isinstance(strategy, AllocationStrategy):
             adapter = AllocationAdapter(strategy)
             adapter.attach(self, fractional=fractional)
@@ -510,8 +516,9 @@ class PaperRunner:
         """The day's value, as :func:`.trading_book.value` computes it, from a summary of the
         account's books kept until the next fill (only the marks change between trades); with
         each book's own value, which sum to it. Dated the bar's session (the session of the
-        prices valued: a live step after midnight UTC values the day before), with the flows
-        dated from it to the clock's date, as :func:`.trading_book.snapshot` does."""
+        prices valued: a live step after midnight UTC values the day before), with the flows no
+        snapshot before it counted, up to the clock's date, as :func:`.trading_book.snapshot`
+        does (:func:`.trading_book.flows_due`)."""
         session = self.session
         day = self._times[self.i].date()
         now = session.clock.now().date()
@@ -523,11 +530,8 @@ class PaperRunner:
             if mark is None:
                 raise TradingError(f"no price for held symbol {symbol!r} on {day}")
             marks[symbol] = mark
-        flows: dict[str, Decimal] = {}
-        for flow_day, amounts in self._flows.items():
-            if day <= flow_day <= now:
-                for book, amount in amounts.items():
-                    flows[book] = flows.get(book, ZERO) + amount
+        due = trading_book.flows_due(self._flows, now, self._counted_before(day))
+        self._day_flows = due
         marked = {s: str(m) for s, m in marks.items()}
         market_value = open_cost = ZERO
         for symbol, (quantity, cost) in self._held.items():
@@ -546,7 +550,7 @@ class PaperRunner:
                     cash=cash,
                     market_value=own[0],
                     equity=cash + own[0],
-                    net_flows=flows.get(strategy, ZERO),
+                    net_flows=due.books.get(strategy, ZERO),
                     realised_pnl=realised,
                     unrealised_pnl=own[0] - own[1],
                     positions=own[2],
@@ -557,12 +561,27 @@ class PaperRunner:
             cash=self._account_cash,
             market_value=market_value,
             equity=self._account_cash + market_value,
-            net_flows=sum(flows.values(), ZERO),
+            net_flows=due.portfolio,
             realised_pnl=self._realised,
             unrealised_pnl=market_value - open_cost,
             positions=positions,
             books=tuple(books),
         )
+
+    def _counted_before(self, day: date) -> trading_book.CountedFlows:
+        """The flows the snapshots dated before ``day`` counted: the stored ones before the
+        runner's first snapshot, then the runner's own (the last of a day replaces the others,
+        as stored)."""
+        if self._counted is None:
+            with self.session.db.read() as connection:
+                stored = trading_repo.flows_counted_before(
+                    connection, self.session.portfolio.id, day
+                )
+            self._counted = trading_book.CountedFlows(*stored)
+        elif day != self._counted_day:  # a new day: the previous day's snapshot is before it
+            self._counted = self._counted.plus(self._day_flows)
+        self._counted_day = day
+        return self._counted
 
     def _summarise_book(self) -> None:
         ledger, account = self.session.ledger, self.session.account
@@ -603,18 +622,6 @@ def _valuation(panel: Panel, price_field: str | None) -> tuple[str, np.ndarray]:
     if price_field == "close" and "close" in panel.fields:
         return "close", panel["close"]
     raise TradingError(f"price field must be the backtest's or close, got {price_field!r}")
-
-
-def _flows_by_day(session: PortfolioSession) -> dict[date, dict[str, Decimal]]:
-    """Net deposits by UTC day and strategy book (a snapshot's ``net_flows`` is the day's
-    sum, a book snapshot's its book's)."""
-    with session.db.read() as connection:
-        flows = trading_repo.cash_flows(connection, session.portfolio.id)
-    out: dict[date, dict[str, Decimal]] = {}
-    for flow in flows:
-        day = out.setdefault(utc(flow.at).date(), {})
-        day[flow.strategy] = day.get(flow.strategy, ZERO) + flow.amount
-    return out
 
 
 SHARE_STEP = MONEY_TICK

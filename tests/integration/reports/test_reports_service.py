@@ -190,10 +190,9 @@ def test_a_replayed_paper_portfolio_quarter(market: Any, tmp_path: Path) -> None
     services = market.services
     report = services.reports.portfolio_report(market.portfolio, "2023-Q4")
     history = services.trading.history(market.portfolio)
-    dates = [s.date for s in history.snapshots][1:]
     quarter = [
         r
-        for d, r in zip(dates, history.returns, strict=True)
+        for d, r in zip(history.return_dates, history.returns, strict=True)
         if date(2023, 10, 1) <= d <= date(2023, 12, 31)
     ]
     assert report.metric("total_return").period == pytest.approx(

@@ -69,7 +69,8 @@ class StoredPosition:
 @dataclass(frozen=True, slots=True)
 class BookSnapshotRecord:
     """End-of-day value of one strategy book; the same fields as :class:`SnapshotRecord`
-    (``net_flows``: the day's deposits − withdrawals into the book)."""
+    (``net_flows``: the deposits − withdrawals into the book that this snapshot is the first
+    to count, see :func:`quantdesk.services.trading_book.flows_due`)."""
 
     strategy: str
     date: date
@@ -84,7 +85,9 @@ class BookSnapshotRecord:
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRecord:
-    """End-of-day value; ``positions`` maps symbol to ``[shares, mark]`` as decimal strings.
+    """End-of-day value; ``net_flows`` are the deposits − withdrawals it is the first snapshot
+    to count (see :func:`quantdesk.services.trading_book.flows_due`); ``positions`` maps
+    symbol to ``[shares, mark]`` as decimal strings.
     ``books`` are the day's per-book snapshots, stored with it (they sum to it)."""
 
     date: date
@@ -378,6 +381,29 @@ def upsert_snapshots(
     ]
     if books:
         connection.execute(insert(BookSnapshot), books)
+
+
+def flows_counted_before(
+    connection: Connection, portfolio_id: int, day: date
+) -> tuple[Decimal, dict[str, Decimal]]:
+    """The net flows the snapshots dated before ``day`` counted: the portfolio's, and each
+    book's (summed here: SQLite stores money as text)."""
+    portfolio = sum(
+        connection.execute(
+            select(PortfolioSnapshot.net_flows).where(
+                PortfolioSnapshot.portfolio_id == portfolio_id, PortfolioSnapshot.date < day
+            )
+        ).scalars(),
+        Decimal(0),
+    )
+    books: dict[str, Decimal] = {}
+    for strategy, amount in connection.execute(
+        select(BookSnapshot.strategy, BookSnapshot.net_flows).where(
+            BookSnapshot.portfolio_id == portfolio_id, BookSnapshot.date < day
+        )
+    ):
+        books[strategy] = books.get(strategy, Decimal(0)) + amount
+    return portfolio, books
 
 
 def snapshot_before(connection: Connection, portfolio_id: int, day: date) -> SnapshotRecord | None:
