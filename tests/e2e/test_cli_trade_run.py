@@ -8,6 +8,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -15,6 +16,9 @@ from typer.testing import CliRunner
 
 from quantdesk.cli import common
 from quantdesk.cli.app import app
+
+BOOKS = ("ma-crossover", "momentum-12-1")
+UNIVERSE = "AAPL,MSFT,JPM,XOM,JNJ,KO"
 
 
 def test_trade_run_replays_a_signal_strategy_then_steps_on_the_live_clock(
@@ -145,3 +149,50 @@ def test_trade_run_trades_the_cash_deposited_to_the_strategys_book(
     first = [o for o in orders if o["created_at"] == orders[0]["created_at"]]
     spent = sum(Decimal(o["filled_quantity"]) * Decimal(o["average_fill_price"]) for o in first)
     assert Decimal(19_990) < spent <= Decimal(20_000)
+
+
+def test_two_cron_lines_on_one_portfolio_each_trade_the_session_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trade run A -p core --once`` and ``trade run B -p core --once`` from cron, each run
+    twice: both strategies trade the session (the first's snapshot does not make it look done
+    for the second), and neither sends anything the second time."""
+    from datetime import UTC, datetime
+
+    import quantdesk.services
+    from quantdesk.core.clock import SimulatedClock
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    build = quantdesk.services.build_services
+    after_the_close = datetime(2022, 6, 30, 22, 0, tzinfo=UTC)  # Thursday 30 June 2022
+
+    def on_the_clock(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("clock", SimulatedClock(after_the_close))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(quantdesk.services, "build_services", on_the_clock)
+    runner = CliRunner()
+
+    def run(*words: str) -> str:
+        result = runner.invoke(app, list(words))
+        assert result.exit_code == 0, f"quantdesk {' '.join(words)}:\n{result.output}"
+        return result.stdout
+
+    run("data", "sample")
+    run("portfolio", "create", "core", "--cash", "1000")
+    run("portfolio", "deposit", "core", "20000", "--strategy", "ma-crossover")
+    run("portfolio", "deposit", "core", "20000", "--strategy", "momentum-12-1")
+    crossover = ["trade", "run", "ma-crossover", "--portfolio", "core", "--once"]
+    momentum = ["trade", "run", "momentum-12-1", "--portfolio", "core", "--once"]
+    crossover += ["--universe", "LLY,MRK,PEP,KO"]
+    momentum += ["--universe", UNIVERSE]
+    first, second = run(*crossover), run(*momentum)
+    orders = json.loads(run("order", "list", "core", "--json"))
+    by_book = {book: [o for o in orders if o["strategy"] == book] for book in BOOKS}
+    assert all(by_book.values()), orders
+    assert f"{len(by_book['ma-crossover'])} order(s) sent on 2022-06-30" in first
+    assert f"{len(by_book['momentum-12-1'])} order(s) sent on 2022-06-30" in second
+    for line in (crossover, momentum):  # cron runs each again: nothing is sent twice
+        assert "2022-06-30 was acted on already" in run(*line)
+    assert json.loads(run("order", "list", "core", "--json")) == orders

@@ -417,7 +417,10 @@ class Portfolio(Base):
 
 class StrategyAllocation(Base):
     """A strategy's sub-ledger in a portfolio ("" is the unallocated book). A disabled one
-    keeps its positions and cash; strategy-driven rebalances and ``trade run`` skip it."""
+    keeps its positions and cash; strategy-driven rebalances and ``trade run`` skip it.
+    ``last_session``: the newest session ``trade run`` has stored the book's snapshot for
+    (stored with that snapshot, in its transaction): a live step on a session up to it is done
+    already."""
 
     __tablename__ = "strategy_allocations"
 
@@ -427,6 +430,7 @@ class StrategyAllocation(Base):
     strategy: TableColumn[str] = Column(String(64), primary_key=True)
     enabled: TableColumn[bool] = Column(Boolean, default=True, nullable=False)
     created_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+    last_session: TableColumn[date | None] = Column(Date)
 
 
 class CashFlow(Base):

@@ -365,7 +365,7 @@ class TradingService:
         fractional: bool = True,
     ) -> LiveStep:
         """One live decision of ``strategy`` on the portfolio: on the latest session whose
-        decision time (21:00 UTC) the clock has passed, once per session
+        decision time (21:00 UTC) the clock has passed, once per session and strategy book
         (:mod:`.trading_live`). The result says when the next one is due."""
         from quantdesk.services.trading_live import live_step
 

@@ -7,10 +7,20 @@ decision time the clock has passed, once: it loads the strategy's history up to 
 lets the strategy decide on its last bar exactly as a replay would (same runner, same rules,
 same book — the strategy's own: :mod:`.trading_runner`, :mod:`.trading_replay`) and stores the
 orders, fills and the session's snapshot, dated that session even when the step runs after
-midnight UTC. The snapshot is also the mark that the session was acted on, so a second call (a
-cron job run twice, a restart) does nothing. Allocation strategies learn from the calendar
-whether the session ends their rebalance period (a replay learns it from the next bar, which live
-trading does not have).
+midnight UTC. Allocation strategies learn from the calendar whether the session ends their
+rebalance period (a replay learns it from the next bar, which live trading does not have).
+
+**Done** is per strategy book: the book's ``last_session`` mark (on ``strategy_allocations``),
+stored with the session's snapshot in one transaction after the batch reached the paper venue's
+saved book. A step on a session up to the mark does nothing, so a second call (a cron job run
+twice, a restart) sends nothing twice, while another strategy stepping the same portfolio, or a
+snapshot taken by hand after the decision time, does not make the session look done. A replay
+marks the sessions it stores too. A crash between the batch and the snapshot leaves the session
+unmarked: the next step finds the book's orders sent since the decision time (reconciliation
+adopts what the venue took), sends nothing and takes the session's snapshot and mark. Books
+from before the mark existed got their portfolio's newest snapshot date as their mark (migration
+0013: the old rule, "the portfolio has a snapshot for the session"), so an upgrade trades no
+session twice.
 
 ``quantdesk trade run STRATEGY --portfolio P`` loops: a step, then a wait until the next decision
 time on the clock it was given; ``--once`` takes one step (for cron users).
@@ -95,8 +105,8 @@ def live_step(
             name, strategy, None, 0, None, next_decision, disabled_message(name, strategy)
         )
     with service._db.read() as connection:
-        done = trading_repo.snapshots(connection, record.id, session, session)
-    if done:
+        mark = trading_repo.last_session(connection, record.id, strategy)
+    if mark is not None and mark >= session:
         note = f"{session} was acted on already; next decision {next_decision:%Y-%m-%d %H:%M} UTC"
         return LiveStep(name, strategy, None, 0, None, next_decision, note)
     costs = costs if costs is not None else service.costs
@@ -108,13 +118,29 @@ def live_step(
         note = f"no bar for {session} yet (the data ends {last}): update the data, then run again"
         return LiveStep(name, strategy, None, 0, None, decision_time(session, at), note)
     runner = portfolio_runner(service, name, strategy, panel, runnable, costs, fractional)
+    # a step that crashed after its batch reached the venue, before its snapshot: the batch
+    # is not sent again, the session only gets its snapshot and mark
+    in_flight = _batch_sent(runner, strategy, decision_time(session, at))
     runner.start()
-    sent = runner.step(len(panel.dates) - 1, final=False)
+    sent = runner.step(len(panel.dates) - 1, final=in_flight)
     runner.save()
     _check_drift(service, runner, strategy, costs)
     equity = runner.session_equity()
     note = f"{sent} order(s) sent on {session}"
+    if in_flight:
+        note = f"{session}'s orders were sent before an interruption; its snapshot is taken now"
     return LiveStep(name, strategy, session, sent, equity, next_decision, note)
+
+
+def _batch_sent(runner: PaperRunner, strategy: str, since: datetime) -> bool:
+    """Whether the book has orders from ``since`` (the session's decision time) on: a step's
+    batch that reached the venue (reconciliation adopts what the venue took) without the
+    session being marked done. No step of an earlier session sends after this moment: the
+    clock had passed it, so this session was the latest decided."""
+    return any(
+        order.strategy == strategy and order.created_at is not None and order.created_at >= since
+        for order in runner.session.manager.orders.values()
+    )
 
 
 def _check_drift(

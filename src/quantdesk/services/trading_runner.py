@@ -242,12 +242,14 @@ class PaperRunner:
 
     def save(self) -> None:
         """The snapshots of the sessions before the current one, the venue's book, our
-        records, then the current session's snapshot.
+        records, then the current session's snapshot; each snapshot with the book's mark
+        that its session is done (in the snapshot's transaction).
 
         Why this order: every session before a batch has its snapshot stored before the batch
         reaches the venue's stored book, and a session's own snapshot only after its batch, so
         the last stored snapshot tells a resumed replay which sessions are done and which one
-        may be in flight (:mod:`.trading_resume`)."""
+        may be in flight (:mod:`.trading_resume`), and the book's mark tells a live step the
+        same (:mod:`.trading_live`)."""
         earlier, current = self._snapshots[:-1], self._snapshots[-1:]
         self._store_snapshots(earlier)
         self.session.save()
@@ -256,8 +258,11 @@ class PaperRunner:
 
     def _store_snapshots(self, records: list[trading_repo.SnapshotRecord]) -> None:
         if records:
+            portfolio, now = self.session.portfolio.id, self.session.clock.now()
             with self.session.db.transaction() as connection:
-                trading_repo.upsert_snapshots(connection, self.session.portfolio.id, records)
+                trading_repo.upsert_snapshots(connection, portfolio, records)
+                last = max(r.date for r in records)
+                trading_repo.mark_session(connection, portfolio, self.book, last, now)
 
     # ---- StrategyContext -----------------------------------------------------------------------
     @property

@@ -79,3 +79,55 @@ def test_0007_moves_the_paper_venues_executions_out_of_its_state_document(
         Decimal("100.05"),
         at,
     )
+
+
+def test_0013_marks_each_existing_book_with_its_portfolios_newest_snapshot(
+    database: Database,
+) -> None:
+    """The old rule (a session is done when the portfolio has its snapshot) carried over to
+    the books found at the upgrade; a portfolio without snapshots has no book marked."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from alembic import command
+
+    from quantdesk.db.engine import alembic_config, upgrade
+    from quantdesk.db.repositories import trading as trading_repo
+
+    at = datetime(2024, 3, 1, 22, 0, tzinfo=UTC)
+    zero = Decimal(0)
+
+    def snapshot(day: date) -> trading_repo.SnapshotRecord:
+        return trading_repo.SnapshotRecord(day, zero, zero, zero, zero, zero, zero, {})
+
+    command.downgrade(alembic_config(database.engine), "0012")
+    try:
+        with database.transaction() as connection:
+            trading_repo.ensure_account(connection, "paper-a", "paper", at)
+            traded = trading_repo.insert_portfolio(
+                connection, "traded", "paper-a", "paper", None, at
+            )
+            fresh = trading_repo.insert_portfolio(connection, "fresh", "paper-a", "paper", None, at)
+            for portfolio in (traded.id, fresh.id):
+                for book in ("", "alpha", "beta"):
+                    trading_repo.ensure_strategy(connection, portfolio, book, at)
+            days = (date(2024, 2, 28), date(2024, 2, 29))
+            trading_repo.upsert_snapshots(connection, traded.id, [snapshot(d) for d in days])
+    finally:
+        upgrade(database.engine)
+    with database.read() as connection:
+        marks = {
+            (portfolio.name, book): trading_repo.last_session(connection, portfolio.id, book)
+            for portfolio in (traded, fresh)
+            for book in ("", "alpha", "beta", "gamma")
+        }
+    assert marks == {
+        ("traded", ""): date(2024, 2, 29),
+        ("traded", "alpha"): date(2024, 2, 29),
+        ("traded", "beta"): date(2024, 2, 29),
+        ("traded", "gamma"): None,  # no such book
+        ("fresh", ""): None,
+        ("fresh", "alpha"): None,
+        ("fresh", "beta"): None,
+        ("fresh", "gamma"): None,
+    }

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 
 from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
@@ -217,6 +217,37 @@ def ensure_strategy(connection: Connection, portfolio_id: int, strategy: str, at
             insert(StrategyAllocation),
             [{"portfolio_id": portfolio_id, "strategy": strategy, "created_at": utc(at)}],
         )
+
+
+def last_session(connection: Connection, portfolio_id: int, strategy: str) -> date | None:
+    """The newest session ``strategy``'s book has been stepped on (``None``: none yet)."""
+    value = connection.execute(
+        select(StrategyAllocation.last_session).where(
+            StrategyAllocation.portfolio_id == portfolio_id,
+            StrategyAllocation.strategy == strategy,
+        )
+    ).scalar()
+    return value if isinstance(value, date) else None
+
+
+def mark_session(
+    connection: Connection, portfolio_id: int, strategy: str, session: date, at: datetime
+) -> None:
+    """Record that ``strategy``'s book has been stepped on ``session`` (the mark never moves
+    back: a book stepped on a later session stays marked there)."""
+    ensure_strategy(connection, portfolio_id, strategy, at)
+    connection.execute(
+        update(StrategyAllocation)
+        .where(
+            StrategyAllocation.portfolio_id == portfolio_id,
+            StrategyAllocation.strategy == strategy,
+            or_(
+                StrategyAllocation.last_session.is_(None),
+                StrategyAllocation.last_session < session,
+            ),
+        )
+        .values(last_session=session)
+    )
 
 
 def strategies(connection: Connection, portfolio_id: int) -> list[str]:
