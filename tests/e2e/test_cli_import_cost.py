@@ -35,6 +35,7 @@ heavy = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
 heavy += [m for m in HEAVY_MODULES if m in sys.modules]
 print("\\nIMPORTED=" + json.dumps(heavy))
 print("\\nMODULES=" + json.dumps(sorted(m for m in sys.modules if m.startswith("quantdesk."))))
+print("\\nPACKAGES=" + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 """
 
 
@@ -57,7 +58,18 @@ def quantdesk_modules(args: list[str], home: Path) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
     )
-    return set(json.loads(done.stdout.rsplit("MODULES=", 1)[1]))
+    return set(json.loads(done.stdout.rsplit("MODULES=", 1)[1].split("\n", 1)[0]))
+
+
+def packages(args: list[str], home: Path) -> set[str]:
+    """The top-level packages a command imported."""
+    env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
+    env.pop("QUANTDESK_DATABASE_URL", None)
+    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
+    )
+    return set(json.loads(done.stdout.rsplit("PACKAGES=", 1)[1]))
 
 
 @pytest.mark.parametrize(
@@ -67,6 +79,17 @@ def quantdesk_modules(args: list[str], home: Path) -> set[str]:
 )
 def test_simple_commands_do_not_import_the_engines(args: list[str], tmp_path: Path) -> None:
     assert imported_by(args, tmp_path / "home") == []
+
+
+@pytest.mark.parametrize("args", [["data", "status"], ["data", "status", "--json"]], ids=" ".join)
+def test_data_status_loads_no_pandas_or_panel_code(args: list[str], sample_home: Path) -> None:
+    """Regression (issue 11): ``data status`` imported the data service, and with it pandas,
+    pyarrow and the panel code (~0.45 s of a 1.36 s status), to read two primary-key seeks and
+    the fetch log (``services.data_status``, ``db.repositories.bar_spans``)."""
+    assert packages(args, sample_home).isdisjoint({"pandas", "pyarrow", "numba"})
+    modules = quantdesk_modules(args, sample_home)
+    assert "quantdesk.services.data_status" in modules  # the control: the command did run
+    assert modules.isdisjoint({"quantdesk.services.data", "quantdesk.data.panel"})
 
 
 @pytest.fixture(scope="module")

@@ -219,7 +219,7 @@ def membership(
 def status(as_json: JsonOption = False) -> None:
     """Latest date, days old, symbol and bar counts."""
     with open_services() as services:
-        result = services.data.status()
+        result = services.data_status.status()
     if as_json:
         print_json(result.to_dict())
         return

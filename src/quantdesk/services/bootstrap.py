@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from quantdesk.services.alerts import AlertService
     from quantdesk.services.backtest import BacktestService
     from quantdesk.services.data import DataService
+    from quantdesk.services.data_status import DataStatusService
     from quantdesk.services.order_history import OrderHistoryService
     from quantdesk.services.portfolio_admin import PortfolioAdminService
     from quantdesk.services.portfolio_settings import PortfolioSettingsService
@@ -92,6 +93,17 @@ class Services:
             return DataService(self.database, self.clock, panels)
 
         return self._once("data", build)
+
+    @property
+    def data_status(self) -> DataStatusService:
+        """``data status`` alone: no pandas, panels or import code (see its module)."""
+
+        def build() -> DataStatusService:
+            from quantdesk.services.data_status import DataStatusService
+
+            return DataStatusService(self.database, self.clock)
+
+        return self._once("data_status", build)
 
     @property
     def reference(self) -> ReferenceDataService:

@@ -38,10 +38,12 @@ from quantdesk.db.bar_reads import read_bar_columns
 from quantdesk.db.bulk import VALUE_COLUMNS, WriteCounts
 from quantdesk.db.database import Database
 from quantdesk.db.engine import serialise
+from quantdesk.db.repositories import bar_spans as span_repo
 from quantdesk.db.repositories import bars as bar_repo
 from quantdesk.db.repositories import corporate_actions as action_repo
 from quantdesk.db.repositories import fetch_log
 from quantdesk.db.repositories import instruments as instrument_repo
+from quantdesk.services.data_status import DataStatus, DataStatusService
 
 
 @dataclass(frozen=True)
@@ -76,27 +78,6 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         out = {**asdict(self), "unchanged": self.unchanged}
         out["changed"] = self.changed.to_dict()
-        return out
-
-
-@dataclass(frozen=True)
-class DataStatus:
-    """How fresh and how large the stored data is, as of the service clock."""
-
-    as_of: date
-    symbols: int
-    symbols_with_bars: int
-    bars: int
-    first_date: date | None
-    latest_date: date | None
-    days_old: int | None
-    by_asset_class: dict[str, int]
-    by_timeframe: dict[str, int]
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key in ("as_of", "first_date", "latest_date"):
-            out[key] = None if out[key] is None else out[key].isoformat()
         return out
 
 
@@ -375,35 +356,13 @@ class DataService:
         return panel
 
     def status(self) -> DataStatus:
-        """Counts and dates from primary-key seeks and the fetch log, never a scan of the bars
-        (which took seconds on millions of them)."""
-        as_of = self._clock.now().date()
-        with self._db.read() as connection:
-            infos = instrument_repo.list_instruments(connection)
-            spans = {tf: bar_repo.bar_spans(connection, tf) for tf in Timeframe}
-            counts = bar_repo.bar_counts(connection, [tf for tf in Timeframe if spans[tf]])
-        daily = spans[Timeframe.D1]
-        latest = max((last for _, last in daily.values()), default=None)
-        first = min((start for start, _ in daily.values()), default=None)
-        by_class: dict[str, int] = {}
-        for info in infos:
-            by_class[info.asset_class.value] = by_class.get(info.asset_class.value, 0) + 1
-        return DataStatus(
-            as_of=as_of,
-            symbols=len(infos),
-            symbols_with_bars=len(daily),
-            bars=sum(counts.values()),
-            first_date=first.date() if first else None,
-            latest_date=latest.date() if latest else None,
-            days_old=(as_of - latest.date()).days if latest else None,
-            by_asset_class=by_class,
-            by_timeframe={tf.value: n for tf, n in counts.items() if n},
-        )
+        """See :meth:`.data_status.DataStatusService.status`."""
+        return DataStatusService(self._db, self._clock).status()
 
     def last_bar_dates(self, timeframe: Timeframe = Timeframe.D1) -> dict[str, date]:
         """The session date of each symbol's newest bar (primary-key seeks, no scan)."""
         with self._db.read() as connection:
-            spans = bar_repo.bar_spans(connection, timeframe)
+            spans = span_repo.bar_spans(connection, timeframe)
         return {symbol: last.date() for symbol, (_, last) in spans.items()}
 
     def coverage(self, timeframe: Timeframe = Timeframe.D1) -> list[bar_repo.SymbolCoverage]:

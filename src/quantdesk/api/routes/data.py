@@ -28,7 +28,7 @@ router = APIRouter(prefix="/data", tags=["data"])
 
 @router.get("/status")
 def data_status(services: ServicesDep, _: Viewer) -> DataStatusOut:
-    status_ = services.data.status()
+    status_ = services.data_status.status()
     return DataStatusOut(
         as_of=status_.as_of,
         symbols=status_.symbols,
