@@ -251,12 +251,12 @@ def test_markup_in_a_cell_under_skip_bad_commits_and_reports_it(home: Path, tmp_
 def test_an_unexpected_error_is_one_line_with_the_log_path(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from quantdesk.services.data import DataService
+    from quantdesk.services.data_status import DataStatusService
 
-    def explode(self: DataService) -> None:
+    def explode(self: DataStatusService) -> None:
         raise RuntimeError("boom [/x]")
 
-    monkeypatch.setattr(DataService, "status", explode)
+    monkeypatch.setattr(DataStatusService, "status", explode)
     result = CliRunner().invoke(
         app, ["data", "status"], env={"QUANTDESK_DATA_DIR": str(tmp_path / "home")}
     )
