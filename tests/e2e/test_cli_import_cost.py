@@ -39,37 +39,33 @@ print("\\nPACKAGES=" + json.dumps(sorted({m.split(".")[0] for m in sys.modules})
 """
 
 
-def imported_by(args: list[str], home: Path) -> list[str]:
+def probe(args: list[str], home: Path) -> dict[str, list[str]]:
+    """What a command imported: ``IMPORTED`` (the heavy ones), ``MODULES`` (``quantdesk.*``)
+    and ``PACKAGES`` (every top-level package)."""
     env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
     env.pop("QUANTDESK_DATABASE_URL", None)
     code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
     )
-    line = done.stdout.rsplit("IMPORTED=", 1)[1].split("\n", 1)[0]
-    return list(json.loads(line))
+    found = {}
+    for key in ("IMPORTED", "MODULES", "PACKAGES"):
+        found[key] = list(json.loads(done.stdout.rsplit(f"{key}=", 1)[1].split("\n", 1)[0]))
+    return found
+
+
+def imported_by(args: list[str], home: Path) -> list[str]:
+    return probe(args, home)["IMPORTED"]
 
 
 def quantdesk_modules(args: list[str], home: Path) -> set[str]:
     """The ``quantdesk.*`` modules a command imported."""
-    env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
-    env.pop("QUANTDESK_DATABASE_URL", None)
-    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
-    )
-    return set(json.loads(done.stdout.rsplit("MODULES=", 1)[1].split("\n", 1)[0]))
+    return set(probe(args, home)["MODULES"])
 
 
 def packages(args: list[str], home: Path) -> set[str]:
     """The top-level packages a command imported."""
-    env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
-    env.pop("QUANTDESK_DATABASE_URL", None)
-    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
-    )
-    return set(json.loads(done.stdout.rsplit("PACKAGES=", 1)[1]))
+    return set(probe(args, home)["PACKAGES"])
 
 
 @pytest.mark.parametrize(
