@@ -29,10 +29,17 @@ def forward_fill(values: np.ndarray) -> np.ndarray:
     """Copy of a T×N array with each NaN replaced by the last non-NaN value above it."""
     out = values.copy()
     missing = np.isnan(values)
-    # row by row (the arrays are C-ordered), only the rows with a gap below the first
-    for t in (np.flatnonzero(missing[1:].any(axis=1)) + 1).tolist():
-        gaps = missing[t]
-        out[t, gaps] = out[t - 1, gaps]
+    rows = values.shape[0]
+    if rows == 0:
+        return out
+    # only columns with a gap after their first value have anything to fill: on real panels a
+    # handful (most NaNs are before a listing), so whole columns are filled at once
+    first = np.argmax(~missing, axis=0)
+    last_gap = rows - 1 - np.argmax(missing[::-1], axis=0)
+    for j in np.flatnonzero(missing.any(axis=0) & (last_gap > first)).tolist():
+        source = np.where(missing[:, j], 0, np.arange(rows))
+        np.maximum.accumulate(source, out=source)  # the row of the last value at or above
+        out[:, j] = values[source, j]
     return out
 
 

@@ -15,6 +15,7 @@ from quantdesk.cli.common import (
     open_services,
     parse_date,
     print_json,
+    rich_console,
     spinner,
 )
 from quantdesk.core.errors import ConfigurationError
@@ -512,7 +513,7 @@ def optimize(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=rich_console(console),
         transient=True,
         disable=as_json,
     )

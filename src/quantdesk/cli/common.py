@@ -10,18 +10,49 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import typer
-from rich.console import Console
-from rich.markup import escape as _rich_escape
-from rich.table import Table
 
 from quantdesk.core.errors import DataValidationError, QuantdeskError
 
-# Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of 80.
-console = Console() if sys.stdout.isatty() else Console(width=120)
-errors = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+
+class _Deferred:
+    """A Rich console made on its first use. Importing Rich's console costs about 0.03 s, which a
+    ``--json`` command that prints no table and no error never needs."""
+
+    def __init__(self, make: Callable[[], Console]) -> None:
+        self._make = make
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            self._console = self._make()
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+def _stdout_console() -> Console:
+    from rich.console import Console
+
+    # Piped output (CI logs, `| less`) gets a width that fits the summary tables instead of 80.
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
+
+
+console = cast("Console", _Deferred(_stdout_console))
+errors = cast("Console", _Deferred(_stderr_console))
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +61,9 @@ R = TypeVar("R")
 def escape(value: object) -> str:
     """User text (file contents, arguments, messages quoting them) made safe for Rich markup:
     ``[/x]`` in a cell prints as written instead of failing to render."""
-    return _rich_escape(str(value))
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(value))
 
 
 @contextmanager
@@ -201,6 +234,8 @@ def print_json(payload: Any) -> None:
 def table(
     title: str, columns: list[str], rows: list[list[Any]], *, right: set[str] | None = None
 ) -> Table:
+    from rich.table import Table
+
     right = right or set()
     out = Table(title=escape(title), title_justify="left")
     for column in columns:
@@ -245,6 +280,13 @@ def export_folder(value: str | None, *, force: bool, option: str = "--out") -> P
 def _draws_live() -> bool:
     """Whether Rich would draw a live display on stderr. Off a terminal it draws nothing, so the
     display's import and refresh thread (~0.015 s of each command) are skipped."""
+    import os
+
+    # what Rich would decide, without building its console: on a pipe only these variables make
+    # it draw
+    forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_COMPATIBLE"))
+    if not sys.stderr.isatty() and "ipykernel" not in sys.modules and not forced:
+        return False
     return errors.is_terminal or errors.is_jupyter
 
 
@@ -261,11 +303,11 @@ def spinner(text: str, enabled: bool = True) -> Iterator[None]:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=errors,
+        console=rich_console(errors),
         transient=True,
     )
     with progress:
-        progress.add_task(_rich_escape(text))
+        progress.add_task(escape(text))
         yield
 
 
@@ -291,13 +333,18 @@ def progress_bar(text: str, enabled: bool = True) -> Iterator[Callable[[int, int
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=errors,
+        console=rich_console(errors),
         transient=True,
     )
     with progress:
-        task = progress.add_task(_rich_escape(text), total=None)
+        task = progress.add_task(escape(text), total=None)
 
         def update(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
         yield update
+
+
+def rich_console(console: Console) -> Console:
+    """The console itself behind a deferred one (Rich's live displays check its type)."""
+    return console.get() if isinstance(console, _Deferred) else console

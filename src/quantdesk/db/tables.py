@@ -39,6 +39,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.types import TypeEngine
 
 if TYPE_CHECKING:
@@ -758,7 +760,7 @@ class Alert(Base):
             "key",
             unique=True,
             sqlite_where=text("acknowledged_at IS NULL"),
-            postgresql_where=text("acknowledged_at IS NULL"),
+            info={"postgresql_where": "acknowledged_at IS NULL"},  # see _partial_index
         ),
     )
 
@@ -787,3 +789,17 @@ class PortfolioSettings(Base):
     min_trade_value: TableColumn[Decimal | None] = Column(Money)
     decision_time: TableColumn[str | None] = Column(String(5))  # "HH:MM" UTC
     updated_at: TableColumn[datetime] = Column(DateTime(timezone=True), nullable=False)
+
+
+@compiles(CreateIndex, "postgresql")
+def _partial_index(create: CreateIndex, compiler: Any, **kw: Any) -> str:
+    """An index's ``WHERE`` for PostgreSQL, given when the DDL is compiled for it.
+
+    Declaring ``postgresql_where=`` on the index makes SQLAlchemy import its whole PostgreSQL
+    dialect to check the argument, ≈ 0.025 s of every command on SQLite (issue 11); the
+    PostgreSQL compiler loads it anyway."""
+    index = create.element
+    where = index.info.get("postgresql_where")
+    if where is not None and index.dialect_options["postgresql"]["where"] is None:
+        index.dialect_options["postgresql"]["where"] = text(where)
+    return str(compiler.visit_create_index(create, **kw))

@@ -154,8 +154,8 @@ class BacktestService:
             RunConfig,
             SnapshotMemo,
             config_to_json,
-            data_snapshot,
             package_version,
+            snapshot_later,
         )
         from quantdesk.services.backtest_run import (
             build_strategy,
@@ -187,6 +187,11 @@ class BacktestService:
             params=validated,
         )
         traded = inputs.traded()
+        snapshot = snapshot_later(
+            inputs.panel,
+            None if inputs.benchmark is None else inputs.benchmark.to_numpy(),
+            self._snapshots,
+        )
         timings["load"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -215,11 +220,7 @@ class BacktestService:
                 request=request,
                 params=validated.model_dump(mode="json"),
                 lookahead_seed=lookahead_seed,
-                data_snapshot=data_snapshot(
-                    inputs.panel,
-                    None if inputs.benchmark is None else inputs.benchmark.to_numpy(),
-                    self._snapshots,
-                ),
+                data_snapshot=snapshot(),
                 package_version=package_version(),
             )
         )
