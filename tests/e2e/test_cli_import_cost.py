@@ -22,6 +22,10 @@ HEAVY = ("numba", "scipy", "talib", "llvmlite")
 # SQLAlchemy's ORM, which no command uses (its import and 38 mappers: ~0.3 s of CPU), and Rich's
 # progress display, which draws nothing off a terminal (these probes' output is a pipe)
 HEAVY_MODULES = ("scipy.linalg", "scipy.stats", "sqlalchemy.orm", "rich.progress")
+# start-up costs a --json run has no use for: Rich's console (~0.03 s; nothing is drawn),
+# pydantic-settings (asyncio and its cloud sources, ~0.09 s, for reading QUANTDESK_*) and
+# SQLAlchemy's PostgreSQL dialect on a SQLite database (~0.025 s)
+WATCHED = ("rich.console", "pydantic_settings", "sqlalchemy.dialects.postgresql")
 
 PROBE = """
 import json, sys
@@ -36,6 +40,7 @@ heavy += [m for m in HEAVY_MODULES if m in sys.modules]
 print("\\nIMPORTED=" + json.dumps(heavy))
 print("\\nMODULES=" + json.dumps(sorted(m for m in sys.modules if m.startswith("quantdesk."))))
 print("\\nPACKAGES=" + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print("\\nWATCHED=" + json.dumps([m for m in WATCHED if m in sys.modules]))
 """
 
 
@@ -44,12 +49,12 @@ def probe(args: list[str], home: Path) -> dict[str, list[str]]:
     and ``PACKAGES`` (every top-level package)."""
     env = {**os.environ, "QUANTDESK_DATA_DIR": str(home)}
     env.pop("QUANTDESK_DATABASE_URL", None)
-    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\n{PROBE}"
+    code = f"HEAVY = {HEAVY!r}\nHEAVY_MODULES = {HEAVY_MODULES!r}\nWATCHED = {WATCHED!r}\n{PROBE}"
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
     )
     found = {}
-    for key in ("IMPORTED", "MODULES", "PACKAGES"):
+    for key in ("IMPORTED", "MODULES", "PACKAGES", "WATCHED"):
         found[key] = list(json.loads(done.stdout.rsplit(f"{key}=", 1)[1].split("\n", 1)[0]))
     return found
 
@@ -123,6 +128,19 @@ def test_a_momentum_backtest_loads_no_numba_talib_or_scipy(
     (``backtest.allocation_np``, bit for bit the kernel) and ``quantdesk.factors`` loads
     TA-Lib and the factor kernels only when a strategy uses them."""
     assert imported_by([*MOMENTUM, *store], sample_home) == []
+
+
+def test_a_json_backtest_loads_no_console_settings_sources_or_postgres_dialect(
+    sample_home: Path,
+) -> None:
+    """Regression (issue 11): a ``--json`` momentum run imported Rich's console at start-up,
+    pydantic-settings to read ``QUANTDESK_*`` and, through one index's ``postgresql_where``,
+    SQLAlchemy's whole PostgreSQL dialect on SQLite: ≈ 0.15 s of a 1 s command."""
+    assert probe([*MOMENTUM, "--no-store"], sample_home)["WATCHED"] == []
+    # the control: the same run printed as a table does load the console
+    assert (
+        "rich.console" in probe(["backtest", "momentum-12-1", "--no-store"], sample_home)["WATCHED"]
+    )
 
 
 def test_a_backtest_builds_only_the_services_it_calls(sample_home: Path) -> None:

@@ -57,3 +57,31 @@ def test_settings_repr_masks_the_database_password() -> None:
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings)
     assert settings.resolved_database_url.endswith("trader:hunter2@db:5432/quantdesk")
+
+
+def test_the_environment_is_read_as_pydantic_settings_read_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """The rules kept when pydantic-settings was dropped (issue 11): a variable's name after
+    ``QUANTDESK_`` matches a field in any case, other ``QUANTDESK_*`` variables are ignored,
+    values are typed, and what the caller passes wins over the environment."""
+    monkeypatch.setenv("quantdesk_Log_Json", "true")
+    monkeypatch.setenv("QUANTDESK_CACHE_TTL_SECONDS", "60")
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QUANTDESK_TEST_POSTGRES_URL", "postgresql://elsewhere")  # not a setting
+    settings = Settings(cache_ttl_seconds=5)
+    assert settings.log_json is True
+    assert settings.cache_ttl_seconds == 5
+    assert str(settings.data_dir) == str(tmp_path)
+    assert Settings().cache_ttl_seconds == 60
+
+
+def test_a_bad_environment_value_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from quantdesk.config import load_settings
+    from quantdesk.core.errors import ConfigurationError
+
+    monkeypatch.setenv("QUANTDESK_CACHE_TTL_SECONDS", "-1")
+    with pytest.raises(ConfigurationError, match=r"QUANTDESK_CACHE_TTL_SECONDS='-1'"):
+        load_settings()
