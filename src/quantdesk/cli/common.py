@@ -29,6 +29,10 @@ class _Deferred:
         self._make = make
         self._console: Console | None = None
 
+    @property
+    def made(self) -> bool:
+        return self._console is not None
+
     def get(self) -> Console:
         if self._console is None:
             self._console = self._make()
@@ -282,11 +286,12 @@ def _draws_live() -> bool:
     display's import and refresh thread (~0.015 s of each command) are skipped."""
     import os
 
-    # what Rich would decide, without building its console: on a pipe only these variables make
-    # it draw
-    forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_COMPATIBLE"))
-    if not sys.stderr.isatty() and "ipykernel" not in sys.modules and not forced:
-        return False
+    if isinstance(errors, _Deferred) and not errors.made:
+        # what Rich would decide, without building its console: on a pipe only these variables
+        # make it draw
+        forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_COMPATIBLE"))
+        if not sys.stderr.isatty() and "ipykernel" not in sys.modules and not forced:
+            return False
     return errors.is_terminal or errors.is_jupyter
 
 
