@@ -251,13 +251,28 @@ class TradingService:
         ``quantdesk trade rebalance``), which raises a ``drift`` alert above the portfolio's
         threshold; a read of the drift (``GET …/drift``, the page) leaves it ``False`` and
         writes nothing.
+
+        A ``strategy`` rebalances its own book (its cash and positions, weights as fractions of
+        its equity), as ``trade run`` and :meth:`rebalance_books` do; an empty book is refused.
+        Hand-given ``targets`` and a ``signal`` rebalance the unallocated book.
         """
         if strategy is not None:  # apisvc: a disabled strategy book does not trade
             ensure_enabled(self._db, self._record(name).id, name, strategy)
         weights, label = self._targets(targets, strategy, signal)
         session = self._session(name)
+        book = strategy or ""
+        if book:
+            from quantdesk.services.trading_replay import ensure_funded
+
+            ensure_funded(session, book)
         result = trading_orders.rebalance(
-            session, weights, label if source is None else source, threshold, execute, self.costs
+            session,
+            weights,
+            label if source is None else source,
+            threshold,
+            execute,
+            self.costs,
+            strategy=book,
         )
         if execute:
             trading_alerts.orders_placed(self._alerts, name, result.orders)

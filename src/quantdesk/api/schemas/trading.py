@@ -295,9 +295,12 @@ class PlannedTradeOut(BaseModel):
 
 
 class Rebalance(BaseModel):
-    """The trade list (sells first); ``orders`` are those placed when executed."""
+    """The trade list (sells first); ``orders`` are those placed when executed. ``strategy``
+    is the book traded: the strategy's own book for strategy targets, ``""`` (the unallocated
+    book) for hand-given targets and signals; weights are fractions of that book's equity."""
 
     portfolio: str
+    strategy: str
     source: str
     as_of: date
     threshold: float
@@ -314,6 +317,7 @@ class Rebalance(BaseModel):
         drifts = [abs(d.drift) for d in result.drift]
         return cls(
             portfolio=result.portfolio,
+            strategy=result.strategy,
             source=result.source,
             as_of=result.as_of,
             threshold=result.threshold,
