@@ -84,14 +84,7 @@ def transfer_holding(
         raise TradingError(
             f"a transfer of shares must be > 0 with at most 10 decimals, got {quantity}"
         )
-    selling = sum(
-        (
-            o.quantity - o.filled_quantity
-            for o in session.manager.open_orders(source)
-            if o.symbol == symbol and o.side is Side.SELL
-        ),
-        ZERO,
-    )
+    selling = _open_sells(session, source, symbol)
     if shares > held - selling:
         also = f" ({selling} of them wanted by its open sell orders)" if selling else ""
         raise TradingError(
@@ -120,6 +113,24 @@ def transfer_holding(
         last = max(session.manager.ids.last, trading_repo.last_order_seq(connection, account))
         trading_repo.set_last_order_seq(connection, account, last)
     return TransferResult(name, source, target, now, value, symbol, shares, price, day, cross_id)
+
+
+def _open_sells(session: PortfolioSession, book: str, symbol: str) -> Decimal:
+    """Shares of ``symbol`` that ``book``'s open sell orders still want: its own orders' and
+    its part of netted ones (pro rata to its allocation)."""
+    ledger, account = session.ledger, session.account
+    wanted = ZERO
+    for order in session.manager.open_orders():
+        if order.symbol != symbol or order.side is not Side.SELL:
+            continue
+        left = order.quantity - order.filled_quantity
+        allocation = ledger.allocation(account, order.client_order_id)
+        if allocation is None:
+            wanted += left if order.strategy == book else ZERO
+        elif allocation.total > ZERO:
+            mine = sum((q for s, q in allocation.wants if s == book), ZERO)
+            wanted += left * mine / allocation.total
+    return wanted
 
 
 def _check_books(session: PortfolioSession, source: str, target: str, opens: NewBook) -> None:

@@ -219,3 +219,16 @@ def test_a_fractional_holding_whose_value_needs_more_places_than_stored_moves_wh
     assert books[""].cash == cash - Decimal("0.00000000009")
     assert [(p.strategy, p.quantity) for p in after.positions] == [("rsi", moved.quantity)]
     assert trading.reconcile("frac").clean
+
+
+def test_shares_an_open_sell_order_of_the_book_needs_stay(twins: Services) -> None:
+    trading = twins.trading
+    trading.submit_orders("core", [OrderSpec("AAA", Side.SELL, 30, limit_price=500)])  # rests
+    with pytest.raises(TradingError) as refused:
+        trading.transfer("core", "", "rsi", symbol="AAA")
+    assert str(refused.value) == (
+        "the unallocated book of portfolio 'core' holds 100 AAA (30 of them wanted by its open "
+        "sell orders); cannot transfer 100"
+    )
+    moved = trading.transfer("core", "", "rsi", symbol="AAA", quantity="70")
+    assert moved.quantity == 70
