@@ -96,6 +96,21 @@ def test_a_refused_trade_run_creates_no_portfolio(
     assert '"P"' not in listed.output
 
 
+def test_trade_run_takes_p_for_its_portfolio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-p`` was refused ("No such option: -p"); it is ``--portfolio``'s short form."""
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("QUANTDESK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["trade", "run", "nosuch", "-p", "P", "--once"])
+    assert result.exit_code == 1, result.output
+    assert "unknown strategy 'nosuch'" in result.output
+    helped = runner.invoke(app, ["trade", "run", "--help"], env={"COLUMNS": "200"})
+    (line,) = [x for x in helped.output.splitlines() if "--portfolio" in x]
+    assert line.split()[2:4] == ["--portfolio", "-p"]
+
+
 @pytest.mark.parametrize(
     ("words", "message"),
     [

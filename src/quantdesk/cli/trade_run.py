@@ -41,7 +41,7 @@ def run(
         str,
         typer.Argument(help="A registered strategy (allocation or signal), or sector-momentum."),
     ],
-    portfolio: Annotated[str, typer.Option("--portfolio", help="Portfolio to trade.")],
+    portfolio: Annotated[str, typer.Option("--portfolio", "-p", help="Portfolio to trade.")],
     replay: Annotated[
         str | None,
         typer.Option(

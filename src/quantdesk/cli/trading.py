@@ -132,6 +132,73 @@ def deposit(
     console.print(f"{name}: cash {money(value.cash)}, equity {money(value.equity)}")
 
 
+@portfolio_app.command("transfer")
+@handle_errors
+def transfer(
+    name: PortfolioArg,
+    source: Annotated[
+        str, typer.Option("--from", help="Book to move from: a strategy, or unallocated.")
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="Book to move to: a strategy, or unallocated.")
+    ],
+    cash: Annotated[str | None, typer.Option("--cash", help="Cash to move (currency).")] = None,
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="A holding to move, at the latest close.")
+    ] = None,
+    quantity: Annotated[
+        str | None, typer.Option("--quantity", help="Shares of --symbol (default: all).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move cash or a holding between two books of a portfolio, inside the account: nothing is
+    sent to the broker; the portfolio's cash, positions, equity and return are unchanged. For
+    the books' returns it is a flow out of one and into the other."""
+    from rich.markup import escape
+
+    from quantdesk.cli.admin_audit import audit_cli
+
+    if (cash is None) == (symbol is None):
+        raise typer.BadParameter("give exactly one of --cash or --symbol")
+    if quantity is not None and symbol is None:
+        raise typer.BadParameter("--quantity goes with --symbol", param_hint="--quantity")
+    with open_services() as services:
+        done = services.trading.transfer(
+            name,
+            source,
+            target,
+            cash=cash,
+            symbol=None if symbol is None else symbol.strip().upper(),
+            quantity=quantity,
+        )
+        audit_cli(services, "portfolio transfer", f"portfolio={name}, from={source}, to={target}")
+    if as_json:
+        print_json(jsonable(done))
+        return
+    from quantdesk.services.trading_types import book_label
+
+    moved = f"{money(done.value)} cash"
+    if done.symbol is not None:
+        moved = (
+            f"{done.quantity} {done.symbol} at {money(done.price)}, the close of "
+            f"{done.priced_on} ({money(done.value)}; internal cross {done.cross_id})"
+        )
+    console.print(
+        escape(
+            f"{name}: moved {moved} from {book_label(done.source)} to {book_label(done.target)}"
+        ),
+        highlight=False,
+    )
+    for book in done.books:
+        console.print(
+            escape(
+                f"  {book_label(book.strategy)}: cash {money(book.cash)}, equity "
+                f"{money(book.equity)}, {book.positions} position(s)"
+            ),
+            highlight=False,
+        )
+
+
 @portfolio_app.command("show")
 @handle_errors
 def show(name: PortfolioArg, as_json: JsonOption = False) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from quantdesk.core.clock import Clock
@@ -195,18 +196,7 @@ class NettingDesk:
         left = []
         for (strategy, wanted), part in zip(wants, parts, strict=True):
             if part > ZERO:
-                fill = Fill(
-                    fill_id=f"{cross_id}/{side}/{strategy}",
-                    client_order_id=cross_id,
-                    symbol=symbol,
-                    side=side,
-                    quantity=part,
-                    price=price,
-                    commission=ZERO,
-                    filled_at=now,
-                    account=self.account,
-                    strategy=strategy,
-                )
+                fill = cross_fill(cross_id, self.account, strategy, symbol, side, part, price, now)
                 self.ledger.book(fill)
                 crosses.append(fill)
             left.append((strategy, wanted - part))
@@ -223,6 +213,32 @@ class NettingDesk:
         self.attributions.extend(split_fill(event.fill, allocation))
 
 
+def cross_fill(
+    cross_id: str,
+    account: str,
+    strategy: str,
+    symbol: str,
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+    at: datetime,
+) -> Fill:
+    """One book's side of internal cross ``cross_id`` (``f"{seq}-cross"`` from the account's
+    client-order-id sequence): ``quantity`` shares at ``price``, no commission, never sent."""
+    return Fill(
+        fill_id=f"{cross_id}/{side}/{strategy}",
+        client_order_id=cross_id,
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        price=price,
+        commission=ZERO,
+        filled_at=at,
+        account=account,
+        strategy=strategy,
+    )
+
+
 def _merge(wants: Iterable[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
     """One entry per strategy (first-seen order), quantities summed."""
     merged: dict[str, Decimal] = {}
@@ -235,4 +251,4 @@ def _total(wants: Sequence[tuple[str, Decimal]]) -> Decimal:
     return sum((q for _, q in wants), ZERO)
 
 
-__all__ = ["CASH_QUANTUM", "SHARE_QUANTUM", "BatchResult", "Intent", "NettingDesk"]
+__all__ = ["CASH_QUANTUM", "SHARE_QUANTUM", "BatchResult", "Intent", "NettingDesk", "cross_fill"]

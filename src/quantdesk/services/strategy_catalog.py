@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,13 +83,42 @@ def strategy_info(registry: StrategyRegistry, name: str) -> StrategyInfo:
     return StrategyInfo(
         name=cls.name,
         kind="allocation" if issubclass(cls, AllocationStrategy) else "signal",
-        summary=doc.split("\n\n")[0].replace("\n", " ").strip(),
+        summary=plain_text(doc.split("\n\n")[0].replace("\n", " ").strip()),
         description=doc,
         default_universe=str(cls.default_universe),
         default_costs=None if costs is None else _plain(dataclasses.asdict(costs)),
         parameters=tuple(parameters),
         requirements=_default_requirements(cls),
     )
+
+
+# :role:`text` (``~a.b.C`` shows ``C``; ``title <target>`` shows the title), ``literal``, and
+# `interpreted` or `link <url>`_ text
+_ROLE = re.compile(r":[\w.+-]+(?::[\w.+-]+)?:`([^`]*)`")
+_LITERAL = re.compile(r"``(.+?)``")
+_INTERPRETED = re.compile(r"`([^`]+)`_{0,2}")
+
+
+def plain_text(text: str) -> str:
+    """``text`` with its inline reStructuredText markup (literals, roles, interpreted text and
+    links) replaced by the words a reader sees: what the CLI and the API print, since only the
+    docs render the markup."""
+
+    def role(match: re.Match[str]) -> str:
+        return _shown(match.group(1))
+
+    text = _ROLE.sub(role, text)
+    text = _LITERAL.sub(r"\1", text)
+    return _INTERPRETED.sub(lambda match: _shown(match.group(1)), text)
+
+
+def _shown(target: str) -> str:
+    title, bracket, _ = target.partition(" <")
+    if bracket:
+        return title.strip()
+    if target.startswith("~"):
+        return target.rsplit(".", 1)[-1]
+    return target
 
 
 def _default_requirements(cls: Any) -> DataRequirements | None:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from quantdesk.analytics.tca import TcaGrouping, TcaReport
 from quantdesk.core.clock import Clock
-from quantdesk.core.errors import NotFoundError
+from quantdesk.core.errors import NotFoundError, QuantdeskError
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.execution import CostModel
@@ -53,7 +53,9 @@ from quantdesk.services.trading_types import (
     ReplayResult,
     SnapshotView,
     TradingError,
+    TransferResult,
     book_label,
+    book_name,
 )
 
 if TYPE_CHECKING:
@@ -160,6 +162,49 @@ class TradingService:
             session.save_venue(connection)
         return self.value(name)
 
+    def transfer(
+        self,
+        name: str,
+        source: str,
+        target: str,
+        *,
+        cash: Decimal | int | str | None = None,
+        symbol: str | None = None,
+        quantity: Decimal | int | str | None = None,
+    ) -> TransferResult:
+        """Move ``cash`` (currency), or ``quantity`` shares of ``symbol`` (default: all the
+        source holds), from book ``source`` to book ``target`` of portfolio ``name`` (a strategy,
+        or ``unallocated``/``""``): inside the account, at the latest close for shares; a flow
+        out of one book and into the other, never a deposit or withdrawal of the portfolio
+        (:mod:`.trading_transfer`). One transaction; nothing reaches the broker."""
+        from quantdesk.services import trading_transfer
+
+        if (cash is None) == (symbol is None):
+            raise TradingError("give exactly one of cash or symbol to transfer")
+        if quantity is not None and symbol is None:
+            raise TradingError("a quantity goes with a symbol (shares of it to transfer)")
+        source, target = book_name(source), book_name(target)
+        session = self._session(name)
+        if cash is not None:
+            amount = trading_orders.to_money(cash, "cash")
+            done = trading_transfer.transfer_cash(session, source, target, amount, self._opens)
+        else:
+            assert symbol is not None
+            shares = None if quantity is None else trading_orders.to_money(quantity, "quantity")
+            done = trading_transfer.transfer_holding(
+                session, source, target, symbol, shares, self._opens
+            )
+        books = {b.strategy: b for b in self.value(name).books}
+        return dataclasses.replace(done, books=(books[source], books[target]))
+
+    def _opens(self, book: str) -> bool:
+        """Whether ``book`` may be opened by a transfer: a strategy ``trade run`` can drive."""
+        try:
+            self.check_runnable(book)
+        except QuantdeskError:
+            return False
+        return True
+
     def list_portfolios(self) -> list[PortfolioView]:
         with self._db.read() as connection:
             return [_view(r) for r in trading_repo.list_portfolios(connection)]
@@ -251,13 +296,28 @@ class TradingService:
         ``quantdesk trade rebalance``), which raises a ``drift`` alert above the portfolio's
         threshold; a read of the drift (``GET …/drift``, the page) leaves it ``False`` and
         writes nothing.
+
+        A ``strategy`` rebalances its own book (its cash and positions, weights as fractions of
+        its equity), as ``trade run`` and :meth:`rebalance_books` do; an empty book is refused.
+        Hand-given ``targets`` and a ``signal`` rebalance the unallocated book.
         """
         if strategy is not None:  # apisvc: a disabled strategy book does not trade
             ensure_enabled(self._db, self._record(name).id, name, strategy)
         weights, label = self._targets(targets, strategy, signal)
         session = self._session(name)
+        book = strategy or ""
+        if book:
+            from quantdesk.services.trading_replay import ensure_funded
+
+            ensure_funded(session, book)
         result = trading_orders.rebalance(
-            session, weights, label if source is None else source, threshold, execute, self.costs
+            session,
+            weights,
+            label if source is None else source,
+            threshold,
+            execute,
+            self.costs,
+            strategy=book,
         )
         if execute:
             trading_alerts.orders_placed(self._alerts, name, result.orders)

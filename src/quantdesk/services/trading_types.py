@@ -192,6 +192,29 @@ class BooksRebalanceResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferResult:
+    """Cash or shares moved from book ``source`` to book ``target`` of one portfolio (``""``:
+    the unallocated book), inside the account: nothing reaches the broker and the portfolio's
+    cash, positions and equity are unchanged. ``value`` (currency) left one book and reached
+    the other, a flow out of the first's returns and into the second's (never a deposit or
+    withdrawal of the portfolio): the cash, or ``quantity`` shares × ``price``, the close of
+    ``priced_on`` (the latest known at the transfer), crossed between the books as internal
+    cross ``cross_id``. ``books``: the two books' figures after the transfer."""
+
+    portfolio: str
+    source: str
+    target: str
+    at: datetime
+    value: Decimal
+    symbol: str | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    priced_on: date | None = None
+    cross_id: str | None = None
+    books: tuple[BookValue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
     """Something stored and the broker disagree on; ``kind`` names what."""
 
@@ -265,6 +288,16 @@ class ReplayResult:
     rebalances: int
     orders: int
     final_equity: Decimal
+
+
+UNALLOCATED = "unallocated"
+"""What users call the unallocated book (strategy ``""``) where a book is named."""
+
+
+def book_name(text: str) -> str:
+    """The strategy of a book named by a user: ``unallocated`` (or nothing) is ``""``."""
+    name = text.strip()
+    return "" if name in ("", UNALLOCATED) else name
 
 
 def book_label(strategy: str) -> str:

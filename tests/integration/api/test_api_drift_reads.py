@@ -29,12 +29,18 @@ def row_counts(services: Services) -> dict[str, int]:
 
 @pytest.fixture
 def drifted(market: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> ApiHarness:
-    """Portfolio ``core`` holds about 50 % AAA; strategy ``fixed`` wants 20 %; threshold 10 %."""
-    monkeypatch.setattr(trading_replay, "latest_targets", lambda *_: {"AAA": 0.2})
+    """Book ``fixed`` of portfolio ``core`` holds about 50 % AAA; strategy ``fixed`` wants 20 %
+    now; threshold 10 %."""
     trader = market.as_role(Role.TRADER)
-    trader.post("/api/portfolios", json={"name": "core", "cash": "100000"})
-    executed = trader.post("/api/portfolios/core/execute-rebalance", json={"targets": {"AAA": 0.5}})
+    trader.post("/api/portfolios", json={"name": "core", "cash": "0"})
+    funded = trader.post(
+        "/api/portfolios/core/cash-flows", json={"amount": "100000", "strategy": "fixed"}
+    )
+    assert funded.status_code == 200, funded.text
+    monkeypatch.setattr(trading_replay, "latest_targets", lambda *_: {"AAA": 0.5})
+    executed = trader.post("/api/portfolios/core/execute-rebalance", json={"strategy": "fixed"})
     assert executed.status_code == 200, executed.text
+    monkeypatch.setattr(trading_replay, "latest_targets", lambda *_: {"AAA": 0.2})
     admin = market.as_role(Role.ADMIN)
     put = admin.put("/api/portfolios/core/settings", json={"drift_threshold": 0.1})
     assert put.status_code == 200, put.text

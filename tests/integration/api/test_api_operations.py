@@ -141,6 +141,8 @@ def test_a_disabled_strategy_is_refused_by_its_rebalance_and_keeps_its_positions
     fixed_targets(market.services, monkeypatch)
     trader = market.as_role(Role.TRADER)
     trader.post("/api/portfolios", json={"name": "core", "cash": "100000"})
+    fund = {"amount": "30000", "strategy": "momentum-12-1"}  # a strategy trades its own book
+    assert trader.post("/api/portfolios/core/cash-flows", json=fund).status_code == 200
     first = trader.post(
         "/api/portfolios/core/execute-rebalance", json={"strategy": "momentum-12-1"}
     )
@@ -160,6 +162,8 @@ def test_a_disabled_strategy_is_refused_by_its_rebalance_and_keeps_its_positions
     assert "disabled on portfolio 'core'" in refused.json()["detail"]
     assert trader.get("/api/portfolios/core/positions").json()["items"] == held
     # other targets still trade: only the strategy-driven rebalance is switched off
+    fund = {"amount": "30000", "strategy": "rsi"}
+    assert trader.post("/api/portfolios/core/cash-flows", json=fund).status_code == 200
     other = trader.post("/api/portfolios/core/execute-rebalance", json={"strategy": "rsi"})
     assert other.status_code == 200
 

@@ -1,5 +1,5 @@
-"""``/api/portfolios``: create, list, detail, positions, cash flows, performance, rebalancing,
-reconciliation. Portfolios are named by their (one-word) name."""
+"""``/api/portfolios``: create, list, detail, positions, cash flows, transfers between strategy
+books, performance, rebalancing, reconciliation. Portfolios are named by their (one-word) name."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from quantdesk.api.publish import publish_orders, publish_value
 from quantdesk.api.schemas.common import Page, Pagination, paginate
 from quantdesk.api.schemas.operations import Archived
 from quantdesk.api.schemas.trading import (
+    BookTransfer,
+    BookTransferIn,
     CashFlow,
     Performance,
     Period,
@@ -85,6 +87,34 @@ def cash_flow(
     value = services.trading.deposit(portfolio, body.amount, body.strategy)
     publish_value(web.events, services, portfolio)
     return PortfolioValueOut.of(value)
+
+
+@router.post("/{portfolio}/transfers")
+def transfer(
+    portfolio: PortfolioName,
+    body: BookTransferIn,
+    services: ServicesDep,
+    web: WebServicesDep,
+    _: Trader,
+) -> BookTransfer:
+    """Move cash or a holding between two books of the portfolio (``unallocated`` names the
+    unallocated book), inside the account: nothing reaches the broker and the portfolio's cash,
+    positions, equity and return are unchanged; for the books it is a flow out of one and into
+    the other. 404 for an unknown portfolio or book; 422 when the source book has less."""
+    if (body.cash is None) == (body.symbol is None):
+        raise InvalidRequestError("give exactly one of cash or symbol")
+    if body.quantity is not None and body.symbol is None:
+        raise InvalidRequestError("quantity goes with symbol")
+    done = services.trading.transfer(
+        portfolio,
+        body.from_book,
+        body.to_book,
+        cash=body.cash,
+        symbol=body.symbol,
+        quantity=body.quantity,
+    )
+    publish_value(web.events, services, portfolio)
+    return BookTransfer.of(done)
 
 
 @router.get("/{portfolio}/performance")

@@ -16,6 +16,8 @@ from quantdesk.analytics.tca import OrderCost, SlippageStatistics, TcaReport
 from quantdesk.api.schemas.common import Metrics, finite
 from quantdesk.core.enums import Side
 from quantdesk.services.trading_types import (
+    UNALLOCATED,
+    BookValue,
     JournalView,
     OrderView,
     PlannedTrade,
@@ -25,6 +27,7 @@ from quantdesk.services.trading_types import (
     PositionView,
     RebalanceResult,
     ReconcileReport,
+    TransferResult,
 )
 
 SYMBOL = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.^=_-]+$")
@@ -129,6 +132,81 @@ class CashFlow(Strict):
         max_digits=28, decimal_places=10, description="Deposit (> 0) or withdrawal (< 0)."
     )
     strategy: str = Field("", max_length=64)
+
+
+BOOK = Field(
+    min_length=1,
+    max_length=64,
+    pattern=r"^\S+$",
+    description="A strategy book, or 'unallocated'.",
+)
+
+
+class BookTransferIn(Strict):
+    """Move ``cash`` (currency), or shares of ``symbol`` (``quantity``; default all the source
+    book holds) at the latest close, from one book of the portfolio to another."""
+
+    from_book: str = BOOK
+    to_book: str = BOOK
+    cash: Decimal | None = Field(None, gt=0, max_digits=28, decimal_places=10)
+    symbol: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.^=_-]+$")
+    quantity: Decimal | None = Field(None, gt=0, max_digits=28, decimal_places=10)
+
+
+class BookFigures(BaseModel):
+    """One book's figures (currency); ``strategy`` ``""`` is the unallocated book."""
+
+    strategy: str
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    net_deposits: Decimal
+    positions: int
+
+    @classmethod
+    def of(cls, book: BookValue) -> BookFigures:
+        return cls(
+            strategy=book.strategy,
+            cash=book.cash,
+            market_value=book.market_value,
+            equity=book.equity,
+            net_deposits=book.net_deposits,
+            positions=book.positions,
+        )
+
+
+class BookTransfer(BaseModel):
+    """A transfer done: ``value`` (currency) left ``from_book`` and reached ``to_book`` (the
+    cash, or ``quantity`` × ``price``, the close of ``priced_on``, crossed internally as
+    ``cross_id``); nothing reached the broker. ``books``: the two books after it."""
+
+    portfolio: str
+    from_book: str
+    to_book: str
+    at: datetime
+    value: Decimal
+    symbol: str | None
+    quantity: Decimal | None
+    price: Decimal | None
+    priced_on: date | None
+    cross_id: str | None
+    books: list[BookFigures]
+
+    @classmethod
+    def of(cls, done: TransferResult) -> BookTransfer:
+        return cls(
+            portfolio=done.portfolio,
+            from_book=done.source or UNALLOCATED,
+            to_book=done.target or UNALLOCATED,
+            at=done.at,
+            value=done.value,
+            symbol=done.symbol,
+            quantity=done.quantity,
+            price=done.price,
+            priced_on=done.priced_on,
+            cross_id=done.cross_id,
+            books=[BookFigures.of(b) for b in done.books],
+        )
 
 
 class Period(StrEnum):
@@ -295,9 +373,12 @@ class PlannedTradeOut(BaseModel):
 
 
 class Rebalance(BaseModel):
-    """The trade list (sells first); ``orders`` are those placed when executed."""
+    """The trade list (sells first); ``orders`` are those placed when executed. ``strategy``
+    is the book traded: the strategy's own book for strategy targets, ``""`` (the unallocated
+    book) for hand-given targets and signals; weights are fractions of that book's equity."""
 
     portfolio: str
+    strategy: str
     source: str
     as_of: date
     threshold: float
@@ -314,6 +395,7 @@ class Rebalance(BaseModel):
         drifts = [abs(d.drift) for d in result.drift]
         return cls(
             portfolio=result.portfolio,
+            strategy=result.strategy,
             source=result.source,
             as_of=result.as_of,
             threshold=result.threshold,
