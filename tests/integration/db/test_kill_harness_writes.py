@@ -436,6 +436,7 @@ def _flows_state(url: str, name: str) -> tuple[int, Decimal, Decimal, Decimal]:
 
 
 def _check_books_sum(url: str, name: str) -> None:
+    """Each stored snapshot's books sum to it: in value and in the flows they count."""
     rows = _rows(
         url,
         "SELECT s.date, s.equity, b.strategy, b.equity, b.net_flows, s.net_flows "
@@ -470,7 +471,10 @@ def test_a_killed_deposit_is_all_or_nothing_and_counted_by_one_snapshot(
         return run
 
     def at(kill: int) -> datetime:
-        return datetime.combine(days[kill], DECIDED.timetz())
+        """A session a kill's deposit is made on (a later one for each kill while there are
+        sessions enough), ten seconds later for each kill: the clock never goes back."""
+        day = days[kill * (len(days) - 1) // (KILLS + 1)]
+        return datetime.combine(day, DECIDED.timetz()) + timedelta(seconds=10 * kill)
 
     warm = _services(url, data_dir, at(0))  # done here first: the children start warm
     deposit_and_snapshot(Decimal(1), "")(warm)
@@ -492,7 +496,7 @@ def test_a_killed_deposit_is_all_or_nothing_and_counted_by_one_snapshot(
         assert counted in {before[3], total}, f"kill {kill}: snapshots counted {counted}"
         _check_books_sum(url, "core")
         # the user sees the deposit missing (or not yet in a snapshot) and completes it
-        services = _services(url, data_dir, at(kill) + timedelta(minutes=5))
+        services = _services(url, data_dir, at(kill) + timedelta(seconds=5))
         if count == before[0]:
             lost += 1
             services.trading.deposit("core", amount, book)
