@@ -30,8 +30,8 @@ from quantdesk.db import sqlite_guard
 from quantdesk.db.bulk import VALUE_COLUMNS
 
 BarColumns = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
-# NULL on SQLite arrives as +inf (9e999 overflows to it), so Arrow sees one REAL column type and
-# numpy one float array; validation keeps real infinities out of the table.
+# Read row-wise on SQLite, NULL arrives as +inf (9e999 overflows to it), so the rows fill one float
+# array; validation keeps real infinities out of the table.
 _SQLITE_MISSING = "9e999"
 # Binary COPY framing (PostgreSQL protocol docs, "COPY … File Formats").
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -82,13 +82,17 @@ def read_bar_columns(
         return _read_postgres_here(connection, where, ids, fields)
     id_list = ", ".join(str(int(i)) for i in instrument_ids)
     where.append(f"instrument_id IN ({id_list})" if instrument_ids else "1 = 0")
-    columns = ", ".join(f"ifnull(CAST({f} AS REAL), {_SQLITE_MISSING})" for f in fields)
-    select = f"SELECT instrument_id, ts, {columns} FROM bars WHERE {' AND '.join(where)}"
+    rows = f"FROM bars WHERE {' AND '.join(where)}"
     if committed_only:
-        arrow = _read_sqlite_arrow(connection, select)
+        # the stored columns as they are: Arrow marks NULL itself, and the REAL columns need no
+        # cast (≈ 10 % of the read's CPU for 2.4 M bars)
+        arrow = _read_sqlite_arrow(
+            connection, f"SELECT instrument_id, ts, {', '.join(fields)} {rows}"
+        )
         if arrow is not None:
             return _from_arrow(arrow, fields)
-    return _read_generic(connection, select, fields)
+    columns = ", ".join(f"ifnull(CAST({f} AS REAL), {_SQLITE_MISSING})" for f in fields)
+    return _read_generic(connection, f"SELECT instrument_id, ts, {columns} {rows}", fields)
 
 
 def _read_sqlite_arrow(connection: Connection, select: str) -> pa.Table | None:
@@ -121,8 +125,11 @@ def _from_arrow(table: pa.Table, fields: tuple[str, ...]) -> BarColumns:
     del table  # each column's buffers now live only as long as its array below
     values = {}
     for k, name in enumerate(fields):
+        # NULL arrives as NaN (a copy only where a field has gaps; a column of NULLs only comes
+        # typed int64 and turns into NaN floats alike); an infinity, kept out by validation,
+        # reads as missing as on the caller's connection
         column = np.asarray(columns[2 + k].to_numpy(), dtype=np.float64)
-        if np.isinf(column).any():  # SQLite's NULL marker; a copy only where a field has gaps
+        if np.isinf(column).any():
             column = np.where(np.isinf(column), np.nan, column)
         values[name] = column
     return (

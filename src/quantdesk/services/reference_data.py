@@ -159,7 +159,10 @@ class ReferenceDataService:
         as_of = self._clock.now().date()
         first = int(bars.ts.min()) if len(bars.ts) else None
         start = as_of if first is None else datetime.fromtimestamp(first, UTC).date()
-        trading = TradingCalendar(calendar, start=min(start, as_of)) if calendar else None
+        # built up to the as-of date's year (not the default 2035): the check looks at no
+        # session after the last bar the rulebook accepts, one session after as_of
+        end = as_of + timedelta(days=7)
+        trading = TradingCalendar(calendar, start=min(start, as_of), end=end) if calendar else None
         return check_quality_columns(
             bars.names,
             bars.codes,
