@@ -110,30 +110,43 @@ def _replace_changed_rows(
     Rows are compared as SQLite hands them back: dates as ISO text, JSON as text, NaN as NULL
     (SQLite stores no NaN) and -0.0 equal to 0.0 (SQLite stores an integral REAL as an integer,
     so both are stored alike); equal rows are stored byte for byte alike, so keeping one is the
-    same as rewriting it. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
+    same as rewriting it. The stored rows are read a date at a time, so neither side builds a
+    date per row. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
     parameter processing costs ~10× more.
     """
     driver: Any = connection.connection.driver_connection
-    stored: set[tuple[Any, ...]] = set()
-    for start in range(0, len(days), _CHUNK):
-        texts = [d.isoformat() for d in days[start : start + _CHUNK]]
-        stored.update(
+    stored = {
+        text: set(
             driver.execute(
-                "SELECT date, instrument_id, universe, score, rank, sector_rank, "
-                "weight_coverage, components FROM factor_scores "
-                f"WHERE score_set = ? AND date IN ({', '.join('?' * len(texts))})",
-                [score_set, *texts],
+                "SELECT instrument_id, universe, score, rank, sector_rank, weight_coverage, "
+                "components FROM factor_scores WHERE score_set = ? AND date = ?",
+                (score_set, text),
             ).fetchall()
         )
-    rows = _sqlite_rows(scores)
-    changed = [row for row in rows if row not in stored]
+        for text in (d.isoformat() for d in days)
+    }
+    stored_count = sum(len(rows) for rows in stored.values())
+    day_texts, rows = _sqlite_rows(scores)
+    nothing: set[tuple[Any, ...]] = set()
+    changed = [
+        k
+        for k, (text, row) in enumerate(zip(day_texts, rows, strict=True))
+        if row not in stored.get(text, nothing)
+    ]
     kept = len(rows) - len(changed)  # each equal to one stored row (the keys are unique)
-    if kept < len(stored) / 2:
+    if kept < stored_count / 2:
         # mostly new rows: deleting the dates in bulk is cheaper than row by row
         _delete_dates(connection, score_set, days)
-        changed = rows
-    elif kept < len(stored):
-        stale = [(score_set, *row[:2]) for row in stored.difference(rows)]
+        changed = list(range(len(rows)))
+    elif kept < stored_count:
+        new: dict[str, set[tuple[Any, ...]]] = {text: set() for text in stored}
+        for text, row in zip(day_texts, rows, strict=True):
+            new.setdefault(text, set()).add(row)
+        stale = [
+            (score_set, text, row[0])
+            for text, old in stored.items()
+            for row in old.difference(new[text])
+        ]
         connection.exec_driver_sql(
             "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
             stale,
@@ -141,16 +154,16 @@ def _replace_changed_rows(
     if changed:
         connection.exec_driver_sql(
             f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(score_set, *row) for row in changed],
+            [(score_set, day_texts[k], *rows[k]) for k in changed],
         )
 
 
-def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
-    """Each score's row without the set name, as SQLite stores and returns it."""
+def _sqlite_rows(scores: ScoreColumns) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Each score's date as ISO text and its row without the set name and date, as SQLite
+    stores and returns them."""
     day_text = {d: d.isoformat() for d in set(scores.dates)}
-    return list(
+    rows = list(
         zip(
-            [day_text[d] for d in scores.dates],
             scores.instrument_ids.tolist(),
             itertools.repeat(scores.universe),
             _nan_as_none(scores.score),  # what SQLite stores for NaN (±inf stay)
@@ -161,6 +174,7 @@ def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
             strict=False,
         )
     )
+    return [day_text[d] for d in scores.dates], rows
 
 
 def _copy_scores(connection: Connection, score_set: str, scores: ScoreColumns) -> None:
