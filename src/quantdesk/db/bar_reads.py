@@ -173,7 +173,7 @@ def _from_arrow(tables: list[pa.Table], fields: tuple[str, ...]) -> BarColumns:
     def column(k: int, dtype: type) -> np.ndarray:
         # NULL arrives as NaN (a copy only where a field has gaps; a column of NULLs only comes
         # typed int64 and turns into NaN floats alike); several parts are joined in one copy
-        pieces = [np.asarray(part[k].to_numpy(), dtype=dtype) for part in parts]
+        pieces: list[np.ndarray] = [np.asarray(p[k].to_numpy(), dtype=dtype) for p in parts]
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
     values = {}
