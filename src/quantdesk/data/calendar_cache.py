@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,8 @@ class ScheduleCache:
         try:
             with np.load(self._path(name, first_year, last_year), allow_pickle=False) as stored:
                 return Schedule.from_arrays({key: stored[key] for key in stored.files})
-        except (OSError, KeyError, ValueError):
-            return None
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+            return None  # missing, cut short or not a schedule: the caller builds it
 
     def store(self, name: str, first_year: int, last_year: int, schedule: Schedule) -> None:
         """Write ``schedule`` atomically; a directory that cannot be written is left alone."""
