@@ -33,7 +33,11 @@ class ScheduleCache:
     def load(self, name: str, first_year: int, last_year: int) -> Schedule | None:
         """The stored schedule, or None when there is none (or it cannot be read)."""
         try:
-            with np.load(self._path(name, first_year, last_year), allow_pickle=False) as stored:
+            # the file is opened here: np.load leaves a handle open when the zip is broken
+            with (
+                open(self._path(name, first_year, last_year), "rb") as handle,
+                np.load(handle, allow_pickle=False) as stored,
+            ):
                 return Schedule.from_arrays({key: stored[key] for key in stored.files})
         except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
             return None  # missing, cut short or not a schedule: the caller builds it
