@@ -18,6 +18,7 @@ Unix-second timestamps and float64 values that are NaN where the stored value is
 from __future__ import annotations
 
 import itertools
+import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
@@ -48,8 +49,8 @@ _PARALLEL_MIN_IDS = 32
 _READERS = 4
 # A committed SQLite read of as many instruments splits over this many ADBC connections, each in
 # a thread of its own: the driver's stepping and Arrow building (≈ 1.5 s of CPU for 500 × 20 y)
-# runs without the GIL, so two readers use both cores of a 2-core machine.
-_SQLITE_READERS = 2
+# runs without the GIL, so two readers use both cores of a 2-core machine (one core: one reader).
+_SQLITE_READERS = min(2, os.cpu_count() or 1)
 
 
 def read_bar_columns(
