@@ -196,6 +196,7 @@ def test_a_read_split_over_connections_sees_one_snapshot_when_an_import_commits_
     # three symbols over two ADBC connections (the split starts at a few dozen otherwise);
     # the first connection's snapshot is fixed before the import, the second's after it
     monkeypatch.setattr(bar_reads, "_PARALLEL_MIN_IDS", 2)
+    monkeypatch.setattr(bar_reads, "_SQLITE_READERS", 2)
     before = read_panel(file_database)
     real = bar_reads._read_parts
     path = Path(str(file_database.engine.url.database))
