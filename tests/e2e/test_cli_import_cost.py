@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -179,3 +180,14 @@ def test_computing_scores_loads_no_numba_talib_or_scipy(
     args = ["scores", "--compute", *score_set, "--top", "3", "--json"]
     assert imported_by(args, sample_home) == []
     assert "quantdesk.factors.momentum" in quantdesk_modules(args, sample_home)  # it computed
+
+
+def test_a_second_data_check_reads_the_calendar_without_exchange_calendars(
+    tmp_path: Path, sample_home: Path
+) -> None:
+    # building XNYS's schedule is ~0.25 s of CPU with the library's import: the first check
+    # stores it, the next process reads it back (issue 11)
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    assert "exchange_calendars" in packages(["data", "check", "--json"], home)
+    assert "exchange_calendars" not in packages(["data", "check", "--json"], home)

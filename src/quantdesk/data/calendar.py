@@ -11,13 +11,16 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import exchange_calendars
 import numpy as np
 import pandas as pd
 
 from quantdesk.core.clock import Clock
 from quantdesk.core.errors import QuantdeskError
+
+if TYPE_CHECKING:
+    from quantdesk.data.calendar_cache import ScheduleCache
 
 DEFAULT_START = date(1990, 1, 1)
 DEFAULT_END = date(2035, 12, 31)
@@ -28,7 +31,7 @@ class CalendarError(QuantdeskError):
 
 
 @dataclass(frozen=True)
-class _Schedule:
+class Schedule:
     """Precomputed arrays of one calendar; shared read-only by every TradingCalendar."""
 
     sessions: pd.DatetimeIndex  # tz-naive midnight, sorted
@@ -38,12 +41,56 @@ class _Schedule:
     weekmask: str
     timezone: str
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every field as a numpy array (what :meth:`from_arrays` takes back)."""
+        return {
+            "sessions": self.sessions.to_numpy(),
+            "opens": self.opens,
+            "closes": self.closes,
+            "early_closes": self.early_closes.to_numpy(),
+            "weekmask": np.array(self.weekmask),
+            "timezone": np.array(self.timezone),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Schedule:
+        """The schedule :meth:`to_arrays` gave (its sessions without the library's business-day
+        frequency, which nothing reads)."""
+        return cls(
+            sessions=pd.DatetimeIndex(arrays["sessions"], name="session"),
+            opens=arrays["opens"],
+            closes=arrays["closes"],
+            early_closes=pd.DatetimeIndex(arrays["early_closes"], name="session"),
+            weekmask=str(arrays["weekmask"]),
+            timezone=str(arrays["timezone"]),
+        )
+
+
+def _schedule(name: str, start: date, end: date, cache: ScheduleCache | None) -> Schedule:
+    """The schedule of whole calendar years ``start`` .. ``end``: from this process's memory,
+    else from ``cache``, else built (and written to ``cache``)."""
+    if cache is None:
+        return _built_schedule(name, start, end)
+    found = _loaded_schedule(cache, name, start, end)
+    if found is None:
+        found = _built_schedule(name, start, end)
+        cache.store(name, start.year, end.year, found)
+        _loaded_schedule.cache_clear()  # the next calendar of these years reads the file
+    return found
+
 
 @lru_cache(maxsize=16)
-def _schedule(name: str, start: date, end: date) -> _Schedule:
+def _loaded_schedule(cache: ScheduleCache, name: str, start: date, end: date) -> Schedule | None:
+    return cache.load(name, start.year, end.year)
+
+
+@lru_cache(maxsize=16)
+def _built_schedule(name: str, start: date, end: date) -> Schedule:
     # Building a calendar takes ~0.1-1 s, so every TradingCalendar with the same bounds shares
     # one cached schedule. exchange-calendars 4.x still uses pandas APIs that pandas 3 flags as
     # deprecated; the warnings are the library's, not ours, so they are silenced here only.
+    import exchange_calendars  # on first use: a schedule read from a cache needs none of it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -57,7 +104,7 @@ def _schedule(name: str, start: date, end: date) -> _Schedule:
         opens = schedule["open"].dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
         closes = schedule["close"].dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
         early = pd.DatetimeIndex(calendar.early_closes.astype("datetime64[ns]"), name="session")
-        return _Schedule(
+        return Schedule(
             sessions=sessions,
             opens=opens,
             closes=closes,
@@ -71,11 +118,17 @@ class TradingCalendar:
     """The trading calendar of one exchange (default: New York Stock Exchange, ``XNYS``).
 
     ``start``/``end`` bound the dates it can answer for; asking outside raises
-    :class:`CalendarError` rather than guessing.
+    :class:`CalendarError` rather than guessing. ``cache`` keeps the schedule on disk for the
+    next process (see :mod:`quantdesk.data.calendar_cache`).
     """
 
     def __init__(
-        self, name: str = "XNYS", start: date = DEFAULT_START, end: date = DEFAULT_END
+        self,
+        name: str = "XNYS",
+        start: date = DEFAULT_START,
+        end: date = DEFAULT_END,
+        *,
+        cache: ScheduleCache | None = None,
     ) -> None:
         if start > end:
             raise CalendarError(f"calendar {name}: start {start} is after end {end}")
@@ -84,7 +137,7 @@ class TradingCalendar:
         self.end = end
         # built for whole calendar years, so calendars over nearby windows (a replay resumed
         # from any day of its window) share one cached schedule; answers stay within start..end
-        self._schedule = _schedule(name, date(start.year, 1, 1), date(end.year, 12, 31))
+        self._schedule = _schedule(name, date(start.year, 1, 1), date(end.year, 12, 31), cache)
 
     def __repr__(self) -> str:
         return f"TradingCalendar({self.name!r}, start={self.start}, end={self.end})"

@@ -421,7 +421,9 @@ class _IssueBuilder:
 
     def from_cells(self, kind: IssueKind, masks: Mapping[str, np.ndarray]) -> QualityIssue:
         frame = self.frame
-        count = sum(int(mask.sum()) for mask in masks.values())
+        count = sum(int(np.count_nonzero(mask)) for mask in masks.values())
+        if not count:  # the usual case: nothing to locate
+            return QualityIssue(kind, 0, 0)
         any_bad = np.zeros(frame.size, dtype=bool)
         for mask in masks.values():
             any_bad |= mask
@@ -453,18 +455,13 @@ def _value_issues(frame: _Bars, builder: _IssueBuilder) -> list[QualityIssue]:
             for e in inverted.examples
         ),
     )
+    non_positive = {name: values[name] <= 0 for name in (*PRICE_FIELDS, "adj_close")}
     return [
         builder.from_cells(IssueKind.MISSING_PRICE, _missing_prices(frame)),
-        builder.from_cells(
-            IssueKind.NON_POSITIVE_PRICE,
-            {name: values[name] <= 0 for name in (*PRICE_FIELDS, "adj_close")},
-        ),
+        builder.from_cells(IssueKind.NON_POSITIVE_PRICE, non_positive),
         builder.from_cells(
             IssueKind.PRICE_OUT_OF_BOUNDS,
-            {
-                name: rules.bad_price(values[name]) & ~(values[name] <= 0)
-                for name in (*PRICE_FIELDS, "adj_close")
-            },
+            {name: rules.bad_price(values[name]) & ~non_positive[name] for name in non_positive},
         ),
         builder.from_cells(
             IssueKind.NEGATIVE_VOLUME, {"volume": rules.bad_volume(values["volume"])}
@@ -479,6 +476,8 @@ def _missing_prices(frame: _Bars) -> dict[str, np.ndarray]:
     any bar) is missing only closes; inventing the rest is not expected of its source."""
     values = frame.values
     masks = {name: np.isnan(values[name]) for name in PRICE_FIELDS}
+    if not any(masks[name].any() for name in ("open", "high", "low")):
+        return masks  # every bar has its range: no symbol to look at
     has_range = np.zeros(len(frame.names), dtype=bool)
     for name in ("open", "high", "low"):
         has_range |= np.bincount(frame.codes[~masks[name]], minlength=len(frame.names)) > 0
@@ -510,11 +509,9 @@ def _calendar_issues(
     # One row per (symbol, day) so intraday bars count a day once.
     first_of_day = np.ones(frame.size, dtype=bool)
     first_of_day[1:] = (frame.codes[1:] != frame.codes[:-1]) | (frame.days[1:] != frame.days[:-1])
-    codes, days = frame.codes[first_of_day], frame.days[first_of_day]
+    codes, days = _where(first_of_day, frame.codes, frame.days)
     session_days = sessions.to_numpy().astype("datetime64[D]")
-    position = np.searchsorted(session_days, days)
-    on_session = position < len(session_days)
-    on_session[on_session] = session_days[position[on_session]] == days[on_session]
+    position, on_session = _session_positions(session_days, days)
 
     off_rows = np.flatnonzero(~on_session)
     off = QualityIssue(
@@ -529,7 +526,7 @@ def _calendar_issues(
         ),
     )
 
-    codes, position = codes[on_session], position[on_session]
+    codes, position = _where(on_session, codes, position)
     step = position[1:] - position[:-1]
     gap = (codes[1:] == codes[:-1]) & (step > 1)
     sizes = step[gap] - 1
@@ -552,12 +549,34 @@ def _calendar_issues(
     return off, gaps, missing
 
 
+def _session_positions(session_days: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.searchsorted(session_days, days)`` and whether each day is a session, looked up in
+    a table over the days' span (at most the rulebook's date range): a gather per bar instead
+    of a binary search."""
+    if not len(days):
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
+    first = days.min()
+    span = np.arange(first, days.max() + 1)
+    position = np.searchsorted(session_days, span)
+    on_session = position < len(session_days)
+    on_session[on_session] = session_days[position[on_session]] == span[on_session]
+    offset = (days - first).astype(np.int64)
+    return position[offset], on_session[offset]
+
+
+def _where(keep: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``columns`` at the rows ``keep`` marks; no copy when it marks them all (the usual case)."""
+    if keep.all():
+        return columns
+    return tuple(column[keep] for column in columns)
+
+
 def _jump_issues(frame: _Bars, threshold: float, builder: _IssueBuilder) -> list[QualityIssue]:
     close = frame.values["close"]
     usable = np.isfinite(close) & (close > 0)
-    codes, close = frame.codes[usable], close[usable]
-    rows = np.flatnonzero(usable)
-    moves = rules.close_moves(codes, close, frame.values["adj_close"][usable], threshold)
+    codes, close, adj = _where(usable, frame.codes, close, frame.values["adj_close"])
+    rows = np.flatnonzero(usable) if len(close) < len(usable) else None  # None: every row
+    moves = rules.close_moves(codes, close, adj, threshold)
 
     def issue(kind: IssueKind, chosen: np.ndarray) -> QualityIssue:
         picked = moves.at[chosen]
@@ -566,7 +585,7 @@ def _jump_issues(frame: _Bars, threshold: float, builder: _IssueBuilder) -> list
         order = np.argsort(-np.abs(np.log(ratio)), kind="stable")
         examples = []
         for i in order[: builder.max_examples]:
-            row = rows[picked[i] + 1]
+            row = picked[i] + 1 if rows is None else rows[picked[i] + 1]
             adj_text = (
                 "adj_close missing" if np.isnan(adj_moved[i]) else f"adj_close {adj_moved[i]:+.1%}"
             )

@@ -129,9 +129,10 @@ def close_moves(codes: np.ndarray, close: np.ndarray, adj: np.ndarray, threshold
     """Moves bigger than ``threshold`` (fraction) between consecutive usable closes."""
     with np.errstate(divide="ignore", invalid="ignore"):
         change = close[1:] / close[:-1] - 1
-        adj_change = adj[1:] / adj[:-1] - 1
     jump = (codes[1:] == codes[:-1]) & (np.abs(change) > threshold)
     at = np.flatnonzero(jump)
+    with np.errstate(divide="ignore", invalid="ignore"):  # at the jumps only: few of all bars
+        adj_moved = adj[1:][at] / adj[:-1][at] - 1
     ratio = close[:-1][at] / close[1:][at]
     candidates = np.log(np.concatenate([SPLIT_RATIOS, 1 / np.asarray(SPLIT_RATIOS)]))
     distance = np.abs(np.log(ratio)[:, None] - candidates[None, :])
@@ -141,7 +142,6 @@ def close_moves(codes: np.ndarray, close: np.ndarray, adj: np.ndarray, threshold
         else np.zeros(0, dtype=bool)
     )
     nearest = np.exp(candidates[distance.argmin(axis=1)]) if len(at) else np.array([])
-    adj_moved = adj_change[at]
     adj_calm = np.isnan(adj_moved) | (np.abs(adj_moved) <= threshold)
     return Moves(at, change[at], adj_moved, ratio, near & adj_calm, nearest)
 

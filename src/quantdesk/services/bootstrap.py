@@ -108,9 +108,13 @@ class Services:
     @property
     def reference(self) -> ReferenceDataService:
         def build() -> ReferenceDataService:
+            from quantdesk.data.calendar_cache import ScheduleCache
             from quantdesk.services.reference_data import ReferenceDataService
 
-            return ReferenceDataService(self.database, self.clock, self.settings, self.data)
+            calendars = ScheduleCache(self.settings.cache_dir / "calendars")
+            return ReferenceDataService(
+                self.database, self.clock, self.settings, self.data, calendars=calendars
+            )
 
         return self._once("reference", build)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # exchange-calendars and httpx load on first use: most comman
     import httpx
 
     from quantdesk.data.calendar import TradingCalendar
+    from quantdesk.data.calendar_cache import ScheduleCache
     from quantdesk.data.quality import QualityReport
 
 EarningsFormat = Literal["kaggle", "csv"]
@@ -59,12 +60,19 @@ class ReferenceDataService:
     """Earnings, membership, calendars, quality and remote updates over one database."""
 
     def __init__(
-        self, database: Database, clock: Clock, settings: Settings, data: DataService
+        self,
+        database: Database,
+        clock: Clock,
+        settings: Settings,
+        data: DataService,
+        *,
+        calendars: ScheduleCache | None = None,
     ) -> None:
         self._db = database
         self._clock = clock
         self._settings = settings
         self._data = data
+        self._calendars = calendars
 
     # -- fundamentals ----------------------------------------------------------------------
     def import_earnings(
@@ -159,7 +167,14 @@ class ReferenceDataService:
         as_of = self._clock.now().date()
         first = int(bars.ts.min()) if len(bars.ts) else None
         start = as_of if first is None else datetime.fromtimestamp(first, UTC).date()
-        trading = TradingCalendar(calendar, start=min(start, as_of)) if calendar else None
+        # built up to the as-of date's year (not the default 2035): the check looks at no
+        # session after the last bar the rulebook accepts, one session after as_of
+        end = as_of + timedelta(days=7)
+        trading = (
+            TradingCalendar(calendar, start=min(start, as_of), end=end, cache=self._calendars)
+            if calendar
+            else None
+        )
         return check_quality_columns(
             bars.names,
             bars.codes,

@@ -6,11 +6,14 @@ two at once and check the guard's rules."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -155,3 +158,54 @@ def test_a_checkout_waits_while_another_thread_reads_through_arrow(
         order.append("arrow read done")
     other.join()
     assert order == ["arrow read done", "checkout"]
+
+
+class _CommitsAfterItsSnapshot:
+    """An ADBC cursor that lets another process commit an import (bars and their fetch-log row,
+    as the import path writes them) right after its first read fixed its snapshot."""
+
+    def __init__(self, cursor: Any, path: Path) -> None:
+        self._cursor, self._path, self._done = cursor, path, False
+
+    def fetchone(self) -> Any:
+        row = self._cursor.fetchone()
+        if not self._done:
+            self._done = True
+            subprocess.run([sys.executable, "-c", _IMPORT_SCRIPT, str(self._path)], check=True)
+        return row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+_IMPORT_SCRIPT = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE bars SET close = close + 1000")
+db.execute(
+    "INSERT INTO fetch_log (source, target, started_at, status, rows_read, rows_inserted, "
+    "rows_updated, rows_rejected) VALUES ('test', 'race', '2024-01-02', 'ok', 0, 0, 1200, 0)"
+)
+db.commit()
+"""
+
+
+def test_a_read_split_over_connections_sees_one_snapshot_when_an_import_commits_between(
+    file_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three symbols over two ADBC connections (the split starts at a few dozen otherwise);
+    # the first connection's snapshot is fixed before the import, the second's after it
+    monkeypatch.setattr(bar_reads, "_PARALLEL_MIN_IDS", 2)
+    monkeypatch.setattr(bar_reads, "_SQLITE_READERS", 2)
+    before = read_panel(file_database)
+    real = bar_reads._read_parts
+    path = Path(str(file_database.engine.url.database))
+
+    def racing(cursors: list[Any], parts: list[str], whole: str) -> Any:
+        assert len(cursors) == 2
+        return real([_CommitsAfterItsSnapshot(cursors[0], path), *cursors[1:]], parts, whole)
+
+    monkeypatch.setattr(bar_reads, "_read_parts", racing)
+    np.testing.assert_array_equal(read_panel(file_database), before)  # not half old, half new
+    monkeypatch.setattr(bar_reads, "_read_parts", real)
+    np.testing.assert_array_equal(read_panel(file_database), before + 1000)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from quantdesk.core.clock import SimulatedClock
+from quantdesk.data import calendar as calendar_module
 from quantdesk.data.calendar import CalendarError, TradingCalendar
+from quantdesk.data.calendar_cache import ScheduleCache
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +141,35 @@ def test_a_datetime_with_a_time_of_day_is_not_taken_for_a_date(nyse: TradingCale
     assert nyse.is_session(datetime(2024, 7, 5))  # naive midnight names a date
     with pytest.raises(ValueError, match="time of day"):
         nyse.is_session(datetime(2024, 7, 5, 10, 30))
+
+
+def test_a_schedule_read_back_from_the_cache_answers_like_a_built_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = TradingCalendar("XNYS", date(2019, 3, 1), date(2021, 6, 30))
+    cache = ScheduleCache(tmp_path / "calendars")
+    TradingCalendar("XNYS", date(2019, 3, 1), date(2021, 6, 30), cache=cache)  # stores it
+    assert len(list((tmp_path / "calendars").glob("*.npz"))) == 1
+    calendar_module._loaded_schedule.cache_clear()  # as in the next process
+
+    def no_build(*args: object) -> None:
+        raise AssertionError("the schedule was built again")
+
+    monkeypatch.setattr(calendar_module, "_built_schedule", no_build)
+    read = TradingCalendar("XNYS", date(2019, 3, 1), date(2021, 6, 30), cache=cache)
+    start, end = date(2019, 3, 1), date(2021, 6, 30)
+    assert read.sessions(start, end).equals(built.sessions(start, end))
+    assert read.holidays(start, end) == built.holidays(start, end)
+    assert read.early_closes(start, end) == built.early_closes(start, end)
+    assert read.trading_hours(date(2020, 11, 27)) == built.trading_hours(date(2020, 11, 27))
+    assert read.timezone == built.timezone == "America/New_York"
+
+
+def test_an_unreadable_cached_schedule_is_built_again(tmp_path: Path) -> None:
+    cache = ScheduleCache(tmp_path)
+    TradingCalendar("XNYS", date(2020, 1, 1), date(2020, 12, 31), cache=cache)
+    (stored,) = tmp_path.glob("*.npz")
+    stored.write_bytes(stored.read_bytes()[:1000])  # cut short, e.g. a full disk
+    calendar_module._loaded_schedule.cache_clear()
+    again = TradingCalendar("XNYS", date(2020, 1, 1), date(2020, 12, 31), cache=cache)
+    assert again.session_count(date(2020, 1, 1), date(2020, 12, 31)) == 253

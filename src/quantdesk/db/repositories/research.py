@@ -110,47 +110,74 @@ def _replace_changed_rows(
     Rows are compared as SQLite hands them back: dates as ISO text, JSON as text, NaN as NULL
     (SQLite stores no NaN) and -0.0 equal to 0.0 (SQLite stores an integral REAL as an integer,
     so both are stored alike); equal rows are stored byte for byte alike, so keeping one is the
-    same as rewriting it. The driver's ``executemany`` is used directly: SQLAlchemy's per-row
-    parameter processing costs ~10× more.
+    same as rewriting it. The stored rows are read a date at a time in instrument order, and
+    the new rows put in that order: an unchanged date is one list comparison (no date per row,
+    no hashing); only a changed date is compared row by row. The driver's ``executemany`` is
+    used directly: SQLAlchemy's per-row parameter processing costs ~10× more.
     """
     driver: Any = connection.connection.driver_connection
-    stored: set[tuple[Any, ...]] = set()
-    for start in range(0, len(days), _CHUNK):
-        texts = [d.isoformat() for d in days[start : start + _CHUNK]]
-        stored.update(
-            driver.execute(
-                "SELECT date, instrument_id, universe, score, rank, sector_rank, "
-                "weight_coverage, components FROM factor_scores "
-                f"WHERE score_set = ? AND date IN ({', '.join('?' * len(texts))})",
-                [score_set, *texts],
-            ).fetchall()
-        )
-    rows = _sqlite_rows(scores)
-    changed = [row for row in rows if row not in stored]
+    stored = {
+        text: driver.execute(
+            "SELECT instrument_id, universe, score, rank, sector_rank, weight_coverage, "
+            "components FROM factor_scores WHERE score_set = ? AND date = ? "
+            "ORDER BY instrument_id",
+            (score_set, text),
+        ).fetchall()
+        for text in (d.isoformat() for d in days)
+    }
+    stored_count = sum(len(rows) for rows in stored.values())
+    day_texts, rows = _sqlite_rows(scores)
+    changed, stale = _differences(stored, day_texts, rows, scores.instrument_ids)
     kept = len(rows) - len(changed)  # each equal to one stored row (the keys are unique)
-    if kept < len(stored) / 2:
+    if kept < stored_count / 2:
         # mostly new rows: deleting the dates in bulk is cheaper than row by row
         _delete_dates(connection, score_set, days)
-        changed = rows
-    elif kept < len(stored):
-        stale = [(score_set, *row[:2]) for row in stored.difference(rows)]
+        changed = list(range(len(rows)))
+    elif kept < stored_count:
         connection.exec_driver_sql(
             "DELETE FROM factor_scores WHERE score_set = ? AND date = ? AND instrument_id = ?",
-            stale,
+            [(score_set, text, row[0]) for text, row in stale],
         )
     if changed:
         connection.exec_driver_sql(
             f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(score_set, *row) for row in changed],
+            [(score_set, day_texts[k], *rows[k]) for k in changed],
         )
 
 
-def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
-    """Each score's row without the set name, as SQLite stores and returns it."""
+def _differences(
+    stored: Mapping[str, list[tuple[Any, ...]]],
+    day_texts: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    instrument_ids: np.ndarray,
+) -> tuple[list[int], list[tuple[str, tuple[Any, ...]]]]:
+    """The new rows no stored row equals (their positions, ascending) and the stored rows no
+    new row equals (with their date). ``stored`` holds each date's rows by instrument id."""
+    place = {text: k for k, text in enumerate(stored)}
+    day = np.array([place.get(text, len(place)) for text in day_texts], dtype=np.int64)
+    order = np.lexsort((np.asarray(instrument_ids, dtype=np.int64), day))
+    bounds = np.searchsorted(day[order], np.arange(len(place) + 2)).tolist()
+    by_day = order.tolist()
+    changed = by_day[bounds[len(place)] :]  # dates nothing was read for: all new
+    stale: list[tuple[str, tuple[Any, ...]]] = []
+    for k, (text, old) in enumerate(stored.items()):
+        at = by_day[bounds[k] : bounds[k + 1]]
+        new = [rows[i] for i in at]
+        if new == old:
+            continue
+        known, fresh = set(old), set(new)
+        changed += [i for i in at if rows[i] not in known]
+        stale += [(text, row) for row in old if row not in fresh]
+    changed.sort()
+    return changed, stale
+
+
+def _sqlite_rows(scores: ScoreColumns) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Each score's date as ISO text and its row without the set name and date, as SQLite
+    stores and returns them."""
     day_text = {d: d.isoformat() for d in set(scores.dates)}
-    return list(
+    rows = list(
         zip(
-            [day_text[d] for d in scores.dates],
             scores.instrument_ids.tolist(),
             itertools.repeat(scores.universe),
             _nan_as_none(scores.score),  # what SQLite stores for NaN (±inf stay)
@@ -161,6 +188,7 @@ def _sqlite_rows(scores: ScoreColumns) -> list[tuple[Any, ...]]:
             strict=False,
         )
     )
+    return [day_text[d] for d in scores.dates], rows
 
 
 def _copy_scores(connection: Connection, score_set: str, scores: ScoreColumns) -> None:
