@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,14 @@ class PanelCache:
                 return panel
         path = self.directory / f"{key}.npz"
         try:
-            with np.load(path, allow_pickle=False) as stored:
+            # the file is opened here: np.load leaves a handle open when the zip is broken
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as stored:
                 fields = {name[2:]: stored[name] for name in stored.files if name.startswith("f_")}
                 panel = Panel(stored["dates"], tuple(stored["symbols"].tolist()), fields)
-        except (OSError, KeyError, ValueError):
-            return None  # missing or unreadable: the caller reads the database
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+            # missing, cut short (a copied data folder) or not a panel: the caller reads the
+            # database and stores the panel again under this key
+            return None
         self._remember(key, panel)
         return panel
 

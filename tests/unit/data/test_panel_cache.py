@@ -65,3 +65,21 @@ def test_a_cache_without_memory_always_reads_the_file(tmp_path: Path) -> None:
     assert loaded is not None
     assert loaded is not panel
     assert np.array_equal(loaded["close"], panel["close"])
+
+
+def test_a_cut_short_or_damaged_file_is_a_miss_not_an_error(tmp_path: Path) -> None:
+    """Regression: a cache file cut short (a data folder copied half-way) made every backtest
+    reading that panel fail with ``BadZipFile``; it is a miss, and storing the panel again
+    under the key mends it."""
+    cache = PanelCache(tmp_path)
+    key = cache.key(version=1)
+    cache.store(key, _panel(3.0))
+    (path,) = tmp_path.glob("*.npz")
+    whole = path.read_bytes()
+    for damaged in (whole[: len(whole) // 2], whole[:10], b"", whole[:-30] + b"\0" * 30):
+        path.write_bytes(damaged)
+        assert PanelCache(tmp_path).load(key) is None
+    cache.store(key, _panel(3.0))
+    mended = PanelCache(tmp_path).load(key)
+    assert mended is not None
+    assert mended["close"][0, 0] == 3.0
