@@ -8,7 +8,7 @@ how many write statements and commits it sends. A third of the kills land anywhe
 third in the time after the child's first write statement (the computing before it writes
 nothing, so a kill there proves little), and a third just before a random one of its write
 statements and commits (the child kills itself: the gap between two transactions is too short
-for a timer to hit often). Defaults: 21 kills per path, 63 per backend (under a minute per
+for a timer to hit often). Defaults: 12 kills per path, 36 per backend (about half a minute per
 backend on a loaded 2-core machine); ``QUANTDESK_KILLS=N`` runs N of each.
 """
 
@@ -39,7 +39,7 @@ from quantdesk.data.calendar import TradingCalendar
 from quantdesk.db.database import Database
 from quantdesk.services import Services, build_services
 
-KILLS = int(os.environ.get("QUANTDESK_KILLS") or 21)
+KILLS = int(os.environ.get("QUANTDESK_KILLS") or 12)
 WRITES = ("INSERT", "UPDATE", "DELETE", "COPY")
 ZERO = Decimal(0)
 
