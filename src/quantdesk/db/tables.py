@@ -358,9 +358,15 @@ class OptimizationTrial(Base):
 
 
 # -- trading -------------------------------------------------------------------------------
+# NUMERIC(28, 10) holds 18 digits before the point; a larger amount is refused on both backends
+# (PostgreSQL would overflow; SQLite's text would be stored and then fail every read of it)
+MONEY_LIMIT = Decimal(10) ** 18
+
+
 class Money(TypeDecorator[Decimal]):
     """An exact decimal: NUMERIC on PostgreSQL, canonical text on SQLite (whose NUMERIC is a
-    float and would round money). Values come back as :class:`~decimal.Decimal` on both."""
+    float and would round money). Values come back as :class:`~decimal.Decimal` on both;
+    their size is below :data:`MONEY_LIMIT`."""
 
     impl = Numeric(28, 10)
     cache_ok = True
@@ -375,6 +381,8 @@ class Money(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal) or not value.is_finite():
             raise ValueError(f"money must be a finite Decimal, got {value!r}")
+        if abs(value) >= MONEY_LIMIT:
+            raise ValueError(f"money must be below {MONEY_LIMIT:.0e} in size, got {value!r}")
         return str(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

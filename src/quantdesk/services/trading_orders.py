@@ -21,6 +21,7 @@ from quantdesk.core.errors import DataValidationError, Problem
 from quantdesk.db.database import Database
 from quantdesk.db.repositories import orders as orders_repo
 from quantdesk.db.repositories import trading as trading_repo
+from quantdesk.db.tables import MONEY_LIMIT
 from quantdesk.execution import (
     BasicRiskChecks,
     CostModel,
@@ -57,6 +58,8 @@ def to_money(value: Decimal | float | int | str, what: str) -> Decimal:
         raise TradingError(f"{what} must be a number, got {value!r}") from None
     if not number.is_finite():
         raise TradingError(f"{what} must be a finite number, got {value!r}")
+    if abs(number) >= MONEY_LIMIT:  # the stored amounts' range (18 digits before the point)
+        raise TradingError(f"{what} must be below 1e18 in size, got {value!r}")
     return number
 
 

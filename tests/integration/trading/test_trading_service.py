@@ -148,6 +148,23 @@ def test_a_resting_buy_from_an_earlier_session_still_reserves_its_cash(
         trading.submit_orders("core", [OrderSpec("AAA", Side.BUY, 80)])
 
 
+@pytest.mark.parametrize("amount", ["1e30", "1e18", "-1e18"])
+def test_an_amount_too_large_to_store_is_refused_and_the_portfolio_stays_readable(
+    trading_services: Services, amount: str
+) -> None:
+    """Regression: ``portfolio deposit P 1e30`` was stored on SQLite (as text) and then every read
+    of the portfolio failed with ``InvalidOperation``; PostgreSQL's NUMERIC(28, 10) overflowed."""
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(100_000))
+    before = trading.value("core")
+    with pytest.raises(TradingError, match=r"amount must be below 1e18 in size"):
+        trading.deposit("core", amount)
+    with pytest.raises(TradingError, match=r"cash must be below 1e18 in size"):
+        trading.transfer("core", "", "momentum-12-1", cash=amount)
+    assert trading.value("core") == before
+    assert trading.deposit("core", "999999999999999999").cash > before.cash  # the largest kept
+
+
 def test_a_book_withdrawal_above_the_books_cash_names_the_book_and_writes_nothing(
     trading_services: Services,
 ) -> None:
