@@ -9,17 +9,12 @@ a new library version writes new files.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-import zipfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from quantdesk.data.calendar import Schedule
+from quantdesk.data.npz_files import UNREADABLE, read_arrays, write_arrays
 
 KEEP = 16  # schedule files kept; older ones are removed when a new one is written
 
@@ -32,28 +27,17 @@ class ScheduleCache:
 
     def load(self, name: str, first_year: int, last_year: int) -> Schedule | None:
         """The stored schedule, or None when there is none (or it cannot be read)."""
+        arrays = read_arrays(self._path(name, first_year, last_year))
         try:
-            # the file is opened here: np.load leaves a handle open when the zip is broken
-            with (
-                open(self._path(name, first_year, last_year), "rb") as handle,
-                np.load(handle, allow_pickle=False) as stored,
-            ):
-                return Schedule.from_arrays({key: stored[key] for key in stored.files})
-        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+            return None if arrays is None else Schedule.from_arrays(arrays)
+        except UNREADABLE:
             return None  # missing, cut short or not a schedule: the caller builds it
 
     def store(self, name: str, first_year: int, last_year: int, schedule: Schedule) -> None:
         """Write ``schedule`` atomically; a directory that cannot be written is left alone."""
+        path = self._path(name, first_year, last_year)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                arrays: dict[str, Any] = schedule.to_arrays()
-                np.savez(out, **arrays)
-            os.replace(temporary, self._path(name, first_year, last_year))
-            files = sorted(self.directory.glob("*.npz"), key=lambda p: p.stat().st_mtime)
-            for old in files[:-KEEP]:
-                old.unlink(missing_ok=True)
+            write_arrays(self.directory, path.name, schedule.to_arrays(), KEEP)
         except OSError:
             return  # a read-only data directory: the next process builds the schedule again
 

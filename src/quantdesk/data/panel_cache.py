@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from quantdesk.data.npz_files import UNREADABLE, read_arrays, write_arrays
 from quantdesk.data.panel import Panel
 
 KEEP = 8  # panels kept on disk; older ones are removed when a new one is written
@@ -46,13 +44,13 @@ class PanelCache:
             if panel is not None:
                 self._memory.move_to_end(key)
                 return panel
-        path = self.directory / f"{key}.npz"
+        stored = read_arrays(self.directory / f"{key}.npz")
         try:
-            # the file is opened here: np.load leaves a handle open when the zip is broken
-            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as stored:
-                fields = {name[2:]: stored[name] for name in stored.files if name.startswith("f_")}
-                panel = Panel(stored["dates"], tuple(stored["symbols"].tolist()), fields)
-        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+            if stored is None:
+                return None
+            fields = {name[2:]: values for name, values in stored.items() if name.startswith("f_")}
+            panel = Panel(stored["dates"], tuple(stored["symbols"].tolist()), fields)
+        except UNREADABLE:
             # missing, cut short (a copied data folder) or not a panel: the caller reads the
             # database and stores the panel again under this key
             return None
@@ -69,18 +67,8 @@ class PanelCache:
                 self._memory.popitem(last=False)
 
     def store(self, key: str, panel: Panel) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, Any] = {f"f_{name}": values for name, values in panel.fields.items()}
         arrays["dates"] = panel.dates
         arrays["symbols"] = np.array(panel.symbols, dtype=str)
-        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(temporary, self.directory / f"{key}.npz")  # atomic: readers never see half
-        self._evict()
+        write_arrays(self.directory, f"{key}.npz", arrays, KEEP)
         self._remember(key, panel)
-
-    def _evict(self) -> None:
-        files = sorted(self.directory.glob("*.npz"), key=lambda p: p.stat().st_mtime)
-        for stale in files[:-KEEP]:
-            stale.unlink(missing_ok=True)
