@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
 
@@ -44,6 +44,7 @@ from quantdesk.services.trading_types import (
     JournalView,
     OrderSpec,
     OrderView,
+    PortfolioChangedError,
     PortfolioHistory,
     PortfolioValue,
     PortfolioView,
@@ -54,7 +55,6 @@ from quantdesk.services.trading_types import (
     SnapshotView,
     TradingError,
     TransferResult,
-    book_label,
     book_name,
 )
 
@@ -64,6 +64,11 @@ if TYPE_CHECKING:
     from quantdesk.services.reference_data import ReferenceDataService
     from quantdesk.services.research import ResearchService
     from quantdesk.services.trading_live import LiveStep
+
+T = TypeVar("T")
+CURRENT_BOOK_TRIES = 3
+"""How often a cash flow or transfer is tried on freshly loaded books when other writers keep
+changing them underneath it."""
 
 PAPER_COSTS = CostModel(commission_per_order=1.0, slippage_bps=5.0)
 """The paper broker's defaults: $1 per order, 5 bp slippage against the side."""
@@ -143,23 +148,27 @@ class TradingService:
         """Move cash in (> 0) or out (< 0) of a portfolio's strategy book; a cash flow, so
         time-weighted returns ignore it. A withdrawal never exceeds the book's cash (the book's
         own, not the portfolio's: another book's cash is not this book's to take)."""
+        from quantdesk.services.trading_transfer import check_cash_out
+
         value = trading_orders.to_money(amount, "amount")
         if value == 0:
             raise TradingError("a cash flow must not be zero")
-        session = self._session(name)
-        now = self._clock.now()
-        with self._db.transaction() as connection:
-            available = session.ledger.cash(session.account, strategy)
-            if value < 0 and -value > available:
-                currency = trading_repo.account_currency(connection, session.portfolio.account_id)
-                raise TradingError(
-                    f"{book_label(strategy)} of portfolio {name!r} has {available:,.2f} "
-                    f"{currency} cash; cannot withdraw {-value:,.2f}"
+
+        def flow() -> None:
+            session = self._session(name)
+            now = self._clock.now()
+            with self._db.transaction() as connection:
+                session.hold(connection)
+                if value < 0:
+                    check_cash_out(connection, session, strategy, -value, "withdraw")
+                trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
+                trading_repo.insert_cash_flow(
+                    connection, session.portfolio.id, value, now, strategy
                 )
-            trading_repo.ensure_strategy(connection, session.portfolio.id, strategy, now)
-            trading_repo.insert_cash_flow(connection, session.portfolio.id, value, now, strategy)
-            session.broker.deposit(value)
-            session.save_venue(connection)
+                session.broker.deposit(value)
+                session.save_venue(connection)
+
+        _on_current_books(flow)
         return self.value(name)
 
     def transfer(
@@ -184,16 +193,19 @@ class TradingService:
         if quantity is not None and symbol is None:
             raise TradingError("a quantity goes with a symbol (shares of it to transfer)")
         source, target = book_name(source), book_name(target)
-        session = self._session(name)
-        if cash is not None:
-            amount = trading_orders.to_money(cash, "cash")
-            done = trading_transfer.transfer_cash(session, source, target, amount, self._opens)
-        else:
+        amount = None if cash is None else trading_orders.to_money(cash, "cash")
+        shares = None if quantity is None else trading_orders.to_money(quantity, "quantity")
+
+        def move() -> TransferResult:
+            session = self._session(name)
+            if amount is not None:
+                return trading_transfer.transfer_cash(session, source, target, amount, self._opens)
             assert symbol is not None
-            shares = None if quantity is None else trading_orders.to_money(quantity, "quantity")
-            done = trading_transfer.transfer_holding(
+            return trading_transfer.transfer_holding(
                 session, source, target, symbol, shares, self._opens
             )
+
+        done = _on_current_books(move)
         books = {b.strategy: b for b in self.value(name).books}
         return dataclasses.replace(done, books=(books[source], books[target]))
 
@@ -607,6 +619,21 @@ def checked_targets(targets: Mapping[str, float], book: str | None = None) -> di
     if sum(out.values()) > 1.0 + 1e-9:
         raise TradingError(f"target weights{where} add up to {sum(out.values()):.6g}, above 1")
     return out
+
+
+def _on_current_books(work: Callable[[], T]) -> T:
+    """``work()``, which loads a portfolio's books, checks a write against them and writes under
+    :meth:`PortfolioSession.hold`; run again on the books as they are now when another writer
+    changed them in between (see :class:`PortfolioChangedError`)."""
+    for attempt in range(1, CURRENT_BOOK_TRIES + 1):
+        try:
+            return work()
+        except PortfolioChangedError as changed:
+            if attempt == CURRENT_BOOK_TRIES:
+                raise PortfolioChangedError(
+                    f"{changed}; tried {attempt} times, other writers kept changing it: try again"
+                ) from None
+    raise AssertionError("unreachable")
 
 
 def _view(record: trading_repo.PortfolioRecord) -> PortfolioView:

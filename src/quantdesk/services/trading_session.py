@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from quantdesk.core.clock import Clock
 from quantdesk.core.ids import ClientOrderIds
 from quantdesk.db.database import Database
+from quantdesk.db.engine import serialise
 from quantdesk.db.repositories import orders as orders_repo
 from quantdesk.db.repositories import paper as paper_repo
 from quantdesk.db.repositories import trading as trading_repo
@@ -39,6 +40,7 @@ from quantdesk.execution import (
 )
 from quantdesk.execution.brokers.paper import Bar, PaperBroker
 from quantdesk.services.data import DataService
+from quantdesk.services.trading_types import PortfolioChangedError
 
 ZERO = Decimal(0)
 
@@ -193,6 +195,7 @@ class PortfolioSession:
             flows = trading_repo.cash_flows(connection, portfolio.id)
             last = trading_repo.last_order_seq(connection, self.account)
             broker_state, venue_fills = paper_repo.load(connection, self.account)
+            self.mark = trading_repo.ledger_mark(connection, portfolio.id)
         self.stored_ids = {s.order.client_order_id for s in stored}
         self.stored = {s.order.client_order_id: s for s in stored}
         self.ledger = _ledger(self.account, flows, fills)
@@ -219,6 +222,23 @@ class PortfolioSession:
         return self.prices(symbol) is not None
 
     # -- saving --------------------------------------------------------------------------------
+    def hold(self, connection: Connection) -> None:
+        """In a write transaction, before a write checked against the loaded books (a
+        withdrawal or transfer against their cash or shares): take the portfolio's lock and
+        raise :class:`PortfolioChangedError` if another writer changed the books since they were
+        loaded (or since this session's last :meth:`remark`), so two such writes never both
+        pass their checks against the same cash. Then :meth:`remark` after the write."""
+        serialise(connection, f"portfolio:{self.portfolio.id}")
+        if trading_repo.ledger_mark(connection, self.portfolio.id) != self.mark:
+            raise PortfolioChangedError(
+                f"portfolio {self.portfolio.name!r} changed while this request ran (another "
+                "process or request wrote to it); nothing was written"
+            )
+
+    def remark(self, connection: Connection) -> None:
+        """Take this session's own writes in ``connection`` as the books it knows."""
+        self.mark = trading_repo.ledger_mark(connection, self.portfolio.id)
+
     def save(self) -> None:
         """Persist the broker's book, then every event since the last save (see module doc)."""
         with self.db.transaction() as connection:

@@ -21,7 +21,7 @@ the same moment, and the source's withdrawal of a holding's value needs the cros
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
@@ -31,7 +31,7 @@ from quantdesk.core.enums import Side
 from quantdesk.core.errors import NotFoundError, QuantdeskError
 from quantdesk.db.repositories import trading as trading_repo
 from quantdesk.db.repositories import trading_netting as netting_repo
-from quantdesk.execution import Fill
+from quantdesk.execution import Fill, Order
 from quantdesk.execution.netting import cross_fill
 from quantdesk.services.trading_session import PortfolioSession, PriceBook
 from quantdesk.services.trading_types import TradingError, TransferResult, book_label
@@ -50,16 +50,10 @@ def transfer_cash(
     _check_books(session, source, target, opens)
     if not amount > ZERO or amount != amount.quantize(STORED_PLACES):
         raise TradingError(f"a transfer of cash must be > 0 with at most 10 decimals, got {amount}")
-    available = session.ledger.cash(session.account, source)
-    if amount > available:
-        with session.db.read() as connection:
-            currency = trading_repo.account_currency(connection, session.account)
-        raise TradingError(
-            f"{book_label(source)} of portfolio {session.portfolio.name!r} has "
-            f"{available:,.2f} {currency} cash; cannot transfer {amount:,.2f}"
-        )
     now = session.clock.now()
     with session.db.transaction() as connection:
+        session.hold(connection)
+        check_cash_out(connection, session, source, amount, "transfer")
         _store_flows(connection, session, source, target, amount, _flow_time(now))
     return TransferResult(session.portfolio.name, source, target, now, amount)
 
@@ -107,6 +101,7 @@ def transfer_holding(
     )
     _book(session, fills, source, target, value)
     with session.db.transaction() as connection:
+        session.hold(connection)
         netting_repo.insert_crosses(connection, account, session.portfolio.id, fills)
         _store_flows(connection, session, source, target, value, _flow_time(now))
         trading_repo.replace_positions(connection, session.portfolio.id, session.stored_positions())
@@ -115,22 +110,58 @@ def transfer_holding(
     return TransferResult(name, source, target, now, value, symbol, shares, price, day, cross_id)
 
 
+def check_cash_out(
+    connection: Connection, session: PortfolioSession, book: str, amount: Decimal, verb: str
+) -> None:
+    """Refuse taking ``amount`` of cash out of ``book`` (to ``verb``: withdraw, transfer) beyond
+    its free cash: its cash less what its open buy orders hold back, as a broker's withdrawable
+    cash does (an order resting at the broker may still fill)."""
+    cash = session.ledger.cash(session.account, book)
+    held_back = reserved_cash(session, book)
+    if amount <= cash - held_back:
+        return
+    currency = trading_repo.account_currency(connection, session.account)
+    reserved = f" ({held_back:,.2f} of it reserved by open buy orders)" if held_back else ""
+    raise TradingError(
+        f"{book_label(book)} of portfolio {session.portfolio.name!r} has {cash:,.2f} "
+        f"{currency} cash{reserved}; cannot {verb} {amount:,.2f}"
+    )
+
+
+def reserved_cash(session: PortfolioSession, book: str) -> Decimal:
+    """Cash that ``book``'s open buy orders hold back: their unfilled shares at the limit (or
+    stop) price, else at the latest close, as the order manager's buying power counts them."""
+    held = ZERO
+    for order, shares in _open_wants(session, book, Side.BUY):
+        price = order.limit_price or order.stop_price or session.prices(order.symbol) or ZERO
+        held += shares * price
+    return held
+
+
 def _open_sells(session: PortfolioSession, book: str, symbol: str) -> Decimal:
-    """Shares of ``symbol`` that ``book``'s open sell orders still want: its own orders' and
-    its part of netted ones (pro rata to its allocation)."""
+    """Shares of ``symbol`` that ``book``'s open sell orders still want."""
+    return sum((shares for _, shares in _open_wants(session, book, Side.SELL, symbol)), ZERO)
+
+
+def _open_wants(
+    session: PortfolioSession, book: str, side: Side, symbol: str | None = None
+) -> Iterator[tuple[Order, Decimal]]:
+    """Each open ``side`` order (of ``symbol``, or of any) with the unfilled shares of it that
+    are ``book``'s: all of its own orders', its part of netted ones (pro rata to its
+    allocation)."""
     ledger, account = session.ledger, session.account
-    wanted = ZERO
     for order in session.manager.open_orders():
-        if order.symbol != symbol or order.side is not Side.SELL:
+        if order.side is not side or symbol not in (None, order.symbol):
             continue
         left = order.quantity - order.filled_quantity
         allocation = ledger.allocation(account, order.client_order_id)
         if allocation is None:
-            wanted += left if order.strategy == book else ZERO
+            if order.strategy == book:
+                yield order, left
         elif allocation.total > ZERO:
             mine = sum((q for s, q in allocation.wants if s == book), ZERO)
-            wanted += left * mine / allocation.total
-    return wanted
+            if mine:
+                yield order, left * mine / allocation.total
 
 
 def _check_books(session: PortfolioSession, source: str, target: str, opens: NewBook) -> None:

@@ -18,6 +18,12 @@ class TradingError(QuantdeskError, ValueError):
     """A trading request is invalid (unknown portfolio, bad trade, oversell, …); nothing written."""
 
 
+class PortfolioChangedError(TradingError):
+    """Another writer changed the portfolio's books between loading them and writing (a cash
+    flow, fill, cross or order came in); nothing was written, the request may be tried again
+    on the books as they are now."""
+
+
 @dataclass(frozen=True, slots=True)
 class PortfolioView:
     name: str

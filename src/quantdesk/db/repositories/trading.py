@@ -12,13 +12,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from quantdesk.db.repositories._executemany import executemany
 from quantdesk.db.repositories._utc import utc
 from quantdesk.db.tables import (
     BookSnapshot,
     CashFlow,
+    Execution,
+    InternalCross,
     PaperBrokerState,
     Portfolio,
     PortfolioSnapshot,
@@ -26,6 +28,7 @@ from quantdesk.db.tables import (
     PositionRow,
     StrategyAllocation,
     TradingAccount,
+    TradingOrder,
 )
 
 
@@ -287,6 +290,19 @@ def cash_flows(connection: Connection, portfolio_id: int) -> list[CashFlowRecord
         select(CashFlow).where(CashFlow.portfolio_id == portfolio_id).order_by(CashFlow.id)
     ).all()
     return [CashFlowRecord(r.id, r.strategy, utc(r.at), r.amount, r.note) for r in rows]
+
+
+def ledger_mark(connection: Connection, portfolio_id: int) -> tuple[int, ...]:
+    """The newest row of each table a portfolio's books are replayed from (cash flows, fills,
+    internal crosses) or reserved by (orders): rows are only ever added to them, so a
+    different mark means another writer changed the books since the mark was read."""
+    newest = [
+        select(func.coalesce(func.max(table.id), 0))
+        .where(table.portfolio_id == portfolio_id)
+        .scalar_subquery()
+        for table in (CashFlow, Execution, InternalCross, TradingOrder)
+    ]
+    return tuple(int(value) for value in connection.execute(select(*newest)).one())
 
 
 # -- positions (a cache of the ledger, rewritten in the transaction that books fills) ----------
