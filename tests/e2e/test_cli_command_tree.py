@@ -9,6 +9,11 @@ its refusals are the same as from the whole app, and what names no command gets 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -58,3 +63,28 @@ def test_refusals_are_the_same_as_from_the_whole_app(args: list[str]) -> None:
 def test_a_line_not_starting_with_a_command_gets_the_whole_app(args: list[str]) -> None:
     assert app_for(args) is app
     assert _output(args, whole=False) == _output(args, whole=True)
+
+
+def test_python_dash_m_quantdesk_runs_the_command(tmp_path: Path) -> None:
+    """For an environment whose scripts are not on the PATH (a notebook's kernel, a cron line)."""
+    from importlib.metadata import version
+
+    done = subprocess.run(
+        [sys.executable, "-m", "quantdesk", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"quantdesk {version('quantdesk')}")
+    refused = subprocess.run(
+        [sys.executable, "-m", "quantdesk", "backtest", "no-such-strategy", "--json"],
+        env={**os.environ, "QUANTDESK_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert "no-such-strategy" in refused.stderr
