@@ -26,6 +26,10 @@ def test_books_rebalance_names_the_disabled_books_it_skipped(
 
     run("data", "sample")
     run("portfolio", "create", "multi", "--cash", "10000")
+    # a book buys with its own cash
+    move = ("--from", "unallocated", "--to", "momentum-12-1", "--cash", "3000")
+    run("portfolio", "transfer", "multi", *move)
+    run("portfolio", "deposit", "multi", "3000", "--strategy", "alpha")
     run("strategies", "disable", "rsi", "--portfolio", "multi")
     words = ("rebalance", "multi", "--strategy", "momentum-12-1", "--strategy", "rsi")
     netted = json.loads(run(*words, "--json"))

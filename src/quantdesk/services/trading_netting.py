@@ -59,6 +59,11 @@ def rebalance_books(
     for book in targets:
         if book != book.strip() or any(c.isspace() for c in book):
             raise TradingError(f"strategy book names are one word, got {book!r}")
+    from quantdesk.services.trading_replay import ensure_funded
+
+    for book, weights in targets.items():  # a book to buy into needs something to spend
+        if any(weight > 0 for weight in weights.values()):
+            ensure_funded(session, book)
     prices = session.prices
     if isinstance(prices, PriceBook):
         prices.preload(sorted({s for weights in targets.values() for s in weights}))

@@ -134,9 +134,10 @@ def ensure_funded(session: PortfolioSession, book: str) -> None:
     if session.manager.open_orders(book):
         return
     name = session.portfolio.name
+    deposit = f"quantdesk portfolio deposit {name} AMOUNT" + (f" --strategy {book}" if book else "")
     raise TradingError(
         f"{book_label(book)} of portfolio {name!r} has no cash or positions to trade: fund it "
-        f"with 'quantdesk portfolio deposit {name} AMOUNT --strategy {book}'"
+        f"with '{deposit}'"
     )
 
 

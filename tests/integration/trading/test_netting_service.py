@@ -179,3 +179,25 @@ def test_netted_fills_adopted_after_a_crash_go_to_the_books_that_wanted_them(
     assert [(b.strategy, b.cash, b.commissions) for b in crashed.books] == [
         (b.strategy, b.cash, b.commissions) for b in calm.books
     ]
+
+
+def test_a_book_with_nothing_to_spend_is_refused_not_planned_as_nothing(
+    trading_services: Services,
+) -> None:
+    """An empty book's orders could only be trimmed to nothing: the batch used to report a
+    plan of no trades for it (and trade the others) without saying why."""
+    trading = trading_services.trading
+    _two_books(trading_services)
+    with pytest.raises(TradingError) as refused:
+        trading.rebalance_books(
+            "multi", targets={"alpha": {"AAA": 0.5}, "gamma": {"BBB": 0.5}}, execute=True
+        )
+    assert str(refused.value) == (
+        "book gamma of portfolio 'multi' has no cash or positions to trade: fund it with "
+        "'quantdesk portfolio deposit multi AMOUNT --strategy gamma'"
+    )
+    with pytest.raises(TradingError, match="^the unallocated book of portfolio 'multi' has no "):
+        trading.rebalance_books("multi", targets={"": {"AAA": 0.5}})
+    assert trading.list_orders("multi") == []
+    # selling out of (or staying out of) an empty book asks for nothing to be spent
+    assert trading.rebalance_books("multi", targets={"alpha": {"AAA": 0.5}, "gamma": {}}).books
