@@ -196,7 +196,7 @@ def test_a_book_with_nothing_to_spend_is_refused_not_planned_as_nothing(
         "book gamma of portfolio 'multi' has no cash or positions to trade: fund it with "
         "'quantdesk portfolio deposit multi AMOUNT --strategy gamma'"
     )
-    with pytest.raises(TradingError, match="^the unallocated book of portfolio 'multi' has no "):
+    with pytest.raises(TradingError, match=r"^the unallocated book of portfolio 'multi' has no "):
         trading.rebalance_books("multi", targets={"": {"AAA": 0.5}})
     assert trading.list_orders("multi") == []
     # selling out of (or staying out of) an empty book asks for nothing to be spent
