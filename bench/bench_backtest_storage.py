@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import tempfile
 import time
 from datetime import date
@@ -120,8 +121,9 @@ def store(result: BacktestResult, weights: pd.DataFrame, old: bool) -> dict[str,
         else:
             repo.write_weights(connection, "bench", weights)
     write_seconds = time.perf_counter() - start
-    with database.transaction() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint = sqlite3.connect(path)  # outside a write transaction, which would block it
+    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint.close()
     start = time.perf_counter()
     with database.read() as connection:
         repo.load_weights(connection, "bench")
