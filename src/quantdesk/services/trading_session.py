@@ -186,6 +186,9 @@ class PortfolioSession:
         self.account = portfolio.account_id
         self.prices = prices
         with database.read() as connection:
+            # first: a write committed while the rest is read makes the mark older than what
+            # was read, so :meth:`hold` refuses (never the other way round)
+            self.mark = trading_repo.ledger_mark(connection, portfolio.id)
             stored = (
                 orders_repo.load_orders(connection, self.account, portfolio.id)
                 if with_orders
@@ -195,7 +198,6 @@ class PortfolioSession:
             flows = trading_repo.cash_flows(connection, portfolio.id)
             last = trading_repo.last_order_seq(connection, self.account)
             broker_state, venue_fills = paper_repo.load(connection, self.account)
-            self.mark = trading_repo.ledger_mark(connection, portfolio.id)
         self.stored_ids = {s.order.client_order_id for s in stored}
         self.stored = {s.order.client_order_id: s for s in stored}
         self.ledger = _ledger(self.account, flows, fills)

@@ -149,3 +149,29 @@ def test_cash_an_open_buy_order_holds_back_cannot_be_withdrawn_or_transferred(
     assert trading.deposit("core", Decimal(-8_000)).cash == Decimal(2_000)
     trading.cancel_order("core", order.client_order_id)
     assert trading.deposit("core", Decimal(-2_000)).cash == 0
+
+
+def test_a_write_committed_while_the_books_are_being_read_is_not_missed(
+    trading_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The books are read in several statements; a withdrawal committed between reading the
+    cash flows and the end of the load must still make this withdrawal re-check its cash. (On
+    PostgreSQL each statement sees what was committed before it; SQLite reads one snapshot.)"""
+    from quantdesk.services import trading_session
+
+    trading = trading_services.trading
+    trading.create_portfolio("core", Decimal(1_000))
+    load_venue = trading_session.paper_repo.load  # read after the cash flows
+    done: list[bool] = []
+
+    def venue_then_another_withdrawal(connection: Any, account: str) -> Any:
+        venue = load_venue(connection, account)
+        if not done:
+            done.append(True)
+            trading.deposit("core", Decimal(-600))
+        return venue
+
+    monkeypatch.setattr(trading_session.paper_repo, "load", venue_then_another_withdrawal)
+    with pytest.raises(TradingError, match=r"has 400\.00 USD cash; cannot withdraw 600\.00$"):
+        trading.deposit("core", Decimal(-600))
+    assert _flows(trading_services, "core") == [1_000, -600]
