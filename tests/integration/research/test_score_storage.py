@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime
 
 import numpy as np
+import pytest
 from sqlalchemy import event
 
 from quantdesk.data.instruments import InstrumentInfo
@@ -267,3 +268,26 @@ def test_recomputing_unchanged_scores_writes_nothing_on_sqlite(database: Databas
     assert "insert" not in statements
     assert "delete" not in statements
     assert _stored(database) == before
+
+
+def test_a_first_write_in_chunks_stores_what_one_insert_of_every_row_stores(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's first write of a slice inserts a chunk of rows at a time, building the next
+    chunk's components JSON on a thread meanwhile: the stored rows must not depend on it."""
+    with database.transaction() as connection:
+        ids = instrument_repo.upsert_instruments(
+            connection, [InstrumentInfo(symbol=s * 3) for s in "ABCDE"], now=NOW
+        )
+    values = [1.0, np.nan, -0.0, np.inf, 1e-7, 2.5, 1e16, -3.25, 0.1 + 0.2, 4.0, 5.0, 6.0, 7.0]
+    rows = [("ABCDE"[k % 5] * 3, 2 + k // 5, value) for k, value in enumerate(values)]
+    days = sorted({date(2020, 1, day) for _, day, _ in rows})
+    with database.transaction() as connection:
+        research_repo.replace_scores(connection, "whole", days, _columns(ids, rows))
+    monkeypatch.setattr(research_repo, "_INSERT_ROWS", 3)  # five chunks, the last of one row
+    with database.transaction() as connection:
+        assert research_repo.replace_scores(connection, "chunks", days, _columns(ids, rows)) == 13
+    stored = _stored(database)
+    whole = [row[1:] for row in stored if row[0] == "whole"]
+    assert [row[1:] for row in stored if row[0] == "chunks"] == whole
+    assert len(whole) == len(values)

@@ -72,7 +72,8 @@ def replace_scores(
     PostgreSQL: one ``DELETE`` per 500 dates and one bulk ``COPY``. SQLite: only the rows that
     differ from what is stored are deleted and inserted (one ``executemany`` each), so
     recomputing unchanged history writes almost nothing; when most rows differ, the dates are
-    deleted in bulk and every row inserted. Either way the stored rows end up exactly
+    deleted in bulk and every row inserted; when nothing is stored on the dates, every row is
+    inserted a chunk at a time (:func:`_insert_all`). Either way the stored rows end up exactly
     ``scores``, within the caller's transaction.
     """
     days = sorted(set(dates))
@@ -126,6 +127,9 @@ def _replace_changed_rows(
         for text in (d.isoformat() for d in days)
     }
     stored_count = sum(len(rows) for rows in stored.values())
+    if not stored_count:
+        _insert_all(connection, score_set, scores)
+        return
     day_texts, rows = _sqlite_rows(scores)
     changed, stale = _differences(stored, day_texts, rows, scores.instrument_ids)
     kept = len(rows) - len(changed)  # each equal to one stored row (the keys are unique)
@@ -139,10 +143,51 @@ def _replace_changed_rows(
             [(score_set, text, row[0]) for text, row in stale],
         )
     if changed:
-        connection.exec_driver_sql(
-            f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(score_set, day_texts[k], *rows[k]) for k in changed],
-        )
+        connection.exec_driver_sql(_INSERT, [(score_set, day_texts[k], *rows[k]) for k in changed])
+
+
+_INSERT = f"INSERT INTO factor_scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_ROWS = 20_000  # rows per executemany when nothing was stored (see _insert_all)
+
+
+def _insert_all(connection: Connection, score_set: str, scores: ScoreColumns) -> None:
+    """SQLite, nothing stored on the dates (a first run): every row inserted, in order, a
+    chunk at a time; the next chunk's components JSON is built on a thread while SQLite
+    inserts this one (Arrow's kernels and SQLite's steps both run without the GIL). The rows
+    are those :func:`_sqlite_rows` gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    count = len(scores)
+    if not count:
+        return
+    bounds = [*range(0, count, _INSERT_ROWS), count]
+    spans = list(itertools.pairwise(bounds))
+
+    def components(lo: int, hi: int) -> list[str]:
+        part = {name: (v[lo:hi], r[lo:hi]) for name, (v, r) in scores.components.items()}
+        return components_json(part, hi - lo)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        texts = [pool.submit(components, lo, hi) for lo, hi in spans]
+        for (lo, hi), text in zip(spans, texts, strict=True):
+            day_texts, rows = _sqlite_rows(_rows_of(scores, lo, hi), text.result())
+            connection.exec_driver_sql(
+                _INSERT, [(score_set, d, *row) for d, row in zip(day_texts, rows, strict=True)]
+            )
+
+
+def _rows_of(scores: ScoreColumns, lo: int, hi: int) -> ScoreColumns:
+    """Rows ``lo`` to ``hi`` of ``scores`` (components left out: their text comes apart)."""
+    return ScoreColumns(
+        dates=scores.dates[lo:hi],
+        instrument_ids=scores.instrument_ids[lo:hi],
+        universe=scores.universe,
+        score=scores.score[lo:hi],
+        rank=scores.rank[lo:hi],
+        sector_rank=scores.sector_rank[lo:hi],
+        weight_coverage=scores.weight_coverage[lo:hi],
+        components={},
+    )
 
 
 def _differences(
@@ -172,9 +217,11 @@ def _differences(
     return changed, stale
 
 
-def _sqlite_rows(scores: ScoreColumns) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _sqlite_rows(
+    scores: ScoreColumns, components: list[str] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Each score's date as ISO text and its row without the set name and date, as SQLite
-    stores and returns them."""
+    stores and returns them (``components``: the rows' components JSON, when built already)."""
     day_text = {d: d.isoformat() for d in set(scores.dates)}
     rows = list(
         zip(
@@ -184,7 +231,7 @@ def _sqlite_rows(scores: ScoreColumns) -> tuple[list[str], list[tuple[Any, ...]]
             [int(r) for r in scores.rank.tolist()],
             scores.sector_rank,
             _nullable(scores.weight_coverage),
-            components_json(scores.components, len(scores)),
+            components_json(scores.components, len(scores)) if components is None else components,
             strict=False,
         )
     )
