@@ -97,6 +97,11 @@ def main() -> None:
     """The console script: every failure is one line on stderr and exit 1, never a traceback
     (the last line of defence behind each command's own handler). Click's usage errors (a value
     of the wrong type, outside an option's range) exit 1 too, like every other refusal."""
+    # NumPy asks the kernel for transparent huge pages on its large arrays; where the kernel
+    # then compacts memory on the fault (THP defrag "madvise", Debian's default) that stalls a
+    # short-lived command for 0.1-0.3 s of system time at random. A command touches its arrays
+    # a few times, so huge pages buy it little: off unless the user set it (before NumPy loads).
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     try:
         app_for(sys.argv[1:])()
     except SystemExit as exit_:
