@@ -47,7 +47,10 @@ CLI = {
     "status-cli": ["data", "status", "--json"],
     "check-cli": ["data", "check", "--json"],
 }
-PROGRAM = "import sys; from quantdesk.cli.app import main; sys.argv[0] = 'quantdesk'; main()"
+PROGRAM = (
+    "import sys; from quantdesk.cli import app; sys.argv[0] = 'quantdesk'; "
+    "getattr(app, 'console', app.main)()"  # the script's entry (older trees: main)
+)
 
 
 def _rss_mb() -> float:

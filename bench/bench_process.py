@@ -53,7 +53,10 @@ COMMANDS: dict[str, list[str]] = {
     "support-resistance": ["backtest", "support-resistance", "--json", "--no-store"],
     "ensemble": ["backtest", "ensemble", "--json", "--no-store"],
 }
-PROGRAM = "import sys; from quantdesk.cli.app import main; sys.argv[0] = 'quantdesk'; main()"
+PROGRAM = (
+    "import sys; from quantdesk.cli import app; sys.argv[0] = 'quantdesk'; "
+    "getattr(app, 'console', app.main)()"  # the script's entry (older trees: main)
+)
 
 
 def environment(src: Path, data_dir: Path) -> dict[str, str]:

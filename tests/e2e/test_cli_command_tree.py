@@ -9,6 +9,7 @@ its refusals are the same as from the whole app, and what names no command gets 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,29 @@ def test_python_dash_m_quantdesk_runs_the_command(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "Traceback" not in refused.stderr
     assert "no-such-strategy" in refused.stderr
+
+
+def test_the_script_leaves_fast_with_its_output_whole_and_its_writes_kept(tmp_path: Path) -> None:
+    """``console`` skips the interpreter's teardown (``os._exit``): what it printed must still
+    arrive whole, what it committed must be there for the next process, and its status must
+    be the command's."""
+    env = {**os.environ, "QUANTDESK_DATA_DIR": str(tmp_path)}
+    env.pop("QUANTDESK_DATABASE_URL", None)
+
+    def quantdesk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "quantdesk", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    assert quantdesk("data", "sample").returncode == 0
+    run = quantdesk("backtest", "momentum-12-1", "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)  # the whole document, flushed before the exit
+    listed = json.loads(quantdesk("backtests", "list", "--json").stdout)
+    assert result["run_id"] in {r["run_id"] for r in listed}
+    assert quantdesk("backtests", "show", "no-such-run").returncode == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 import typer
@@ -111,3 +113,42 @@ def main() -> None:
     except BaseException as error:
         report_error(error)
         raise SystemExit(1) from None
+
+
+def console() -> None:
+    """The ``quantdesk`` script (and ``python -m quantdesk``): :func:`main`, then out of the
+    process without taking the interpreter apart.
+
+    Python's own exit frees every module, class and function one by one: ≈ 0.15 s once pandas,
+    pyarrow and SQLAlchemy are loaded, a sixth of a whole backtest command. Nothing a command
+    leaves needs it: its transactions are committed and its files closed by its own ``with``
+    blocks before :func:`main` returns. What an exit does that matters is done here, in the
+    interpreter's order: wait for running threads, run the ``atexit`` handlers (log handlers'
+    flush, ``weakref.finalize`` clean-ups), flush stdout and stderr; then ``os._exit``.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = _exit_status(exit_.code)
+    wait_for_threads = getattr(threading, "_shutdown", None)  # what Python's exit calls first
+    if wait_for_threads is not None:
+        wait_for_threads()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: Python's own exit status for it
+            code = code or 120
+    os._exit(code)
+
+
+def _exit_status(code: object) -> int:
+    """The process status ``SystemExit(code)`` gives (a message goes to stderr, status 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
