@@ -151,4 +151,3 @@ def _exit_status(code: object) -> int:
         return code
     print(code, file=sys.stderr)
     return 1
-
