@@ -39,6 +39,7 @@ class _FileGuard:
         self._condition = threading.Condition()
         self._checked_out: dict[int, int] = {}  # connection record id → owning thread id
         self._arrow_waiting: int | None = None  # the thread reading (or about to) through ADBC
+        self._lost_locks: set[int] = set()  # records checked out when an Arrow read ended
 
     def checkout(self, record_id: int) -> None:
         me = threading.get_ident()
@@ -49,10 +50,21 @@ class _FileGuard:
                 self._condition.wait()
             self._checked_out[record_id] = me
 
-    def checkin(self, record_id: int) -> None:
+    def checkin(self, record_id: int) -> bool:
+        """Whether the connection lost its locks to an Arrow read while checked out (its
+        caller closes it: its pool was disposed, so nothing else would before exit)."""
         with self._condition:
             self._checked_out.pop(record_id, None)
             self._condition.notify_all()
+            if record_id in self._lost_locks:
+                self._lost_locks.discard(record_id)
+                return True
+            return False
+
+    def locks_lost(self) -> None:
+        """The Arrow read closed its file: the connections checked out now lost their locks."""
+        with self._condition:
+            self._lost_locks |= set(self._checked_out)
 
     @contextmanager
     def arrow_read(self) -> Iterator[bool]:
@@ -103,7 +115,11 @@ def attach(engine: Engine) -> None:
         guard.checkout(id(record))
 
     def on_checkin(_dbapi: Any, record: Any) -> None:
-        guard.checkin(id(record))
+        if guard.checkin(id(record)):
+            # closed now rather than left in the disposed pool until garbage collection: an
+            # open connection keeps SQLite from checkpointing and removing the WAL when the
+            # process's last connection closes (the script exits without collecting)
+            record.invalidate()
 
     event.listen(engine, "checkout", on_checkout)
     event.listen(engine, "checkin", on_checkin)
@@ -127,4 +143,5 @@ def arrow_read(engine: Engine) -> Iterator[bool]:
             yield granted
         finally:
             if granted:
+                _guard_for(database).locks_lost()
                 engine.dispose()  # pooled connections lost their locks with the ADBC handle
